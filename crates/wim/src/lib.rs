@@ -1,0 +1,1 @@
+//! Windows Imaging (WIM) format: reader, two-phase writer, capture and apply.
