@@ -1,0 +1,240 @@
+//! Reading resources: uncompressed, chunked (non-solid) and solid.
+//!
+//! A non-solid compressed resource starts with a chunk table of `num_chunks - 1` entries (chunk 0
+//! omitted), each the offset of chunk *i* from the end of the table, 8 bytes wide when the
+//! uncompressed size does not fit in 32 bits. A solid resource starts with
+//! `{u64 size, u32 chunk size, u32 format}` and one u32 compressed size per chunk.
+
+use crate::bytes::{le_u32, le_u64};
+use crate::error::{Error, IoContext, Result};
+use crate::resource::ResourceHeader;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tsmedia_codecs::{Decompressor, Format};
+
+/// A file we read at absolute positions, shared between readers.
+#[derive(Clone, Debug)]
+pub struct PartFile {
+    pub path: PathBuf,
+    pub file: Arc<File>,
+    pub len: u64,
+}
+
+impl PartFile {
+    pub fn open(path: &Path) -> Result<PartFile> {
+        let file = File::open(path).at(path)?;
+        let len = file.metadata().at(path)?.len();
+        Ok(PartFile { path: path.to_path_buf(), file: Arc::new(file), len })
+    }
+
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.is_none_or(|e| e > self.len) {
+            return Err(Error::BadResource {
+                offset,
+                reason: format!(
+                    "{} bytes at {offset:#x} run past the end of {} ({:#x} bytes): truncated file?",
+                    buf.len(),
+                    self.path.display(),
+                    self.len
+                ),
+            });
+        }
+        self.file.read_exact_at(buf, offset).at(&self.path)
+    }
+}
+
+/// Where each chunk of a resource is, computed from its chunk table.
+#[derive(Clone, Debug)]
+pub struct ChunkLayout {
+    /// File offset of chunk 0.
+    pub data_start: u64,
+    pub chunk_size: u64,
+    pub uncompressed_size: u64,
+    pub format: Option<Format>,
+    /// `num_chunks + 1` boundaries relative to `data_start`.
+    pub bounds: Vec<u64>,
+    /// Resource offset, for messages.
+    pub resource_offset: u64,
+}
+
+impl ChunkLayout {
+    pub fn num_chunks(&self) -> u64 {
+        self.bounds.len() as u64 - 1
+    }
+
+    /// Uncompressed length of chunk `i`.
+    pub fn chunk_len(&self, i: u64) -> usize {
+        let start = i * self.chunk_size;
+        (self.uncompressed_size - start).min(self.chunk_size) as usize
+    }
+
+    /// Reads the layout of the resource `r` of `part`. `format`/`chunk_size` come from the WIM
+    /// header for non-solid resources.
+    pub fn read(
+        part: &PartFile,
+        r: &ResourceHeader,
+        format: Option<Format>,
+        chunk_size: u32,
+    ) -> Result<ChunkLayout> {
+        let bad = |reason: String| Error::BadResource { offset: r.offset, reason };
+        let end = r.end().ok_or_else(|| bad("offset + size overflows".into()))?;
+        if end > part.len {
+            return Err(bad(format!(
+                "resource of {} bytes runs past the end of {} ({:#x} bytes)",
+                r.stored_size,
+                part.path.display(),
+                part.len
+            )));
+        }
+        if r.is_solid() {
+            return Self::read_solid(part, r);
+        }
+        if !r.is_compressed() {
+            if r.stored_size != r.uncompressed_size {
+                return Err(bad("uncompressed resource whose sizes differ".into()));
+            }
+            // Read uncompressed data in 1 MiB pieces so memory stays bounded.
+            let piece = 1u64 << 20;
+            let mut bounds: Vec<u64> = (0..r.uncompressed_size.div_ceil(piece)).map(|i| i * piece).collect();
+            bounds.push(r.uncompressed_size);
+            return Ok(ChunkLayout {
+                data_start: r.offset,
+                chunk_size: piece,
+                uncompressed_size: r.uncompressed_size,
+                format: None,
+                bounds,
+                resource_offset: r.offset,
+            });
+        }
+        let format = format.ok_or_else(|| bad("compressed resource in an uncompressed WIM".into()))?;
+        if chunk_size == 0 || !chunk_size.is_power_of_two() {
+            return Err(bad(format!("invalid chunk size {chunk_size}")));
+        }
+        let cs = u64::from(chunk_size);
+        let n = r.uncompressed_size.div_ceil(cs);
+        let entry = if r.uncompressed_size > u64::from(u32::MAX) { 8 } else { 4 };
+        let table_len = n.saturating_sub(1) * entry;
+        if table_len > r.stored_size {
+            return Err(bad(format!(
+                "chunk table of {table_len} bytes is larger than the resource ({})",
+                r.stored_size
+            )));
+        }
+        let mut table = vec![0u8; table_len as usize];
+        part.read_at(r.offset, &mut table)?;
+        let data_len = r.stored_size - table_len;
+        let mut bounds = Vec::with_capacity(n as usize + 1);
+        bounds.push(0);
+        for i in 0..n.saturating_sub(1) as usize {
+            let off = if entry == 8 { le_u64(&table[i * 8..]) } else { u64::from(le_u32(&table[i * 4..])) };
+            bounds.push(off);
+        }
+        bounds.push(data_len);
+        Self::check_bounds(&bounds, r.offset, cs, r.uncompressed_size)?;
+        Ok(ChunkLayout {
+            data_start: r.offset + table_len,
+            chunk_size: cs,
+            uncompressed_size: r.uncompressed_size,
+            format: Some(format),
+            bounds,
+            resource_offset: r.offset,
+        })
+    }
+
+    fn read_solid(part: &PartFile, r: &ResourceHeader) -> Result<ChunkLayout> {
+        let bad = |reason: String| Error::BadResource { offset: r.offset, reason };
+        let mut hdr = [0u8; 16];
+        if r.stored_size < 16 {
+            return Err(bad("solid resource shorter than its header".into()));
+        }
+        part.read_at(r.offset, &mut hdr)?;
+        let size = le_u64(&hdr);
+        let chunk_size = u64::from(le_u32(&hdr[8..]));
+        let format = match le_u32(&hdr[12..]) {
+            0 => None,
+            1 => Some(Format::Xpress),
+            2 => Some(Format::Lzx),
+            3 => Some(Format::Lzms),
+            other => return Err(bad(format!("unknown solid compression format {other}"))),
+        };
+        if chunk_size == 0 || !chunk_size.is_power_of_two() || chunk_size > 1 << 30 {
+            return Err(bad(format!("invalid solid chunk size {chunk_size}")));
+        }
+        let n = size.div_ceil(chunk_size);
+        let table_len = n.checked_mul(4).filter(|&t| t + 16 <= r.stored_size);
+        let table_len = table_len.ok_or_else(|| bad("solid chunk table larger than the resource".into()))?;
+        let mut table = vec![0u8; table_len as usize];
+        part.read_at(r.offset + 16, &mut table)?;
+        let mut bounds = Vec::with_capacity(n as usize + 1);
+        let mut pos = 0u64;
+        bounds.push(0);
+        for i in 0..n as usize {
+            pos += u64::from(le_u32(&table[i * 4..]));
+            bounds.push(pos);
+        }
+        if pos != r.stored_size - 16 - table_len {
+            return Err(bad("solid chunk sizes do not add up to the resource size".into()));
+        }
+        Self::check_bounds(&bounds, r.offset, chunk_size, size)?;
+        Ok(ChunkLayout {
+            data_start: r.offset + 16 + table_len,
+            chunk_size,
+            uncompressed_size: size,
+            format,
+            bounds,
+            resource_offset: r.offset,
+        })
+    }
+
+    fn check_bounds(bounds: &[u64], offset: u64, chunk_size: u64, size: u64) -> Result<()> {
+        for (i, w) in bounds.windows(2).enumerate() {
+            let stored = w[1].checked_sub(w[0]).ok_or_else(|| Error::BadResource {
+                offset,
+                reason: format!("chunk table runs backwards at chunk {}", i + 1),
+            })?;
+            let ulen = (size - i as u64 * chunk_size).min(chunk_size);
+            if stored > ulen || (stored == 0 && ulen != 0) {
+                return Err(Error::BadResource {
+                    offset,
+                    reason: format!("chunk {i} has stored size {stored} for {ulen} bytes"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and decompresses chunk `i` into `out` (exactly [`Self::chunk_len`] bytes); `scratch`
+    /// holds the compressed bytes.
+    pub fn read_chunk(
+        &self,
+        part: &PartFile,
+        i: u64,
+        decompressor: &mut Option<Box<dyn Decompressor>>,
+        scratch: &mut Vec<u8>,
+        out: &mut [u8],
+    ) -> Result<()> {
+        let (a, b) = (self.bounds[i as usize], self.bounds[i as usize + 1]);
+        let stored = (b - a) as usize;
+        if stored == out.len() {
+            return part.read_at(self.data_start + a, out);
+        }
+        scratch.resize(stored, 0);
+        part.read_at(self.data_start + a, scratch)?;
+        let format = self.format.ok_or_else(|| Error::BadResource {
+            offset: self.resource_offset,
+            reason: format!("chunk {i} is shorter than its data in an uncompressed resource"),
+        })?;
+        if decompressor.is_none() {
+            *decompressor = Some(tsmedia_codecs::new_decompressor(format, self.chunk_size as usize)?);
+        }
+        let d = decompressor.as_mut().expect("set just above");
+        d.decompress(scratch, out).map_err(|source| Error::Decode {
+            offset: self.resource_offset,
+            chunk: i,
+            source,
+        })
+    }
+}

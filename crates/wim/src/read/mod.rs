@@ -1,0 +1,286 @@
+//! Opening a WIM (and the other parts of a split WIM) and reading its blobs, XML and images.
+
+pub mod blob_reader;
+pub mod chunks;
+
+use crate::blob_table::{self, BlobEntry, SOLID_RESOURCE_MAGIC};
+use crate::error::{Error, Result};
+use crate::header::{HEADER_SIZE, Header};
+use crate::resource::ResourceHeader;
+use crate::sha1::Sha1;
+use crate::xml::{self, Element};
+use blob_reader::{BlobReader, Segment};
+use chunks::{ChunkLayout, PartFile};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Largest resource we read whole into memory (metadata, XML, blob table).
+const MAX_IN_MEMORY: u64 = 2 << 30;
+
+/// Where a blob's data lives.
+#[derive(Clone, Debug)]
+pub struct BlobLocation {
+    /// Index into [`Wim::parts`].
+    pub part: usize,
+    pub entry: BlobEntry,
+    /// For blobs inside solid resources: the resources of the run, in order.
+    pub solid_run: Option<Arc<Vec<ResourceHeader>>>,
+}
+
+impl BlobLocation {
+    pub fn size(&self) -> u64 {
+        self.entry.resource.uncompressed_size
+    }
+}
+
+/// An open WIM: its header, XML, blob table and image metadata locations.
+pub struct Wim {
+    pub header: Header,
+    pub xml: Element,
+    /// The part files: index 0 is the file opened; others were added with `--ref`.
+    pub parts: Vec<PartFile>,
+    /// Part number of each entry of `parts`.
+    part_numbers: Vec<u16>,
+    /// Metadata resources, one per image in order.
+    pub metadata: Vec<BlobEntry>,
+    pub blobs: HashMap<Sha1, BlobLocation>,
+    /// Blob-table entries in file order, for `verify` and `split`.
+    pub entries: Vec<(usize, BlobEntry)>,
+}
+
+impl Wim {
+    pub fn open(path: &Path) -> Result<Wim> {
+        let part = PartFile::open(path)?;
+        let header = read_header(&part)?;
+        let mut wim = Wim {
+            header: header.clone(),
+            xml: Element::new("WIM"),
+            parts: Vec::new(),
+            part_numbers: Vec::new(),
+            metadata: Vec::new(),
+            blobs: HashMap::new(),
+            entries: Vec::new(),
+        };
+        let xml_data = wim.read_resource(&part, &header, &header.xml_data, "XML data")?;
+        wim.xml = xml::parse(&xml_data)?;
+        wim.add_part(part, header)?;
+        let xml_images = xml::images(&wim.xml).count() as u32;
+        if xml_images != wim.header.image_count {
+            return Err(Error::BadHeader(format!(
+                "header says {} images but the XML describes {xml_images}",
+                wim.header.image_count
+            )));
+        }
+        if wim.header.part_number == 1 && wim.metadata.len() as u32 != wim.header.image_count {
+            return Err(Error::BadHeader(format!(
+                "header says {} images but the blob table has {} metadata resources",
+                wim.header.image_count,
+                wim.metadata.len()
+            )));
+        }
+        Ok(wim)
+    }
+
+    /// Adds another part of the same split WIM (`--ref`).
+    pub fn add_ref(&mut self, path: &Path) -> Result<()> {
+        let part = PartFile::open(path)?;
+        let header = read_header(&part)?;
+        if header.guid != self.header.guid {
+            return Err(Error::Split(format!("{} belongs to another WIM (GUID differs)", path.display())));
+        }
+        if self.part_numbers.contains(&header.part_number) {
+            return Ok(()); // the same part given twice (e.g. a glob matching the first part)
+        }
+        self.add_part(part, header)
+    }
+
+    /// Checks that every part of a split WIM is present.
+    pub fn check_parts(&self) -> Result<()> {
+        let total = self.header.total_parts;
+        let missing: Vec<String> = (1..=total)
+            .filter(|n| !self.part_numbers.contains(n))
+            .map(|n| n.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Split(format!(
+                "part(s) {} of {total} missing: give them with --ref",
+                missing.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    fn add_part(&mut self, part: PartFile, header: Header) -> Result<()> {
+        let table = self.read_resource(&part, &header, &header.blob_table, "blob table")?;
+        let entries = blob_table::parse_table(&table, header.blob_table.offset)?;
+        let index = self.parts.len();
+        let mut run: Option<Vec<ResourceHeader>> = None;
+        let mut run_arc: Option<Arc<Vec<ResourceHeader>>> = None;
+        for (i, e) in entries.iter().enumerate() {
+            blob_table::check_entry(e, i, header.blob_table.offset, part.len)?;
+            if e.part_number != header.part_number {
+                continue;
+            }
+            let r = &e.resource;
+            if r.is_solid() && r.uncompressed_size == SOLID_RESOURCE_MAGIC {
+                if run_arc.is_some() {
+                    run = None;
+                    run_arc = None;
+                }
+                run.get_or_insert_with(Vec::new).push(*r);
+                continue;
+            }
+            if r.is_solid() {
+                if run_arc.is_none() {
+                    let resources = run.take().ok_or_else(|| Error::BadBlobEntry {
+                        index: i,
+                        offset: header.blob_table.offset + (i * 50) as u64,
+                        reason: "solid blob without a preceding solid resource entry".into(),
+                    })?;
+                    run_arc = Some(Arc::new(resources));
+                }
+            } else {
+                run = None;
+                run_arc = None;
+            }
+            self.entries.push((index, *e));
+            if r.is_metadata() {
+                if header.part_number == 1 {
+                    self.metadata.push(*e);
+                }
+                continue;
+            }
+            if e.sha1.is_zero() {
+                continue;
+            }
+            self.blobs.entry(e.sha1).or_insert(BlobLocation {
+                part: index,
+                entry: *e,
+                solid_run: if r.is_solid() { run_arc.clone() } else { None },
+            });
+        }
+        self.parts.push(part);
+        self.part_numbers.push(header.part_number);
+        Ok(())
+    }
+
+    fn read_resource(
+        &self,
+        part: &PartFile,
+        header: &Header,
+        r: &ResourceHeader,
+        what: &str,
+    ) -> Result<Vec<u8>> {
+        if r.uncompressed_size > MAX_IN_MEMORY {
+            return Err(Error::BadResource {
+                offset: r.offset,
+                reason: format!("{what} claims {} bytes", r.uncompressed_size),
+            });
+        }
+        let layout = ChunkLayout::read(part, r, header.compression()?, header.chunk_size)?;
+        let seg = Segment { part: part.clone(), layout: Arc::new(layout), start: 0, len: r.uncompressed_size };
+        BlobReader::new(Sha1::ZERO, vec![seg], false).read_all()
+    }
+
+    /// Opens a blob's data for streaming; the SHA-1 is checked at the end when `verify`.
+    pub fn open_blob(&self, sha1: &Sha1, verify: bool) -> Result<BlobReader> {
+        let loc = self.blobs.get(sha1).ok_or_else(|| Error::MissingBlob { sha1: sha1.hex() })?;
+        self.open_location(loc, verify)
+    }
+
+    pub fn open_location(&self, loc: &BlobLocation, verify: bool) -> Result<BlobReader> {
+        let part = &self.parts[loc.part];
+        let format = self.header.compression()?;
+        let r = &loc.entry.resource;
+        let segments = match &loc.solid_run {
+            None => {
+                let layout = ChunkLayout::read(part, r, format, self.header.chunk_size)?;
+                vec![Segment { part: part.clone(), layout: Arc::new(layout), start: 0, len: r.uncompressed_size }]
+            }
+            Some(run) => solid_segments(part, run, r.offset, r.uncompressed_size)?,
+        };
+        Ok(BlobReader::new(loc.entry.sha1, segments, verify))
+    }
+
+    /// Reads a metadata resource whole, checking its SHA-1.
+    pub fn read_metadata_resource(&self, image: u32) -> Result<Vec<u8>> {
+        let e = self
+            .metadata
+            .get(image.wrapping_sub(1) as usize)
+            .ok_or_else(|| Error::NoSuchImage(image.to_string()))?;
+        if e.resource.uncompressed_size > MAX_IN_MEMORY {
+            return Err(Error::BadResource {
+                offset: e.resource.offset,
+                reason: format!("metadata resource claims {} bytes", e.resource.uncompressed_size),
+            });
+        }
+        let loc = BlobLocation { part: 0, entry: *e, solid_run: None };
+        self.open_location(&loc, true)?.read_all()
+    }
+
+    pub fn image_count(&self) -> u32 {
+        self.header.image_count
+    }
+
+    /// The `<IMAGE>` element of a 1-based image index.
+    pub fn image_xml(&self, image: u32) -> Option<&Element> {
+        xml::images(&self.xml).nth(image.checked_sub(1)? as usize)
+    }
+
+    /// Resolves an image given as a 1-based index or a name.
+    pub fn resolve_image(&self, spec: &str) -> Result<u32> {
+        if let Ok(n) = spec.parse::<u32>() {
+            if n >= 1 && n <= self.image_count() {
+                return Ok(n);
+            }
+            return Err(Error::NoSuchImage(format!("{n} (the WIM has {} images)", self.image_count())));
+        }
+        xml::images(&self.xml)
+            .position(|e| e.get("NAME") == Some(spec))
+            .map(|p| p as u32 + 1)
+            .ok_or_else(|| Error::NoSuchImage(format!("named {spec:?}")))
+    }
+}
+
+fn read_header(part: &PartFile) -> Result<Header> {
+    let mut b = [0u8; HEADER_SIZE];
+    if part.len < HEADER_SIZE as u64 {
+        return Err(Error::NotWim(format!(
+            "{} is {} bytes, shorter than a WIM header",
+            part.path.display(),
+            part.len
+        )));
+    }
+    part.read_at(0, &mut b)?;
+    Header::parse(&b).map_err(|e| match e {
+        Error::NotWim(r) => Error::NotWim(format!("{}: {r}", part.path.display())),
+        other => other,
+    })
+}
+
+/// Maps a blob at `offset..offset+len` of a solid run's concatenated data onto its resources.
+fn solid_segments(part: &PartFile, run: &[ResourceHeader], offset: u64, len: u64) -> Result<Vec<Segment>> {
+    let mut segments = Vec::new();
+    let mut base = 0u64;
+    let (mut start, mut left) = (offset, len);
+    for r in run {
+        let layout = ChunkLayout::read(part, r, None, 0)?;
+        let size = layout.uncompressed_size;
+        if left > 0 && start < base + size {
+            let s = start - base;
+            let n = left.min(size - s);
+            segments.push(Segment { part: part.clone(), layout: Arc::new(layout), start: s, len: n });
+            start += n;
+            left -= n;
+        }
+        base += size;
+    }
+    if left > 0 {
+        return Err(Error::BadResource {
+            offset,
+            reason: format!("solid blob of {len} bytes at {offset:#x} lies outside its run ({base} bytes)"),
+        });
+    }
+    Ok(segments)
+}
