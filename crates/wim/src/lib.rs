@@ -23,3 +23,6 @@ pub use error::{Error, Result};
 pub use info::{ImageInfo, WimInfo, inspect};
 pub use read::Wim;
 pub use sha1::Sha1;
+pub mod dentry;
+pub mod metadata;
+pub mod security;
