@@ -26,3 +26,13 @@ pub use sha1::Sha1;
 pub mod dentry;
 pub mod metadata;
 pub mod security;
+pub mod integrity;
+pub mod output;
+pub mod time;
+pub mod write;
+
+pub use write::{WimWriter, WriteOptions};
+pub mod reparse;
+pub mod capture;
+pub mod apply;
+pub mod ops;
