@@ -287,7 +287,7 @@ impl Parser<'_> {
             if !names.insert(child.name.clone()) {
                 return Err(self.bad(off, format!("duplicate name {:?} in one directory", child.name_lossy())));
             }
-            if child.is_dir() {
+            if child.is_dir() && !child.is_reparse_point() {
                 self.children(&mut child, off, depth + 1)?;
             }
             dir.children.push(child);
@@ -321,7 +321,8 @@ fn write_children(dir: &Dentry, dir_pos: usize, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&[0u8; 8]);
     for (c, pos) in dir.children.iter().zip(positions) {
-        if c.is_dir() {
+        // Directory symlinks (DIRECTORY | REPARSE_POINT) have no children: subdir offset 0.
+        if c.is_dir() && !c.is_reparse_point() {
             write_children(c, pos, out);
         }
     }

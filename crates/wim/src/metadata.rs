@@ -27,10 +27,10 @@ impl Image {
     }
 
     /// Directory and file counts as the XML data reports them (the root counts as a directory;
-    /// every hard link counts as a file).
+    /// every hard link and every symlink, directory symlinks included, counts as a file).
     pub fn counts(&self) -> (u64, u64) {
         let (mut dirs, mut files) = (0, 0);
-        self.root.walk(&mut |_, d| if d.is_dir() { dirs += 1 } else { files += 1 });
+        self.root.walk(&mut |_, d| if d.is_dir() && !d.is_reparse_point() { dirs += 1 } else { files += 1 });
         (dirs, files)
     }
 }
