@@ -238,6 +238,7 @@ impl WimWriter {
         });
         let mut hasher = Hasher::default();
         let mut done = 0u64;
+        let mut blob_hash = Sha1::ZERO;
         let result = (|| -> Result<Sha1> {
             while done < size {
                 self.check_cancel()?;
@@ -258,6 +259,7 @@ impl WimWriter {
                             });
                         }
                     }
+                    blob_hash = h;
                     let dup = self.sizes.contains_key(&h);
                     let p = self.pending.back_mut().expect("pushed above");
                     p.sha1 = Some(h);
@@ -272,7 +274,7 @@ impl WimWriter {
                     self.write_chunk(&mut pool, d)?;
                 }
             }
-            Ok(self.pending.back().and_then(|p| p.sha1).expect("hash set at the last chunk"))
+            Ok(blob_hash)
         })();
         self.pool = Some(pool);
         result
