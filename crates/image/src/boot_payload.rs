@@ -77,11 +77,9 @@ pub fn bios_boot_image(marker: &str, exit_value: u8) -> Vec<u8> {
     img[add_imm..add_imm + 2].copy_from_slice(&delta.to_le_bytes());
 
     let text = truncate_utf8(marker, BIOS_MARKER_MAX);
-    let mut at = msg;
-    for &b in text.as_bytes().iter().chain(b"\r\n") {
+    for (at, &b) in (msg..).zip(text.as_bytes().iter().chain(b"\r\n")) {
         // A NUL inside the marker would end the message early; print it as a space.
         img[at] = if b == 0 { b' ' } else { b };
-        at += 1;
     }
     // img[at] is already 0: the terminator.
     img
@@ -187,7 +185,7 @@ pub fn uefi_boot_app(marker: &str) -> Vec<u8> {
     code.extend([0x45, 0x31, 0xC9]); //       xor r9d, r9d         ; ResetData = NULL
     code.extend([0xFF, 0x50, 0x68]); //       call [rax+0x68]      ; ResetSystem (no return)
     code.extend([0xEB, 0xFE]); //             hang: jmp hang
-    while code.len() % 2 != 0 {
+    while !code.len().is_multiple_of(2) {
         code.push(0xCC); //                   int3 padding before the UCS-2 message
     }
     let msg = code.len();
