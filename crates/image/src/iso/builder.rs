@@ -43,8 +43,12 @@ impl Default for IsoOptions {
 impl IsoOptions {
     /// Sets [`IsoOptions::timestamp`] from the `SOURCE_DATE_EPOCH` environment variable when
     /// it is set (reproducible-builds.org convention); leaves it unchanged otherwise.
-    pub fn with_source_date_epoch(mut self) -> Result<Self> {
-        if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
+    pub fn with_source_date_epoch(self) -> Result<Self> {
+        self.with_epoch_value(std::env::var("SOURCE_DATE_EPOCH").ok())
+    }
+
+    fn with_epoch_value(mut self, value: Option<String>) -> Result<Self> {
+        if let Some(v) = value {
             let seconds = v
                 .trim()
                 .parse::<i64>()
@@ -272,5 +276,20 @@ impl IsoBuilder {
         let parts = split_path(path).ok()?;
         let &id = self.index.get(&parts)?;
         matches!(self.nodes[id].kind, DeclKind::File { .. }).then_some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_date_epoch_value() {
+        let o = IsoOptions::default();
+        assert_eq!(o.clone().with_epoch_value(None).unwrap().timestamp, None);
+        let set = o.clone().with_epoch_value(Some(" 1700000000\n".into()));
+        assert_eq!(set.unwrap().timestamp, Some(1_700_000_000));
+        let bad = o.with_epoch_value(Some("yesterday".into()));
+        assert!(matches!(bad, Err(Error::SourceDateEpoch { .. })));
     }
 }
