@@ -88,7 +88,7 @@ struct TrickleReader<'a> {
 impl Read for TrickleReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.n += 1;
-        if self.n % 5 == 0 {
+        if self.n.is_multiple_of(5) {
             return Err(io::ErrorKind::Interrupted.into());
         }
         let k = (self.n % 7 + 1).min(buf.len()).min(self.data.len());
