@@ -56,6 +56,15 @@ fn long_source_is_an_error_naming_the_file() {
     assert!(e.to_string().contains("sources/liar.bin"), "{e}");
 }
 
+#[test]
+fn empty_file_with_data_is_an_error() {
+    let e = lying_image(0, 1).unwrap_err();
+    assert!(
+        matches!(e, Error::SourceTooLong { declared: 0, .. }),
+        "{e:?}"
+    );
+}
+
 struct Failing;
 
 impl DataSource for Failing {

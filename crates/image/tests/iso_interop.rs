@@ -21,7 +21,12 @@ fn sample_files() -> Vec<(String, Vec<u8>)> {
         deep.push_str(&format!("d{i}/"));
     }
     deep.push_str("deep.txt");
-    vec![
+    // Enough entries that directory records and UDF identifiers span several sectors.
+    let many = (0..300).map(|i| {
+        let name = format!("many/Entry number {i:03} with a longer name.txt");
+        (name, pattern(100 + i, (i * 37 % 3000) as usize))
+    });
+    let mut files: Vec<(String, Vec<u8>)> = vec![
         ("bootmgr".into(), pattern(1, 300_000)),
         ("sources/install.wim".into(), pattern(2, 5_000_001)),
         ("SMS/PKG/CCP00001/Setup.exe".into(), pattern(3, 4097)),
@@ -34,7 +39,9 @@ fn sample_files() -> Vec<(String, Vec<u8>)> {
         (format!("Long/{LONG}"), pattern(8, 55)),
         (deep, b"deep!!!".to_vec()),
         ("Program Files/My App/app data.bin".into(), pattern(9, 5000)),
-    ]
+    ];
+    files.extend(many);
+    files
 }
 
 fn sample_builder(timestamp: i64) -> IsoBuilder {

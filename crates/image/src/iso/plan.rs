@@ -482,19 +482,17 @@ impl IsoPlan {
         for n in files {
             self.nodes[n].data_lba = u32::try_from(next).map_err(|_| too_big(next))?;
             let size = self.nodes[n].size;
-            if size > 0 {
-                if self.udf
-                    && sectors(size).div_ceil(MAX_UDF_EXTENT / SECTOR_SIZE) > udf::MAX_SHORT_ADS
-                {
-                    return Err(Error::TooLarge {
-                        reason: format!(
-                            "{:?} has {size} bytes, more than one UDF file entry maps",
-                            self.nodes[n].path
-                        ),
-                    });
-                }
-                take(&mut regions, &mut next, Region::FileData(n), sectors(size));
+            if self.udf && sectors(size).div_ceil(MAX_UDF_EXTENT / SECTOR_SIZE) > udf::MAX_SHORT_ADS
+            {
+                return Err(Error::TooLarge {
+                    reason: format!(
+                        "{:?} has {size} bytes, more than one UDF file entry maps",
+                        self.nodes[n].path
+                    ),
+                });
             }
+            // Empty files get a region too, so their source is checked to be empty.
+            take(&mut regions, &mut next, Region::FileData(n), sectors(size));
         }
         for (i, &(file, _, _)) in boot_files.iter().enumerate() {
             if let Some(f) = file {

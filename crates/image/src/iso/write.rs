@@ -30,6 +30,7 @@ pub fn write_with_progress(
         total: plan.total_size(),
         progress,
         cancel,
+        buf: Vec::new(),
     };
     for &(lba, region) in &plan.regions {
         w.pad_to(u64::from(lba) * SECTOR_SIZE)?;
@@ -87,6 +88,8 @@ struct Sink<'a, W: Write> {
     total: u64,
     progress: &'a mut dyn FnMut(u64, u64),
     cancel: &'a AtomicBool,
+    /// Read buffer for file data, allocated once.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> Sink<'_, W> {
@@ -135,12 +138,27 @@ impl<W: Write> Sink<'_, W> {
             path: path(),
             source,
         })?;
-        let mut buf = vec![0u8; CHUNK];
+        if self.buf.len() < CHUNK {
+            self.buf.resize(CHUNK, 0);
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.copy(&mut *reader, node, &mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn copy(
+        &mut self,
+        reader: &mut dyn Read,
+        node: &super::plan::Node,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let path = || node.path.clone();
         let mut done = 0u64;
         let mut reported = 0u64;
         while done < node.size {
             let want = (node.size - done).min(CHUNK as u64) as usize;
-            let got = read_some(&mut reader, &mut buf[..want]).map_err(|source| Error::Read {
+            let got = read_some(reader, &mut buf[..want]).map_err(|source| Error::Read {
                 path: path(),
                 offset: done,
                 source,
@@ -159,7 +177,7 @@ impl<W: Write> Sink<'_, W> {
                 self.report()?;
             }
         }
-        let extra = read_some(&mut reader, &mut buf[..1]).map_err(|source| Error::Read {
+        let extra = read_some(reader, &mut buf[..1]).map_err(|source| Error::Read {
             path: path(),
             offset: done,
             source,
