@@ -130,6 +130,15 @@ impl BootEntry {
     }
 }
 
+/// A boot entry checked against the declared files.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResolvedBoot {
+    /// The declared file holding the image, or `None` for a hidden image.
+    pub file: Option<usize>,
+    pub size: u64,
+    pub load_sectors: u16,
+}
+
 pub(crate) enum DeclKind {
     Dir {
         children: Vec<usize>,
@@ -269,6 +278,52 @@ impl IsoBuilder {
             children.push(id);
         }
         id
+    }
+
+    /// Checks the boot entries and finds their images.
+    pub(crate) fn resolve_boot(&self) -> Result<Vec<ResolvedBoot>> {
+        if self.boot.len() > 30 {
+            return Err(Error::Boot {
+                index: 30,
+                reason: "at most 30 boot entries fit the boot catalog".to_owned(),
+            });
+        }
+        let mut out = Vec::new();
+        for (index, entry) in self.boot.iter().enumerate() {
+            let bad = |reason: &str| Error::Boot {
+                index,
+                reason: reason.to_owned(),
+            };
+            let (file, size) = match &entry.image {
+                BootImage::File(path) => {
+                    let id = self
+                        .file_index(path)
+                        .ok_or_else(|| bad(&format!("{path:?} is not a declared file")))?;
+                    let DeclKind::File { size, .. } = &self.nodes[id].kind else {
+                        return Err(bad("not a file"));
+                    };
+                    (Some(id), *size)
+                }
+                BootImage::Hidden(bytes) => (None, bytes.len() as u64),
+            };
+            if size == 0 {
+                return Err(bad("the boot image is empty"));
+            }
+            let load_sectors = match (entry.load_sectors, entry.platform) {
+                (Some(0), _) => return Err(bad("load_sectors must be at least 1")),
+                (Some(n), _) => n,
+                (None, BootPlatform::Bios) => 4,
+                // Whole image; when that does not fit, 1, which UEFI firmware reads as "to the
+                // end of the image" (what oscdimg records for efisys.bin).
+                (None, BootPlatform::Uefi) => u16::try_from(size.div_ceil(512)).unwrap_or(1),
+            };
+            out.push(ResolvedBoot {
+                file,
+                size,
+                load_sectors,
+            });
+        }
+        Ok(out)
     }
 
     /// Index of the declared file at `path`, if any.

@@ -31,6 +31,7 @@ mod names;
 mod plan;
 mod source;
 mod time;
+mod tree;
 mod udf;
 mod write;
 

@@ -19,11 +19,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::builder::{BootImage, BootPlatform, DeclKind, IsoBuilder};
+use super::builder::{BootImage, BootPlatform, IsoBuilder, ResolvedBoot};
 use super::error::{Error, Result};
-use super::names::{iso_identifiers, iso_order, joliet_identifiers, udf_identifier};
-use super::source::DataSource;
 use super::time::Civil;
+use super::tree::Tree;
+pub(crate) use super::tree::{Extent, Node};
 use super::{ecma119, udf};
 
 /// Bytes per logical sector (CD/DVD: always 2048).
@@ -39,41 +39,6 @@ pub(crate) const UDF_MAIN_VDS: u32 = 32;
 pub(crate) const UDF_RESERVE_VDS: u32 = 48;
 pub(crate) const UDF_LVID: u32 = 64;
 pub(crate) const UDF_ANCHOR: u32 = 256;
-
-/// A file or directory with its place in every tree.
-pub(crate) struct Node {
-    pub name: String,
-    pub path: String,
-    pub parent: usize,
-    pub is_dir: bool,
-    pub size: u64,
-    pub source: Option<Box<dyn DataSource>>,
-    /// Children ordered by their original names.
-    pub children: Vec<usize>,
-    pub iso_id: Vec<u8>,
-    pub joliet_id: Vec<u16>,
-    pub udf_id: Vec<u8>,
-    pub iso_children: Vec<usize>,
-    pub joliet_children: Vec<usize>,
-    /// Files: first sector of the data.
-    pub data_lba: u32,
-    pub iso_dir: Extent,
-    pub joliet_dir: Extent,
-    /// Path table directory numbers (1 = root).
-    pub iso_number: u16,
-    pub joliet_number: u16,
-    /// UDF: block of the file entry and of the directory data, relative to the partition.
-    pub udf_fe: u32,
-    pub udf_dir: u32,
-    pub udf_dir_len: u64,
-    pub unique_id: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Extent {
-    pub lba: u32,
-    pub len: u32,
-}
 
 pub(crate) struct PlannedBoot {
     pub platform: BootPlatform,
@@ -229,14 +194,8 @@ impl IsoPlan {
     }
 
     pub(crate) fn new(builder: IsoBuilder) -> Result<Self> {
-        let IsoBuilder {
-            options,
-            nodes: decl,
-            boot: boot_decl,
-            ..
-        } = &builder;
-        let label = check_label(&options.volume_label)?;
-        let seconds = match options.timestamp {
+        let label = check_label(&builder.options.volume_label)?;
+        let seconds = match builder.options.timestamp {
             Some(s) => s,
             None => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -245,69 +204,19 @@ impl IsoPlan {
         };
         let time = Civil::from_unix(seconds)?;
 
-        // Resolve boot images before `decl` is consumed.
-        let mut boot_files = Vec::new();
-        for (index, entry) in boot_decl.iter().enumerate() {
-            let bad = |reason: &str| Error::Boot {
-                index,
-                reason: reason.to_owned(),
-            };
-            let (file, size) = match &entry.image {
-                BootImage::File(path) => {
-                    let id = builder
-                        .file_index(path)
-                        .ok_or_else(|| bad(&format!("{path:?} is not a declared file")))?;
-                    let DeclKind::File { size, .. } = &decl[id].kind else {
-                        return Err(bad("not a file"));
-                    };
-                    (Some(id), *size)
-                }
-                BootImage::Hidden(bytes) => (None, bytes.len() as u64),
-            };
-            if size == 0 {
-                return Err(bad("the boot image is empty"));
-            }
-            let load_sectors = match (entry.load_sectors, entry.platform) {
-                (Some(0), _) => return Err(bad("load_sectors must be at least 1")),
-                (Some(n), _) => n,
-                (None, BootPlatform::Bios) => 4,
-                (None, BootPlatform::Uefi) => u16::try_from(size.div_ceil(512)).unwrap_or(1),
-            };
-            boot_files.push((file, size, load_sectors));
-        }
-        if boot_decl.len() > 30 {
-            return Err(Error::Boot {
-                index: 30,
-                reason: "at most 30 boot entries fit the boot catalog".to_owned(),
-            });
-        }
-
+        let boot_files = builder.resolve_boot()?;
         let IsoBuilder {
             options,
             nodes: decl,
             boot: boot_decl,
             ..
         } = builder;
-        let mut nodes: Vec<Node> = decl.into_iter().map(Node::from_decl).collect();
-        name_children(&mut nodes);
-
-        let iso_bfs = bfs(&nodes, |n| &n.iso_children);
-        let joliet_bfs = bfs(&nodes, |n| &n.joliet_children);
-        if iso_bfs.len() > usize::from(u16::MAX) {
-            return Err(Error::TooLarge {
-                reason: format!("{} directories; path tables hold 65535", iso_bfs.len()),
-            });
-        }
-        for (i, &d) in iso_bfs.iter().enumerate() {
-            nodes[d].iso_number = (i + 1) as u16;
-        }
-        for (i, &d) in joliet_bfs.iter().enumerate() {
-            nodes[d].joliet_number = (i + 1) as u16;
-        }
-        let dfs = dfs(&nodes);
-        for (i, &n) in dfs.iter().enumerate() {
-            nodes[n].unique_id = if n == 0 { 0 } else { 15 + i as u64 };
-        }
+        let Tree {
+            nodes,
+            iso_bfs,
+            joliet_bfs,
+            dfs,
+        } = Tree::new(decl)?;
         let next_unique_id = 16 + dfs.len() as u64;
 
         let mut plan = IsoPlan {
@@ -343,7 +252,7 @@ impl IsoPlan {
         &mut self,
         dfs: &[usize],
         boot_decl: &[super::builder::BootEntry],
-        boot_files: &[(Option<usize>, u64, u16)],
+        boot_files: &[ResolvedBoot],
     ) -> Result<()> {
         let mut regions = vec![(0, Region::SystemArea), (16, Region::Pvd)];
         let mut next: u64 = 17;
@@ -449,7 +358,9 @@ impl IsoPlan {
             take(&mut regions, &mut next, Region::BootCatalog, 1);
         }
         for (i, entry) in boot_decl.iter().enumerate() {
-            let (_, size, load_sectors) = boot_files[i];
+            let ResolvedBoot {
+                size, load_sectors, ..
+            } = boot_files[i];
             let hidden = match &entry.image {
                 BootImage::Hidden(bytes) => Some(bytes.clone()),
                 BootImage::File(_) => None,
@@ -494,8 +405,8 @@ impl IsoPlan {
             // Empty files get a region too, so their source is checked to be empty.
             take(&mut regions, &mut next, Region::FileData(n), sectors(size));
         }
-        for (i, &(file, _, _)) in boot_files.iter().enumerate() {
-            if let Some(f) = file {
+        for (i, resolved) in boot_files.iter().enumerate() {
+            if let Some(f) = resolved.file {
                 self.boot[i].lba = self.nodes[f].data_lba;
             }
         }
@@ -516,95 +427,6 @@ fn too_big(sectors: u64) -> Error {
     Error::TooLarge {
         reason: format!("{sectors} sectors; ISO 9660 counts at most 2^32"),
     }
-}
-
-impl Node {
-    fn from_decl(d: super::builder::DeclNode) -> Self {
-        let (is_dir, size, source, children) = match d.kind {
-            DeclKind::Dir { children } => (true, 0, None, children),
-            DeclKind::File { size, source } => (false, size, Some(source), Vec::new()),
-        };
-        Node {
-            udf_id: udf_identifier(&d.name),
-            name: d.name,
-            path: d.path,
-            parent: d.parent,
-            is_dir,
-            size,
-            source,
-            children,
-            iso_id: vec![0],
-            joliet_id: vec![0],
-            iso_children: Vec::new(),
-            joliet_children: Vec::new(),
-            data_lba: 0,
-            iso_dir: Extent::default(),
-            joliet_dir: Extent::default(),
-            iso_number: 0,
-            joliet_number: 0,
-            udf_fe: 0,
-            udf_dir: 0,
-            udf_dir_len: 0,
-            unique_id: 0,
-        }
-    }
-}
-
-/// Orders every directory's children and gives them their ISO 9660 and Joliet names.
-fn name_children(nodes: &mut [Node]) {
-    for d in 0..nodes.len() {
-        if !nodes[d].is_dir {
-            continue;
-        }
-        let mut children = std::mem::take(&mut nodes[d].children);
-        children.sort_by(|&a, &b| nodes[a].name.cmp(&nodes[b].name));
-        let pairs: Vec<(&str, bool)> = children
-            .iter()
-            .map(|&c| (nodes[c].name.as_str(), nodes[c].is_dir))
-            .collect();
-        let iso = iso_identifiers(&pairs);
-        let joliet = joliet_identifiers(&pairs);
-        for ((&c, i), j) in children.iter().zip(iso).zip(joliet) {
-            nodes[c].iso_id = i;
-            nodes[c].joliet_id = j;
-        }
-        let mut iso_children = children.clone();
-        iso_children.sort_by(|&a, &b| iso_order(&nodes[a].iso_id, &nodes[b].iso_id));
-        let mut joliet_children = children.clone();
-        joliet_children.sort_by(|&a, &b| nodes[a].joliet_id.cmp(&nodes[b].joliet_id));
-        let n = &mut nodes[d];
-        n.children = children;
-        n.iso_children = iso_children;
-        n.joliet_children = joliet_children;
-    }
-}
-
-/// Directories breadth first, each level's children in `order` (ECMA-119 6.9.1).
-fn bfs(nodes: &[Node], order: impl Fn(&Node) -> &Vec<usize>) -> Vec<usize> {
-    let mut out = vec![0];
-    let mut i = 0;
-    while i < out.len() {
-        let d = out[i];
-        out.extend(
-            order(&nodes[d])
-                .iter()
-                .copied()
-                .filter(|&c| nodes[c].is_dir),
-        );
-        i += 1;
-    }
-    out
-}
-
-/// All nodes depth first, pre-order, children by original name.
-fn dfs(nodes: &[Node]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(nodes.len());
-    let mut stack = vec![0];
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        stack.extend(nodes[n].children.iter().rev());
-    }
-    out
 }
 
 fn check_label(label: &str) -> Result<String> {
