@@ -111,3 +111,29 @@ fn uefi_only_image_boots() {
     assert!(out.contains("tsmedia-uefi-only-9d"), "output:\n{out}");
     assert_eq!(status, 0, "output:\n{out}");
 }
+
+#[test]
+fn catalog_has_bios_default_entry_and_uefi_section() {
+    let x = tool("xorriso", "xorriso");
+    let dir = tempfile::tempdir().unwrap();
+    let iso = dir.path().join("media.iso");
+    let plan = write_iso(windows_like(dir.path(), "b", 1, "u"), &iso);
+    let report = stdout_and_stderr(
+        std::process::Command::new(x)
+            .arg("-indev")
+            .arg(&iso)
+            .args(["-report_el_torito", "plain"]),
+    );
+    let boot = plan.boot_images();
+    let bios_lba = boot[0].offset / 2048;
+    let uefi_lba = boot[1].offset / 2048;
+    // 1.44 MB FAT image = 2880 virtual sectors of 512 bytes.
+    for want in [
+        format!("El Torito boot img :   1  BIOS  y   none  0x0000  0x00      4 {bios_lba:>11}"),
+        format!("El Torito boot img :   2  UEFI  y   none  0x0000  0x00   2880 {uefi_lba:>11}"),
+        "El Torito img path :   1  /boot/etfsboot.com".to_owned(),
+        "El Torito img path :   2  /efi/microsoft/boot/efisys.bin".to_owned(),
+    ] {
+        assert!(report.contains(&want), "missing {want:?} in:\n{report}");
+    }
+}
