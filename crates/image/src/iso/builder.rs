@@ -159,9 +159,10 @@ pub(crate) struct DeclNode {
 /// Declares the content of one ISO image (phase one), then [`IsoBuilder::plan`]s it.
 ///
 /// ```
-/// use tsmedia_image::iso::{BytesSource, IsoBuilder, IsoOptions};
+/// use tsmedia_image::iso::{IsoBuilder, IsoOptions};
 /// let mut b = IsoBuilder::new(IsoOptions { timestamp: Some(0), ..IsoOptions::default() });
-/// b.add_file("sources/readme.txt", 5, Box::new(BytesSource(b"hello".to_vec()))).unwrap();
+/// b.add_file("sources/readme.txt", 5, Box::new(b"hello".to_vec())).unwrap();
+/// b.add_file("sources/big.wim", 0, Box::new(std::path::PathBuf::from("/dev/null"))).unwrap();
 /// let plan = b.plan().unwrap();
 /// let mut out = Vec::new();
 /// tsmedia_image::iso::write(&plan, &mut out).unwrap();

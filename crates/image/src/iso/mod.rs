@@ -38,5 +38,5 @@ mod write;
 pub use builder::{BootEntry, BootImage, BootPlatform, IsoBuilder, IsoOptions};
 pub use error::{Error, Result};
 pub use plan::{BootImageExtent, FileExtent, IsoPlan, SECTOR_SIZE};
-pub use source::{BytesSource, DataSource, FileSource};
+pub use source::DataSource;
 pub use write::{write, write_with_progress};

@@ -5,7 +5,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tsmedia_image::iso::{BytesSource, DataSource, IsoBuilder, IsoPlan, write};
+use tsmedia_image::iso::{DataSource, IsoBuilder, IsoPlan, write};
 
 /// Path of a reference tool; panics (fails the test) naming the Debian package if missing.
 pub fn tool(name: &str, package: &str) -> PathBuf {
@@ -60,7 +60,7 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
 }
 
 pub fn bytes(data: Vec<u8>) -> Box<dyn DataSource> {
-    Box::new(BytesSource(data))
+    Box::new(data)
 }
 
 /// A source of `len` bytes that are zero except for the first 8 bytes of every MiB (the MiB
