@@ -445,3 +445,137 @@ fn check_label(label: &str) -> Result<String> {
     }
     Ok(label.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iso::{BootEntry, IsoOptions};
+
+    fn options() -> IsoOptions {
+        IsoOptions {
+            timestamp: Some(0),
+            ..IsoOptions::default()
+        }
+    }
+
+    #[test]
+    fn sector_map_of_a_small_bootable_image() {
+        let mut b = IsoBuilder::new(options());
+        b.add_file("boot/etfsboot.com", 2048, Box::new(vec![0u8; 2048]))
+            .unwrap();
+        b.add_boot_entry(BootEntry::bios(BootImage::File("boot/etfsboot.com".into())));
+        let plan = b.plan().unwrap();
+        let head: Vec<(u32, Region)> = plan.regions.iter().copied().take(13).collect();
+        assert_eq!(
+            head,
+            [
+                (0, Region::SystemArea),
+                (16, Region::Pvd),
+                (17, Region::BootRecord),
+                (18, Region::JolietSvd),
+                (19, Region::Terminator),
+                (20, Region::Vrs(0)),
+                (21, Region::Vrs(1)),
+                (22, Region::Vrs(2)),
+                (32, Region::UdfVds(32)),
+                (48, Region::UdfVds(48)),
+                (64, Region::UdfLvid),
+                (256, Region::UdfAnchor(256)),
+                (257, Region::UdfFsd),
+            ]
+        );
+        let last = plan.total_sectors - 1;
+        assert_eq!(plan.regions.last(), Some(&(last, Region::UdfAnchor(last))));
+        assert_eq!(plan.partition_len, last - UDF_PARTITION_START);
+        // Regions are in order and the file data is the last thing before the anchor.
+        assert!(plan.regions.windows(2).all(|w| w[0].0 <= w[1].0));
+        let file = plan.file_extent("boot/etfsboot.com").unwrap();
+        assert_eq!(file.offset / SECTOR_SIZE, u64::from(last) - 1);
+        assert_eq!(plan.boot_images()[0].offset, file.offset);
+    }
+
+    #[test]
+    fn without_udf_and_joliet_only_iso9660_remains() {
+        let b = IsoBuilder::new(IsoOptions {
+            udf: false,
+            joliet: false,
+            ..options()
+        });
+        let plan = b.plan().unwrap();
+        assert!(plan.regions.iter().all(|(_, r)| !matches!(
+            r,
+            Region::JolietSvd | Region::Vrs(_) | Region::UdfFsd | Region::UdfAnchor(_)
+        )));
+        assert_eq!(plan.regions[2], (17, Region::Terminator));
+    }
+
+    /// A source that must never be opened: planning reads no data.
+    struct Unopened;
+
+    impl DataSource for Unopened {
+        fn open(&self) -> std::io::Result<Box<dyn std::io::Read + '_>> {
+            panic!("plan() must not open sources")
+        }
+    }
+
+    use super::super::source::DataSource;
+
+    #[test]
+    fn extents_per_file_size() {
+        // (size, ISO 9660 directory records, UDF short allocation descriptors)
+        let table: &[(u64, usize, usize)] = &[
+            (0, 1, 0),
+            (1, 1, 1),
+            (MAX_UDF_EXTENT, 1, 1),
+            (MAX_UDF_EXTENT + 1, 1, 2),
+            (MAX_ISO_EXTENT, 1, 5),
+            (MAX_ISO_EXTENT + 1, 2, 5),
+            (9 << 30, 3, 10),
+        ];
+        let mut b = IsoBuilder::new(options());
+        for (i, &(size, _, _)) in table.iter().enumerate() {
+            b.add_file(&format!("f{i}"), size, Box::new(Unopened))
+                .unwrap();
+        }
+        let plan = b.plan().unwrap();
+        let root = ecma119::dir_extent(&plan.nodes, 0, false, &plan.time);
+        for (i, &(size, records, ads)) in table.iter().enumerate() {
+            let id = format!("F{i}.;1");
+            let mut count = 0;
+            let mut total = 0u64;
+            let mut at = 0;
+            while at < root.len() {
+                let len = usize::from(root[at]);
+                if len == 0 {
+                    at = (at / 2048 + 1) * 2048;
+                    continue;
+                }
+                let r = &root[at..at + len];
+                if &r[33..33 + usize::from(r[32])] == id.as_bytes() {
+                    count += 1;
+                    total += u64::from(u32::from_le_bytes([r[10], r[11], r[12], r[13]]));
+                    let last = count == records;
+                    assert_eq!(r[25] & 0x80 == 0, last, "{id} record {count} flags");
+                }
+                at += len;
+            }
+            assert_eq!((count, total), (records, size), "{id}");
+            let node = plan
+                .nodes
+                .iter()
+                .position(|n| n.name == format!("f{i}"))
+                .unwrap();
+            let fe = udf::file_entry(&plan, node);
+            let l_ad = u32::from_le_bytes([fe[172], fe[173], fe[174], fe[175]]) as usize;
+            assert_eq!(l_ad / 8, ads, "{id} allocation descriptors");
+            let sum: u64 = (0..ads)
+                .map(|k| {
+                    u64::from(u32::from_le_bytes(
+                        fe[176 + 8 * k..180 + 8 * k].try_into().unwrap(),
+                    ))
+                })
+                .sum();
+            assert_eq!(sum, size, "{id} UDF extent lengths");
+        }
+    }
+}
