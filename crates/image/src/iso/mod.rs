@@ -8,7 +8,7 @@
 //! 2. [`IsoBuilder::plan`]: compute the whole layout and [`IsoPlan::total_size`]; no data is
 //!    read. A multi-disc set is made by the caller: split the content, build and plan one
 //!    [`IsoBuilder`] per disc, and check each plan's size against the disc capacity.
-//! 3. [`write`]: stream the image sequentially to any `Write`, opening each source once and
+//! 3. [`write()`]: stream the image sequentially to any `Write`, opening each source once and
 //!    checking its length against the declared size.
 //!
 //! Output is deterministic for a fixed [`IsoOptions::timestamp`]: children are sorted by name,

@@ -92,7 +92,7 @@ pub struct BootImageExtent {
 }
 
 /// The complete layout of one ISO image. Made by [`IsoBuilder::plan`], written by
-/// [`super::write`].
+/// [`super::write()`].
 pub struct IsoPlan {
     pub(crate) nodes: Vec<Node>,
     pub(crate) boot: Vec<PlannedBoot>,

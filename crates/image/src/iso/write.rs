@@ -15,7 +15,7 @@ pub fn write(plan: &IsoPlan, out: impl Write) -> Result<()> {
     write_with_progress(plan, out, &mut |_, _| {}, &AtomicBool::new(false))
 }
 
-/// Like [`write`], reporting `(bytes written, total bytes)` to `progress` after every region
+/// Like [`write()`], reporting `(bytes written, total bytes)` to `progress` after every region
 /// and every mebibyte of file data, and stopping with [`Error::Cancelled`] once `cancel` is
 /// set.
 pub fn write_with_progress(
