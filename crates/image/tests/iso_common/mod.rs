@@ -137,8 +137,7 @@ impl SparseFile {
     }
 
     pub fn finish(self) -> io::Result<()> {
-        self.file.set_len(self.len)?;
-        self.file.sync_all()
+        self.file.set_len(self.len)
     }
 }
 
