@@ -168,6 +168,11 @@ impl WimWriter {
         self.progress = p;
     }
 
+    /// The progress sink given with [`WimWriter::set_progress`].
+    pub fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
+    }
+
     pub fn options(&self) -> &WriteOptions {
         &self.opts
     }
