@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+pub mod lzx;
+
 /// A compression format of WIM resources, as named in the WIM header flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -74,7 +76,12 @@ pub enum DecodeError {
 #[non_exhaustive]
 pub enum CodecError {
     #[error("{format} does not support chunk size {chunk_size} (accepted: {min}..={max})")]
-    BadChunkSize { format: Format, chunk_size: usize, min: usize, max: usize },
+    BadChunkSize {
+        format: Format,
+        chunk_size: usize,
+        min: usize,
+        max: usize,
+    },
     #[error("{0} is not supported")]
     Unsupported(Format),
 }
@@ -96,7 +103,12 @@ pub trait Decompressor: Send {
 fn check_chunk_size(format: Format, chunk_size: usize) -> Result<(), CodecError> {
     let (min, max) = format.chunk_size_range();
     if chunk_size < min || chunk_size > max || !chunk_size.is_power_of_two() {
-        return Err(CodecError::BadChunkSize { format, chunk_size, min, max });
+        return Err(CodecError::BadChunkSize {
+            format,
+            chunk_size,
+            min,
+            max,
+        });
     }
     Ok(())
 }
@@ -119,5 +131,8 @@ pub fn new_decompressor(
     max_chunk_size: usize,
 ) -> Result<Box<dyn Decompressor>, CodecError> {
     check_chunk_size(format, max_chunk_size)?;
-    Err(CodecError::Unsupported(format))
+    match format {
+        Format::Lzx => Ok(Box::new(lzx::LzxDecompressor::new(max_chunk_size))),
+        _ => Err(CodecError::Unsupported(format)),
+    }
 }
