@@ -121,8 +121,10 @@ pub fn new_compressor(
     level: u32,
 ) -> Result<Box<dyn Compressor>, CodecError> {
     check_chunk_size(format, max_chunk_size)?;
-    let _ = level;
-    Err(CodecError::Unsupported(format))
+    match format {
+        Format::Lzx => Ok(Box::new(lzx::LzxCompressor::new(max_chunk_size, level))),
+        _ => Err(CodecError::Unsupported(format)),
+    }
 }
 
 /// A decompressor for `format` chunks of up to `max_chunk_size` bytes.

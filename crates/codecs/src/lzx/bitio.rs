@@ -104,7 +104,7 @@ impl<'a> BitReader<'a> {
     pub(crate) fn align_for_raw(&self) -> usize {
         // Bits of the partially consumed word: bits % 16; the full unread words: bits / 16.
         let full_words = (self.bits / 16) as usize;
-        if self.bits % 16 == 0 {
+        if self.bits.is_multiple_of(16) {
             // Already aligned: one whole word is padding.
             self.pos - 2 * full_words + 2
         } else {

@@ -7,10 +7,15 @@
 //! 32,768 or else 16 bits (windows of 32 KiB) or 24 bits (larger windows), most significant first.
 
 mod bitio;
+mod block;
+mod compress;
 mod decode;
 mod e8;
 mod huffman;
+mod lazy;
+mod matchfind;
 
+pub use compress::{LzxCompressor, NEAR_OPTIMAL_LEVEL};
 pub use decode::LzxDecompressor;
 
 /// Literal symbols at the start of the main alphabet.

@@ -193,3 +193,79 @@ pub fn read_wim(path: &Path) -> Wim {
         resources,
     }
 }
+
+fn put_reshdr(buf: &mut [u8], stored: u64, flags: u8, offset: u64, original: u64) {
+    buf[..7].copy_from_slice(&stored.to_le_bytes()[..7]);
+    buf[7] = flags;
+    buf[8..16].copy_from_slice(&offset.to_le_bytes());
+    buf[16..24].copy_from_slice(&original.to_le_bytes());
+}
+
+/// Rewrites a non-solid compressed WIM made by wimlib: every resource (file data and image
+/// metadata) is decoded with `decode` and recompressed chunk by chunk with `compress` (`None` =
+/// store the chunk raw). The integrity table is dropped.
+pub fn rewrite_wim(
+    src: &Path,
+    dst: &Path,
+    mut decode: impl FnMut(&[u8], usize) -> Vec<u8>,
+    mut compress: impl FnMut(&[u8]) -> Option<Vec<u8>>,
+) {
+    let data = std::fs::read(src).unwrap();
+    let w = read_wim(src);
+    let (bt_size, _, bt_off, _) = reshdr(&data[0x30..]);
+    let table = &data[bt_off as usize..(bt_off + bt_size) as usize];
+    let mut out = data[..208].to_vec();
+    let mut new_table = Vec::new();
+    for (e, res) in table.chunks_exact(50).zip(&w.resources) {
+        let (_, flags, _, orig) = reshdr(e);
+        let mut plain = Vec::new();
+        for (stored, size) in &res.chunks {
+            if stored.len() == *size {
+                plain.extend_from_slice(stored);
+            } else {
+                plain.extend(decode(stored, *size));
+            }
+        }
+        assert_eq!(plain.len() as u64, orig);
+        let offset = out.len() as u64;
+        let mut body = Vec::new();
+        let mut starts = Vec::new();
+        if flags & 0x04 != 0 {
+            for chunk in plain.chunks(w.chunk_size) {
+                starts.push(body.len() as u32);
+                match compress(chunk) {
+                    Some(c) => body.extend(c),
+                    None => body.extend_from_slice(chunk),
+                }
+            }
+            for s in &starts[1..] {
+                out.extend_from_slice(&s.to_le_bytes());
+            }
+        } else {
+            body = plain;
+        }
+        out.extend(body);
+        let mut ne = e.to_vec();
+        put_reshdr(&mut ne, out.len() as u64 - offset, flags, offset, orig);
+        new_table.extend(ne);
+    }
+    let bt_offset = out.len() as u64;
+    out.extend_from_slice(&new_table);
+    let (xml_size, xml_flags, xml_off, xml_orig) = reshdr(&data[0x48..]);
+    let xml_offset = out.len() as u64;
+    out.extend_from_slice(&data[xml_off as usize..(xml_off + xml_size) as usize]);
+    put_reshdr(
+        &mut out[0x30..],
+        new_table.len() as u64,
+        0x02,
+        bt_offset,
+        new_table.len() as u64,
+    );
+    put_reshdr(&mut out[0x48..], xml_size, xml_flags, xml_offset, xml_orig);
+    assert!(
+        data[0x60..0x78].iter().all(|&b| b == 0),
+        "no boot metadata expected"
+    );
+    out[0x7C..0x94].fill(0);
+    std::fs::write(dst, out).unwrap();
+}
