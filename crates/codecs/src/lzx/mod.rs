@@ -14,6 +14,7 @@ mod e8;
 mod huffman;
 mod lazy;
 mod matchfind;
+mod optimal;
 
 pub use compress::{LzxCompressor, NEAR_OPTIMAL_LEVEL};
 pub use decode::LzxDecompressor;
