@@ -31,7 +31,10 @@ fn our_uncompressed_wims_verify_and_apply_in_wimlib() {
 fn our_xpress_wims_at_every_chunk_size_verify_and_apply_in_wimlib() {
     let t = tempfile::tempdir().expect("tempdir");
     let src = corpus(t.path(), 2);
-    for (i, cs) in ["4096", "8192", "16384", "32768", "65536"].iter().enumerate() {
+    for (i, cs) in ["4096", "8192", "16384", "32768", "65536"]
+        .iter()
+        .enumerate()
+    {
         let mut args = vec!["--compress", "xpress", "--chunk-size", cs];
         if i % 2 == 0 {
             args.push("--check");
@@ -45,25 +48,71 @@ fn our_three_image_wim_applies_each_image_in_wimlib() {
     let t = tempfile::tempdir().expect("tempdir");
     let srcs: Vec<_> = (10..13).map(|seed| corpus(t.path(), seed)).collect();
     let wim = t.path().join("three.wim");
-    ours(&["wim", "capture", s(&srcs[0]), s(&wim), "--name", "one", "--unix-data", "--check", "--quiet"]);
-    ours(&["wim", "append", s(&srcs[1]), s(&wim), "--name", "two", "--unix-data", "--quiet"]);
-    ours(&["wim", "append", s(&srcs[2]), s(&wim), "--name", "three", "--unix-data", "--boot", "--quiet"]);
+    ours(&[
+        "wim",
+        "capture",
+        s(&srcs[0]),
+        s(&wim),
+        "--name",
+        "one",
+        "--unix-data",
+        "--check",
+        "--quiet",
+    ]);
+    ours(&[
+        "wim",
+        "append",
+        s(&srcs[1]),
+        s(&wim),
+        "--name",
+        "two",
+        "--unix-data",
+        "--quiet",
+    ]);
+    ours(&[
+        "wim",
+        "append",
+        s(&srcs[2]),
+        s(&wim),
+        "--name",
+        "three",
+        "--unix-data",
+        "--boot",
+        "--quiet",
+    ]);
     wimlib(&["verify", s(&wim)]);
     let info = String::from_utf8(wimlib(&["info", s(&wim)]).stdout).expect("utf8");
     assert!(info.contains("Image Count:    3"), "{info}");
     assert!(info.contains("Boot Index:     3"), "{info}");
     for (i, src) in srcs.iter().enumerate() {
         let out = t.path().join(format!("out{i}"));
-        wimlib(&["apply", s(&wim), &(i + 1).to_string(), s(&out), "--unix-data"]);
+        wimlib(&[
+            "apply",
+            s(&wim),
+            &(i + 1).to_string(),
+            s(&out),
+            "--unix-data",
+        ]);
         assert_same_tree(src, &out, true);
     }
     // Single-instance storage: a second image of the same tree adds only its metadata.
     let one = t.path().join("one.wim");
     ours(&["wim", "capture", s(&srcs[0]), s(&one), "--quiet"]);
     let single = std::fs::metadata(&one).expect("wim").len();
-    ours(&["wim", "append", s(&srcs[0]), s(&one), "--name", "again", "--quiet"]);
+    ours(&[
+        "wim",
+        "append",
+        s(&srcs[0]),
+        s(&one),
+        "--name",
+        "again",
+        "--quiet",
+    ]);
     let double = std::fs::metadata(&one).expect("wim").len();
-    assert!(double < single + single / 10, "two images of one tree: {double} bytes vs {single} for one");
+    assert!(
+        double < single + single / 10,
+        "two images of one tree: {double} bytes vs {single} for one"
+    );
 }
 
 #[test]
@@ -71,7 +120,16 @@ fn our_split_wim_verifies_applies_and_joins() {
     let t = tempfile::tempdir().expect("tempdir");
     let src = corpus(t.path(), 3);
     let wim = t.path().join("big.wim");
-    ours(&["wim", "capture", s(&src), s(&wim), "--compress", "none", "--unix-data", "--quiet"]);
+    ours(&[
+        "wim",
+        "capture",
+        s(&src),
+        s(&wim),
+        "--compress",
+        "none",
+        "--unix-data",
+        "--quiet",
+    ]);
     let first = t.path().join("part.swm");
     ours(&["wim", "split", s(&wim), s(&first), "1"]);
     let parts: Vec<_> = std::fs::read_dir(t.path())
@@ -83,11 +141,27 @@ fn our_split_wim_verifies_applies_and_joins() {
     let glob = format!("{}/part*.swm", t.path().display());
     wimlib(&["verify", s(&first), &format!("--ref={glob}")]);
     let out = t.path().join("wl");
-    wimlib(&["apply", s(&first), "1", s(&out), &format!("--ref={glob}"), "--unix-data"]);
+    wimlib(&[
+        "apply",
+        s(&first),
+        "1",
+        s(&out),
+        &format!("--ref={glob}"),
+        "--unix-data",
+    ]);
     assert_same_tree(&src, &out, true);
     // Our own apply of the parts, and join back into one WIM.
     let out2 = t.path().join("ours");
-    ours(&["wim", "apply", s(&first), "1", s(&out2), "--ref", &glob, "--quiet"]);
+    ours(&[
+        "wim",
+        "apply",
+        s(&first),
+        "1",
+        s(&out2),
+        "--ref",
+        &glob,
+        "--quiet",
+    ]);
     assert_same_tree(&src, &out2, true);
     let joined = t.path().join("joined.wim");
     let mut args = vec!["wim".to_string(), "join".into(), s(&joined).into()];
@@ -132,21 +206,49 @@ fn wimlib_wims_apply_identically_with_ours() {
     }
     // Several images and a boot index.
     let multi = t.path().join("multi.wim");
-    wimlib(&["capture", s(&src), s(&multi), "first", "--compress=XPRESS", "--unix-data", "--norpfix"]);
-    wimlib(&["append", s(&src2), s(&multi), "second", "--unix-data", "--boot", "--norpfix"]);
+    wimlib(&[
+        "capture",
+        s(&src),
+        s(&multi),
+        "first",
+        "--compress=XPRESS",
+        "--unix-data",
+        "--norpfix",
+    ]);
+    wimlib(&[
+        "append",
+        s(&src2),
+        s(&multi),
+        "second",
+        "--unix-data",
+        "--boot",
+        "--norpfix",
+    ]);
     wimlib_then_ours(t.path(), &src, &multi, "first", true);
     wimlib_then_ours(t.path(), &src2, &multi, "2", true);
     // Split by wimlib, applied by us.
     let first = t.path().join("wl.swm");
     wimlib(&["split", s(&multi), s(&first), "1"]);
     let out = t.path().join("split-out");
-    ours(&["wim", "apply", s(&first), "2", s(&out), "--ref", &format!("{}/wl*.swm", t.path().display()), "--quiet"]);
+    ours(&[
+        "wim",
+        "apply",
+        s(&first),
+        "2",
+        s(&out),
+        "--ref",
+        &format!("{}/wl*.swm", t.path().display()),
+        "--quiet",
+    ]);
     assert_same_tree(&src2, &out, true);
 }
 
 fn field<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
     text.lines()
-        .filter_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches(':').trim()))
+        .filter_map(|l| {
+            l.strip_prefix(name)
+                .map(|v| v.trim_start_matches(':').trim())
+        })
         .collect()
 }
 
@@ -156,17 +258,67 @@ fn info_json_agrees_with_wimlib_info() {
     let src = corpus(t.path(), 6);
     let src2 = corpus(t.path(), 7);
     let wims = [t.path().join("a.wim"), t.path().join("b.wim")];
-    wimlib(&["capture", s(&src), s(&wims[0]), "alpha", "--compress=XPRESS", "--chunk-size=16384", "--norpfix"]);
-    wimlib(&["append", s(&src2), s(&wims[0]), "beta", "--boot", "--norpfix"]);
-    ours(&["wim", "capture", s(&src), s(&wims[1]), "--name", "gamma", "--compress", "xpress", "--boot", "--quiet"]);
-    ours(&["wim", "append", s(&src2), s(&wims[1]), "--name", "delta", "--quiet"]);
+    wimlib(&[
+        "capture",
+        s(&src),
+        s(&wims[0]),
+        "alpha",
+        "--compress=XPRESS",
+        "--chunk-size=16384",
+        "--norpfix",
+    ]);
+    wimlib(&[
+        "append",
+        s(&src2),
+        s(&wims[0]),
+        "beta",
+        "--boot",
+        "--norpfix",
+    ]);
+    ours(&[
+        "wim",
+        "capture",
+        s(&src),
+        s(&wims[1]),
+        "--name",
+        "gamma",
+        "--compress",
+        "xpress",
+        "--boot",
+        "--quiet",
+    ]);
+    ours(&[
+        "wim",
+        "append",
+        s(&src2),
+        s(&wims[1]),
+        "--name",
+        "delta",
+        "--quiet",
+    ]);
     for wim in &wims {
         let text = String::from_utf8(wimlib(&["info", s(wim)]).stdout).expect("utf8");
-        let json: serde_json::Value = serde_json::from_slice(&ours(&["wim", "info", s(wim), "--json"]).stdout).expect("json");
-        assert_eq!(field(&text, "Image Count")[0], json["image_count"].to_string());
-        assert_eq!(field(&text, "Boot Index")[0], json["boot_index"].to_string());
-        assert_eq!(field(&text, "Chunk Size")[0], format!("{} bytes", json["chunk_size"]));
-        assert_eq!(field(&text, "Compression")[0].to_ascii_lowercase(), json["compression"].as_str().expect("str").to_ascii_lowercase());
+        let json: serde_json::Value =
+            serde_json::from_slice(&ours(&["wim", "info", s(wim), "--json"]).stdout).expect("json");
+        assert_eq!(
+            field(&text, "Image Count")[0],
+            json["image_count"].to_string()
+        );
+        assert_eq!(
+            field(&text, "Boot Index")[0],
+            json["boot_index"].to_string()
+        );
+        assert_eq!(
+            field(&text, "Chunk Size")[0],
+            format!("{} bytes", json["chunk_size"])
+        );
+        assert_eq!(
+            field(&text, "Compression")[0].to_ascii_lowercase(),
+            json["compression"]
+                .as_str()
+                .expect("str")
+                .to_ascii_lowercase()
+        );
         let images = json["images"].as_array().expect("images");
         let names = field(&text, "Name");
         let dirs = field(&text, "Directory Count");
@@ -177,12 +329,21 @@ fn info_json_agrees_with_wimlib_info() {
             assert_eq!(names[i], img["name"].as_str().expect("name"));
             assert_eq!(dirs[i], img["dir_count"].to_string(), "{}", wim.display());
             assert_eq!(files[i], img["file_count"].to_string(), "{}", wim.display());
-            assert_eq!(bytes[i], img["total_bytes"].to_string(), "{}", wim.display());
+            assert_eq!(
+                bytes[i],
+                img["total_bytes"].to_string(),
+                "{}",
+                wim.display()
+            );
         }
     }
     // Our counts agree with what wimlib computes for the same tree.
-    let ja: serde_json::Value = serde_json::from_slice(&ours(&["wim", "info", s(&wims[0]), "--json"]).stdout).expect("json");
-    let jb: serde_json::Value = serde_json::from_slice(&ours(&["wim", "info", s(&wims[1]), "--json"]).stdout).expect("json");
+    let ja: serde_json::Value =
+        serde_json::from_slice(&ours(&["wim", "info", s(&wims[0]), "--json"]).stdout)
+            .expect("json");
+    let jb: serde_json::Value =
+        serde_json::from_slice(&ours(&["wim", "info", s(&wims[1]), "--json"]).stdout)
+            .expect("json");
     for k in ["dir_count", "file_count", "total_bytes", "hard_link_bytes"] {
         assert_eq!(ja["images"][0][k], jb["images"][0][k], "{k}");
         assert_eq!(ja["images"][1][k], jb["images"][1][k], "{k}");
@@ -195,8 +356,26 @@ fn export_and_update_outputs_pass_wimlib_verify() {
     let src = corpus(t.path(), 8);
     let src2 = corpus(t.path(), 9);
     let wim = t.path().join("src.wim");
-    ours(&["wim", "capture", s(&src), s(&wim), "--name", "a", "--unix-data", "--quiet"]);
-    ours(&["wim", "append", s(&src2), s(&wim), "--name", "b", "--unix-data", "--quiet"]);
+    ours(&[
+        "wim",
+        "capture",
+        s(&src),
+        s(&wim),
+        "--name",
+        "a",
+        "--unix-data",
+        "--quiet",
+    ]);
+    ours(&[
+        "wim",
+        "append",
+        s(&src2),
+        s(&wim),
+        "--name",
+        "b",
+        "--unix-data",
+        "--quiet",
+    ]);
     // Export one image (same compression: blobs copied verbatim) and all (recompressed).
     let one = t.path().join("one.wim");
     ours(&["wim", "export", s(&wim), "b", s(&one)]);
@@ -205,7 +384,15 @@ fn export_and_update_outputs_pass_wimlib_verify() {
     wimlib(&["apply", s(&one), "1", s(&out), "--unix-data"]);
     assert_same_tree(&src2, &out, true);
     let all = t.path().join("all.wim");
-    ours(&["wim", "export", s(&wim), "all", s(&all), "--compress", "none"]);
+    ours(&[
+        "wim",
+        "export",
+        s(&wim),
+        "all",
+        s(&all),
+        "--compress",
+        "none",
+    ]);
     wimlib(&["verify", s(&all)]);
     // Export appends to an existing WIM.
     ours(&["wim", "export", s(&wim), "1", s(&one)]);
@@ -215,15 +402,24 @@ fn export_and_update_outputs_pass_wimlib_verify() {
     let extra = t.path().join("extra.txt");
     std::fs::write(&extra, b"injected by update\n").expect("write");
     ours(&[
-        "wim", "update", s(&wim), "1",
-        "--add", &format!("{}:/SMS/data/TsmBootstrap.ini", s(&extra)),
-        "--add", &format!("{}:/added tree", s(&src2)),
-        "--delete", "/Program Files",
+        "wim",
+        "update",
+        s(&wim),
+        "1",
+        "--add",
+        &format!("{}:/SMS/data/TsmBootstrap.ini", s(&extra)),
+        "--add",
+        &format!("{}:/added tree", s(&src2)),
+        "--delete",
+        "/Program Files",
     ]);
     wimlib(&["verify", s(&wim)]);
     let out = t.path().join("upd");
     wimlib(&["apply", s(&wim), "1", s(&out)]);
-    assert_eq!(std::fs::read(out.join("SMS/data/TsmBootstrap.ini")).expect("added"), b"injected by update\n");
+    assert_eq!(
+        std::fs::read(out.join("SMS/data/TsmBootstrap.ini")).expect("added"),
+        b"injected by update\n"
+    );
     assert!(!out.join("Program Files").exists());
     assert!(out.join("added tree/Windows/Logs/setup0.log").is_file());
     assert!(out.join("Windows/Logs/setup0.log").is_file());

@@ -15,11 +15,16 @@ pub fn require(tool: &str, package: &str) {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
         .unwrap_or(false);
-    assert!(found, "{tool} is required (Debian package {package}); run ./scripts/test.sh, which installs it");
+    assert!(
+        found,
+        "{tool} is required (Debian package {package}); run ./scripts/test.sh, which installs it"
+    );
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
@@ -71,7 +76,11 @@ pub struct Node {
 
 /// What the tree holds: per path, kind, contents, link target, mtime (100 ns) and mode; plus the
 /// hard link groups (paths sharing an inode).
-pub fn snapshot(root: &Path, with_mode: bool, with_dir_times: bool) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
+pub fn snapshot(
+    root: &Path,
+    with_mode: bool,
+    with_dir_times: bool,
+) -> (BTreeMap<PathBuf, Node>, Vec<Vec<PathBuf>>) {
     let mut nodes = BTreeMap::new();
     let mut inodes: HashMap<(u64, u64), Vec<PathBuf>> = HashMap::new();
     let mut stack = vec![PathBuf::new()];
@@ -105,15 +114,21 @@ pub fn snapshot(root: &Path, with_mode: bool, with_dir_times: bool) -> (BTreeMap
         } else {
             node.content = Some(std::fs::read(&p).expect("file"));
             if m.nlink() > 1 {
-                inodes.entry((m.dev(), m.ino())).or_default().push(rel.clone());
+                inodes
+                    .entry((m.dev(), m.ino()))
+                    .or_default()
+                    .push(rel.clone());
             }
         }
         nodes.insert(rel, node);
     }
-    let mut groups: Vec<Vec<PathBuf>> = inodes.into_values().map(|mut v| {
-        v.sort();
-        v
-    }).collect();
+    let mut groups: Vec<Vec<PathBuf>> = inodes
+        .into_values()
+        .map(|mut v| {
+            v.sort();
+            v
+        })
+        .collect();
     groups.sort();
     (nodes, groups)
 }
@@ -124,8 +139,17 @@ pub fn assert_same_tree(expected: &Path, actual: &Path, with_mode: bool) {
     let (a, ga) = snapshot(expected, with_mode, true);
     let (b, gb) = snapshot(actual, with_mode, true);
     for (k, v) in &a {
-        let w = b.get(k).unwrap_or_else(|| panic!("{} missing from {}", k.display(), actual.display()));
-        assert_eq!(v, w, "{} differs between {} and {}", k.display(), expected.display(), actual.display());
+        let w = b
+            .get(k)
+            .unwrap_or_else(|| panic!("{} missing from {}", k.display(), actual.display()));
+        assert_eq!(
+            v,
+            w,
+            "{} differs between {} and {}",
+            k.display(),
+            expected.display(),
+            actual.display()
+        );
     }
     assert_eq!(a.len(), b.len(), "{} has extra entries", actual.display());
     assert_eq!(ga, gb, "hard link groups differ");

@@ -30,7 +30,11 @@ impl Params {
     fn for_level(level: u32) -> Params {
         let level = level.clamp(1, 1000);
         if let (Ok(d), Ok(n)) = (std::env::var("XD"), std::env::var("XN")) {
-            return Params { parser: Parser::Lazy, depth: d.parse().unwrap(), nice_len: n.parse().unwrap() };
+            return Params {
+                parser: Parser::Lazy,
+                depth: d.parse().unwrap(),
+                nice_len: n.parse().unwrap(),
+            };
         }
         if level < 30 {
             Params {
@@ -122,7 +126,9 @@ impl XpressCompressor {
         // Searching needs 4 bytes of lookahead; the last bytes go out as literals.
         while pos + 4 <= n {
             let max_len = (n - pos).min(MAX_MATCH_LEN);
-            let mut cur = self.mf.longest_match(data, pos, 2, max_len, nice_len, depth);
+            let mut cur = self
+                .mf
+                .longest_match(data, pos, 2, max_len, nice_len, depth);
             if !Self::acceptable(cur, len3_too_far) {
                 self.literal(data[pos]);
                 pos += 1;
@@ -133,7 +139,8 @@ impl XpressCompressor {
                 while cur.len < nice_len && pos + 5 <= n {
                     let max_len = (n - pos - 1).min(MAX_MATCH_LEN);
                     let next =
-                        self.mf.longest_match(data, pos + 1, cur.len, max_len, nice_len, depth / 2);
+                        self.mf
+                            .longest_match(data, pos + 1, cur.len, max_len, nice_len, depth / 2);
                     if next.len <= cur.len {
                         // pos + 1 is now inserted; skip it below.
                         self.matched(cur);

@@ -113,13 +113,19 @@ impl HashChains {
         depth: u32,
     ) -> Match {
         let (mut cand, c3, cur) = self.insert(data, pos);
-        let mut best = Match { len: best_len.max(2), offset: 0 };
+        let mut best = Match {
+            len: best_len.max(2),
+            offset: 0,
+        };
         if max_len < 4 || pos == 0 || best.len >= max_len {
             return Match { len: 0, offset: 0 };
         }
         let nice_len = nice_len.min(max_len);
         if best.len < 3 && c3 < pos && load_u32(data, c3) & 0xFF_FFFF == cur & 0xFF_FFFF {
-            best = Match { len: 3, offset: pos - c3 };
+            best = Match {
+                len: 3,
+                offset: pos - c3,
+            };
         }
         let mut remaining = depth;
         loop {
@@ -131,7 +137,10 @@ impl HashChains {
             if tail_ok && load_u32(data, cand) == cur {
                 let len = extend_match(data, cand, pos, 4, max_len);
                 if len > best.len {
-                    best = Match { len, offset: pos - cand };
+                    best = Match {
+                        len,
+                        offset: pos - cand,
+                    };
                     if len >= nice_len {
                         break;
                     }
@@ -144,6 +153,10 @@ impl HashChains {
             }
             cand -= d;
         }
-        if best.offset == 0 { Match { len: 0, offset: 0 } } else { best }
+        if best.offset == 0 {
+            Match { len: 0, offset: 0 }
+        } else {
+            best
+        }
     }
 }
