@@ -1,0 +1,1 @@
+//! Partitioned disk images.
