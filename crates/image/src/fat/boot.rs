@@ -19,7 +19,7 @@ pub(crate) struct BootFields<'a> {
 fn sectors_per_track(total: u32) -> u16 {
     [63u16, 32, 18, 16, 9, 8, 4, 2]
         .into_iter()
-        .find(|&spt| total % u32::from(spt) == 0)
+        .find(|&spt| total.is_multiple_of(u32::from(spt)))
         .unwrap_or(1)
 }
 

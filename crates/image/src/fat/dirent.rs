@@ -37,7 +37,8 @@ impl FatTimestamp {
     /// A timestamp from calendar fields; `None` if outside FAT's range or not a valid date.
     /// Odd seconds are rounded down (FAT stores two-second units).
     pub fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Option<Self> {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let days_in_month = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,

@@ -414,10 +414,14 @@ fn derive_volume_id(tree: &FatTree, label: Option<&[u8; 11]>, ts: FatTimestamp) 
     eat(label.map_or(&[0u8; 11][..], |l| &l[..]));
     eat(&ts.date().to_le_bytes());
     eat(&ts.time().to_le_bytes());
-    for node in &tree.nodes {
+    // In the sorted tree order, so that declaration order does not matter.
+    let mut stack = vec![ROOT];
+    while let Some(id) = stack.pop() {
+        let node = &tree.nodes[id];
         eat(node.path.as_bytes());
-        if let NodeKind::File { size, .. } = node.kind {
-            eat(&size.to_le_bytes());
+        match &node.kind {
+            NodeKind::File { size, .. } => eat(&size.to_le_bytes()),
+            NodeKind::Dir { children } => stack.extend(children.iter().rev()),
         }
         eat(&[0]);
     }

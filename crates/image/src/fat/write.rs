@@ -13,7 +13,7 @@ use super::plan::FatPlan;
 use super::table::write_fat;
 use super::tree::{NodeId, NodeKind, ROOT};
 
-const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
 
 /// Writes `count` zero bytes.
 pub(crate) fn write_zeros(out: &mut impl Write, mut count: u64) -> io::Result<()> {
