@@ -124,6 +124,11 @@ impl FatPlan {
         })
     }
 
+    /// Gives the declared tree back, e.g. to plan it again with other options.
+    pub fn into_tree(self) -> FatTree {
+        self.tree
+    }
+
     /// The computed geometry.
     pub fn geometry(&self) -> &Geometry {
         &self.geometry

@@ -1,0 +1,466 @@
+//! A bootable USB drive image: a partition table (MBR or GPT) and one FAT32 partition at
+//! 1 MiB holding a declared tree, planned first and then streamed front to back to a file or a
+//! block device.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::error::{Error, Result};
+use super::gpt::{ENTRY_SECTORS, GptPartition, HeaderFields, entry_array, header_sector};
+use super::guid::{Guid, GuidGenerator, crc32};
+use super::mbr::{MbrPartition, mbr_sector};
+use crate::fat::{FatOptions, FatPlan, FatTree, FatType};
+
+const SECTOR: u64 = 512;
+/// Partitions start and end on 1 MiB boundaries, as Windows and Linux tools align them.
+const ALIGN_SECTORS: u64 = 2048;
+
+/// Which partition table to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartitionTable {
+    /// MBR with one active partition: what `MakeWinPEMedia /UFD` and Rufus write, bootable by
+    /// UEFI and BIOS firmware, and mounted by Windows with a drive letter.
+    #[default]
+    Mbr,
+    /// GPT with a protective MBR.
+    Gpt,
+}
+
+/// The partition's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartitionKind {
+    /// MBR type 0x0C (FAT32, LBA) / GPT Microsoft basic data. Windows gives it a drive letter.
+    #[default]
+    BasicData,
+    /// MBR type 0xEF / GPT EFI System Partition (C12A7328-F81F-11D2-BA4B-00A0C93EC93B).
+    /// Windows does not mount an ESP by default.
+    EfiSystem,
+}
+
+/// How to build a USB image. Required data (the tree) is passed separately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsbImageOptions {
+    /// Partition table. Default: MBR.
+    pub table: PartitionTable,
+    /// Partition type. Default: basic data (MBR 0x0C).
+    pub partition_kind: PartitionKind,
+    /// Whole disk size in bytes (a multiple of 512), e.g. the target device's size; the
+    /// partition fills it up to the last 1 MiB boundary (GPT keeps its backup after it).
+    /// Default: the smallest disk that holds the content.
+    pub disk_size: Option<u64>,
+    /// Seed of the disk GUID, partition GUID and MBR disk signature. Default: random.
+    pub guid_seed: Option<u64>,
+    /// GPT partition name (at most 36 UTF-16 units). Default: "tsmedia".
+    pub partition_name: String,
+    /// The FAT volume (label, serial, timestamp, cluster size). `volume_size` and
+    /// `hidden_sectors` are set by the plan; `fat_type` defaults to FAT32 here.
+    pub fat: FatOptions,
+    /// At most 440 bytes of MBR boot code (for BIOS boot). Default: a stub that returns to
+    /// the BIOS (INT 18h), so BIOS firmware tries the next device.
+    pub mbr_boot_code: Option<Vec<u8>>,
+}
+
+impl Default for UsbImageOptions {
+    fn default() -> Self {
+        UsbImageOptions {
+            table: PartitionTable::default(),
+            partition_kind: PartitionKind::default(),
+            disk_size: None,
+            guid_seed: None,
+            partition_name: "tsmedia".into(),
+            fat: FatOptions::default(),
+            mbr_boot_code: None,
+        }
+    }
+}
+
+/// What to do with the target of [`UsbImagePlan::write_to_path`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TargetOptions {
+    /// Overwrite a non-empty block device or an existing non-empty file. Default: refuse.
+    pub overwrite: bool,
+}
+
+/// A planned USB image: partition table and FAT volume, every limit checked.
+#[derive(Debug)]
+pub struct UsbImagePlan {
+    fat: FatPlan,
+    table: PartitionTable,
+    disk_sectors: u64,
+    partition_start: u64,
+    partition_sectors: u64,
+    mbr: [u8; 512],
+    /// GPT: (primary header, backup header, entry array).
+    gpt: Option<([u8; 512], [u8; 512], Vec<u8>)>,
+    disk_guid: Option<Guid>,
+    partition_guid: Option<Guid>,
+    disk_signature: u32,
+}
+
+impl UsbImagePlan {
+    /// Plans the disk: the FAT32 volume (its size from `disk_size`, or the smallest that holds
+    /// `tree`), the partition at 1 MiB and the table.
+    pub fn new(tree: FatTree, options: &UsbImageOptions) -> Result<UsbImagePlan> {
+        let gpt = options.table == PartitionTable::Gpt;
+        if let Some(code) = &options.mbr_boot_code
+            && code.len() > 440
+        {
+            return Err(Error::InvalidOption(format!(
+                "MBR boot code is {} bytes; at most 440 fit",
+                code.len()
+            )));
+        }
+        if options.partition_name.encode_utf16().count() > 36 {
+            return Err(Error::InvalidOption(format!(
+                "GPT partition name {:?} is longer than 36 UTF-16 units",
+                options.partition_name
+            )));
+        }
+        // GPT needs its backup entries and header after the partition.
+        let tail = if gpt { ENTRY_SECTORS + 1 } else { 0 };
+        let mut fat_options = FatOptions {
+            fat_type: Some(options.fat.fat_type.unwrap_or(FatType::Fat32)),
+            hidden_sectors: ALIGN_SECTORS as u32,
+            ..options.fat.clone()
+        };
+        let (fat, disk_sectors) = match options.disk_size {
+            Some(size) => {
+                if size % SECTOR != 0 {
+                    return Err(Error::InvalidOption(format!(
+                        "disk size {size} is not a multiple of 512"
+                    )));
+                }
+                let disk = size / SECTOR;
+                let room = disk.saturating_sub(ALIGN_SECTORS + tail);
+                let part = room / ALIGN_SECTORS * ALIGN_SECTORS;
+                fat_options.volume_size = Some(part * SECTOR);
+                let fat = match FatPlan::new(tree, &fat_options) {
+                    Err(crate::fat::Error::VolumeTooSmall { needed, .. }) => {
+                        return Err(Error::DiskTooSmall {
+                            available: size,
+                            needed: disk_bytes_for(needed, tail),
+                        });
+                    }
+                    // Too small for the FAT type at all: say what an empty volume needs.
+                    Err(crate::fat::Error::Geometry(_)) if part * SECTOR < 64 << 20 => {
+                        return Err(Error::DiskTooSmall {
+                            available: size,
+                            needed: disk_bytes_for(
+                                minimal_fat_bytes(&fat_options).unwrap_or(64 << 20),
+                                tail,
+                            ),
+                        });
+                    }
+                    other => other?,
+                };
+                (fat, disk)
+            }
+            None => {
+                fat_options.volume_size = None;
+                let minimal = FatPlan::new(tree, &fat_options)?;
+                let part = minimal.total_bytes().div_ceil(SECTOR * ALIGN_SECTORS) * ALIGN_SECTORS;
+                fat_options.volume_size = Some(part * SECTOR);
+                let fat = FatPlan::new(minimal.into_tree(), &fat_options)?;
+                let disk = ALIGN_SECTORS + part + if gpt { ALIGN_SECTORS } else { 0 };
+                (fat, disk)
+            }
+        };
+        let partition_sectors = fat.total_bytes() / SECTOR;
+        let partition_start = ALIGN_SECTORS;
+        if !gpt && disk_sectors > u64::from(u32::MAX) {
+            return Err(Error::InvalidOption(format!(
+                "an MBR cannot address a disk of {disk_sectors} sectors; use GPT"
+            )));
+        }
+
+        let mut guids = options
+            .guid_seed
+            .map_or_else(GuidGenerator::random, GuidGenerator::seeded);
+        let disk_signature = guids.next_u64() as u32;
+        let boot_code = options.mbr_boot_code.as_deref();
+        let (mbr, gpt_parts, disk_guid, partition_guid) = if gpt {
+            let disk_guid = guids.next_guid();
+            let partition_guid = guids.next_guid();
+            let protective = MbrPartition {
+                bootable: false,
+                kind: 0xEE,
+                first_lba: 1,
+                sectors: u32::try_from(disk_sectors - 1).unwrap_or(u32::MAX),
+            };
+            let entries = entry_array(&[GptPartition {
+                type_guid: match options.partition_kind {
+                    PartitionKind::EfiSystem => Guid::EFI_SYSTEM,
+                    PartitionKind::BasicData => Guid::BASIC_DATA,
+                },
+                unique_guid: partition_guid,
+                first_lba: partition_start,
+                last_lba: partition_start + partition_sectors - 1,
+                attributes: 0,
+                name: options.partition_name.clone(),
+            }]);
+            let header = |primary| {
+                header_sector(&HeaderFields {
+                    disk_guid,
+                    disk_sectors,
+                    primary,
+                    entries_crc: crc32(&entries),
+                })
+            };
+            let tables = (header(true), header(false), entries);
+            (
+                // The protective MBR carries no disk signature (UEFI 2.10 Table 5.4: zero).
+                mbr_sector(boot_code, 0, &[protective]),
+                Some(tables),
+                Some(disk_guid),
+                Some(partition_guid),
+            )
+        } else {
+            let part = MbrPartition {
+                bootable: true,
+                kind: match options.partition_kind {
+                    PartitionKind::EfiSystem => 0xEF,
+                    PartitionKind::BasicData => 0x0C,
+                },
+                first_lba: partition_start as u32,
+                sectors: partition_sectors as u32,
+            };
+            (
+                mbr_sector(boot_code, disk_signature, &[part]),
+                None,
+                None,
+                None,
+            )
+        };
+        Ok(UsbImagePlan {
+            fat,
+            table: options.table,
+            disk_sectors,
+            partition_start,
+            partition_sectors,
+            mbr,
+            gpt: gpt_parts,
+            disk_guid,
+            partition_guid,
+            disk_signature: if gpt { 0 } else { disk_signature },
+        })
+    }
+
+    /// Size of the whole image in bytes.
+    pub fn disk_bytes(&self) -> u64 {
+        self.disk_sectors * SECTOR
+    }
+
+    /// Byte offset of the FAT partition (1 MiB).
+    pub fn partition_offset(&self) -> u64 {
+        self.partition_start * SECTOR
+    }
+
+    /// Size of the FAT partition in bytes.
+    pub fn partition_bytes(&self) -> u64 {
+        self.partition_sectors * SECTOR
+    }
+
+    /// The planned FAT volume.
+    pub fn fat(&self) -> &FatPlan {
+        &self.fat
+    }
+
+    /// The partition table written.
+    pub fn table(&self) -> PartitionTable {
+        self.table
+    }
+
+    /// GPT disk GUID (None for MBR).
+    pub fn disk_guid(&self) -> Option<Guid> {
+        self.disk_guid
+    }
+
+    /// GPT partition GUID (None for MBR).
+    pub fn partition_guid(&self) -> Option<Guid> {
+        self.partition_guid
+    }
+
+    /// MBR disk signature (0 for GPT).
+    pub fn disk_signature(&self) -> u32 {
+        self.disk_signature
+    }
+
+    /// Streams the whole image (exactly [`UsbImagePlan::disk_bytes`] bytes) to `out`, front
+    /// to back, reading each file's source once.
+    pub fn write<W: Write>(&self, out: W) -> Result<()> {
+        let mut out = Offset { inner: out, at: 0 };
+        out.put(&self.mbr)?;
+        if let Some((primary, _, entries)) = &self.gpt {
+            out.put(primary)?;
+            out.put(entries)?;
+        }
+        out.zero_to(self.partition_offset())?;
+        self.fat.write(&mut out)?;
+        let end = self.disk_bytes();
+        if let Some((_, backup, entries)) = &self.gpt {
+            out.zero_to(end - (ENTRY_SECTORS + 1) * SECTOR)?;
+            out.put(entries)?;
+            out.put(backup)?;
+        }
+        out.zero_to(end)?;
+        let at = out.at;
+        out.flush()
+            .map_err(|source| Error::Write { offset: at, source })
+    }
+
+    /// Writes the image to `path`: a block device (written in place; refused when its first
+    /// MiB holds data unless `target.overwrite`, or when it is too small) or a file (written
+    /// as `<path>.partial` and renamed when complete, so an existing image survives a failed
+    /// run; an existing non-empty file is refused unless `target.overwrite`).
+    pub fn write_to_path(&self, path: &Path, target: TargetOptions) -> Result<()> {
+        let at = |source| Error::Target {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(size) = block_device_size(path)? {
+            if size < self.disk_bytes() {
+                return Err(Error::TargetTooSmall {
+                    path: path.to_path_buf(),
+                    available: size,
+                    needed: self.disk_bytes(),
+                });
+            }
+            let mut device = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(at)?;
+            if !target.overwrite && !is_blank(&mut device).map_err(at)? {
+                return Err(Error::TargetNotEmpty {
+                    path: path.to_path_buf(),
+                });
+            }
+            device.seek(SeekFrom::Start(0)).map_err(at)?;
+            let mut buffered = BufWriter::with_capacity(1 << 20, &mut device);
+            self.write(&mut buffered)?;
+            drop(buffered);
+            return device.sync_all().map_err(at);
+        }
+        if !target.overwrite && std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            return Err(Error::TargetNotEmpty {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let result = (|| {
+            let file = File::create(&partial).map_err(|source| Error::Target {
+                path: partial.clone(),
+                source,
+            })?;
+            let mut buffered = BufWriter::with_capacity(1 << 20, file);
+            self.write(&mut buffered)?;
+            let file = buffered.into_inner().map_err(|e| Error::Target {
+                path: partial.clone(),
+                source: e.into_error(),
+            })?;
+            file.sync_all().map_err(|source| Error::Target {
+                path: partial.clone(),
+                source,
+            })?;
+            std::fs::rename(&partial, path).map_err(at)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        result
+    }
+}
+
+/// The size of `path` if it is a block device; `None` for anything else (or nothing).
+pub fn block_device_size(path: &Path) -> Result<Option<u64>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let at = |source| Error::Target {
+            path: path.to_path_buf(),
+            source,
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.file_type().is_block_device() => {
+                let mut f = File::open(path).map_err(at)?;
+                Ok(Some(f.seek(SeekFrom::End(0)).map_err(at)?))
+            }
+            _ => Ok(None),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(None)
+    }
+}
+
+/// Whether the first MiB of a device is all zeros.
+fn is_blank(device: &mut File) -> io::Result<bool> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match device.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(buf[..filled].iter().all(|&b| b == 0))
+}
+
+/// Disk bytes for a FAT volume of `fat_bytes`, aligned as the plan aligns it.
+fn disk_bytes_for(fat_bytes: u64, tail: u64) -> u64 {
+    let part = fat_bytes.div_ceil(SECTOR * ALIGN_SECTORS) * ALIGN_SECTORS;
+    (ALIGN_SECTORS + part + tail) * SECTOR
+}
+
+fn minimal_fat_bytes(options: &FatOptions) -> Option<u64> {
+    FatPlan::new(
+        FatTree::new(),
+        &FatOptions {
+            volume_size: None,
+            ..options.clone()
+        },
+    )
+    .ok()
+    .map(|p| p.total_bytes())
+}
+
+static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+
+struct Offset<W> {
+    inner: W,
+    at: u64,
+}
+
+impl<W: Write> Offset<W> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        let offset = self.at;
+        self.write_all(bytes)
+            .map_err(|source| Error::Write { offset, source })
+    }
+
+    fn zero_to(&mut self, target: u64) -> Result<()> {
+        while self.at < target {
+            let n = (target - self.at).min(ZEROS.len() as u64) as usize;
+            self.put(&ZEROS[..n])?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Offset<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
