@@ -363,3 +363,86 @@ fn names_outside_the_bmp_read_by_7zip() {
     );
     assert_eq!(std::fs::read(out.join(name)).unwrap(), b"surrogates");
 }
+
+#[test]
+fn fat16_root_grows_past_512_entries() {
+    let files: Vec<(String, Vec<u8>)> = (0..400)
+        .map(|i| (format!("root file with a long name {i}.txt"), data(i, 10)))
+        .collect();
+    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, d)| (p.as_str(), d.clone())).collect();
+    let (tree, expected) = declare(&refs, &[]);
+    let plan = tree
+        .plan(&FatOptions {
+            fat_type: Some(FatType::Fat16),
+            ..FatOptions::default()
+        })
+        .unwrap();
+    assert!(
+        plan.geometry().root_entries >= 1200,
+        "{}",
+        plan.geometry().root_entries
+    );
+    check_with_tools(&build(&plan), 16, &expected);
+}
+
+#[test]
+fn generated_short_names_avoid_declared_ones() {
+    // "LONGFI~1.TEX" is a valid 8.3 name declared as is; the long name that would get the
+    // same short name must be given "~2".
+    let files = vec![
+        ("Long File Name.text", b"long".to_vec()),
+        ("LONGFI~1.TEX", b"short".to_vec()),
+    ];
+    let (tree, expected) = declare(&files, &[]);
+    let plan = tree.plan(&FatOptions::default()).unwrap();
+    let image = build(&plan);
+    let report = check_with_tools(&image, 12, &expected);
+    assert!(report.contains("LONGFI~2 TEX"), "{report}");
+}
+
+#[test]
+fn empty_volumes() {
+    for fat_type in [None, Some(FatType::Fat16), Some(FatType::Fat32)] {
+        let plan = FatTree::new()
+            .plan(&FatOptions {
+                fat_type,
+                label: Some("EMPTY".into()),
+                ..FatOptions::default()
+            })
+            .unwrap();
+        let bits = match plan.fat_type() {
+            FatType::Fat12 => 12,
+            FatType::Fat16 => 16,
+            FatType::Fat32 => 32,
+        };
+        // `mdir -/` and `mcopy -s` fail on any empty volume (mkfs.fat's too), so plain mdir.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vol.img");
+        std::fs::write(&path, build(&plan)).unwrap();
+        fsck_fat(&path, bits);
+        let listing = tool_ok("mdir", "mtools", &["-i", path.to_str().unwrap(), "::/"]);
+        assert!(
+            listing.contains("No files") && listing.contains("EMPTY"),
+            "{listing}"
+        );
+    }
+}
+
+#[test]
+fn directory_entry_limit() {
+    let mut tree = FatTree::new();
+    // Each name needs 3 long-name entries + 1 short entry: 16385 × 4 > 65536.
+    for i in 0..16_385 {
+        tree.add_file(
+            &format!("big/a name that needs three LFN entries {i:05}"),
+            0,
+            Vec::new(),
+        )
+        .unwrap();
+    }
+    let err = tree.plan(&FatOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, tsmedia_image::fat::Error::DirectoryTooLarge { ref path, .. } if path == "big"),
+        "{err}"
+    );
+}
