@@ -34,7 +34,10 @@ fn boot_uefi_usb(dir: &Path, image: &Path) -> (Option<i32>, String) {
             "-drive",
             &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
         ])
-        .args(["-drive", &format!("if=pflash,format=raw,file={}", vars.display())])
+        .args([
+            "-drive",
+            &format!("if=pflash,format=raw,file={}", vars.display()),
+        ])
         .args([
             "-drive",
             &format!("if=none,id=s,file={},format=raw", image.display()),
@@ -42,7 +45,9 @@ fn boot_uefi_usb(dir: &Path, image: &Path) -> (Option<i32>, String) {
         .args(["-device", "qemu-xhci", "-device", "usb-storage,drive=s"])
         .output()
         .unwrap_or_else(|e| {
-            panic!("cannot run qemu-system-x86_64 ({e}); install the Debian package `qemu-system-x86`")
+            panic!(
+                "cannot run qemu-system-x86_64 ({e}); install the Debian package `qemu-system-x86`"
+            )
         });
     (
         output.status.code(),
@@ -73,7 +78,8 @@ fn boots(table: PartitionTable, kind: PartitionKind, marker: &str) {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("usb.img");
-    plan.write_to_path(&image, TargetOptions::default()).unwrap();
+    plan.write_to_path(&image, TargetOptions::default())
+        .unwrap();
     let (status, serial) = boot_uefi_usb(dir.path(), &image);
     assert!(
         serial.contains(marker),
