@@ -50,6 +50,13 @@ fn build_and_check(
     let img = dir.path().join("usb.img");
     plan.write_to_path(&img, TargetOptions::default()).unwrap();
     assert_eq!(std::fs::metadata(&img).unwrap().len(), plan.disk_bytes());
+    // The seeking file writer and the plain stream give the same bytes.
+    let mut streamed = Vec::new();
+    plan.write(&mut streamed).unwrap();
+    assert!(
+        std::fs::read(&img).unwrap() == streamed,
+        "file and stream differ"
+    );
     let img_s = img.to_str().unwrap();
 
     let dump = tool_ok("sfdisk", "fdisk", &["-d", img_s]);
@@ -239,4 +246,38 @@ fn too_small_disk_and_occupied_target_are_refused() {
         .unwrap();
     assert_eq!(std::fs::metadata(&img).unwrap().len(), plan.disk_bytes());
     assert!(!dir.path().join("existing.img.partial").exists());
+}
+
+/// A big, nearly empty image is written sparsely: the free clusters are skipped, not zeroed.
+#[cfg(unix)]
+#[test]
+fn large_image_file_is_sparse() {
+    use std::os::unix::fs::MetadataExt;
+    let (tree, files) = sample_tree();
+    let plan = UsbImagePlan::new(
+        tree,
+        &UsbImageOptions {
+            disk_size: Some(4 << 30),
+            ..options(PartitionTable::Gpt, PartitionKind::BasicData)
+        },
+    )
+    .unwrap();
+    assert!(plan.fat().geometry().cluster_count > 500_000);
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("big.img");
+    plan.write_to_path(&img, TargetOptions::default()).unwrap();
+    let meta = std::fs::metadata(&img).unwrap();
+    assert_eq!(meta.len(), 4 << 30);
+    assert!(
+        meta.blocks() * 512 < 64 << 20,
+        "{} bytes allocated",
+        meta.blocks() * 512
+    );
+    let sg = tool_ok("sgdisk", "gdisk", &["-v", img.to_str().unwrap()]);
+    assert!(sg.contains("No problems found"), "{sg}");
+    let at = format!("{}@@1M", img.display());
+    let extracted = mcopy_all(&at, &dir.path().join("out"));
+    for (path, bytes) in &files {
+        assert_eq!(extracted.get(*path), Some(&Some(bytes.clone())), "{path}");
+    }
 }

@@ -289,6 +289,21 @@ impl UsbImagePlan {
     /// Streams the whole image (exactly [`UsbImagePlan::disk_bytes`] bytes) to `out`, front
     /// to back, reading each file's source once.
     pub fn write<W: Write>(&self, out: W) -> Result<()> {
+        self.write_with(out, |fat, out| fat.write(out))
+    }
+
+    /// Like [`UsbImagePlan::write`], but seeks over the FAT volume's free space instead of
+    /// writing zeros (see [`FatPlan::write_seekable`]); for a new file or a device being
+    /// formatted. Positions are relative to where `out` stands when called.
+    pub fn write_seekable<W: Write + Seek>(&self, out: W) -> Result<()> {
+        self.write_with(out, |fat, out| fat.write_seekable(out))
+    }
+
+    fn write_with<W: Write>(
+        &self,
+        out: W,
+        write_fat: impl FnOnce(&FatPlan, &mut Offset<W>) -> crate::fat::Result<()>,
+    ) -> Result<()> {
         let mut out = Offset { inner: out, at: 0 };
         out.put(&self.mbr)?;
         if let Some((primary, _, entries)) = &self.gpt {
@@ -296,7 +311,7 @@ impl UsbImagePlan {
             out.put(entries)?;
         }
         out.zero_to(self.partition_offset())?;
-        self.fat.write(&mut out)?;
+        write_fat(&self.fat, &mut out)?;
         let end = self.disk_bytes();
         if let Some((_, backup, entries)) = &self.gpt {
             out.zero_to(end - (ENTRY_SECTORS + 1) * SECTOR)?;
@@ -338,8 +353,17 @@ impl UsbImagePlan {
             }
             device.seek(SeekFrom::Start(0)).map_err(at)?;
             let mut buffered = BufWriter::with_capacity(1 << 20, &mut device);
-            self.write(&mut buffered)?;
+            self.write_seekable(&mut buffered)?;
+            buffered.flush().map_err(at)?;
             drop(buffered);
+            // A larger device keeps its old end: clear its last MiB, where a stale backup
+            // GPT would otherwise make tools doubt the new table.
+            let wipe_from = self.disk_bytes().max(size.saturating_sub(1 << 20));
+            if wipe_from < size {
+                device.seek(SeekFrom::Start(wipe_from)).map_err(at)?;
+                let zeros = vec![0u8; (size - wipe_from) as usize];
+                device.write_all(&zeros).map_err(at)?;
+            }
             return device.sync_all().map_err(at);
         }
         if !target.overwrite && std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
@@ -356,7 +380,7 @@ impl UsbImagePlan {
                 source,
             })?;
             let mut buffered = BufWriter::with_capacity(1 << 20, file);
-            self.write(&mut buffered)?;
+            self.write_seekable(&mut buffered)?;
             let file = buffered.into_inner().map_err(|e| Error::Target {
                 path: partial.clone(),
                 source: e.into_error(),
@@ -451,6 +475,15 @@ impl<W: Write> Offset<W> {
             self.put(&ZEROS[..n])?;
         }
         Ok(())
+    }
+}
+
+impl<W: Seek> Seek for Offset<W> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let before = self.inner.stream_position()?;
+        let after = self.inner.seek(pos)?;
+        self.at = self.at.wrapping_add(after.wrapping_sub(before));
+        Ok(after)
     }
 }
 

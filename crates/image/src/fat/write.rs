@@ -2,7 +2,7 @@
 //! FAT12/16 root directory, then every cluster in allocation order. Each source is opened and
 //! read exactly once and must give exactly its declared length.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::boot::{BootFields, boot_sector, fsinfo_sector};
 use super::dirent::{ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, short_entry};
@@ -12,6 +12,9 @@ use super::name::push_lfn_entries;
 use super::plan::FatPlan;
 use super::table::write_fat;
 use super::tree::{NodeId, NodeKind, ROOT};
+
+/// Bytes at the end of a volume that [`FatPlan::write_seekable`] writes rather than skips.
+const KEEP_WRITTEN: u64 = 1 << 20;
 
 static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
 
@@ -46,11 +49,40 @@ impl FatPlan {
     /// Streams the whole volume (exactly [`FatPlan::total_bytes`] bytes) to `out`, front to
     /// back, with no seeking. Sources are opened in allocation order, each once.
     pub fn write<W: Write>(&self, out: W) -> Result<()> {
+        self.write_with(out, write_zeros)
+    }
+
+    /// Like [`FatPlan::write`], but seeks over the free clusters after the last used one
+    /// instead of writing zeros there, except for the volume's last MiB, which is always
+    /// written (so no stale partition-table backup survives at the end of a device). `out`
+    /// must read back zeros (a new file) or its free space must not matter (a device being
+    /// formatted: FAT ignores the contents of free clusters). A 32 GB stick with 4 GB of
+    /// content is then written in the time of 4 GB. Positions are relative to where `out`
+    /// stands when called.
+    pub fn write_seekable<W: Write + Seek>(&self, out: W) -> Result<()> {
+        self.write_with(out, |out, count| {
+            let written = count.min(KEEP_WRITTEN);
+            let skip = count - written;
+            if skip > 0 {
+                let delta = i64::try_from(skip)
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "skip too large"))?;
+                out.inner.seek(SeekFrom::Current(delta))?;
+                out.offset += skip;
+            }
+            write_zeros(out, written)
+        })
+    }
+
+    fn write_with<W: Write>(
+        &self,
+        out: W,
+        free_tail: impl FnOnce(&mut Counted<W>, u64) -> io::Result<()>,
+    ) -> Result<()> {
         let mut out = Counted {
             inner: out,
             offset: 0,
         };
-        self.write_all(&mut out)?;
+        self.write_all(&mut out, free_tail)?;
         out.flush().map_err(|source| Error::Write {
             offset: out.offset,
             source,
@@ -59,7 +91,11 @@ impl FatPlan {
         Ok(())
     }
 
-    fn write_all<W: Write>(&self, out: &mut Counted<W>) -> Result<()> {
+    fn write_all<W: Write>(
+        &self,
+        out: &mut Counted<W>,
+        free_tail: impl FnOnce(&mut Counted<W>, u64) -> io::Result<()>,
+    ) -> Result<()> {
         let g = &self.geometry;
         let io = |out: &Counted<W>| {
             let offset = out.offset;
@@ -146,7 +182,7 @@ impl FatPlan {
             write_zeros(out, padding).map_err(io(out))?;
         }
         let end = g.total_bytes();
-        write_zeros(out, end - out.offset).map_err(io(out))?;
+        free_tail(out, end - out.offset).map_err(io(out))?;
         Ok(())
     }
 
