@@ -9,11 +9,11 @@ mod error;
 mod gpt;
 mod guid;
 mod mbr;
+mod target;
 mod usb;
 
 pub use error::{Error, Result};
 pub use guid::{Guid, GuidGenerator, crc32};
 pub use mbr::{MbrPartition, chs, mbr_sector};
-pub use usb::{
-    PartitionKind, PartitionTable, TargetOptions, UsbImageOptions, UsbImagePlan, block_device_size,
-};
+pub use target::{TargetOptions, block_device_size};
+pub use usb::{PartitionKind, PartitionTable, UsbImageOptions, UsbImagePlan};
