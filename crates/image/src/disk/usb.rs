@@ -4,6 +4,7 @@
 
 use std::io::{self, Seek, SeekFrom, Write};
 
+use super::chainload::{MAX_SECTORS, chainload_code};
 use super::error::{Error, Result};
 use super::gpt::{ENTRY_SECTORS, GptPartition, HeaderFields, entry_array, header_sector};
 use super::guid::{Guid, GuidGenerator, crc32};
@@ -57,6 +58,11 @@ pub struct UsbImageOptions {
     /// At most 440 bytes of MBR boot code (for BIOS boot). Default: a stub that returns to
     /// the BIOS (INT 18h), so BIOS firmware tries the next device.
     pub mbr_boot_code: Option<Vec<u8>>,
+    /// BIOS boot: the path (in the tree) of a boot program of at most 127 sectors that
+    /// generated MBR code loads to 0000:7C00 and jumps to, boot drive in DL (files are stored
+    /// contiguously, so no file-system code is needed). Excludes `mbr_boot_code`.
+    /// Default: none.
+    pub bios_boot_file: Option<String>,
 }
 
 impl Default for UsbImageOptions {
@@ -69,6 +75,7 @@ impl Default for UsbImageOptions {
             partition_name: "tsmedia".into(),
             fat: FatOptions::default(),
             mbr_boot_code: None,
+            bios_boot_file: None,
         }
     }
 }
@@ -169,7 +176,30 @@ impl UsbImagePlan {
             .guid_seed
             .map_or_else(GuidGenerator::random, GuidGenerator::seeded);
         let disk_signature = guids.next_u64() as u32;
-        let boot_code = options.mbr_boot_code.as_deref();
+        let chainload = match &options.bios_boot_file {
+            None => None,
+            Some(_) if options.mbr_boot_code.is_some() => {
+                return Err(Error::InvalidOption(
+                    "give either MBR boot code or a BIOS boot file, not both".into(),
+                ));
+            }
+            Some(path) => {
+                let (offset, size) = fat.file_extent(path).ok_or_else(|| {
+                    Error::InvalidOption(format!("BIOS boot file {path:?} is not a declared file"))
+                })?;
+                let sectors = size.div_ceil(SECTOR);
+                if sectors == 0 || sectors > u64::from(MAX_SECTORS) {
+                    return Err(Error::InvalidOption(format!(
+                        "BIOS boot file {path:?} is {size} bytes; the loader takes 1 to {MAX_SECTORS} sectors"
+                    )));
+                }
+                Some(chainload_code(
+                    partition_start + offset / SECTOR,
+                    sectors as u16,
+                ))
+            }
+        };
+        let boot_code = chainload.as_deref().or(options.mbr_boot_code.as_deref());
         let (mbr, gpt_parts, disk_guid, partition_guid) = if gpt {
             let disk_guid = guids.next_guid();
             let partition_guid = guids.next_guid();

@@ -129,6 +129,23 @@ impl FatPlan {
         self.tree
     }
 
+    /// Where a declared file's data lies in the volume: `(byte offset, size)`. Files are
+    /// stored contiguously, so this is the whole file (boot loaders can load it by sector).
+    /// `None` for a path not declared as a file; an empty file has offset 0.
+    pub fn file_extent(&self, path: &str) -> Option<(u64, u64)> {
+        let id = self.tree.find(path)?;
+        let NodeKind::File { size, .. } = self.tree.nodes[id].kind else {
+            return None;
+        };
+        let p = &self.placements[id];
+        if p.clusters == 0 {
+            return Some((0, size));
+        }
+        let sector = u64::from(self.geometry.data_start())
+            + u64::from(p.first_cluster - 2) * u64::from(self.geometry.sectors_per_cluster);
+        Some((sector * u64::from(SECTOR_SIZE), size))
+    }
+
     /// The computed geometry.
     pub fn geometry(&self) -> &Geometry {
         &self.geometry

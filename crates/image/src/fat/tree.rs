@@ -155,6 +155,15 @@ impl FatTree {
         self.nodes.len() == 1
     }
 
+    /// The node at `path` (compared case-insensitively), if declared.
+    pub(crate) fn find(&self, path: &str) -> Option<NodeId> {
+        let mut current = ROOT;
+        for part in path.trim_matches('/').split('/') {
+            current = *self.index.get(&(current, fold(part)))?;
+        }
+        Some(current)
+    }
+
     fn push(&mut self, parent: NodeId, name: &str, kind: NodeKind) -> NodeId {
         let id = self.nodes.len();
         let path = if parent == ROOT {
