@@ -242,8 +242,11 @@ fn too_small_disk_and_occupied_target_are_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::TargetNotEmpty { .. }), "{err}");
     assert_eq!(std::fs::read(&img).unwrap(), b"precious");
-    plan.write_to_path(&img, TargetOptions { overwrite: true })
-        .unwrap();
+    let overwrite = TargetOptions {
+        overwrite: true,
+        ..TargetOptions::default()
+    };
+    plan.write_to_path(&img, overwrite).unwrap();
     assert_eq!(std::fs::metadata(&img).unwrap().len(), plan.disk_bytes());
     assert!(!dir.path().join("existing.img.partial").exists());
 }
@@ -280,4 +283,53 @@ fn large_image_file_is_sparse() {
     for (path, bytes) in &files {
         assert_eq!(extracted.get(*path), Some(&Some(bytes.clone())), "{path}");
     }
+}
+
+#[test]
+fn progress_is_reported_and_cancel_stops_the_write() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (tree, _) = sample_tree();
+    let plan = UsbImagePlan::new(
+        tree,
+        &UsbImageOptions {
+            disk_size: Some(256 << 20),
+            ..options(PartitionTable::Gpt, PartitionKind::BasicData)
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Mutex::new(Vec::new());
+    let record = |done: u64, total: u64| seen.lock().unwrap().push((done, total));
+    let img = dir.path().join("progress.img");
+    plan.write_to_path(
+        &img,
+        TargetOptions {
+            progress: Some(&record),
+            ..TargetOptions::default()
+        },
+    )
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+    assert_eq!(seen.last(), Some(&(plan.disk_bytes(), plan.disk_bytes())));
+
+    let cancel = AtomicBool::new(false);
+    let stop_after_first = |_: u64, _: u64| cancel.store(true, Ordering::Relaxed);
+    let img = dir.path().join("cancelled.img");
+    let err = plan
+        .write_to_path(
+            &img,
+            TargetOptions {
+                progress: Some(&stop_after_first),
+                cancel: Some(&cancel),
+                ..TargetOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled), "{err}");
+    assert!(!img.exists());
+    assert!(!dir.path().join("cancelled.img.partial").exists());
 }

@@ -29,6 +29,9 @@ pub enum Error {
     /// Writing the image failed.
     #[error("writing the disk image at byte {offset:#x}: {source}")]
     Write { offset: u64, source: io::Error },
+    /// The cancel flag was set while writing.
+    #[error("writing the disk image was cancelled")]
+    Cancelled,
     /// Opening, inspecting or finishing the target failed.
     #[error("{path}: {source}")]
     Target { path: PathBuf, source: io::Error },
@@ -43,6 +46,7 @@ impl From<Error> for io::Error {
             Error::Write { source, .. } | Error::Target { source, .. } => source.kind(),
             Error::Fat(crate::fat::Error::Write { source, .. })
             | Error::Fat(crate::fat::Error::Source { source, .. }) => source.kind(),
+            Error::Cancelled => io::ErrorKind::Other,
             _ => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, err)
