@@ -296,6 +296,22 @@ fn limits_are_checked_before_writing() {
         "{msg}"
     );
 
+    // Exactly 4 GiB - 1 is the largest FAT file; it plans (nothing is read while planning).
+    let mut tree = FatTree::new();
+    tree.add_file("sources/max.wim", u64::from(u32::MAX), Vec::new())
+        .unwrap();
+    let plan = tree
+        .plan(&FatOptions {
+            volume_size: Some(5 << 30),
+            ..FatOptions::default()
+        })
+        .unwrap();
+    assert_eq!(plan.fat_type(), FatType::Fat32);
+    let (offset, size) = plan.file_extent("SOURCES/MAX.WIM").unwrap();
+    assert_eq!(size, u64::from(u32::MAX));
+    assert_eq!(offset % u64::from(plan.cluster_bytes()), 0);
+    assert!(plan.free_bytes() < (5 << 30) - u64::from(u32::MAX));
+
     let mut tree = FatTree::new();
     tree.add_file("a.bin", 3 << 20, data(1, 3 << 20)).unwrap();
     let err = tree

@@ -183,6 +183,7 @@ pub struct Geometry {
 
 impl Geometry {
     /// Computes the geometry of a volume; the FAT is the smallest that maps every cluster.
+    /// The data region starts on a cluster boundary (reserved sectors are added for it).
     pub fn compute(
         fat_type: FatType,
         total_sectors: u64,
@@ -199,36 +200,50 @@ impl Geometry {
         } else {
             root_entries
         };
-        let reserved = fat_type.reserved_sectors();
         let fat_count = 2u64;
         let root_sectors = (u64::from(root_entries) * 32).div_ceil(u64::from(SECTOR_SIZE));
         let spc = u64::from(sectors_per_cluster);
-        let fixed = u64::from(reserved) + root_sectors;
-        let no_data = GeometryError::NoDataRegion {
-            fat_type,
-            total_sectors,
-        };
-        let clusters_with = |fat_sectors: u64| -> Option<u64> {
-            let meta = fixed + fat_count * fat_sectors;
-            (meta < total_sectors).then(|| (total_sectors - meta) / spc)
-        };
-        let fits = |fat_sectors: u64, clusters: u64| {
-            fat_type.fat_bytes(clusters + 2) <= fat_sectors * u64::from(SECTOR_SIZE)
-        };
-        // An upper bound (as if the FAT took no room), then shrink to the smallest FAT that
-        // still covers the clusters left beside it.
-        let max_clusters = clusters_with(0).ok_or(no_data.clone())?;
-        let mut fat_sectors = fat_type
-            .fat_bytes(max_clusters + 2)
-            .div_ceil(u64::from(SECTOR_SIZE))
-            .max(1);
-        while fat_sectors > 1 {
-            match clusters_with(fat_sectors - 1) {
-                Some(c) if fits(fat_sectors - 1, c) => fat_sectors -= 1,
-                _ => break,
+        // The smallest FAT that maps every cluster left beside it, given the other metadata.
+        let smallest_fat = |fixed: u64| -> Result<(u64, u64), GeometryError> {
+            let clusters_with = |fat_sectors: u64| -> Option<u64> {
+                let meta = fixed + fat_count * fat_sectors;
+                (meta < total_sectors).then(|| (total_sectors - meta) / spc)
+            };
+            let fits = |fat_sectors: u64, clusters: u64| {
+                fat_type.fat_bytes(clusters + 2) <= fat_sectors * u64::from(SECTOR_SIZE)
+            };
+            let no_data = GeometryError::NoDataRegion {
+                fat_type,
+                total_sectors,
+            };
+            // An upper bound (as if the FAT took no room), then shrink.
+            let max_clusters = clusters_with(0).ok_or(no_data.clone())?;
+            let mut fat_sectors = fat_type
+                .fat_bytes(max_clusters + 2)
+                .div_ceil(u64::from(SECTOR_SIZE))
+                .max(1);
+            while fat_sectors > 1 {
+                match clusters_with(fat_sectors - 1) {
+                    Some(c) if fits(fat_sectors - 1, c) => fat_sectors -= 1,
+                    _ => break,
+                }
             }
+            Ok((fat_sectors, clusters_with(fat_sectors).ok_or(no_data)?))
+        };
+        // Align the data region to the cluster size (as mkfs.fat does) by growing the reserved
+        // area, so clusters sit on flash-page boundaries when the partition is aligned. Each
+        // step only adds reserved sectors, which can only shrink the FAT; stop after a few.
+        let mut reserved = u64::from(fat_type.reserved_sectors());
+        let (mut fat_sectors, mut clusters) = smallest_fat(reserved + root_sectors)?;
+        for _ in 0..16 {
+            let data_start = reserved + fat_count * fat_sectors + root_sectors;
+            let pad = (spc - data_start % spc) % spc;
+            if pad == 0 {
+                break;
+            }
+            reserved += pad;
+            (fat_sectors, clusters) = smallest_fat(reserved + root_sectors)?;
         }
-        let clusters = clusters_with(fat_sectors).ok_or(no_data)?;
         let (min, max) = fat_type.cluster_range();
         if clusters < u64::from(min) || clusters > u64::from(max) {
             return Err(GeometryError::ClusterCount {
@@ -244,7 +259,7 @@ impl Geometry {
             fat_type,
             total_sectors: total,
             sectors_per_cluster,
-            reserved_sectors: reserved,
+            reserved_sectors: reserved as u32,
             fat_count: 2,
             fat_sectors: u32::try_from(fat_sectors).expect("FAT of ≤ 2^28 entries fits u32"),
             root_entries,
@@ -363,7 +378,14 @@ mod tests {
                 (sectors - data) / u64::from(spc),
                 u64::from(g.cluster_count)
             );
+            assert_eq!(data % u64::from(spc), 0, "data region aligned to clusters");
         }
+        // mkfs.fat -F 16 -s 4 -r 512 also pads to 4 reserved sectors (data at sector 100).
+        let g = Geometry::compute(FatType::Fat16, 32_768, 4, 512).unwrap();
+        assert_eq!((g.reserved_sectors, g.data_start()), (4, 100));
+        // The floppy needs no padding.
+        let g = Geometry::compute(FatType::Fat12, 2880, 1, 224).unwrap();
+        assert_eq!((g.reserved_sectors, g.data_start()), (1, 33));
     }
 
     #[test]
