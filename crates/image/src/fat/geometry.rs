@@ -57,7 +57,7 @@ impl FatType {
         }
     }
 
-    /// Reserved sectors before the first FAT: 1 for FAT12/16, 32 for FAT32 (boot sector,
+    /// Minimum reserved sectors before the first FAT: 1 for FAT12/16, 32 for FAT32 (boot sector,
     /// FSInfo, backup boot sector at 6), as Microsoft's format does.
     pub fn reserved_sectors(self) -> u32 {
         match self {
