@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::error::{Error, Result};
 use super::names::split_path;
 use super::plan::IsoPlan;
-use super::source::DataSource;
+use crate::source::DataSource;
 
 /// Behaviour of the ISO writer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use super::builder::{DeclKind, DeclNode};
 use super::error::{Error, Result};
 use super::names::{iso_identifiers, iso_order, joliet_identifiers, udf_identifier};
-use super::source::DataSource;
+use crate::source::DataSource;
 
 /// A file or directory with its place in every tree.
 pub(crate) struct Node {
