@@ -198,6 +198,8 @@ fn kind_for_switch(step_type: &str, switch: &str) -> ReferenceKind {
         "source" => ReferenceKind::OsUpgradePackage,
         "install" if type_is(step_type, "ApplyDriverPackageAction") => ReferenceKind::DriverPackage,
         "client" => ReferenceKind::ClientPackage,
+        // Apply Operating System's unattend/sysprep answer file package.
+        "config" => ReferenceKind::Package,
         _ => kind_for_step(step_type),
     }
 }
@@ -242,6 +244,8 @@ fn variable_ids(v: &Variable, step_type: Option<&str>) -> Vec<(String, Reference
         ReferenceKind::DriverPackage
     } else if says("imagepackage") {
         ReferenceKind::OsImage
+    } else if says("configfilepackage") || says("syspreppackage") {
+        ReferenceKind::Package
     } else if says("clientpackage") {
         ReferenceKind::ClientPackage
     } else if says("installpackage") || says("upgradepackage") {
