@@ -8,12 +8,18 @@
 //!
 //! Not supported: the exported `.zip` container (`object.xml` around the sequence), the
 //! encrypted policy form, and executing concrete steps — the engine runs steps through a
-//! `StepRunner` that the boot-time runtime provides.
+//! [`StepRunner`](engine::StepRunner) that the boot-time runtime provides.
 
+pub mod condition;
+pub mod engine;
 pub mod error;
+pub mod host;
+pub mod log;
 pub mod model;
 pub mod references;
 pub mod render;
+pub mod state;
+pub mod variables;
 mod xml_read;
 mod xml_write;
 
@@ -23,6 +29,16 @@ pub use model::{
     Node, Operator, ReferenceEntry, Step, TaskSequence, Variable, XmlElement, XmlNode,
 };
 pub use references::{Reference, ReferenceKind, ReferenceSource, is_package_id};
+
+pub use condition::{ConditionContext, Evaluation, Truth};
+pub use engine::{
+    Engine, EngineError, EngineOptions, NodeRecord, NodeResult, RunReport, RunStatus, StepError,
+    StepOutcome, StepRunner,
+};
+pub use host::{Answer, FsProbe, HostProbe, NotAvailable, SystemQuery};
+pub use log::{CmTraceWriter, LogRecord, LogSink, Severity};
+pub use state::{ExecutionState, RestartTarget, SuspendReason};
+pub use variables::{BuiltIns, LaunchMode, MediaType, VariableError, Variables};
 
 impl TaskSequence {
     /// Parses a `<sequence>` document. Errors name the line and column.
