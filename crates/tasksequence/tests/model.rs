@@ -103,3 +103,14 @@ fn awkward_text_survives_round_trip() {
     let again = TaskSequence::from_xml(&ts.to_xml()).unwrap();
     assert_eq!(ts, again);
 }
+
+#[test]
+fn extra_attributes_never_duplicate_typed_ones() {
+    let mut ts = TaskSequence::from_xml(SAMPLE).unwrap();
+    if let Node::Group(g) = &mut ts.steps[0] {
+        g.attributes
+            .push(tsmedia_tasksequence::Attribute::new("name", "shadow"));
+    }
+    let again = TaskSequence::from_xml(&ts.to_xml()).unwrap();
+    assert_eq!(again.steps[0].name(), "Install");
+}
