@@ -157,6 +157,7 @@ pub struct CmTraceWriter<W: Write> {
     out: W,
     clock: Box<dyn FnMut() -> LogStamp>,
     thread: u32,
+    file: String,
     error: Option<io::Error>,
 }
 
@@ -167,8 +168,15 @@ impl<W: Write> CmTraceWriter<W> {
             out,
             clock: Box::new(clock),
             thread,
+            file: String::new(),
             error: None,
         }
+    }
+
+    /// Sets the `file` attribute of every line (default empty).
+    pub fn with_file(mut self, file: impl Into<String>) -> Self {
+        self.file = file.into();
+        self
     }
 
     /// Flushes and returns the writer, or the first error met.
@@ -187,7 +195,7 @@ impl<W: Write> LogSink for CmTraceWriter<W> {
             return;
         }
         let stamp = (self.clock)();
-        let line = format_cmtrace(&record, &stamp, self.thread, "engine.rs");
+        let line = format_cmtrace(&record, &stamp, self.thread, &self.file);
         if let Err(e) = write!(self.out, "{line}\r\n") {
             self.error = Some(e);
         }
@@ -234,7 +242,8 @@ mod tests {
 
     #[test]
     fn writer_writes_lines() {
-        let mut w = CmTraceWriter::new(Vec::new(), 7, || LogStamp::from_unix_millis(0, 0));
+        let mut w = CmTraceWriter::new(Vec::new(), 7, || LogStamp::from_unix_millis(0, 0))
+            .with_file("tsmedia");
         for m in ["one", "two"] {
             w.log(LogRecord {
                 severity: Severity::Info,
@@ -248,6 +257,6 @@ mod tests {
         assert!(
             lines[0].starts_with("<![LOG[one]LOG]!><time=\"00:00:00.000+0\" date=\"01-01-1970\"")
         );
-        assert!(lines[1].contains("type=\"1\" thread=\"7\""));
+        assert!(lines[1].ends_with("type=\"1\" thread=\"7\" file=\"tsmedia\">"));
     }
 }

@@ -25,17 +25,36 @@ pub enum VariableError {
     InvalidName(String),
 }
 
+/// One variable as serialised: `{"name": "...", "value": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
     name: String,
     value: String,
 }
 
-/// A set of task sequence variables.
+/// A set of task sequence variables. Serialises as a list of `{name, value}` objects sorted by
+/// upper-cased name; on deserialisation a later entry replaces an earlier one of the same name.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<Entry>", into = "Vec<Entry>")]
 pub struct Variables {
     /// Keyed by the upper-cased name; the entry keeps the name as first written.
     entries: BTreeMap<String, Entry>,
+}
+
+impl From<Vec<Entry>> for Variables {
+    fn from(list: Vec<Entry>) -> Variables {
+        let mut entries = BTreeMap::new();
+        for e in list {
+            entries.insert(key(&e.name), e);
+        }
+        Variables { entries }
+    }
+}
+
+impl From<Variables> for Vec<Entry> {
+    fn from(v: Variables) -> Vec<Entry> {
+        v.entries.into_values().collect()
+    }
 }
 
 fn key(name: &str) -> String {
@@ -329,6 +348,24 @@ mod tests {
         ] {
             assert_eq!(v.expand(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn serialises_as_a_list() {
+        let mut v = Variables::new();
+        v.set("b", "2").unwrap();
+        v.set_builtin("_A", "1").unwrap();
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"name":"b","value":"2"},{"name":"_A","value":"1"}]"#
+        );
+        let back: Variables = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, v);
+        let dup: Variables =
+            serde_json::from_str(r#"[{"name":"X","value":"1"},{"name":"x","value":"2"}]"#).unwrap();
+        assert_eq!(dup.get("X"), Some("2"));
+        assert_eq!(dup.len(), 1);
     }
 
     #[test]

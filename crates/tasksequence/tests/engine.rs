@@ -634,3 +634,52 @@ fn log_goes_to_a_cmtrace_writer() {
     }
     assert!(records.iter().any(|r| r.severity == Severity::Warning));
 }
+
+#[test]
+fn prestaged_media_keep_the_disk() {
+    let ts = load("cm2007_deploy.xml");
+    let mut env = Variables::new();
+    BuiltIns {
+        media_type: Some(MediaType::OemMedia),
+        launch_mode: Some(LaunchMode::Hd),
+        in_winpe: true,
+        ..Default::default()
+    }
+    .apply(&mut env)
+    .unwrap();
+    let mut runner = Recorder::default();
+    let (report, _) = run(&ts, &mut runner, env);
+    assert_eq!(
+        result_of(&report, "Partition Disk 0"),
+        &NodeResult::ConditionNotMet {
+            truth: Truth::False,
+            notes: vec![]
+        }
+    );
+    assert_eq!(
+        runner.ran.first().map(String::as_str),
+        Some("Apply Operating System")
+    );
+    // Setup Windows and ConfigMgr restarts into the new OS.
+    assert!(matches!(report.status, RunStatus::Suspended(_)));
+    assert_eq!(
+        runner.seen["Apply Operating System"].get("OSDConfigFilePackage"),
+        Some("CEN00013")
+    );
+
+    // The same sequence from bootable media partitions the disk.
+    let mut env = Variables::new();
+    BuiltIns {
+        media_type: Some(MediaType::BootMedia),
+        in_winpe: true,
+        ..Default::default()
+    }
+    .apply(&mut env)
+    .unwrap();
+    let mut runner = Recorder::default();
+    run(&ts, &mut runner, env);
+    assert_eq!(
+        runner.ran.first().map(String::as_str),
+        Some("Partition Disk 0")
+    );
+}
