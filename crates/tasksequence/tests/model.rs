@@ -163,3 +163,23 @@ fn byte_input_in_windows_encodings() {
     }
     assert!(TaskSequence::from_xml("\u{feff}<sequence/>").is_ok());
 }
+
+#[test]
+fn run_in_table() {
+    use tsmedia_tasksequence::Step;
+    for (run_in, pe, full) in [
+        (None, true, true),
+        (Some("WinPE"), true, false),
+        (Some("FullOS"), false, true),
+        (Some("WinPEandFullOS"), true, true),
+        (Some("winpe"), true, false),
+    ] {
+        let mut s = Step::new("s", "t");
+        s.run_in = run_in.map(str::to_string);
+        assert_eq!(
+            (s.can_run_in(true), s.can_run_in(false)),
+            (pe, full),
+            "{run_in:?}"
+        );
+    }
+}
