@@ -518,7 +518,7 @@ mod tests {
         }
     }
 
-    use super::super::source::DataSource;
+    use crate::source::DataSource;
 
     #[test]
     fn extents_per_file_size() {
