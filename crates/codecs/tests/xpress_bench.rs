@@ -119,24 +119,30 @@ fn bench(name: &str, data: &[u8]) {
         ]
     };
     for &(chunk_size, level) in settings {
-        let start = thread_cpu_seconds();
-        let (out_buf, ranges);
-        let ours;
-        (ours, out_buf, ranges) = compress_resource(data, chunk_size, level);
-        let ctime = thread_cpu_seconds() - start;
+        // Best of three: the machine is shared.
+        let mut ctime = f64::MAX;
+        let (mut ours, mut out_buf, mut ranges) = (0, Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let start = thread_cpu_seconds();
+            (ours, out_buf, ranges) = compress_resource(data, chunk_size, level);
+            ctime = ctime.min(thread_cpu_seconds() - start);
+        }
 
         let mut d = new_decompressor(Format::Xpress, chunk_size).expect("decompressor");
         let mut out = vec![0; data.len()];
-        let start = thread_cpu_seconds();
-        for (range, dst) in ranges.iter().zip(out.chunks_mut(chunk_size)) {
-            let chunk = &out_buf[range.clone()];
-            if chunk.len() == dst.len() {
-                dst.copy_from_slice(chunk);
-            } else {
-                d.decompress(chunk, dst).expect("round trip");
+        let mut dtime = f64::MAX;
+        for _ in 0..3 {
+            let start = thread_cpu_seconds();
+            for (range, dst) in ranges.iter().zip(out.chunks_mut(chunk_size)) {
+                let chunk = &out_buf[range.clone()];
+                if chunk.len() == dst.len() {
+                    dst.copy_from_slice(chunk);
+                } else {
+                    d.decompress(chunk, dst).expect("round trip");
+                }
             }
+            dtime = dtime.min(thread_cpu_seconds() - start);
         }
-        let dtime = thread_cpu_seconds() - start;
         assert!(out == data, "round trip");
 
         let (theirs, wtime) = if quick {

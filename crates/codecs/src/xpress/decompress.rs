@@ -76,7 +76,7 @@ fn decode_block(
         }
         // "MatchOffset = (1 << MatchOffsetBitLength) + next MatchOffsetBitLength bits"
         let offset = ((1u32 << offset_log) | bits.pop(offset_log)) as usize;
-        let length = adjusted + MIN_MATCH_LEN;
+        let length = adjusted.saturating_add(MIN_MATCH_LEN);
         if offset > pos {
             return Err(DecodeError::OffsetTooFar {
                 position: pos,

@@ -15,7 +15,15 @@
 //!
 //! Like wimlib, the compressor ends the data with symbol 256 ("end of data"): [MS-XCA] notes
 //! that some decoders (WIMGAPI's among them) require it. The decompressor, like wimlib's, stops
-//! once the chunk is full and does not require it.
+//! once the chunk is full and does not require it. Bytes after the data are ignored, bits past
+//! the end of the input are an error ([`crate::DecodeError::Truncated`]), and so are incomplete
+//! or oversubscribed codes (except the empty code for an empty chunk).
+//!
+//! Compression parses with hash chains: greedily below level 30, lazily
+//! (one position of lookahead, repeated) from level 30; matches are at least 3 bytes long, a
+//! 3-byte match only when closer than 4 KiB (2 KiB in chunks of up to 8 KiB). The Huffman code
+//! comes from the chunk's own symbol frequencies, limited to 15 bits. There is no
+//! near-optimal parser yet: levels 60 and above search deeper with the lazy parser.
 
 mod compress;
 mod decompress;

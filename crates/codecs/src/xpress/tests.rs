@@ -30,7 +30,7 @@ fn text(len: usize, seed: u64) -> Vec<u8> {
         s ^= s >> 7;
         s ^= s << 17;
         out.extend_from_slice(WORDS[(s % WORDS.len() as u64) as usize].as_bytes());
-        if s % 5 == 0 {
+        if s.is_multiple_of(5) {
             out.extend_from_slice(format!("{}", s % 100_000).as_bytes());
         }
         out.push(b' ');
