@@ -16,7 +16,9 @@ fn files() -> Vec<(String, Vec<u8>)> {
         ("code.exe".into(), x86_like(12, 2_300_000)),
         ("random.bin".into(), random_bytes(13, 70_000)),
         ("mixed.bin".into(), {
+            // Incompressible stretches inside compressible chunks become uncompressed blocks.
             let mut v = x86_like(14, 100_000);
+            v.extend(random_bytes(16, 80_000));
             v.extend(vec![0u8; 100_000]);
             v.extend(text_like(15, 100_000));
             v

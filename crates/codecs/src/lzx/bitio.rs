@@ -158,12 +158,14 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Pads to a 16-bit boundary with 1..=16 zero bits (uncompressed block rule).
+    #[cfg(test)]
     pub(crate) fn align_for_raw(&mut self) {
         let pad = 16 - self.bits % 16;
         self.write(0, pad);
     }
 
     /// Appends raw bytes; the stream must be 16-bit aligned.
+    #[cfg(test)]
     pub(crate) fn write_bytes(&mut self, b: &[u8]) {
         debug_assert_eq!(self.bits, 0);
         self.put(b);

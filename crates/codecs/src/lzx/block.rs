@@ -173,9 +173,36 @@ impl BlockWriter {
         self.prev_len.fill(0);
     }
 
-    /// The code lengths of the last block written (zero at the start of a chunk).
-    pub(crate) fn prev_main_lens(&self) -> &[u8] {
-        &self.prev_main
+    /// Writes an uncompressed block holding `data` (already E8-translated), which leaves the
+    /// repeat offsets at `rep`. The previous code lengths are not affected. Only tests write
+    /// these (see the compressor for why).
+    #[cfg(test)]
+    pub(crate) fn write_uncompressed(
+        &mut self,
+        w: &mut BitWriter<'_>,
+        data: &[u8],
+        rep: [u32; 3],
+        window_order: u32,
+    ) {
+        w.write(BLOCK_UNCOMPRESSED, 3);
+        Self::write_size(w, data.len(), window_order);
+        w.align_for_raw();
+        for r in rep {
+            w.write_bytes(&r.to_le_bytes());
+        }
+        w.write_bytes(data);
+        if data.len() % 2 == 1 {
+            w.write_bytes(&[0]);
+        }
+    }
+
+    fn write_size(w: &mut BitWriter<'_>, size: usize, window_order: u32) {
+        if size == DEFAULT_BLOCK_SIZE {
+            w.write(1, 1);
+        } else {
+            w.write(0, 1);
+            w.write(size as u32, if window_order >= 16 { 24 } else { 16 });
+        }
     }
 
     /// Writes one verbatim or aligned-offset block of `block_size` uncompressed bytes holding
@@ -198,16 +225,7 @@ impl BlockWriter {
             BLOCK_VERBATIM
         };
         w.write(block_type, 3);
-        if block_size == DEFAULT_BLOCK_SIZE {
-            w.write(1, 1);
-        } else {
-            w.write(0, 1);
-            if window_order >= 16 {
-                w.write(block_size as u32, 24);
-            } else {
-                w.write(block_size as u32, 16);
-            }
-        }
+        Self::write_size(w, block_size, window_order);
         if aligned {
             for &l in &codes.aligned_lens {
                 w.write(u32::from(l), 3);

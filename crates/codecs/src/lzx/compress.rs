@@ -38,22 +38,29 @@ impl LzxCompressor {
     pub fn new(max_chunk_size: usize, level: u32) -> Self {
         let window_order = window_order(max_chunk_size);
         let level = level.max(1);
-        let params = LazyParams {
-            depth: (level * 6 / 5).max(2),
-            nice: (level as usize * 2).clamp(8, MAX_MATCH),
-            lazy: level >= 10,
-        };
         let hash_bits = if max_chunk_size <= 1 << 16 { 15 } else { 17 };
         let parser = if level < NEAR_OPTIMAL_LEVEL {
+            // Level 20 (wimlib's fast level): lazy, 20 candidates, stop at 80 bytes.
+            let params = LazyParams {
+                depth: level.max(2),
+                nice: (level as usize * 4).clamp(16, MAX_MATCH),
+                lazy: level >= 10,
+            };
             Parser::Lazy {
                 hc: HashChains::new(hash_bits, max_chunk_size),
                 params,
             }
         } else {
+            // Level 50: 16 candidates, stop at 64 bytes, one pass from a greedy model;
+            // level 100: 32 candidates, 128 bytes, three passes.
             let params = OptimalParams {
-                depth: (level * 24 / 50).max(4),
-                nice: (level as usize * 48 / 50).clamp(16, MAX_MATCH),
-                passes: if level >= 100 { 3 } else { 2 },
+                depth: (level * 16 / 50).max(4),
+                nice: (level as usize * 64 / 50).min(MAX_MATCH),
+                passes: 1
+                    + u32::from(level >= 70)
+                    + u32::from(level >= 100)
+                    + u32::from(level >= 150),
+                greedy_seed: true,
             };
             Parser::Optimal(Box::new(NearOptimal::new(params, max_chunk_size)))
         };
@@ -157,6 +164,9 @@ impl Compressor for LzxCompressor {
                         num_main,
                         self.window_order,
                     );
+                    // No uncompressed blocks here, even for incompressible stretches: wimlib's
+                    // decoder (1.13) discards all the bits it has buffered when it aligns for
+                    // one, which after a compressed block can be a whole extra 16-bit word.
                     if w.len() >= limit {
                         return None;
                     }

@@ -273,3 +273,84 @@ impl Decompressor for LzxDecompressor {
         self.decode_chunk(input, output)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::bitio::BitWriter;
+    use super::super::block::{BlockWriter, Codes, Freqs, Item};
+    use super::*;
+
+    /// Writes a verbatim block of `items` (covering `size` bytes).
+    fn verbatim(bw: &mut BlockWriter, w: &mut BitWriter<'_>, items: &[Item], size: usize) {
+        let mut freqs = Freqs::default();
+        freqs.add_all(items);
+        let mut codes = Codes::default();
+        let n_main = NUM_CHARS + 8 * 30;
+        codes.build(&freqs, n_main, &mut bw.scratch);
+        bw.write_block(w, items, size, &codes, &freqs, n_main, 15);
+    }
+
+    #[test]
+    fn uncompressed_blocks_between_compressed_ones() {
+        let mut buf = vec![0u8; 4096];
+        let mut w = BitWriter::new(&mut buf);
+        let mut bw = BlockWriter::default();
+        let mut want = Vec::new();
+        // 1: "abcabcabc" as 3 literals and a match of 6 at offset 3.
+        let items = [
+            Item::literal(b'a'),
+            Item::literal(b'b'),
+            Item::literal(b'c'),
+            Item::matched(6, 5),
+        ];
+        verbatim(&mut bw, &mut w, &items, 9);
+        want.extend_from_slice(b"abcabcabc");
+        // 2: 5 raw bytes (odd: one byte of padding follows), repeat offsets set to 2, 1, 1.
+        bw.write_uncompressed(&mut w, b"hello", [2, 1, 1], 15);
+        want.extend_from_slice(b"hello");
+        // 3: a match at repeat offset R0 = 2 ("lo" -> "lolo"), then a literal.
+        let items = [Item::matched(4, 0), Item::literal(b'!')];
+        verbatim(&mut bw, &mut w, &items, 5);
+        want.extend_from_slice(b"lolo!");
+        // 4: an even-sized raw block, then the end.
+        bw.write_uncompressed(&mut w, b"0123", [1, 1, 1], 15);
+        want.extend_from_slice(b"0123");
+        let n = w.finish().expect("fits");
+        let mut d = LzxDecompressor::new(1 << 15);
+        let mut out = vec![0u8; want.len()];
+        d.decompress(&buf[..n], &mut out).expect("decodes");
+        assert_eq!(out, want);
+        // Every truncation is an error, not a panic.
+        for cut in 0..n {
+            assert!(d.decompress(&buf[..cut], &mut out).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn bad_offsets_and_sizes_are_errors() {
+        let mut buf = vec![0u8; 256];
+        let mut w = BitWriter::new(&mut buf);
+        let mut bw = BlockWriter::default();
+        // A match at offset 5 from position 1.
+        verbatim(&mut bw, &mut w, &[Item::literal(1), Item::matched(3, 7)], 4);
+        let n = w.finish().expect("fits");
+        let mut d = LzxDecompressor::new(1 << 15);
+        let mut out = [0u8; 4];
+        assert_eq!(
+            d.decompress(&buf[..n], &mut out),
+            Err(DecodeError::OffsetTooFar {
+                position: 1,
+                offset: 5
+            })
+        );
+        // Output larger than the block: the stream ends early.
+        let mut out = [0u8; 40];
+        assert!(d.decompress(&buf[..n], &mut out).is_err());
+        // Output larger than the chunk size.
+        let mut big = vec![0u8; (1 << 15) + 1];
+        assert!(matches!(
+            d.decompress(&buf[..n], &mut big),
+            Err(DecodeError::Overrun { .. })
+        ));
+    }
+}

@@ -60,51 +60,56 @@ pub(crate) fn parse(
     // Positions below this are already in the hash chains.
     let mut inserted = 0;
 
-    let best_at =
-        |hc: &mut HashChains, pos: usize, rep: &[u32; 3], inserted: &mut usize| -> Choice {
-            let max_len = (n - pos).min(MAX_MATCH);
-            let mut best = NO_CHOICE;
-            if max_len >= MIN_MATCH {
-                for (k, &r) in rep.iter().enumerate() {
-                    let r = r as usize;
-                    if r <= pos && data[pos] == data[pos - r] && data[pos + 1] == data[pos + 1 - r]
-                    {
-                        let l = 2 + match_len(data, pos - r + 2, pos + 2, max_len - 2);
-                        let g = gain(l, k as u32);
-                        if g > best.gain {
-                            best = Choice {
-                                len: l,
-                                val: k as u32,
-                                gain: g,
-                            };
-                        }
+    let best_at = |hc: &mut HashChains,
+                   pos: usize,
+                   rep: &[u32; 3],
+                   inserted: &mut usize,
+                   depth: u32,
+                   min_len: usize|
+     -> Choice {
+        let max_len = (n - pos).min(MAX_MATCH);
+        let mut best = NO_CHOICE;
+        if max_len >= MIN_MATCH {
+            for (k, &r) in rep.iter().enumerate() {
+                let r = r as usize;
+                if r <= pos && data[pos] == data[pos - r] && data[pos + 1] == data[pos + 1 - r] {
+                    let l = 2 + match_len(data, pos - r + 2, pos + 2, max_len - 2);
+                    let g = gain(l, k as u32);
+                    if g > best.gain {
+                        best = Choice {
+                            len: l,
+                            val: k as u32,
+                            gain: g,
+                        };
                     }
                 }
             }
-            if max_len >= 3 && pos >= *inserted {
-                *inserted = pos + 1;
-                if best.len >= p.nice {
-                    hc.insert(data, pos);
-                } else {
-                    let (l, off) = hc.find(data, pos, max_len, p.nice, p.depth, max_off);
-                    if l >= 3 && !rep.contains(&(off as u32)) {
-                        let f = off as u32 + 2;
-                        let g = gain(l, f);
-                        if g > best.gain {
-                            best = Choice {
-                                len: l,
-                                val: f,
-                                gain: g,
-                            };
-                        }
+        }
+        if max_len >= 3 && pos >= *inserted {
+            *inserted = pos + 1;
+            if best.len >= p.nice {
+                hc.insert(data, pos);
+            } else {
+                let min_len = min_len.max(best.len).min(max_len - 1);
+                let (l, off) = hc.find(data, pos, max_len, p.nice, depth, max_off, min_len);
+                if l >= 3 && !rep.contains(&(off as u32)) {
+                    let f = off as u32 + 2;
+                    let g = gain(l, f);
+                    if g > best.gain {
+                        best = Choice {
+                            len: l,
+                            val: f,
+                            gain: g,
+                        };
                     }
                 }
             }
-            best
-        };
+        }
+        best
+    };
 
     while pos < n {
-        let mut cur = best_at(hc, pos, &rep, &mut inserted);
+        let mut cur = best_at(hc, pos, &rep, &mut inserted, p.depth, 0);
         if cur.gain <= 0 {
             items.push(Item::literal(data[pos]));
             pos += 1;
@@ -112,7 +117,15 @@ pub(crate) fn parse(
         }
         if p.lazy {
             while cur.len < p.nice && pos + 1 < n {
-                let next = best_at(hc, pos + 1, &rep, &mut inserted);
+                // Only a longer match can save more; search half as deep for it.
+                let next = best_at(
+                    hc,
+                    pos + 1,
+                    &rep,
+                    &mut inserted,
+                    (p.depth / 2).max(1),
+                    cur.len,
+                );
                 if next.gain > cur.gain {
                     items.push(Item::literal(data[pos]));
                     pos += 1;

@@ -32,6 +32,12 @@ fn hash3(data: &[u8], pos: usize, bits: u32) -> usize {
     (v.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
 }
 
+#[inline(always)]
+fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
+    let v = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
+    (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
+}
+
 /// Hash chains: for each position, the previous position with the same 3-byte hash.
 pub(crate) struct HashChains {
     bits: u32,
@@ -60,10 +66,12 @@ impl HashChains {
         self.head[h] = pos as u32;
     }
 
-    /// Inserts `pos` and returns the longest match (length, offset) among the `depth` most
-    /// recent candidates with offsets up to `max_off`, stopping at length `nice`. Needs
-    /// `pos + 3 <= data.len()`; `max_len <= data.len() - pos`.
+    /// Inserts `pos` and returns the longest match (length, offset) longer than `min_len` among
+    /// the `depth` most recent candidates with offsets up to `max_off`, stopping at length
+    /// `nice`; (0, 0) if there is none. Needs `pos + 3 <= data.len()`,
+    /// `max_len <= data.len() - pos` and `min_len < max_len`.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn find(
         &mut self,
         data: &[u8],
@@ -72,12 +80,13 @@ impl HashChains {
         nice: usize,
         mut depth: u32,
         max_off: usize,
+        min_len: usize,
     ) -> (usize, usize) {
         let h = hash3(data, pos, self.bits);
         let mut cand = self.head[h];
         self.prev[pos] = cand;
         self.head[h] = pos as u32;
-        let (mut best_len, mut best_off) = (0usize, 0usize);
+        let (mut best_len, mut best_off) = (min_len.max(2), 0usize);
         let nice = nice.min(max_len);
         while cand != NONE && depth > 0 {
             let c = cand as usize;
@@ -86,7 +95,7 @@ impl HashChains {
                 break;
             }
             depth -= 1;
-            if best_len < 3 || data[c + best_len] == data[pos + best_len] {
+            if data[c + best_len] == data[pos + best_len] {
                 let l = match_len(data, c, pos, max_len);
                 if l > best_len {
                     best_len = l;
@@ -98,7 +107,11 @@ impl HashChains {
             }
             cand = self.prev[c];
         }
-        (best_len, best_off)
+        if best_off == 0 {
+            (0, 0)
+        } else {
+            (best_len, best_off)
+        }
     }
 }
 
@@ -109,10 +122,13 @@ pub(crate) struct Match {
     pub(crate) off: u32,
 }
 
-/// Binary trees: each hash bucket is a binary search tree of earlier positions ordered by the
-/// bytes that follow them, so a search visits candidates in order of increasing match length.
+/// Binary trees: each bucket of a 4-byte hash is a binary search tree of earlier positions
+/// ordered by the bytes that follow them, so a search visits candidates in order of increasing
+/// match length. Length-3 matches come from a separate 3-byte hash table holding the most recent
+/// position only.
 pub(crate) struct BinaryTrees {
     bits: u32,
+    head3: Vec<u32>,
     head: Vec<u32>,
     /// Left (smaller) and right (larger) children of each position.
     child: Vec<u32>,
@@ -122,18 +138,20 @@ impl BinaryTrees {
     pub(crate) fn new(bits: u32, max_chunk: usize) -> Self {
         BinaryTrees {
             bits,
+            head3: vec![NONE; 1 << (bits - 1)],
             head: vec![NONE; 1 << bits],
             child: vec![NONE; 2 * max_chunk],
         }
     }
 
     pub(crate) fn reset(&mut self) {
+        self.head3.fill(NONE);
         self.head.fill(NONE);
     }
 
-    /// Inserts `pos` into its tree and appends to `out` the matches found, in order of increasing
-    /// length, each the nearest of its length. Needs `pos + 3 <= data.len()` and
-    /// `max_len <= data.len() - pos`. With `out == None` only the tree is updated.
+    /// Inserts `pos` and appends to `out` the matches found, in order of increasing length, each
+    /// the nearest of its length among the candidates visited. Needs `pos + 3 <= data.len()` and
+    /// `max_len <= data.len() - pos`. With `out == None` only the tables are updated.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn advance(
@@ -146,14 +164,33 @@ impl BinaryTrees {
         max_off: usize,
         mut out: Option<&mut Vec<Match>>,
     ) {
-        let h = hash3(data, pos, self.bits);
+        let h3 = hash3(data, pos, self.bits - 1);
+        let c3 = self.head3[h3];
+        self.head3[h3] = pos as u32;
+        let mut best = 2usize;
+        if let Some(o) = out.as_deref_mut()
+            && c3 != NONE
+            && pos - c3 as usize <= max_off
+        {
+            let c = c3 as usize;
+            if data[c..c + 3] == data[pos..pos + 3] {
+                best = 3;
+                o.push(Match {
+                    len: 3,
+                    off: (pos - c) as u32,
+                });
+            }
+        }
+        if max_len < 4 {
+            return;
+        }
+        let h = hash4(data, pos, self.bits);
         let mut cur = self.head[h];
         self.head[h] = pos as u32;
         let nice = nice.min(max_len);
         let mut lt = 2 * pos; // where to hang the next smaller node
         let mut gt = 2 * pos + 1; // where to hang the next larger node
         let (mut lt_len, mut gt_len) = (0usize, 0usize);
-        let mut best = 1usize;
         loop {
             if cur == NONE || pos - cur as usize > max_off || depth == 0 {
                 self.child[lt] = NONE;
@@ -165,6 +202,19 @@ impl BinaryTrees {
             let mut len = lt_len.min(gt_len);
             if data[c + len] == data[pos + len] {
                 len += 1 + match_len(data, c + len + 1, pos + len + 1, max_len - len - 1);
+                if len >= nice {
+                    if len > best
+                        && let Some(o) = out.as_deref_mut()
+                    {
+                        o.push(Match {
+                            len: len as u32,
+                            off: (pos - c) as u32,
+                        });
+                    }
+                    self.child[lt] = self.child[2 * c];
+                    self.child[gt] = self.child[2 * c + 1];
+                    return;
+                }
                 if len > best {
                     best = len;
                     if let Some(o) = out.as_deref_mut() {
@@ -172,11 +222,6 @@ impl BinaryTrees {
                             len: len as u32,
                             off: (pos - c) as u32,
                         });
-                    }
-                    if len >= nice {
-                        self.child[lt] = self.child[2 * c];
-                        self.child[gt] = self.child[2 * c + 1];
-                        return;
                     }
                 }
             }
@@ -231,14 +276,12 @@ mod tests {
             bt.advance(&data, pos, max_len, 257, u32::MAX, 1 << 20, Some(&mut out));
             let best = out.last().map_or(0, |m| m.len as usize);
             let want = brute(&data, pos, max_len, 1 << 20);
-            if want >= 3 {
+            if want >= 4 {
                 assert_eq!(best, want, "pos {pos}");
             }
             for m in &out {
-                assert_eq!(
-                    match_len(&data, pos - m.off as usize, pos, max_len),
-                    m.len as usize
-                );
+                // The length-3 table reports 3 even where the match goes on.
+                assert!(match_len(&data, pos - m.off as usize, pos, max_len) >= m.len as usize);
             }
         }
     }
@@ -249,7 +292,7 @@ mod tests {
         let mut hc = HashChains::new(12, data.len());
         for pos in 0..data.len() - 3 {
             let max_len = (data.len() - pos).min(257);
-            let (l, o) = hc.find(&data, pos, max_len, 257, u32::MAX, 1 << 20);
+            let (l, o) = hc.find(&data, pos, max_len, 257, u32::MAX, 1 << 20, 0);
             let want = brute(&data, pos, max_len, 1 << 20);
             if want >= 3 {
                 assert_eq!(l, want, "pos {pos}");

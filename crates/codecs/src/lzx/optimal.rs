@@ -16,6 +16,9 @@ pub(crate) struct OptimalParams {
     pub(crate) depth: u32,
     pub(crate) nice: usize,
     pub(crate) passes: u32,
+    /// Take the first block's initial cost model from a greedy parse of the cached matches
+    /// (else from fixed guesses).
+    pub(crate) greedy_seed: bool,
 }
 
 /// Costs are in 1/16 bits.
@@ -31,7 +34,7 @@ struct Costs {
 }
 
 impl Costs {
-    fn from_codes(&mut self, codes: &Codes, use_aligned: bool, num_main: usize) {
+    fn set_from_codes(&mut self, codes: &Codes, use_aligned: bool, num_main: usize) {
         for (c, &l) in self.main[..num_main]
             .iter_mut()
             .zip(&codes.main_lens[..num_main])
@@ -85,17 +88,6 @@ impl Costs {
         self.main[usize::from(b)]
     }
 
-    /// Cost of a match's main symbol and length symbol.
-    #[inline(always)]
-    fn match_len(&self, slot: usize, len: usize) -> u32 {
-        let hdr = len - MIN_MATCH;
-        if hdr < NUM_PRIMARY_LENS {
-            self.main[NUM_CHARS + slot * 8 + hdr]
-        } else {
-            self.main[NUM_CHARS + slot * 8 + NUM_PRIMARY_LENS] + self.len[hdr - NUM_PRIMARY_LENS]
-        }
-    }
-
     /// Cost of an explicit offset's extra bits.
     #[inline(always)]
     fn offset_extra(&self, slot: usize, formatted: u32) -> u32 {
@@ -108,14 +100,15 @@ impl Costs {
     }
 }
 
+/// A position of the segment on the cheapest path found so far: its cost and the item that
+/// reaches it, packed as `len << 23 | val` (len 0 = literal; `val` < 2^22).
 #[derive(Clone, Copy)]
 struct Node {
     cost: u32,
-    /// The item that reaches this node on the cheapest path (len 0 = literal).
-    len: u32,
-    val: u32,
-    rep: [u32; 3],
+    item: u32,
 }
+
+const VAL_BITS: u32 = 23;
 
 /// The near-optimal parser's state, reused across chunks.
 pub(crate) struct NearOptimal {
@@ -125,6 +118,8 @@ pub(crate) struct NearOptimal {
     /// Index into `matches` of each segment position's first match (one extra at the end).
     starts: Vec<u32>,
     nodes: Vec<Node>,
+    /// Repeat offsets on arrival at each position, filled in as the pass reaches it.
+    reps: Vec<[u32; 3]>,
     costs: Box<Costs>,
     freqs: Freqs,
     codes: Codes,
@@ -140,6 +135,7 @@ impl NearOptimal {
             matches: Vec::new(),
             starts: Vec::new(),
             nodes: Vec::new(),
+            reps: Vec::new(),
             costs: Box::new(Costs {
                 main: [0; MAX_MAIN_SYMS],
                 len: [0; LEN_SYMS],
@@ -210,79 +206,79 @@ impl NearOptimal {
             n + 1,
             Node {
                 cost: INFINITE,
-                len: 0,
-                val: 0,
-                rep: [1; 3],
+                item: 0,
             },
         );
         self.nodes[0].cost = 0;
-        self.nodes[0].rep = rep_in;
+        self.reps.clear();
+        self.reps.resize(n + 1, rep_in);
         let nodes = &mut self.nodes;
+        let reps = &mut self.reps;
         for i in 0..n {
             let cur = nodes[i];
+            // The repeat offsets after the item that reached this position.
+            let rep = if i == 0 {
+                rep_in
+            } else {
+                let len = (cur.item >> VAL_BITS) as usize;
+                if len == 0 {
+                    reps[i - 1]
+                } else {
+                    let mut r = reps[i - len];
+                    match cur.item & ((1 << VAL_BITS) - 1) {
+                        0 => {}
+                        1 => r.swap(0, 1),
+                        2 => r.swap(0, 2),
+                        f => r = [f - 2, r[0], r[1]],
+                    }
+                    r
+                }
+            };
+            reps[i] = rep;
             let pos = start + i;
             // Literal.
             let c = cur.cost + costs.literal(data[pos]);
             if c < nodes[i + 1].cost {
                 nodes[i + 1] = Node {
                     cost: c,
-                    len: 0,
-                    val: u32::from(data[pos]),
-                    rep: cur.rep,
+                    item: u32::from(data[pos]),
                 };
             }
             let max_len = (n - i).min(MAX_MATCH);
             if max_len < MIN_MATCH {
                 continue;
             }
-            // Repeat offsets.
-            for k in 0..3 {
-                let r = cur.rep[k] as usize;
+            // Repeat offsets. A length that a cheaper kind of match (R0 before R1 before R2
+            // before an explicit offset, nearly always) already offers is not offered again.
+            let mut covered = MIN_MATCH - 1;
+            for (k, &r) in rep.iter().enumerate() {
+                let r = r as usize;
                 if r > pos || data[pos] != data[pos - r] || data[pos + 1] != data[pos + 1 - r] {
                     continue;
                 }
                 let l = 2 + match_len(data, pos - r + 2, pos + 2, max_len - 2);
-                let mut rep = cur.rep;
-                rep.swap(0, k);
-                let from = if l >= nice { l } else { MIN_MATCH };
-                for len in from..=l {
-                    let c = cur.cost + costs.match_len(k, len);
-                    if c < nodes[i + len].cost {
-                        nodes[i + len] = Node {
-                            cost: c,
-                            len: len as u32,
-                            val: k as u32,
-                            rep,
-                        };
-                    }
+                if l <= covered {
+                    continue;
                 }
+                let from = if l >= nice { l } else { covered + 1 };
+                relax(nodes, costs, i, cur.cost, k, k as u32, from, l);
+                covered = l;
             }
             // Explicit offsets.
             let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
-            let mut prev = MIN_MATCH - 1;
+            let mut prev = covered;
             for m in &self.matches[a..b] {
                 let off = m.off;
-                if off == cur.rep[0] || off == cur.rep[1] || off == cur.rep[2] {
-                    prev = prev.max((m.len as usize).min(max_len));
+                let mlen = (m.len as usize).min(max_len);
+                if mlen <= prev || off == rep[0] || off == rep[1] || off == rep[2] {
+                    prev = prev.max(mlen);
                     continue;
                 }
-                let mlen = (m.len as usize).min(max_len);
                 let f = off + 2;
                 let slot = offset_slot(f);
                 let base = cur.cost + costs.offset_extra(slot, f);
-                let rep = [off, cur.rep[0], cur.rep[1]];
                 let from = if mlen >= nice { mlen } else { prev + 1 };
-                for len in from..=mlen {
-                    let c = base + costs.match_len(slot, len);
-                    if c < nodes[i + len].cost {
-                        nodes[i + len] = Node {
-                            cost: c,
-                            len: len as u32,
-                            val: f,
-                            rep,
-                        };
-                    }
-                }
+                relax(nodes, costs, i, base, slot, f, from, mlen);
                 prev = prev.max(mlen);
             }
         }
@@ -290,17 +286,68 @@ impl NearOptimal {
         self.path.clear();
         let mut j = n;
         while j > 0 {
-            let nd = nodes[j];
-            if nd.len == 0 {
-                self.path.push(Item::literal(nd.val as u8));
+            let item = nodes[j].item;
+            let len = (item >> VAL_BITS) as usize;
+            let val = item & ((1 << VAL_BITS) - 1);
+            if len == 0 {
+                self.path.push(Item::literal(val as u8));
                 j -= 1;
             } else {
-                self.path.push(Item::matched(nd.len as usize, nd.val));
-                j -= nd.len as usize;
+                self.path.push(Item::matched(len, val));
+                j -= len;
             }
         }
         self.path.reverse();
-        nodes[n].rep
+        // The offsets after the last item.
+        let item = nodes[n].item;
+        let len = (item >> VAL_BITS) as usize;
+        if len == 0 {
+            reps[n - 1]
+        } else {
+            let mut r = reps[n - len];
+            match item & ((1 << VAL_BITS) - 1) {
+                0 => {}
+                1 => r.swap(0, 1),
+                2 => r.swap(0, 2),
+                f => r = [f - 2, r[0], r[1]],
+            }
+            r
+        }
+    }
+
+    /// A quick greedy parse of the cached matches into `self.path`, for a first cost model.
+    fn greedy_path(&mut self, data: &[u8], start: usize, end: usize, mut rep: [u32; 3]) {
+        self.path.clear();
+        let mut i = 0;
+        let n = end - start;
+        while i < n {
+            let pos = start + i;
+            let max_len = (n - i).min(MAX_MATCH);
+            let mut best = (0usize, 0u32);
+            if max_len >= MIN_MATCH {
+                let r = rep[0] as usize;
+                if r <= pos {
+                    best = (match_len(data, pos - r, pos, max_len), 0);
+                }
+                let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+                if let Some(m) = self.matches[a..b].last() {
+                    let l = (m.len as usize).min(max_len);
+                    if l >= 3 && l > best.0 + 1 {
+                        best = (l, m.off + 2);
+                    }
+                }
+            }
+            if best.0 < MIN_MATCH || (best.1 != 0 && best.0 == 3 && best.1 > 4096) {
+                self.path.push(Item::literal(data[pos]));
+                i += 1;
+                continue;
+            }
+            self.path.push(Item::matched(best.0, best.1));
+            if best.1 >= 3 {
+                rep = [best.1 - 2, rep[0], rep[1]];
+            }
+            i += best.0;
+        }
     }
 
     /// Parses `data[start..end]` (a block) into `items`, starting from repeat offsets `rep`,
@@ -320,7 +367,15 @@ impl NearOptimal {
     ) {
         self.find_matches(data, start, end, max_off);
         match prev {
-            Some((codes, aligned)) => self.costs.from_codes(codes, aligned, num_main),
+            Some((codes, aligned)) => self.costs.set_from_codes(codes, aligned, num_main),
+            None if self.params.greedy_seed => {
+                self.greedy_path(data, start, end, *rep);
+                self.freqs.clear();
+                self.freqs.add_all(&self.path);
+                self.codes.build(&self.freqs, num_main, scratch);
+                let aligned = self.codes.prefer_aligned(&self.freqs);
+                self.costs.set_from_codes(&self.codes, aligned, num_main);
+            }
             None => self.costs.defaults(&data[start..end], num_main),
         }
         let mut out_rep = *rep;
@@ -331,10 +386,59 @@ impl NearOptimal {
                 self.freqs.add_all(&self.path);
                 self.codes.build(&self.freqs, num_main, scratch);
                 let aligned = self.codes.prefer_aligned(&self.freqs);
-                self.costs.from_codes(&self.codes, aligned, num_main);
+                self.costs.set_from_codes(&self.codes, aligned, num_main);
             }
         }
         *rep = out_rep;
         items.extend_from_slice(&self.path);
+    }
+}
+
+/// Offers a match of lengths `from..=to` with offset `val` (slot `slot`) from position `i`,
+/// whose cost before the length is `base`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn relax(
+    nodes: &mut [Node],
+    costs: &Costs,
+    i: usize,
+    base: u32,
+    slot: usize,
+    val: u32,
+    from: usize,
+    to: usize,
+) {
+    let main = &costs.main[NUM_CHARS + slot * 8..NUM_CHARS + slot * 8 + 8];
+    // Lengths 2..=8: the length is in the main symbol.
+    let short_end = to.min(MIN_MATCH + NUM_PRIMARY_LENS - 1);
+    if from <= short_end {
+        let targets = &mut nodes[i + from..=i + short_end];
+        for (k, t) in targets.iter_mut().enumerate() {
+            let len = from + k;
+            let c = base + main[len - MIN_MATCH];
+            if c < t.cost {
+                *t = Node {
+                    cost: c,
+                    item: (len as u32) << VAL_BITS | val,
+                };
+            }
+        }
+    }
+    // Lengths 9..=257: main symbol with header 7, plus a length symbol.
+    let long_from = from.max(MIN_MATCH + NUM_PRIMARY_LENS);
+    if long_from <= to {
+        let base = base + main[NUM_PRIMARY_LENS];
+        let lens = &costs.len
+            [long_from - MIN_MATCH - NUM_PRIMARY_LENS..=to - MIN_MATCH - NUM_PRIMARY_LENS];
+        let targets = &mut nodes[i + long_from..=i + to];
+        for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
+            let c = base + lc;
+            if c < t.cost {
+                *t = Node {
+                    cost: c,
+                    item: ((long_from + k) as u32) << VAL_BITS | val,
+                };
+            }
+        }
     }
 }
