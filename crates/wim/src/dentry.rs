@@ -131,7 +131,7 @@ impl Dentry {
 
 /// Parses the dentry tree starting at `root_offset` of a metadata resource.
 pub fn parse_tree(data: &[u8], root_offset: usize, image: u32) -> Result<Dentry> {
-    let mut p = Parser { data, image, seen: HashSet::new() };
+    let mut p = Parser { data, image, seen: HashSet::new(), count: 0 };
     let (root, _) = p.dentry(root_offset)?.ok_or_else(|| p.bad(root_offset, "no root dentry".into()))?;
     if !root.name.is_empty() {
         return Err(p.bad(root_offset, "the root dentry has a name".into()));
@@ -148,6 +148,9 @@ struct Parser<'a> {
     data: &'a [u8],
     image: u32,
     seen: HashSet<u64>,
+    /// Dentries parsed so far: lists that overlap could otherwise expand a small resource into
+    /// a tree quadratic in its size.
+    count: usize,
 }
 
 impl Parser<'_> {
@@ -166,7 +169,7 @@ impl Parser<'_> {
         if length == 0 {
             return Ok(None);
         }
-        if length < FIXED_SIZE as u64 || off as u64 + length > d.len() as u64 {
+        if length < FIXED_SIZE as u64 || length > (d.len() - off) as u64 {
             return Err(self.bad(off, format!("dentry length {length} is invalid")));
         }
         let end = off + length as usize;
@@ -239,7 +242,7 @@ impl Parser<'_> {
             }
             let s = &d[next..];
             let slen = le_u64(s);
-            if slen < STREAM_ENTRY_FIXED as u64 || next as u64 + slen > d.len() as u64 {
+            if slen < STREAM_ENTRY_FIXED as u64 || slen > (d.len() - next) as u64 {
                 return Err(self.bad(next, format!("stream entry length {slen} is invalid")));
             }
             let sh = Sha1::from_slice(&s[16..]);
@@ -281,6 +284,11 @@ impl Parser<'_> {
         let mut off = usize::try_from(subdir).map_err(|_| self.bad(dir_off, "subdir offset too large".into()))?;
         let mut names = HashSet::new();
         while let Some((mut child, next)) = self.dentry(off)? {
+            // Every dentry takes at least 104 bytes (102, 8-aligned) and appears once.
+            self.count += 1;
+            if self.count > self.data.len() / 104 {
+                return Err(self.bad(off, "dentry lists overlap: more dentries than the metadata can hold".into()));
+            }
             if child.name.is_empty() {
                 return Err(self.bad(off, format!("unnamed entry in directory {:?}", dir.name_lossy())));
             }

@@ -267,14 +267,14 @@ fn solid_segments(part: &PartFile, run: &[ResourceHeader], offset: u64, len: u64
     for r in run {
         let layout = ChunkLayout::read(part, r, None, 0)?;
         let size = layout.uncompressed_size;
-        if left > 0 && start < base + size {
+        if left > 0 && start < base.saturating_add(size) {
             let s = start - base;
             let n = left.min(size - s);
             segments.push(Segment { part: part.clone(), layout: Arc::new(layout), start: s, len: n });
             start += n;
             left -= n;
         }
-        base += size;
+        base = base.saturating_add(size);
     }
     if left > 0 {
         return Err(Error::BadResource {

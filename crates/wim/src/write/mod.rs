@@ -238,6 +238,9 @@ impl WimWriter {
         });
         let mut hasher = Hasher::default();
         let mut done = 0u64;
+        // Kept here, not read back from `pending`: when the source is slow the pool may write the
+        // last chunk, and retire the blob, before this function returns.
+        let mut sha1 = None;
         let result = (|| -> Result<Sha1> {
             while done < size {
                 self.check_cancel()?;
@@ -262,6 +265,7 @@ impl WimWriter {
                     let p = self.pending.back_mut().expect("pushed above");
                     p.sha1 = Some(h);
                     p.duplicate = dup && !metadata;
+                    sha1 = Some(h);
                     if !metadata {
                         self.sizes.insert(h, size);
                         self.known_sizes.insert(size);
@@ -272,7 +276,7 @@ impl WimWriter {
                     self.write_chunk(&mut pool, d)?;
                 }
             }
-            Ok(self.pending.back().and_then(|p| p.sha1).expect("hash set at the last chunk"))
+            Ok(sha1.expect("set at the last chunk, and size > 0 so there is one"))
         })();
         self.pool = Some(pool);
         result
