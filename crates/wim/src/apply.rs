@@ -286,21 +286,30 @@ fn check_cancel(opts: &ApplyOptions) -> Result<()> {
     }
 }
 
+/// Why a name could escape its directory or cannot be a path component anywhere (empty, `.`,
+/// `..`, a `/` or `\\`, NUL), or `None`.
+pub(crate) fn traversal_reason(name: &[u16]) -> Option<&'static str> {
+    const DOT: u16 = b'.' as u16;
+    match name {
+        [] => Some("empty name"),
+        [DOT] | [DOT, DOT] => Some("name is '.' or '..' (path traversal)"),
+        _ if name
+            .iter()
+            .any(|&c| c == u16::from(b'/') || c == u16::from(b'\\')) =>
+        {
+            Some("name contains a path separator (path traversal)")
+        }
+        _ if name.contains(&0) => Some("name contains NUL"),
+        _ => None,
+    }
+}
+
 /// A name that is safe as one path component on Linux.
 fn safe_name(name: &[u16]) -> std::result::Result<String, &'static str> {
+    if let Some(reason) = traversal_reason(name) {
+        return Err(reason);
+    }
     let s = String::from_utf16(name).map_err(|_| "name is not valid UTF-16")?;
-    if s.is_empty() {
-        return Err("empty name");
-    }
-    if s == "." || s == ".." {
-        return Err("name is '.' or '..' (path traversal)");
-    }
-    if s.contains(['/', '\\']) {
-        return Err("name contains a path separator (path traversal)");
-    }
-    if s.contains('\0') {
-        return Err("name contains NUL");
-    }
     if s.len() > 255 {
         return Err("name longer than 255 bytes");
     }

@@ -149,6 +149,7 @@ pub fn parse_tree(data: &[u8], root_offset: usize, image: u32) -> Result<Dentry>
         data,
         image,
         seen: HashSet::new(),
+        count: 0,
     };
     let (root, _) = p
         .dentry(root_offset)?
@@ -168,6 +169,9 @@ struct Parser<'a> {
     data: &'a [u8],
     image: u32,
     seen: HashSet<u64>,
+    /// Dentries parsed so far: lists that overlap could otherwise expand a small resource into
+    /// a tree quadratic in its size.
+    count: usize,
 }
 
 impl Parser<'_> {
@@ -190,7 +194,7 @@ impl Parser<'_> {
         if length == 0 {
             return Ok(None);
         }
-        if length < FIXED_SIZE as u64 || off as u64 + length > d.len() as u64 {
+        if length < FIXED_SIZE as u64 || length > (d.len() - off) as u64 {
             return Err(self.bad(off, format!("dentry length {length} is invalid")));
         }
         let end = off + length as usize;
@@ -266,7 +270,7 @@ impl Parser<'_> {
             }
             let s = &d[next..];
             let slen = le_u64(s);
-            if slen < STREAM_ENTRY_FIXED as u64 || next as u64 + slen > d.len() as u64 {
+            if slen < STREAM_ENTRY_FIXED as u64 || slen > (d.len() - next) as u64 {
                 return Err(self.bad(next, format!("stream entry length {slen} is invalid")));
             }
             let sh = Sha1::from_slice(&s[16..]);
@@ -315,6 +319,14 @@ impl Parser<'_> {
             .map_err(|_| self.bad(dir_off, "subdir offset too large".into()))?;
         let mut names = HashSet::new();
         while let Some((mut child, next)) = self.dentry(off)? {
+            // Every dentry takes at least 104 bytes (102, 8-aligned) and appears once.
+            self.count += 1;
+            if self.count > self.data.len() / 104 {
+                return Err(self.bad(
+                    off,
+                    "dentry lists overlap: more dentries than the metadata can hold".into(),
+                ));
+            }
             if child.name.is_empty() {
                 return Err(self.bad(
                     off,

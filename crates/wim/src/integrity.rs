@@ -25,7 +25,8 @@ pub fn compute(file: &PartFile, end: u64, chunk: u32) -> Result<Vec<u8>> {
 fn hash_chunks(file: &PartFile, end: u64, chunk: u32) -> Result<Vec<Sha1>> {
     let start = HEADER_SIZE as u64;
     let mut hashes = Vec::new();
-    let mut buf = vec![0u8; chunk as usize];
+    // Not more than the range: a hostile table may claim 4 GiB chunks.
+    let mut buf = vec![0u8; u64::from(chunk).min(end.saturating_sub(start)) as usize];
     let mut pos = start;
     while pos < end {
         let n = (end - pos).min(u64::from(chunk)) as usize;

@@ -303,7 +303,7 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
             header::Header::parse(&b)?
         };
         if !h.integrity.is_zero() {
-            let mut t = vec![0u8; h.integrity.stored_size.min(1 << 30) as usize];
+            let mut t = vec![0u8; h.integrity.stored_size.min(part.len) as usize];
             part.read_at(h.integrity.offset, &mut t)?;
             let end = h
                 .blob_table
@@ -332,14 +332,36 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
     for i in 1..=wim.image_count() {
         let img = load_image(wim, i)?;
         let mut missing = None;
-        img.root.walk(&mut |_, d| {
+        let mut unsafe_name = None;
+        img.root.walk(&mut |stack, d| {
             report.dentries += 1;
+            // Names apply would refuse: the WIM is hostile even if every hash matches.
+            let reason = if stack.is_empty() {
+                None
+            } else {
+                crate::apply::traversal_reason(&d.name)
+            };
+            if let (Some(reason), true) = (reason, unsafe_name.is_none()) {
+                let path: String = stack
+                    .iter()
+                    .skip(1)
+                    .chain([&d])
+                    .map(|p| format!("/{}", p.name_lossy()))
+                    .collect();
+                unsafe_name = Some(Error::Unsafe {
+                    path: format!("image {i}: {path}"),
+                    reason: reason.into(),
+                });
+            }
             for h in d.blobs() {
                 if !wim.blobs.contains_key(&h) {
                     missing = Some(h);
                 }
             }
         });
+        if let Some(e) = unsafe_name {
+            return Err(e);
+        }
         if let Some(h) = missing {
             return Err(Error::MissingBlob {
                 sha1: format!("{h} (referenced by image {i})"),

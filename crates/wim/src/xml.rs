@@ -163,7 +163,14 @@ pub fn parse(data: &[u8]) -> Result<Element> {
             root.tag_name().name()
         )));
     }
-    fn convert(n: roxmltree::Node) -> Element {
+    /// Recursive, so the depth is bounded: hostile XML nested 100,000 deep must not overflow the
+    /// stack (WIM XML is 4 or 5 levels deep).
+    fn convert(n: roxmltree::Node, depth: usize) -> Result<Element> {
+        if depth > MAX_DEPTH {
+            return Err(Error::BadXml(format!(
+                "elements nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
         let mut e = Element::new(n.tag_name().name());
         e.attrs = n
             .attributes()
@@ -171,7 +178,7 @@ pub fn parse(data: &[u8]) -> Result<Element> {
             .collect();
         for c in n.children() {
             if c.is_element() {
-                e.children.push(convert(c));
+                e.children.push(convert(c, depth + 1)?);
             } else if c.is_text() {
                 e.text.push_str(c.text().unwrap_or(""));
             }
@@ -179,9 +186,10 @@ pub fn parse(data: &[u8]) -> Result<Element> {
         if !e.children.is_empty() {
             e.text.clear(); // whitespace between elements
         }
-        e
+        Ok(e)
     }
-    Ok(convert(root))
+    const MAX_DEPTH: usize = 64;
+    convert(root, 0)
 }
 
 /// Serialises to UTF-16LE with a BOM, as Microsoft's tools and wimlib write it.

@@ -10,12 +10,23 @@ use tsmedia_wim::xml::Element;
 use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions};
 
 fn name() -> impl Strategy<Value = Vec<u16>> {
-    prop::collection::vec(prop_oneof![0x20u16..0x7f, 0xa0u16..0xd7ff, 0xe000u16..0xfffd], 1..20)
+    prop::collection::vec(
+        prop_oneof![0x20u16..0x7f, 0xa0u16..0xd7ff, 0xe000u16..0xfffd],
+        1..20,
+    )
 }
 
 fn leaf() -> impl Strategy<Value = Dentry> {
-    (name(), any::<[u8; 20]>(), any::<u64>(), any::<bool>(), any::<bool>(), any::<u32>(), 0u64..4).prop_map(
-        |(name, h, t, link, unix, mode, group)| {
+    (
+        name(),
+        any::<[u8; 20]>(),
+        any::<u64>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<u32>(),
+        0u64..4,
+    )
+        .prop_map(|(name, h, t, link, unix, mode, group)| {
             let mut d = Dentry {
                 name,
                 attributes: attr::NORMAL,
@@ -25,7 +36,12 @@ fn leaf() -> impl Strategy<Value = Dentry> {
                 last_access_time: t / 3,
                 data: Sha1(h),
                 hard_link_group: group,
-                unix: unix.then_some(UnixData { uid: mode, gid: mode / 7, mode, rdev: 0 }),
+                unix: unix.then_some(UnixData {
+                    uid: mode,
+                    gid: mode / 7,
+                    mode,
+                    rdev: 0,
+                }),
                 ..Dentry::default()
             };
             if link {
@@ -36,16 +52,24 @@ fn leaf() -> impl Strategy<Value = Dentry> {
                 d.hard_link_group = 0;
             }
             d
-        },
-    )
+        })
 }
 
 fn tree() -> impl Strategy<Value = Dentry> {
     leaf().prop_recursive(4, 64, 8, |inner| {
         (name(), prop::collection::vec(inner, 0..8)).prop_map(|(name, children)| {
             let mut seen = std::collections::HashSet::new();
-            let children = children.into_iter().filter(|c| seen.insert(c.name.clone())).collect();
-            Dentry { name, attributes: attr::DIRECTORY, security_id: -1, children, ..Dentry::default() }
+            let children = children
+                .into_iter()
+                .filter(|c| seen.insert(c.name.clone()))
+                .collect();
+            Dentry {
+                name,
+                attributes: attr::DIRECTORY,
+                security_id: -1,
+                children,
+                ..Dentry::default()
+            }
         })
     })
 }

@@ -122,8 +122,11 @@ impl ChunkLayout {
         }
         let format =
             format.ok_or_else(|| bad("compressed resource in an uncompressed WIM".into()))?;
-        if chunk_size == 0 || !chunk_size.is_power_of_two() {
-            return Err(bad(format!("invalid chunk size {chunk_size}")));
+        // The chunk size bounds the buffer each chunk is decompressed into: check it first.
+        let (min, max) = format.chunk_size_range();
+        if !chunk_size.is_power_of_two() || (chunk_size as usize) < min || chunk_size as usize > max
+        {
+            return Err(bad(format!("invalid chunk size {chunk_size} for {format}")));
         }
         let cs = u64::from(chunk_size);
         let n = r.uncompressed_size.div_ceil(cs);
@@ -132,7 +135,7 @@ impl ChunkLayout {
         } else {
             4
         };
-        let table_len = n.saturating_sub(1) * entry;
+        let table_len = n.saturating_sub(1).saturating_mul(entry);
         if table_len > r.stored_size {
             return Err(bad(format!(
                 "chunk table of {table_len} bytes is larger than the resource ({})",
@@ -187,7 +190,7 @@ impl ChunkLayout {
             return Err(bad(format!("invalid solid chunk size {chunk_size}")));
         }
         let n = size.div_ceil(chunk_size);
-        let table_len = n.checked_mul(4).filter(|&t| t + 16 <= r.stored_size);
+        let table_len = n.checked_mul(4).filter(|&t| t <= r.stored_size - 16);
         let table_len =
             table_len.ok_or_else(|| bad("solid chunk table larger than the resource".into()))?;
         let mut table = vec![0u8; table_len as usize];

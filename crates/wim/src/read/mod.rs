@@ -298,7 +298,7 @@ fn solid_segments(
     for r in run {
         let layout = ChunkLayout::read(part, r, None, 0)?;
         let size = layout.uncompressed_size;
-        if left > 0 && start < base + size {
+        if left > 0 && start < base.saturating_add(size) {
             let s = start - base;
             let n = left.min(size - s);
             segments.push(Segment {
@@ -310,7 +310,7 @@ fn solid_segments(
             start += n;
             left -= n;
         }
-        base += size;
+        base = base.saturating_add(size);
     }
     if left > 0 {
         return Err(Error::BadResource {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target for N seconds each (default 60): `scripts/fuzz-smoke.sh [N]`.
+# Installs cargo-fuzz when missing. Exits non-zero when any target crashes; the crashing
+# input is left in fuzz/artifacts/<target>/ (turn it into a test in crates/*/tests/fuzz_regressions.rs).
+#
+# The toolchain is stable Rust: RUSTC_BOOTSTRAP=1 lets it accept the -Z flags cargo-fuzz passes
+# (sanitizer coverage; AddressSanitizer). Set FUZZ_SANITIZER=none to build without ASan (faster,
+# finds panics, overflows and OOMs but not memory errors in unsafe code — we forbid unsafe code).
+set -euo pipefail
+
+secs="${1:-60}"
+sanitizer="${FUZZ_SANITIZER:-address}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root/fuzz"
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "fuzz-smoke: installing cargo-fuzz" >&2
+    cargo install --locked cargo-fuzz
+fi
+
+export RUSTC_BOOTSTRAP=1
+targets="$(cargo fuzz list)"
+[ -n "$targets" ] || { echo "fuzz-smoke: no fuzz targets" >&2; exit 1; }
+
+# Build everything first so the time limits below are spent fuzzing.
+cargo fuzz build --sanitizer "$sanitizer"
+
+status=0
+for t in $targets; do
+    seeds=()
+    [ -d "seeds/$t" ] && seeds=("seeds/$t")
+    mkdir -p "corpus/$t"
+    echo "fuzz-smoke: $t for ${secs}s" >&2
+    # -rss_limit_mb: a hostile header must not make the reader allocate gigabytes.
+    if ! cargo fuzz run --sanitizer "$sanitizer" "$t" "corpus/$t" "${seeds[@]}" -- \
+        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1; then
+        echo "fuzz-smoke: $t CRASHED; inputs in fuzz/artifacts/$t/" >&2
+        status=1
+    fi
+done
+exit "$status"
