@@ -1,0 +1,23 @@
+//! Errors of task sequence import.
+
+/// An error reading a task sequence document.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not well-formed XML (the message carries line and column).
+    #[error("task sequence XML is not well-formed: {0}")]
+    Syntax(#[from] roxmltree::Error),
+    /// Well-formed XML that does not follow the task sequence schema.
+    #[error("task sequence XML at line {line}, column {column}: {reason}")]
+    Schema {
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

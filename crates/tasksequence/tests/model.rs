@@ -1,0 +1,105 @@
+//! Import, export and JSON form of small hand-written documents.
+
+use tsmedia_tasksequence::{Error, Node, ReferenceKind, TaskSequence};
+
+const SAMPLE: &str = r#"<sequence version="3.10">
+  <globalVarList><variable name="X" property="X">value</variable></globalVarList>
+  <group name="Install" continueOnError="false" disable="false">
+    <condition><operator type="and">
+      <expression type="SMS_TaskSequence_VariableConditionExpression">
+        <variable name="Variable">_SMSTSMediaType</variable>
+        <variable name="Operator">notEquals</variable>
+        <variable name="Value">OEMMedia</variable>
+      </expression></operator></condition>
+    <step type="SMS_TaskSequence_ApplyOperatingSystemAction" name="Apply OS" runIn="WinPE"
+          successCodeList="0 3010" continueOnError="false" timeout="3600">
+      <action>OSDApplyOS.exe /image:PS100004,%OSDImageIndex% /target:%OSDTargetSystemDrive%</action>
+      <defaultVarList><variable name="OSDImageIndex" property="ImageIndex">1</variable></defaultVarList>
+      <futureElement a="1">text <b>bold</b> &amp; more</futureElement>
+    </step>
+  </group>
+</sequence>"#;
+
+#[test]
+fn sample_imports_and_round_trips() {
+    let ts = TaskSequence::from_xml(SAMPLE).unwrap();
+    assert_eq!(ts.version.as_deref(), Some("3.10"));
+    assert_eq!(ts.global_variables.len(), 1);
+    let Node::Group(g) = &ts.steps[0] else {
+        panic!("expected a group")
+    };
+    let Node::Step(s) = &g.children[0] else {
+        panic!("expected a step")
+    };
+    assert_eq!(s.success_codes, vec![0, 3010]);
+    assert_eq!(s.attributes[0].name, "timeout");
+    assert_eq!(s.elements[0].name, "futureElement");
+    let xml = ts.to_xml();
+    let again = TaskSequence::from_xml(&xml).unwrap();
+    assert_eq!(ts, again, "{xml}");
+    assert!(xml.contains("<futureElement a=\"1\">text <b>bold</b> &amp; more</futureElement>"));
+    let refs = ts.references();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].package_id, "PS100004");
+    assert_eq!(refs[0].step, "Apply OS");
+    assert_eq!(refs[0].kind, ReferenceKind::OsImage);
+}
+
+#[test]
+fn json_form_has_the_documented_fields() {
+    let ts = TaskSequence::from_xml(SAMPLE).unwrap();
+    let json = serde_json::to_value(&ts).unwrap();
+    let step = &json["steps"][0]["children"][0];
+    for field in ["name", "type", "disabled", "condition", "variables"] {
+        assert!(step.get(field).is_some(), "step JSON lacks {field}: {step}");
+    }
+    assert_eq!(step["kind"], "step");
+    assert_eq!(step["type"], "SMS_TaskSequence_ApplyOperatingSystemAction");
+    let back: TaskSequence = serde_json::from_value(json).unwrap();
+    assert_eq!(back, ts);
+}
+
+#[test]
+fn errors_carry_positions() {
+    let err = TaskSequence::from_xml("<sequence>\n  <step name=\"x\">\n</sequence>").unwrap_err();
+    assert!(matches!(err, Error::Syntax(_)), "{err}");
+    assert!(err.to_string().contains("3:"), "{err}");
+
+    let err = TaskSequence::from_xml("<sequence>\n  <step name=\"x\"/>\n</sequence>").unwrap_err();
+    match err {
+        Error::Schema {
+            line,
+            column,
+            ref reason,
+        } => {
+            assert_eq!((line, column), (2, 3));
+            assert!(reason.contains("type"), "{reason}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+
+    let err = TaskSequence::from_xml("<group name=\"g\"/>").unwrap_err();
+    assert!(err.to_string().contains("expected <sequence>"), "{err}");
+
+    let err = TaskSequence::from_xml("<sequence><group name=\"g\" disable=\"maybe\"/></sequence>")
+        .unwrap_err();
+    assert!(err.to_string().contains("disable"), "{err}");
+
+    let err = TaskSequence::from_xml(
+        "<sequence><step name=\"s\" type=\"t\" successCodeList=\"0 x\"/></sequence>",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("successCodeList"), "{err}");
+}
+
+#[test]
+fn awkward_text_survives_round_trip() {
+    let mut ts = TaskSequence::from_xml(SAMPLE).unwrap();
+    ts.global_variables[0].value = "  a\r\nb <&> \"q\"\t ".into();
+    ts.attributes.push(tsmedia_tasksequence::Attribute::new(
+        "name",
+        "line1\nline2\t\"x\"",
+    ));
+    let again = TaskSequence::from_xml(&ts.to_xml()).unwrap();
+    assert_eq!(ts, again);
+}
