@@ -1,1 +1,63 @@
-fn main() {}
+//! `tsmedia`: task sequence media for OS deployment, built on Linux.
+//!
+//! A thin edge: parse, validate into options, call the library crates, print. Errors print
+//! their whole chain and map to the exit codes below.
+
+mod demo;
+mod exit;
+mod progress;
+mod wim_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    failure (I/O error, full disk, ...)
+  2    bad command line
+  3    invalid or corrupt input (not a WIM, bad hash, undecodable data, bad metadata)
+  4    not found (no such image, file, part or object)
+  5    refused as unsafe (path traversal, would overwrite something that is not ours)
+  130  interrupted (Ctrl-C); no partial output is left behind";
+
+#[derive(Parser)]
+#[command(
+    name = "tsmedia",
+    version,
+    about = "Build and run Configuration Manager task sequence media on Linux",
+    long_about = "Build and run Configuration Manager task sequence media on Linux.\n\n\
+        `tsmedia wim` reads and writes Windows Imaging (WIM) files with wimlib-imagex's command \
+        names and semantics. `tsmedia demo` shows the whole job on generated data.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Capture, apply, inspect and change WIM files (wimlib-imagex compatible)
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Wim(wim_cmd::WimCommand),
+    /// Run the main job on generated data: capture a demo tree to a WIM, verify it, apply it
+    /// back and compare
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cancel = exit::install_ctrlc();
+    let result = match cli.command {
+        Command::Wim(c) => wim_cmd::run(c, &cancel),
+        Command::Demo(a) => demo::run(a, &cancel),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::code_for(&e))
+        }
+    }
+}

@@ -15,6 +15,10 @@
 
 use std::fmt;
 
+pub mod bitio;
+pub mod huffman;
+pub mod xpress;
+
 /// A compression format of WIM resources, as named in the WIM header flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -67,6 +71,8 @@ pub enum DecodeError {
     Overrun { expected: usize },
     #[error("invalid block: {0}")]
     BadBlock(&'static str),
+    #[error("chunk of {size} bytes exceeds the maximum chunk size {max}")]
+    OutputTooLarge { size: usize, max: usize },
 }
 
 /// Why a codec could not be created.
@@ -74,7 +80,12 @@ pub enum DecodeError {
 #[non_exhaustive]
 pub enum CodecError {
     #[error("{format} does not support chunk size {chunk_size} (accepted: {min}..={max})")]
-    BadChunkSize { format: Format, chunk_size: usize, min: usize, max: usize },
+    BadChunkSize {
+        format: Format,
+        chunk_size: usize,
+        min: usize,
+        max: usize,
+    },
     #[error("{0} is not supported")]
     Unsupported(Format),
 }
@@ -96,7 +107,12 @@ pub trait Decompressor: Send {
 fn check_chunk_size(format: Format, chunk_size: usize) -> Result<(), CodecError> {
     let (min, max) = format.chunk_size_range();
     if chunk_size < min || chunk_size > max || !chunk_size.is_power_of_two() {
-        return Err(CodecError::BadChunkSize { format, chunk_size, min, max });
+        return Err(CodecError::BadChunkSize {
+            format,
+            chunk_size,
+            min,
+            max,
+        });
     }
     Ok(())
 }
@@ -109,8 +125,13 @@ pub fn new_compressor(
     level: u32,
 ) -> Result<Box<dyn Compressor>, CodecError> {
     check_chunk_size(format, max_chunk_size)?;
-    let _ = level;
-    Err(CodecError::Unsupported(format))
+    match format {
+        Format::Xpress => Ok(Box::new(xpress::XpressCompressor::new(
+            max_chunk_size,
+            level,
+        ))),
+        _ => Err(CodecError::Unsupported(format)),
+    }
 }
 
 /// A decompressor for `format` chunks of up to `max_chunk_size` bytes.
@@ -119,5 +140,8 @@ pub fn new_decompressor(
     max_chunk_size: usize,
 ) -> Result<Box<dyn Decompressor>, CodecError> {
     check_chunk_size(format, max_chunk_size)?;
-    Err(CodecError::Unsupported(format))
+    match format {
+        Format::Xpress => Ok(Box::new(xpress::XpressDecompressor::new(max_chunk_size))),
+        _ => Err(CodecError::Unsupported(format)),
+    }
 }

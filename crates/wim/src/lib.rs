@@ -23,3 +23,16 @@ pub use error::{Error, Result};
 pub use info::{ImageInfo, WimInfo, inspect};
 pub use read::Wim;
 pub use sha1::Sha1;
+pub mod dentry;
+pub mod metadata;
+pub mod security;
+pub mod integrity;
+pub mod output;
+pub mod time;
+pub mod write;
+
+pub use write::{WimWriter, WriteOptions};
+pub mod reparse;
+pub mod capture;
+pub mod apply;
+pub mod ops;

@@ -1,0 +1,45 @@
+//! Exit codes and Ctrl-C.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_wim::Error as WimError;
+
+pub const FAILURE: u8 = 1;
+pub const INVALID_INPUT: u8 = 3;
+pub const NOT_FOUND: u8 = 4;
+pub const UNSAFE: u8 = 5;
+pub const INTERRUPTED: u8 = 130;
+
+/// The exit code for an error chain: the first error in it we can classify decides.
+pub fn code_for(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if let Some(w) = cause.downcast_ref::<WimError>() {
+            return match w {
+                WimError::Cancelled => INTERRUPTED,
+                WimError::NoSuchImage(_) | WimError::MissingBlob { .. } | WimError::Split(_) => NOT_FOUND,
+                WimError::Unsafe { .. } => UNSAFE,
+                WimError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => NOT_FOUND,
+                WimError::Io { .. } | WimError::Source { .. } | WimError::InvalidArgument(_) => FAILURE,
+                _ => INVALID_INPUT,
+            };
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::NotFound {
+                return NOT_FOUND;
+            }
+        }
+    }
+    FAILURE
+}
+
+/// A flag set by Ctrl-C; long operations check it and stop, removing their temporary output.
+pub fn install_ctrlc() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(INTERRUPTED)); // second Ctrl-C: stop now
+        }
+    });
+    flag
+}

@@ -1,0 +1,329 @@
+//! Applying (extracting) an image to a Linux directory.
+//!
+//! Safety first: the whole tree is checked before anything is written — names that are empty,
+//! `.`, `..`, or contain `/`, `\` or NUL are refused, as are missing blobs — and files are
+//! created with `O_NOFOLLOW | O_EXCL` inside directories this function created or checked, with
+//! symlinks made last, so nothing in the image can redirect a write outside the target.
+
+use crate::dentry::{Dentry, attr};
+use crate::error::{Error, IoContext, Result};
+use crate::metadata::Image;
+use crate::read::Wim;
+use crate::reparse;
+use crate::sha1::Sha1;
+use crate::time::filetime_to_unix;
+use crate::write::{NoProgress, Progress};
+use filetime::FileTime;
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How an image is applied.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// Set to stop between files with [`Error::Cancelled`]. Default: never.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Receives bytes written. Default: none.
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { cancel: None, progress: Arc::new(NoProgress) }
+    }
+}
+
+/// What an apply did and what it could not represent on Linux.
+#[derive(Clone, Debug, Default)]
+pub struct ApplyReport {
+    pub dirs: u64,
+    pub files: u64,
+    pub symlinks: u64,
+    pub bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+/// One dentry flattened with its target path.
+struct Entry<'a> {
+    d: &'a Dentry,
+    path: PathBuf,
+    /// Path inside the image, for messages.
+    shown: String,
+}
+
+/// Applies image `image` (1-based) of `wim` to `target`.
+pub fn apply(wim: &Wim, image: u32, target: &Path, opts: &ApplyOptions) -> Result<ApplyReport> {
+    wim.check_parts()?;
+    let data = wim.read_metadata_resource(image)?;
+    let img = Image::parse(&data, image)?;
+    apply_image(wim, &img, image, target, opts)
+}
+
+pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opts: &ApplyOptions) -> Result<ApplyReport> {
+    // 1. Check everything before writing a byte.
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut problem: Option<Error> = None;
+    img.root.walk(&mut |stack, d| {
+        if problem.is_some() {
+            return;
+        }
+        let mut path = target.to_path_buf();
+        let mut shown = String::new();
+        for p in stack.iter().skip(1).copied().chain(std::iter::once(d).filter(|_| !stack.is_empty())) {
+            match safe_name(&p.name) {
+                Ok(n) => {
+                    path.push(&n);
+                    shown.push('/');
+                    shown.push_str(&n);
+                }
+                Err(reason) => {
+                    problem = Some(Error::Unsafe {
+                        path: format!("image {image}: {shown}/{}", p.name_lossy()),
+                        reason: reason.into(),
+                    });
+                    return;
+                }
+            }
+        }
+        if shown.is_empty() {
+            shown.push('/');
+        }
+        entries.push(Entry { d, path, shown });
+    });
+    if let Some(p) = problem {
+        return Err(p);
+    }
+    for e in &entries {
+        for h in e.d.blobs() {
+            if !wim.blobs.contains_key(&h) {
+                return Err(Error::MissingBlob { sha1: format!("{h} (needed by {})", e.shown) });
+            }
+        }
+    }
+    let mut report = ApplyReport::default();
+    let mut windows_only = WindowsOnly::default();
+    for e in &entries {
+        windows_only.note(e.d, img.security.descriptors.len());
+    }
+    let total: u64 = entries.iter().filter(|e| !e.d.is_reparse_point()).map(|e| size_of(wim, &e.d.data)).sum();
+    opts.progress.start(total);
+
+    // 2. Directories.
+    match fs::symlink_metadata(target) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(Error::Unsafe { path: target.display().to_string(), reason: "exists and is not a directory".into() }),
+        Err(_) => fs::create_dir_all(target).at(target)?,
+    }
+    for e in entries.iter().skip(1).filter(|e| e.d.is_dir() && !e.d.is_reparse_point()) {
+        match fs::symlink_metadata(&e.path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::Unsafe {
+                    path: e.path.display().to_string(),
+                    reason: "already exists in the target and is not a directory".into(),
+                });
+            }
+            Err(_) => fs::create_dir(&e.path).at(&e.path)?,
+        }
+        report.dirs += 1;
+    }
+    report.dirs += 1; // the root
+
+    // 3. Files, grouped by blob and read in file order; hard links made with link().
+    let files: Vec<&Entry> = entries.iter().filter(|e| !e.d.is_dir() && !e.d.is_reparse_point()).collect();
+    let mut first_link: HashMap<u64, &Path> = HashMap::new();
+    let mut by_blob: HashMap<Sha1, Vec<&Entry>> = HashMap::new();
+    let mut links: Vec<(&Entry, &Path)> = Vec::new();
+    for e in &files {
+        if e.d.hard_link_group != 0 {
+            if let Some(p) = first_link.get(&e.d.hard_link_group) {
+                links.push((e, p));
+                continue;
+            }
+            first_link.insert(e.d.hard_link_group, &e.path);
+        }
+        by_blob.entry(e.d.data).or_default().push(e);
+    }
+    let mut blobs: Vec<(Sha1, Vec<&Entry>)> = by_blob.into_iter().collect();
+    blobs.sort_by_key(|(h, v)| {
+        let loc = wim.blobs.get(h);
+        (loc.map(|l| (l.part, l.entry.resource.offset)).unwrap_or((0, 0)), v[0].path.clone())
+    });
+    for (h, targets) in &blobs {
+        check_cancel(opts)?;
+        let mut outs = Vec::with_capacity(targets.len());
+        for t in targets {
+            outs.push((create_file(&t.path)?, &t.path));
+        }
+        if !h.is_zero() {
+            let mut r = wim.open_blob(h, true)?;
+            loop {
+                let s = r.next_slice(1 << 20).map_err(|e| with_path(e, &targets[0].shown))?;
+                if s.is_empty() {
+                    break;
+                }
+                for (f, p) in outs.iter_mut() {
+                    f.write_all(s).at(p.as_path())?;
+                }
+                opts.progress.advance(s.len() as u64 * outs.len() as u64);
+                report.bytes += s.len() as u64 * outs.len() as u64;
+            }
+        }
+        report.files += targets.len() as u64;
+    }
+    for (e, first) in &links {
+        fs::hard_link(first, &e.path).at(&e.path)?;
+        report.files += 1;
+    }
+
+    // 4. Symlinks and other reparse points.
+    for e in entries.iter().filter(|e| e.d.is_reparse_point()) {
+        if !e.d.is_symlink() {
+            windows_only.other_reparse += 1;
+            continue;
+        }
+        let data = if e.d.reparse_data.is_zero() { Vec::new() } else { wim.open_blob(&e.d.reparse_data, true)?.read_all()? };
+        let target = reparse::symlink_target(&data)
+            .map_err(|r| Error::BadMetadata { image, offset: 0, reason: format!("{}: {r}", e.shown) })?;
+        if fs::symlink_metadata(&e.path).is_ok() {
+            return Err(Error::Unsafe { path: e.path.display().to_string(), reason: "already exists in the target".into() });
+        }
+        std::os::unix::fs::symlink(&target, &e.path).at(&e.path)?;
+        report.symlinks += 1;
+    }
+
+    // 5. Times, modes and owners: files and links first, then directories deepest first.
+    let is_root = effective_uid() == 0;
+    for e in entries.iter().filter(|e| !e.d.is_dir() || e.d.is_reparse_point()) {
+        set_metadata(e, is_root)?;
+    }
+    for e in entries.iter().filter(|e| e.d.is_dir() && !e.d.is_reparse_point()).rev() {
+        set_metadata(e, is_root)?;
+    }
+    if let Some(w) = windows_only.summary() {
+        report.warnings.push(w);
+    }
+    Ok(report)
+}
+
+fn with_path(e: Error, shown: &str) -> Error {
+    match e {
+        Error::HashMismatch { sha1, actual } => Error::HashMismatch { sha1: format!("{sha1} ({shown})"), actual },
+        other => other,
+    }
+}
+
+fn size_of(wim: &Wim, h: &Sha1) -> u64 {
+    wim.blobs.get(h).map(|l| l.size()).unwrap_or(0)
+}
+
+fn check_cancel(opts: &ApplyOptions) -> Result<()> {
+    match &opts.cancel {
+        Some(c) if c.load(Ordering::Relaxed) => Err(Error::Cancelled),
+        _ => Ok(()),
+    }
+}
+
+/// A name that is safe as one path component on Linux.
+fn safe_name(name: &[u16]) -> std::result::Result<String, &'static str> {
+    let s = String::from_utf16(name).map_err(|_| "name is not valid UTF-16")?;
+    if s.is_empty() {
+        return Err("empty name");
+    }
+    if s == "." || s == ".." {
+        return Err("name is '.' or '..' (path traversal)");
+    }
+    if s.contains(['/', '\\']) {
+        return Err("name contains a path separator (path traversal)");
+    }
+    if s.contains('\0') {
+        return Err("name contains NUL");
+    }
+    if s.len() > 255 {
+        return Err("name longer than 255 bytes");
+    }
+    Ok(s)
+}
+
+fn create_file(path: &Path) -> Result<File> {
+    if let Ok(m) = fs::symlink_metadata(path) {
+        if m.is_file() {
+            fs::remove_file(path).at(path)?;
+        } else {
+            return Err(Error::Unsafe { path: path.display().to_string(), reason: "already exists in the target and is not a file".into() });
+        }
+    }
+    OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).open(path).at(path)
+}
+
+fn effective_uid() -> u32 {
+    // The owner of a file we just created is our effective uid.
+    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(u32::MAX)
+}
+
+fn set_metadata(e: &Entry, is_root: bool) -> Result<()> {
+    let d = e.d;
+    let ft = |t: u64| {
+        let (s, n) = filetime_to_unix(t);
+        FileTime::from_unix_time(s, n)
+    };
+    let is_link = d.is_reparse_point();
+    if is_link && !d.is_symlink() {
+        return Ok(());
+    }
+    if let Some(u) = d.unix {
+        if is_root {
+            std::os::unix::fs::lchown(&e.path, Some(u.uid), Some(u.gid)).at(&e.path)?;
+        }
+        if !is_link {
+            fs::set_permissions(&e.path, fs::Permissions::from_mode(u.mode & 0o7777)).at(&e.path)?;
+        }
+    } else if d.attributes & attr::READONLY != 0 && !is_link && !d.is_dir() {
+        let m = fs::metadata(&e.path).at(&e.path)?;
+        let mut p = m.permissions();
+        p.set_mode(p.mode() & !0o222);
+        fs::set_permissions(&e.path, p).at(&e.path)?;
+    }
+    filetime::set_symlink_file_times(&e.path, ft(d.last_access_time), ft(d.last_write_time)).at(&e.path)?;
+    Ok(())
+}
+
+/// Counts of Windows-only metadata that Linux cannot hold, reported once.
+#[derive(Default)]
+struct WindowsOnly {
+    security: u64,
+    named_streams: u64,
+    short_names: u64,
+    tagged: u64,
+    other_reparse: u64,
+}
+
+impl WindowsOnly {
+    fn note(&mut self, d: &Dentry, descriptors: usize) {
+        if d.security_id >= 0 && (d.security_id as usize) < descriptors {
+            self.security += 1;
+        }
+        self.named_streams += d.named_streams.len() as u64;
+        self.short_names += u64::from(!d.short_name.is_empty());
+        self.tagged += d.tagged_items.len() as u64;
+    }
+
+    fn summary(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.security, "security descriptors"),
+            (self.named_streams, "named data streams"),
+            (self.short_names, "DOS short names"),
+            (self.tagged, "object IDs or extended attributes"),
+            (self.other_reparse, "non-symlink reparse points"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        (!parts.is_empty()).then(|| format!("Windows-only metadata not applied on Linux: {}", parts.join(", ")))
+    }
+}

@@ -1,0 +1,248 @@
+//! Capturing a Linux directory tree into an image.
+//!
+//! Regular files, directories, symlinks (as IO_REPARSE_TAG_SYMLINK reparse points), hard links
+//! (one hard link group per inode with several links), timestamps at 100 ns, the read-only
+//! attribute (no write bit), and with `unix_data` the owner, group, mode and device of every
+//! entry in wimlib's UNIX data tagged item. Files whose size no other file shares are hashed
+//! while they are compressed (read once); files of a shared size are hashed first so that
+//! duplicates are stored once without being compressed twice.
+
+use crate::dentry::{Dentry, IO_REPARSE_TAG_SYMLINK, UnixData, attr};
+use crate::error::{Error, IoContext, Result};
+use crate::metadata::Image;
+use crate::reparse;
+use crate::security::SecurityData;
+use crate::sha1::{Hasher, Sha1};
+use crate::time::unix_to_filetime;
+use crate::write::WimWriter;
+use crate::xml::Element;
+use std::collections::HashMap;
+use std::fs::{self, File, Metadata};
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// How an image is captured.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureOptions {
+    /// Image name. Default: the source directory's name.
+    pub name: Option<String>,
+    /// Image description. Default: none.
+    pub description: Option<String>,
+    /// Store UNIX owner, group and mode (wimlib's `--unix-data`). Default: no.
+    pub unix_data: bool,
+}
+
+/// What a capture did, and what it could not store.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureReport {
+    pub dirs: u64,
+    pub files: u64,
+    pub bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+/// A scanned entry waiting for its data to be written.
+struct Scanned {
+    dentry: Dentry,
+    path: PathBuf,
+    size: u64,
+    /// For several links to one inode: the group they share.
+    inode: Option<(u64, u64)>,
+    /// Reparse data of a symlink.
+    reparse: Option<Vec<u8>>,
+    children: Vec<Scanned>,
+}
+
+/// Captures `src` as a new image of `writer`.
+pub fn capture(src: &Path, writer: &mut WimWriter, opts: &CaptureOptions) -> Result<CaptureReport> {
+    let meta = fs::metadata(src).at(src)?;
+    if !meta.is_dir() {
+        return Err(Error::Source { path: src.to_path_buf(), reason: "is not a directory".into() });
+    }
+    let (root, report) = capture_tree(src, writer, opts.unix_data)?;
+    let mut xml = Element::new("IMAGE");
+    let default_name = src
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "image".into());
+    xml.children.push(Element::with_text("NAME", opts.name.clone().unwrap_or(default_name)));
+    if let Some(d) = &opts.description {
+        xml.children.push(Element::with_text("DESCRIPTION", d.clone()));
+    }
+    let image = Image { security: SecurityData::default(), root };
+    writer.add_image(&image, xml)?;
+    Ok(report)
+}
+
+/// Scans `src` (a directory, file or symlink) and writes its data; returns its dentry (named
+/// after `src`'s file name; the caller renames or clears it).
+pub fn capture_tree(src: &Path, writer: &mut WimWriter, unix_data: bool) -> Result<(Dentry, CaptureReport)> {
+    let mut report = CaptureReport::default();
+    let mut scanner = Scanner { unix_data, report: &mut report, links: HashMap::new() };
+    let meta = fs::symlink_metadata(src).at(src)?;
+    let name = src.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut root = scanner
+        .scan(src, &name, &meta)?
+        .ok_or_else(|| Error::Source { path: src.to_path_buf(), reason: "cannot be captured".into() })?;
+    if root.path == src && meta.is_dir() {
+        root.dentry.name.clear();
+    }
+    // Sizes shared by several inodes (or by a blob already in the WIM) are hashed up front.
+    let mut by_size: HashMap<u64, u32> = HashMap::new();
+    count_sizes(&root, &mut by_size, &mut std::collections::HashSet::new());
+    let mut written: HashMap<(u64, u64), Sha1> = HashMap::new();
+    let dentry = write_data(root, writer, &by_size, &mut written, &mut report)?;
+    Ok((dentry, report))
+}
+
+fn count_sizes(s: &Scanned, by_size: &mut HashMap<u64, u32>, seen: &mut std::collections::HashSet<(u64, u64)>) {
+    if s.size > 0 && s.dentry.attributes & (attr::DIRECTORY | attr::REPARSE_POINT) == 0 {
+        if s.inode.is_none_or(|i| seen.insert(i)) {
+            *by_size.entry(s.size).or_insert(0) += 1;
+        }
+    }
+    for c in &s.children {
+        count_sizes(c, by_size, seen);
+    }
+}
+
+fn write_data(
+    s: Scanned,
+    writer: &mut WimWriter,
+    by_size: &HashMap<u64, u32>,
+    written: &mut HashMap<(u64, u64), Sha1>,
+    report: &mut CaptureReport,
+) -> Result<Dentry> {
+    let Scanned { mut dentry, path, size, inode, reparse, children } = s;
+    if let Some(data) = reparse {
+        writer.write_blob(&mut &data[..], data.len() as u64, Some(dentry.reparse_data), &path)?;
+    }
+    if dentry.is_dir() && !dentry.is_reparse_point() {
+        report.dirs += 1;
+    } else {
+        report.files += 1;
+    }
+    if size > 0 && !dentry.is_dir() && !dentry.is_reparse_point() {
+        if let Some(h) = inode.and_then(|i| written.get(&i)) {
+            dentry.data = *h; // another link to an inode already stored
+        } else {
+            let shared = by_size.get(&size).copied().unwrap_or(0) > 1 || writer.has_size(size);
+            let pre = if shared { Some(hash_file(&path, size)?) } else { None };
+            let h = if pre.is_some_and(|h| writer.has_blob(&h)) {
+                pre.expect("checked is_some")
+            } else {
+                let mut f = File::open(&path).at(&path)?;
+                report.bytes += size;
+                writer.write_blob(&mut f, size, pre, &path)?
+            };
+            dentry.data = h;
+            if let Some(i) = inode {
+                written.insert(i, h);
+            }
+        }
+    }
+    for c in children {
+        let d = write_data(c, writer, by_size, written, report)?;
+        dentry.children.push(d);
+    }
+    dentry.sort_children();
+    Ok(dentry)
+}
+
+fn hash_file(path: &Path, size: u64) -> Result<Sha1> {
+    let mut f = File::open(path).at(path)?;
+    let mut h = Hasher::default();
+    let mut buf = vec![0u8; (1 << 20).min(size as usize).max(1)];
+    let mut n_total = 0u64;
+    loop {
+        let n = f.read(&mut buf).at(path)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        n_total += n as u64;
+    }
+    if n_total != size {
+        return Err(Error::Source {
+            path: path.to_path_buf(),
+            reason: format!("is {n_total} bytes but was {size} when listed (changed while being read?)"),
+        });
+    }
+    Ok(h.finish())
+}
+
+struct Scanner<'a> {
+    unix_data: bool,
+    report: &'a mut CaptureReport,
+    /// (dev, ino) → hard link group id, for inodes with several links.
+    links: HashMap<(u64, u64), u64>,
+}
+
+impl Scanner<'_> {
+    fn scan(&mut self, path: &Path, name: &std::ffi::OsStr, meta: &Metadata) -> Result<Option<Scanned>> {
+        let name = name.to_str().ok_or_else(|| Error::Source {
+            path: path.to_path_buf(),
+            reason: "name is not valid UTF-8 and cannot be stored in a WIM".into(),
+        })?;
+        let mut d = Dentry {
+            name: name.encode_utf16().collect(),
+            security_id: -1,
+            creation_time: unix_to_filetime(meta.mtime(), meta.mtime_nsec() as u32),
+            last_access_time: unix_to_filetime(meta.atime(), meta.atime_nsec() as u32),
+            last_write_time: unix_to_filetime(meta.mtime(), meta.mtime_nsec() as u32),
+            ..Dentry::default()
+        };
+        if self.unix_data {
+            d.unix = Some(UnixData { uid: meta.uid(), gid: meta.gid(), mode: meta.mode(), rdev: meta.rdev() as u32 });
+        }
+        let ft = meta.file_type();
+        let mut size = 0;
+        let mut inode = None;
+        let mut children = Vec::new();
+        if ft.is_dir() {
+            d.attributes = attr::DIRECTORY;
+            let mut entries: Vec<_> = fs::read_dir(path).at(path)?.collect::<std::io::Result<_>>().at(path)?;
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries {
+                let p = e.path();
+                let m = fs::symlink_metadata(&p).at(&p)?;
+                if let Some(c) = self.scan(&p, &e.file_name(), &m)? {
+                    children.push(c);
+                }
+            }
+        } else if ft.is_symlink() {
+            let target = fs::read_link(path).at(path)?;
+            let target = target.to_str().ok_or_else(|| Error::Source {
+                path: path.to_path_buf(),
+                reason: "symlink target is not valid UTF-8".into(),
+            })?;
+            d.attributes = attr::REPARSE_POINT;
+            d.reparse_tag = IO_REPARSE_TAG_SYMLINK;
+            d.rp_flags = 1; // not fixed up: targets are stored as they are
+            // Windows needs to know whether a link names a directory, as wimlib records it.
+            if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                d.attributes |= attr::DIRECTORY;
+            }
+            let data = reparse::symlink_data(target);
+            d.reparse_data = Sha1::of(&data);
+            return Ok(Some(Scanned { dentry: d, path: path.to_path_buf(), size: 0, inode: None, reparse: Some(data), children }));
+        } else if ft.is_file() {
+            d.attributes = if meta.mode() & 0o222 == 0 { attr::READONLY } else { attr::NORMAL };
+            size = meta.len();
+            if meta.nlink() > 1 {
+                let key = (meta.dev(), meta.ino());
+                let next = self.links.len() as u64 + 1;
+                d.hard_link_group = *self.links.entry(key).or_insert(next);
+                inode = Some(key);
+            }
+        } else if self.unix_data && (ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device()) {
+            d.attributes = attr::NORMAL; // an empty file whose UNIX data says what it is
+        } else {
+            self.report.warnings.push(format!("{}: special file skipped (use --unix-data to keep it)", path.display()));
+            return Ok(None);
+        }
+        Ok(Some(Scanned { dentry: d, path: path.to_path_buf(), size, inode, reparse: None, children }))
+    }
+}

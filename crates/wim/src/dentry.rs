@@ -1,0 +1,404 @@
+//! Directory entries of a metadata resource, and the image tree they form.
+//!
+//! Fixed part (102 bytes): u64 length · u32 attributes · i32 security id · u64 subdir offset ·
+//! 2 × u64 unused · u64 creation, last access, last write time · SHA-1 · u32 unknown ·
+//! union { u32 reparse tag, u16 reserved, u16 rp flags | u64 hard link group } · u16 extra
+//! streams · u16 short name bytes · u16 name bytes. Then the UTF-16LE name and short name (each
+//! NUL-terminated when present), tagged items up to `length`, and the extra stream entries.
+
+use crate::bytes::{align8, le_u16, le_u32, le_u64, put_u16, put_u32, put_u64};
+use crate::error::{Error, Result};
+use crate::sha1::Sha1;
+use std::collections::HashSet;
+
+pub const FIXED_SIZE: usize = 102;
+const STREAM_ENTRY_FIXED: usize = 38;
+/// Deeper trees than this are refused (a cycle or a hostile file).
+const MAX_DEPTH: usize = 1024;
+
+/// FILE_ATTRIBUTE_* bits.
+pub mod attr {
+    pub const READONLY: u32 = 0x1;
+    pub const HIDDEN: u32 = 0x2;
+    pub const SYSTEM: u32 = 0x4;
+    pub const DIRECTORY: u32 = 0x10;
+    pub const ARCHIVE: u32 = 0x20;
+    pub const NORMAL: u32 = 0x80;
+    pub const SPARSE_FILE: u32 = 0x200;
+    pub const REPARSE_POINT: u32 = 0x400;
+    pub const COMPRESSED: u32 = 0x800;
+    pub const ENCRYPTED: u32 = 0x4000;
+}
+
+pub const IO_REPARSE_TAG_SYMLINK: u32 = 0xA000_000C;
+pub const IO_REPARSE_TAG_MOUNT_POINT: u32 = 0xA000_0003;
+/// Tagged item: wimlib's UNIX data `{u32 uid, gid, mode, rdev}`.
+pub const TAG_UNIX_DATA: u32 = 0x337D_D873;
+pub const TAG_OBJECT_ID: u32 = 0x1;
+pub const TAG_XATTRS: u32 = 0x2;
+
+/// UNIX owner, group, mode and device, as wimlib stores them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnixData {
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+    pub rdev: u32,
+}
+
+/// One entry of the image tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dentry {
+    /// UTF-16 name as stored (may be invalid UTF-16); empty for the root.
+    pub name: Vec<u16>,
+    pub short_name: Vec<u16>,
+    pub attributes: u32,
+    /// Index into the security data, -1 for none.
+    pub security_id: i32,
+    pub creation_time: u64,
+    pub last_access_time: u64,
+    pub last_write_time: u64,
+    pub unknown_0x54: u32,
+    pub reparse_tag: u32,
+    pub rp_reserved: u16,
+    pub rp_flags: u16,
+    /// Nonzero when this dentry is one of several hard links to the same file.
+    pub hard_link_group: u64,
+    /// The unnamed data stream (zero = empty).
+    pub data: Sha1,
+    /// Reparse data (without its 8-byte header) of a reparse point.
+    pub reparse_data: Sha1,
+    /// Named data streams (alternate data streams).
+    pub named_streams: Vec<(Vec<u16>, Sha1)>,
+    /// Tagged items other than the UNIX data, kept verbatim.
+    pub tagged_items: Vec<(u32, Vec<u8>)>,
+    pub unix: Option<UnixData>,
+    pub children: Vec<Dentry>,
+}
+
+impl Dentry {
+    pub fn is_dir(&self) -> bool {
+        self.attributes & attr::DIRECTORY != 0
+    }
+
+    pub fn is_reparse_point(&self) -> bool {
+        self.attributes & attr::REPARSE_POINT != 0
+    }
+
+    pub fn is_symlink(&self) -> bool {
+        self.is_reparse_point() && self.reparse_tag == IO_REPARSE_TAG_SYMLINK
+    }
+
+    pub fn name_lossy(&self) -> String {
+        String::from_utf16_lossy(&self.name)
+    }
+
+    /// Every blob this dentry refers to.
+    pub fn blobs(&self) -> impl Iterator<Item = Sha1> + '_ {
+        let reparse = self.is_reparse_point().then_some(self.reparse_data);
+        std::iter::once(self.data)
+            .chain(reparse)
+            .chain(self.named_streams.iter().map(|(_, h)| *h))
+            .filter(|h| !h.is_zero())
+    }
+
+    /// Visits every dentry depth-first with its path components (root = empty path).
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&[&'a Dentry], &'a Dentry)) {
+        fn go<'a>(d: &'a Dentry, stack: &mut Vec<&'a Dentry>, f: &mut impl FnMut(&[&'a Dentry], &'a Dentry)) {
+            f(stack, d);
+            stack.push(d);
+            for c in &d.children {
+                go(c, stack, f);
+            }
+            stack.pop();
+        }
+        go(self, &mut Vec::new(), f);
+    }
+
+    /// Sorts children as Windows does (case-insensitive, then ordinal), recursively.
+    pub fn sort_children(&mut self) {
+        self.children.sort_by(|a, b| {
+            let up = |n: &[u16]| -> Vec<u16> {
+                n.iter().map(|&c| if (b'a' as u16..=b'z' as u16).contains(&c) { c - 32 } else { c }).collect()
+            };
+            up(&a.name).cmp(&up(&b.name)).then_with(|| a.name.cmp(&b.name))
+        });
+        for c in &mut self.children {
+            c.sort_children();
+        }
+    }
+}
+
+/// Parses the dentry tree starting at `root_offset` of a metadata resource.
+pub fn parse_tree(data: &[u8], root_offset: usize, image: u32) -> Result<Dentry> {
+    let mut p = Parser { data, image, seen: HashSet::new() };
+    let (root, _) = p.dentry(root_offset)?.ok_or_else(|| p.bad(root_offset, "no root dentry".into()))?;
+    if !root.name.is_empty() {
+        return Err(p.bad(root_offset, "the root dentry has a name".into()));
+    }
+    let mut root = root;
+    if !root.is_dir() {
+        return Err(p.bad(root_offset, "the root is not a directory".into()));
+    }
+    p.children(&mut root, root_offset, 0)?;
+    Ok(root)
+}
+
+struct Parser<'a> {
+    data: &'a [u8],
+    image: u32,
+    seen: HashSet<u64>,
+}
+
+impl Parser<'_> {
+    fn bad(&self, offset: usize, reason: String) -> Error {
+        Error::BadMetadata { image: self.image, offset: offset as u64, reason }
+    }
+
+    /// Parses the dentry at `off`; `None` at an end-of-list marker. Returns the dentry and the
+    /// offset of the next sibling.
+    fn dentry(&self, off: usize) -> Result<Option<(Dentry, usize)>> {
+        let d = self.data;
+        if off.checked_add(8).is_none_or(|e| e > d.len()) {
+            return Err(self.bad(off, "dentry list runs past the end of the metadata".into()));
+        }
+        let length = le_u64(&d[off..]);
+        if length == 0 {
+            return Ok(None);
+        }
+        if length < FIXED_SIZE as u64 || off as u64 + length > d.len() as u64 {
+            return Err(self.bad(off, format!("dentry length {length} is invalid")));
+        }
+        let end = off + length as usize;
+        let f = &d[off..end];
+        let attributes = le_u32(&f[0x08..]);
+        let mut e = Dentry {
+            attributes,
+            security_id: le_u32(&f[0x0C..]) as i32,
+            creation_time: le_u64(&f[0x28..]),
+            last_access_time: le_u64(&f[0x30..]),
+            last_write_time: le_u64(&f[0x38..]),
+            unknown_0x54: le_u32(&f[0x54..]),
+            ..Dentry::default()
+        };
+        let hash = Sha1::from_slice(&f[0x40..]);
+        if attributes & attr::REPARSE_POINT != 0 {
+            e.reparse_tag = le_u32(&f[0x58..]);
+            e.rp_reserved = le_u16(&f[0x5C..]);
+            e.rp_flags = le_u16(&f[0x5E..]);
+        } else {
+            e.hard_link_group = le_u64(&f[0x58..]);
+        }
+        let n_extra = le_u16(&f[0x60..]) as usize;
+        let short_len = le_u16(&f[0x62..]) as usize;
+        let name_len = le_u16(&f[0x64..]) as usize;
+        if name_len % 2 != 0 || short_len % 2 != 0 {
+            return Err(self.bad(off, "odd name length".into()));
+        }
+        let mut pos = FIXED_SIZE;
+        let mut take_name = |len: usize| -> Result<Vec<u16>> {
+            if len == 0 {
+                return Ok(Vec::new());
+            }
+            if pos + len + 2 > f.len() {
+                return Err(self.bad(off, "name runs past the dentry".into()));
+            }
+            let v = f[pos..pos + len].chunks_exact(2).map(le_u16).collect();
+            pos += len + 2;
+            Ok(v)
+        };
+        e.name = take_name(name_len)?;
+        e.short_name = take_name(short_len)?;
+        // Tagged items, 8-aligned, up to the dentry's length.
+        let mut t = align8(pos as u64) as usize;
+        while t + 8 <= f.len() {
+            let tag = le_u32(&f[t..]);
+            let len = le_u32(&f[t + 4..]) as usize;
+            if t + 8 + len > f.len() {
+                break; // trailing padding, not an item
+            }
+            let body = &f[t + 8..t + 8 + len];
+            if tag == TAG_UNIX_DATA && len >= 16 {
+                e.unix = Some(UnixData {
+                    uid: le_u32(body),
+                    gid: le_u32(&body[4..]),
+                    mode: le_u32(&body[8..]),
+                    rdev: le_u32(&body[12..]),
+                });
+            } else if tag != 0 || len != 0 {
+                e.tagged_items.push((tag, body.to_vec()));
+            }
+            t = align8((t + 8 + len) as u64) as usize;
+        }
+        // Extra stream entries follow the dentry.
+        let mut next = align8(end as u64) as usize;
+        let mut unnamed = Vec::new();
+        for _ in 0..n_extra {
+            if next + STREAM_ENTRY_FIXED > d.len() {
+                return Err(self.bad(next, "stream entry runs past the end of the metadata".into()));
+            }
+            let s = &d[next..];
+            let slen = le_u64(s);
+            if slen < STREAM_ENTRY_FIXED as u64 || next as u64 + slen > d.len() as u64 {
+                return Err(self.bad(next, format!("stream entry length {slen} is invalid")));
+            }
+            let sh = Sha1::from_slice(&s[16..]);
+            let nlen = le_u16(&s[36..]) as usize;
+            if STREAM_ENTRY_FIXED + nlen > slen as usize || nlen % 2 != 0 {
+                return Err(self.bad(next, "stream name runs past its entry".into()));
+            }
+            if nlen == 0 {
+                unnamed.push(sh);
+            } else {
+                let name = s[38..38 + nlen].chunks_exact(2).map(le_u16).collect();
+                e.named_streams.push((name, sh));
+            }
+            next = align8(next as u64 + slen) as usize;
+        }
+        // Which hash is which: with no extra entries the dentry's hash is the unnamed stream (or
+        // the reparse data of a reparse point); otherwise the unnamed entries give them in order.
+        let mut unnamed = unnamed.into_iter();
+        if e.is_reparse_point() {
+            e.reparse_data = unnamed.next().unwrap_or(hash);
+            e.data = unnamed.next().unwrap_or(Sha1::ZERO);
+        } else {
+            e.data = unnamed.next().unwrap_or(hash);
+        }
+        Ok(Some((e, next)))
+    }
+
+    fn children(&mut self, dir: &mut Dentry, dir_off: usize, depth: usize) -> Result<()> {
+        let subdir = self.subdir_of(dir_off);
+        if subdir == 0 {
+            return Ok(());
+        }
+        if depth >= MAX_DEPTH {
+            return Err(self.bad(dir_off, format!("directory tree deeper than {MAX_DEPTH} levels")));
+        }
+        if !self.seen.insert(subdir) {
+            return Err(self.bad(dir_off, format!("cyclic directory tree: children at {subdir:#x} listed twice")));
+        }
+        let mut off = usize::try_from(subdir).map_err(|_| self.bad(dir_off, "subdir offset too large".into()))?;
+        let mut names = HashSet::new();
+        while let Some((mut child, next)) = self.dentry(off)? {
+            if child.name.is_empty() {
+                return Err(self.bad(off, format!("unnamed entry in directory {:?}", dir.name_lossy())));
+            }
+            if !names.insert(child.name.clone()) {
+                return Err(self.bad(off, format!("duplicate name {:?} in one directory", child.name_lossy())));
+            }
+            if child.is_dir() {
+                self.children(&mut child, off, depth + 1)?;
+            }
+            dir.children.push(child);
+            off = next;
+        }
+        Ok(())
+    }
+
+    fn subdir_of(&self, off: usize) -> u64 {
+        le_u64(&self.data[off + 0x10..])
+    }
+}
+
+/// Serialises a tree; returns the bytes to append after the security data. `base` is the offset
+/// of the root dentry in the resource.
+pub fn write_tree(root: &Dentry, base: usize, out: &mut Vec<u8>) {
+    debug_assert_eq!(out.len(), base);
+    let root_pos = out.len();
+    write_dentry(root, out);
+    out.extend_from_slice(&[0u8; 8]);
+    write_children(root, root_pos, out);
+}
+
+fn write_children(dir: &Dentry, dir_pos: usize, out: &mut Vec<u8>) {
+    let list = out.len();
+    put_u64(&mut out[dir_pos + 0x10..], list as u64);
+    let mut positions = Vec::with_capacity(dir.children.len());
+    for c in &dir.children {
+        positions.push(out.len());
+        write_dentry(c, out);
+    }
+    out.extend_from_slice(&[0u8; 8]);
+    for (c, pos) in dir.children.iter().zip(positions) {
+        if c.is_dir() {
+            write_children(c, pos, out);
+        }
+    }
+}
+
+fn write_dentry(e: &Dentry, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + FIXED_SIZE, 0);
+    let name_bytes = |n: &[u16]| if n.is_empty() { 0 } else { n.len() * 2 + 2 };
+    for n in [&e.name, &e.short_name] {
+        if !n.is_empty() {
+            out.extend(n.iter().flat_map(|u| u.to_le_bytes()));
+            out.extend_from_slice(&[0, 0]);
+        }
+    }
+    out.resize(start + align8((FIXED_SIZE + name_bytes(&e.name) + name_bytes(&e.short_name)) as u64) as usize, 0);
+    let mut items: Vec<(u32, Vec<u8>)> = Vec::new();
+    if let Some(u) = e.unix {
+        let mut b = vec![0u8; 16];
+        put_u32(&mut b, u.uid);
+        put_u32(&mut b[4..], u.gid);
+        put_u32(&mut b[8..], u.mode);
+        put_u32(&mut b[12..], u.rdev);
+        items.push((TAG_UNIX_DATA, b));
+    }
+    items.extend(e.tagged_items.iter().cloned());
+    for (tag, body) in &items {
+        let p = out.len();
+        out.resize(p + 8, 0);
+        put_u32(&mut out[p..], *tag);
+        put_u32(&mut out[p + 4..], body.len() as u32);
+        out.extend_from_slice(body);
+        out.resize(align8(out.len() as u64) as usize, 0);
+    }
+    let length = out.len() - start;
+    // Extra stream entries: as wimlib and WIMGAPI write them, reparse points and files with named
+    // streams carry their unnamed streams as entries and a zero hash in the dentry.
+    let mut extra: Vec<(&[u16], Sha1)> = Vec::new();
+    let hash = if e.is_reparse_point() {
+        extra.push((&[], e.reparse_data));
+        extra.push((&[], e.data));
+        Sha1::ZERO
+    } else if !e.named_streams.is_empty() {
+        extra.push((&[], e.data));
+        Sha1::ZERO
+    } else {
+        e.data
+    };
+    extra.extend(e.named_streams.iter().map(|(n, h)| (n.as_slice(), *h)));
+    let f = &mut out[start..];
+    put_u64(f, length as u64);
+    put_u32(&mut f[0x08..], e.attributes);
+    put_u32(&mut f[0x0C..], e.security_id as u32);
+    put_u64(&mut f[0x28..], e.creation_time);
+    put_u64(&mut f[0x30..], e.last_access_time);
+    put_u64(&mut f[0x38..], e.last_write_time);
+    f[0x40..0x54].copy_from_slice(&hash.0);
+    put_u32(&mut f[0x54..], e.unknown_0x54);
+    if e.is_reparse_point() {
+        put_u32(&mut f[0x58..], e.reparse_tag);
+        put_u16(&mut f[0x5C..], e.rp_reserved);
+        put_u16(&mut f[0x5E..], e.rp_flags);
+    } else {
+        put_u64(&mut f[0x58..], e.hard_link_group);
+    }
+    put_u16(&mut f[0x60..], extra.len() as u16);
+    put_u16(&mut f[0x62..], (e.short_name.len() * 2) as u16);
+    put_u16(&mut f[0x64..], (e.name.len() * 2) as u16);
+    for (name, h) in extra {
+        let p = out.len();
+        let len = align8((STREAM_ENTRY_FIXED + name_bytes(name)) as u64) as usize;
+        out.resize(p + len, 0);
+        put_u64(&mut out[p..], len as u64);
+        out[p + 16..p + 36].copy_from_slice(&h.0);
+        put_u16(&mut out[p + 36..], (name.len() * 2) as u16);
+        for (i, u) in name.iter().enumerate() {
+            put_u16(&mut out[p + 38 + i * 2..], *u);
+        }
+    }
+}
