@@ -2,18 +2,42 @@
 //! condition evaluation and an execution engine.
 //!
 //! The XML is the schema Configuration Manager stores in `SMS_TaskSequencePackage.Sequence`
-//! (and exports), also used by MDT's templates: see `shared/reference/configmgr-media.md` §5.
-//! Import keeps every attribute and element it does not interpret, so export writes them back
-//! and a document survives import → export → import unchanged in the model.
+//! (and exports), also used by MDT's templates (`shared/reference/configmgr-media.md` §5):
+//! `<sequence version=".."> [<referenceList>] [<globalVarList>] (<group>|<step>)*`, steps with
+//! `type`, `name`, `disable`, `continueOnError`, `runIn`, `successCodeList`, `<condition>`,
+//! `<action>` and `<defaultVarList>`.
 //!
-//! Not supported: the exported `.zip` container (`object.xml` around the sequence), the
-//! encrypted policy form, and executing concrete steps — the engine runs steps through a
-//! `StepRunner` that the boot-time runtime provides.
+//! - [`TaskSequence::from_xml`] / [`TaskSequence::to_xml`]: import keeps every attribute and
+//!   element it does not interpret (unknown step types included), so export writes them back
+//!   and import → export → import gives an equal model. Errors carry line and column.
+//!   Nesting deeper than 128 elements is refused.
+//! - The model is `serde`-serialisable; in JSON a step has `kind: "step"`, `name`, `type`,
+//!   `disabled`, `continue_on_error`, `condition`, `run_in`, `success_codes`, `action`,
+//!   `variables`.
+//! - [`TaskSequence::references`]: the packages, images and applications the sequence needs
+//!   ([`references`]).
+//! - [`TaskSequence::render_tree`]: the tree as the console shows it ([`render`]).
+//! - [`variables`], [`condition`], [`host`], [`engine`], [`state`], [`log`]: the runtime side —
+//!   case-insensitive variables and built-ins, condition evaluation (WMI and registry are
+//!   *unknown* on hosts without them, which skips the step with a warning), and an engine that
+//!   runs steps through a [`StepRunner`], honours `continueOnError` and
+//!   success codes, and suspends for restarts into a serialisable
+//!   [`ExecutionState`].
+//!
+//! Not supported: the console's exported `.zip` container (`object.xml` around the sequence),
+//! the encrypted policy form, and the concrete steps themselves (the boot-time runtime
+//! implements them as a `StepRunner`).
 
+pub mod condition;
+pub mod engine;
 pub mod error;
+pub mod host;
+pub mod log;
 pub mod model;
 pub mod references;
 pub mod render;
+pub mod state;
+pub mod variables;
 mod xml_read;
 mod xml_write;
 
@@ -23,6 +47,16 @@ pub use model::{
     Node, Operator, ReferenceEntry, Step, TaskSequence, Variable, XmlElement, XmlNode,
 };
 pub use references::{Reference, ReferenceKind, ReferenceSource, is_package_id};
+
+pub use condition::{ConditionContext, Evaluation, Truth};
+pub use engine::{
+    Engine, EngineError, EngineOptions, NodeRecord, NodeResult, RunReport, RunStatus, StepError,
+    StepOutcome, StepRunner,
+};
+pub use host::{Answer, FsProbe, HostProbe, NotAvailable, SystemQuery};
+pub use log::{CmTraceWriter, LogRecord, LogSink, Severity};
+pub use state::{ExecutionState, RestartTarget, SuspendReason};
+pub use variables::{BuiltIns, LaunchMode, MediaType, VariableError, Variables};
 
 impl TaskSequence {
     /// Parses a `<sequence>` document. Errors name the line and column.

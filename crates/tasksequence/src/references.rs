@@ -7,7 +7,11 @@
 //!   (`PackageID`, `OSDApplyDriverDriverPackageID`, `OSDDataImagePackageId`,
 //!   `OSDDownloadDownloadPackages` lists, ...) and application variables (`OSDApp0Name`);
 //! - package-naming global variables;
-//! - `<referenceList><reference package="..."/>` written by the site.
+//! - `<referenceList><reference package="..."/>`, when present. The SDK keeps the site's own
+//!   list in `SMS_TaskSequencePackage.References` (`SMS_TaskSequence_Reference`: `Package`,
+//!   `Program`, `Type` 0 = package, 1 = application model name); whether, and in which
+//!   versions, it is also written inside `<sequence>` is not publicly documented [unknown].
+//!   When present it is read, with `type="1"` marking an application.
 //!
 //! Package IDs are a three-character site code followed by five hexadecimal digits.
 
@@ -81,6 +85,14 @@ pub fn is_package_id(s: &str) -> bool {
         && b[3..].iter().all(u8::is_ascii_hexdigit)
 }
 
+/// `<reference ... type="1">`: an application reference (`SMS_TaskSequence_Reference.Type`).
+fn is_application_entry(entry: &crate::model::ReferenceEntry) -> bool {
+    entry
+        .attributes
+        .iter()
+        .any(|a| a.name.eq_ignore_ascii_case("type") && a.value.trim() == "1")
+}
+
 /// Whether `s` is an application unique ID (`ScopeId_<guid>/Application_<guid>`).
 fn is_application_id(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
@@ -112,7 +124,7 @@ pub(crate) fn collect(ts: &TaskSequence) -> Vec<Reference> {
                 .iter()
                 .find(|r| r.package_id.eq_ignore_ascii_case(id))
                 .map(|r| r.kind)
-                .unwrap_or(if is_application_id(id) {
+                .unwrap_or(if is_application_id(id) || is_application_entry(entry) {
                     ReferenceKind::Application
                 } else {
                     ReferenceKind::Unknown
@@ -198,6 +210,8 @@ fn kind_for_switch(step_type: &str, switch: &str) -> ReferenceKind {
         "source" => ReferenceKind::OsUpgradePackage,
         "install" if type_is(step_type, "ApplyDriverPackageAction") => ReferenceKind::DriverPackage,
         "client" => ReferenceKind::ClientPackage,
+        // Apply Operating System's unattend/sysprep answer file package.
+        "config" => ReferenceKind::Package,
         _ => kind_for_step(step_type),
     }
 }
@@ -242,6 +256,8 @@ fn variable_ids(v: &Variable, step_type: Option<&str>) -> Vec<(String, Reference
         ReferenceKind::DriverPackage
     } else if says("imagepackage") {
         ReferenceKind::OsImage
+    } else if says("configfilepackage") || says("syspreppackage") {
+        ReferenceKind::Package
     } else if says("clientpackage") {
         ReferenceKind::ClientPackage
     } else if says("installpackage") || says("upgradepackage") {

@@ -86,12 +86,12 @@ fn node_text(n: &ConditionNode) -> String {
 
 fn expression_text(e: &Expression) -> String {
     let p = |name: &str| e.parameter(name).unwrap_or("");
-    let with_op = |subject: String, op_name: &str, value_name: &str| {
+    let with_op = |subject: String, what: &str, op_name: &str, value_name: &str| {
         let op = p(op_name);
         if op.is_empty() || p(value_name).is_empty() {
             subject
         } else {
-            format!("{subject} {op} {:?}", p(value_name))
+            format!("{subject}, {what} {op} {}", q(p(value_name)))
         }
     };
     match e.kind() {
@@ -100,47 +100,54 @@ fn expression_text(e: &Expression) -> String {
             if op.eq_ignore_ascii_case("exists") || op.eq_ignore_ascii_case("notExists") {
                 format!("{} {op}", p("Variable"))
             } else {
-                format!("{} {op} {:?}", p("Variable"), p("Value"))
+                format!("{} {op} {}", p("Variable"), q(p("Value")))
             }
         }
         ExpressionKind::File => {
             let s = with_op(
-                format!("file {:?} exists", p("Path")),
+                format!("file {} exists", q(p("Path"))),
+                "version",
                 "VersionOperator",
                 "Version",
             );
-            with_op(s, "DateTimeOperator", "DateTime")
+            with_op(s, "date", "DateTimeOperator", "DateTime")
         }
         ExpressionKind::Folder => with_op(
-            format!("folder {:?} exists", p("Path")),
+            format!("folder {} exists", q(p("Path"))),
+            "date",
             "DateTimeOperator",
             "DateTime",
         ),
         ExpressionKind::Registry => {
             let op = p("Operator");
-            let subject = format!("registry {:?} {:?}", p("KeyPath"), p("Value"));
+            let subject = format!("registry {} {}", q(p("KeyPath")), q(p("Value")));
             if op.eq_ignore_ascii_case("exists") || op.eq_ignore_ascii_case("notExists") {
                 format!("{subject} {op}")
             } else {
-                format!("{subject} {op} {:?} ({})", p("Data"), p("Type"))
+                format!("{subject} {op} {} ({})", q(p("Data")), p("Type"))
             }
         }
-        ExpressionKind::Wmi => format!("WMI {:?} in {:?}", p("Query"), p("Namespace")),
+        ExpressionKind::Wmi => format!("WMI {} in {}", q(p("Query")), q(p("Namespace"))),
         ExpressionKind::Software => {
             let what = [p("ProductName"), p("ProductCode"), p("UpgradeCode")]
                 .into_iter()
                 .find(|s| !s.is_empty())
                 .unwrap_or("");
-            format!("software {what:?} installed ({})", p("Operator"))
+            format!("software {} installed ({})", q(what), p("Operator"))
         }
         ExpressionKind::Unknown => {
             let params = e
                 .variables
                 .iter()
-                .map(|v| format!("{}={:?}", v.name, v.value))
+                .map(|v| format!("{}={}", v.name, q(&v.value)))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!("{}({params})", e.expression_type)
         }
     }
+}
+
+/// Quotes a value for display without escaping (paths keep their single backslashes).
+fn q(s: &str) -> String {
+    format!("\"{s}\"")
 }

@@ -20,6 +20,7 @@ pub(crate) fn parse(xml: &str) -> Result<TaskSequence> {
     };
     let doc = Document::parse_with_options(xml, options)?;
     let root = doc.root_element();
+    check_depth(&root)?;
     if root.tag_name().name() != "sequence" {
         return Err(schema(
             &root,
@@ -47,6 +48,29 @@ pub(crate) fn parse(xml: &str) -> Result<TaskSequence> {
         }
     }
     Ok(ts)
+}
+
+/// Deepest element nesting accepted. Real task sequences nest a few levels; the limit keeps
+/// the recursive model (and everything that walks it) within the stack.
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// Refuses documents nested deeper than [`MAX_DEPTH`], without recursion.
+fn check_depth(root: &XNode) -> Result<()> {
+    let mut stack = vec![(*root, 1usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(schema(
+                &node,
+                format!("elements are nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        stack.extend(
+            node.children()
+                .filter(|c| c.is_element())
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    Ok(())
 }
 
 fn parse_node(node: &XNode) -> Result<Node> {

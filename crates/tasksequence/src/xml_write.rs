@@ -1,6 +1,10 @@
 //! Export: [`TaskSequence`] → `<sequence>` XML text, in the layout the console exports
 //! (two-space indentation, one element per line). Verbatim elements are written compactly so
 //! their text content, including whitespace, survives a round trip unchanged.
+//!
+//! Names (of verbatim elements and attributes) are written as they are in the model, and
+//! XML 1.0 cannot carry characters such as U+0000: a model imported from XML always exports
+//! to well-formed XML, one built by hand must keep to what XML allows.
 
 use std::fmt::Write as _;
 
@@ -59,8 +63,15 @@ pub(crate) fn write(ts: &TaskSequence) -> String {
     w.out
 }
 
+/// Appends the verbatim attributes. One that repeats a name already written (possible only in
+/// a model built by hand or from JSON) is left out: the typed field wins, and the output
+/// stays well-formed.
 fn push_extra<'a>(attrs: &mut Vec<(&'a str, &'a str)>, extra: &'a [Attribute]) {
-    attrs.extend(extra.iter().map(|a| (a.name.as_str(), a.value.as_str())));
+    for a in extra {
+        if !attrs.iter().any(|(name, _)| *name == a.name) {
+            attrs.push((a.name.as_str(), a.value.as_str()));
+        }
+    }
 }
 
 fn bool_str(b: bool) -> &'static str {

@@ -103,3 +103,27 @@ fn awkward_text_survives_round_trip() {
     let again = TaskSequence::from_xml(&ts.to_xml()).unwrap();
     assert_eq!(ts, again);
 }
+
+#[test]
+fn extra_attributes_never_duplicate_typed_ones() {
+    let mut ts = TaskSequence::from_xml(SAMPLE).unwrap();
+    if let Node::Group(g) = &mut ts.steps[0] {
+        g.attributes
+            .push(tsmedia_tasksequence::Attribute::new("name", "shadow"));
+    }
+    let again = TaskSequence::from_xml(&ts.to_xml()).unwrap();
+    assert_eq!(again.steps[0].name(), "Install");
+}
+
+#[test]
+fn reference_list_type_one_is_an_application() {
+    let ts = TaskSequence::from_xml(
+        r#"<sequence><referenceList><reference package="PS100001" type="0" program="Install"/><reference package="Contoso_App_Model" type="1"/></referenceList></sequence>"#,
+    )
+    .unwrap();
+    let refs = ts.references();
+    assert_eq!(refs.len(), 2);
+    assert_eq!(refs[0].kind, ReferenceKind::Unknown);
+    assert_eq!(refs[1].kind, ReferenceKind::Application);
+    assert_eq!(refs[1].package_id, "Contoso_App_Model");
+}
