@@ -21,7 +21,8 @@ pub struct StoredTaskSequence {
     pub name: String,
     /// Boot image package the task sequence is associated with.
     pub boot_image: Option<String>,
-    /// The model.
+    /// The model (its fields appear at the top level of the JSON).
+    #[serde(flatten)]
     pub sequence: TaskSequence,
     /// When it was imported.
     pub created_at: Timestamp,
