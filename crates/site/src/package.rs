@@ -240,15 +240,22 @@ fn inspect_image_source(
     }))
 }
 
+/// The package of `kind` already named `name` (case-insensitively), as `ID "Name"`.
 fn existing_with_name(
     tx: &Transaction<'_>,
     kind: PackageType,
     name: &str,
 ) -> Result<Option<String>> {
     tx.query_row(
-        "SELECT id FROM packages WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+        "SELECT id, name FROM packages WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
         params![kind.as_str(), name],
-        |r| r.get(0),
+        |r| {
+            Ok(format!(
+                "{} {:?}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        },
     )
     .optional()
     .map_err(Error::db("looking up package names"))
