@@ -152,9 +152,6 @@ pub fn run_content(site: &mut Site, cmd: ContentCmd) -> Result<()> {
             if json {
                 print_json(&report)?;
             } else {
-                for problem in &report.problems {
-                    println!("DAMAGED  {problem}");
-                }
                 println!(
                     "{} content version(s), {} file(s) checked, {} problem(s)",
                     report.content_ids.len(),
@@ -162,10 +159,21 @@ pub fn run_content(site: &mut Site, cmd: ContentCmd) -> Result<()> {
                     report.problems.len()
                 );
             }
-            if let Some(first) = report.problems.first() {
+            if !report.is_ok() {
+                const SHOWN: usize = 20;
+                let mut lines: Vec<String> = report
+                    .problems
+                    .iter()
+                    .take(SHOWN)
+                    .map(|p| format!("  {p}"))
+                    .collect();
+                if report.problems.len() > SHOWN {
+                    lines.push(format!("  ... and {} more", report.problems.len() - SHOWN));
+                }
                 bail!(
-                    "content verification failed: {} problem(s); first: {first}",
-                    report.problems.len()
+                    "content verification failed: {} problem(s):\n{}",
+                    report.problems.len(),
+                    lines.join("\n")
                 );
             }
             Ok(())
