@@ -16,17 +16,23 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         if let Some(w) = cause.downcast_ref::<WimError>() {
             return match w {
                 WimError::Cancelled => INTERRUPTED,
-                WimError::NoSuchImage(_) | WimError::MissingBlob { .. } | WimError::Split(_) => NOT_FOUND,
+                WimError::NoSuchImage(_) | WimError::MissingBlob { .. } | WimError::Split(_) => {
+                    NOT_FOUND
+                }
                 WimError::Unsafe { .. } => UNSAFE,
-                WimError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => NOT_FOUND,
-                WimError::Io { .. } | WimError::Source { .. } | WimError::InvalidArgument(_) => FAILURE,
+                WimError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    NOT_FOUND
+                }
+                WimError::Io { .. } | WimError::Source { .. } | WimError::InvalidArgument(_) => {
+                    FAILURE
+                }
                 _ => INVALID_INPUT,
             };
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::NotFound {
-                return NOT_FOUND;
-            }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::NotFound
+        {
+            return NOT_FOUND;
         }
     }
     FAILURE

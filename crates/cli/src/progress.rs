@@ -13,9 +13,11 @@ impl Bar {
             pb.set_draw_target(ProgressDrawTarget::hidden());
         }
         pb.set_style(
-            ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .expect("template is valid")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("template is valid")
+            .progress_chars("=> "),
         );
         pb.set_message(message.to_string());
         Arc::new(Bar(pb))

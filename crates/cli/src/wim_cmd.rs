@@ -20,10 +20,12 @@ pub enum WimCommand {
     /// Capture a directory as a new image of an existing WIM
     Append(CaptureArgs),
     /// Apply (extract) an image, or all images, to a directory
-    #[command(after_help = "Examples:\n  tsmedia wim apply boot.wim /tmp/pe          # the only image\n  \
+    #[command(
+        after_help = "Examples:\n  tsmedia wim apply boot.wim /tmp/pe          # the only image\n  \
         tsmedia wim apply install.wim 3 /mnt/os     # image 3\n  \
         tsmedia wim apply install.wim all /srv/imgs # each image in its own folder\n  \
-        tsmedia wim apply os.swm 1 /mnt --ref 'os*.swm'")]
+        tsmedia wim apply os.swm 1 /mnt --ref 'os*.swm'"
+    )]
     Apply(ApplyArgs),
     /// Show the WIM header and each image's properties
     Info(InfoArgs),
@@ -34,7 +36,9 @@ pub enum WimCommand {
     /// Copy images to another WIM (created, or appended to when it exists)
     Export(ExportArgs),
     /// Add, replace or delete files in an image
-    #[command(after_help = "Example:\n  tsmedia wim update boot.wim 1 --add ./sms:/sms --add tsmbootstrap.ini:/sms/data/TsmBootstrap.ini --delete /Windows/Temp")]
+    #[command(
+        after_help = "Example:\n  tsmedia wim update boot.wim 1 --add ./sms:/sms --add tsmbootstrap.ini:/sms/data/TsmBootstrap.ini --delete /Windows/Temp"
+    )]
     Update(UpdateArgs),
     /// Split a WIM into parts of at most MAX_MIB mebibytes (.swm)
     Split(SplitArgs),
@@ -212,7 +216,13 @@ pub fn run(cmd: WimCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
 pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
     let lower = s.to_ascii_lowercase();
     let (name, level) = match lower.split_once(':') {
-        Some((n, l)) => (n.to_string(), Some(l.parse::<u32>().with_context(|| format!("bad compression level in {s:?}"))?)),
+        Some((n, l)) => (
+            n.to_string(),
+            Some(
+                l.parse::<u32>()
+                    .with_context(|| format!("bad compression level in {s:?}"))?,
+            ),
+        ),
         None => (lower.clone(), None),
     };
     let format = match name.as_str() {
@@ -226,13 +236,22 @@ pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
 }
 
 fn deterministic_time() -> Option<u64> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
+    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(tsmedia_wim::time::unix_to_filetime(secs, 0))
 }
 
 fn write_options(w: &WriteArgs, cancel: &Arc<AtomicBool>) -> Result<WriteOptions> {
     let (compression, level) = parse_compression(&w.compress)?;
-    let mut o = WriteOptions { compression, cancel: Some(cancel.clone()), integrity: w.check, ..WriteOptions::default() };
+    let mut o = WriteOptions {
+        compression,
+        cancel: Some(cancel.clone()),
+        integrity: w.check,
+        ..WriteOptions::default()
+    };
     if let Some(l) = level {
         o.level = l;
     }
@@ -274,7 +293,8 @@ fn capture(a: CaptureArgs, cancel: &Arc<AtomicBool>, append: bool) -> Result<()>
         w.set_progress(bar.clone());
         let r = tsmedia_wim::capture::capture(&a.src, &mut w, &copts)
             .with_context(|| format!("capturing {}", a.src.display()))?;
-        w.finish(if a.write.boot { 1 } else { 0 }).with_context(|| format!("writing {}", a.wim.display()))?;
+        w.finish(if a.write.boot { 1 } else { 0 })
+            .with_context(|| format!("writing {}", a.wim.display()))?;
         r
     };
     bar.finish();
@@ -300,7 +320,8 @@ pub fn open_with_refs(path: &Path, refs: &[String]) -> Result<Wim> {
         for p in glob::glob(pattern).with_context(|| format!("bad --ref pattern {pattern:?}"))? {
             let p = p?;
             any = true;
-            wim.add_ref(&p).with_context(|| format!("adding part {}", p.display()))?;
+            wim.add_ref(&p)
+                .with_context(|| format!("adding part {}", p.display()))?;
         }
         if !any {
             bail!("--ref {pattern:?} matches no file");
@@ -314,7 +335,11 @@ fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
     let (image, target) = match a.rest.as_slice() {
         [t] => {
             if wim.image_count() != 1 {
-                bail!("{} has {} images: name one (index, name or `all`)", a.wim.display(), wim.image_count());
+                bail!(
+                    "{} has {} images: name one (index, name or `all`)",
+                    a.wim.display(),
+                    wim.image_count()
+                );
             }
             ("1".to_string(), PathBuf::from(t))
         }
@@ -322,13 +347,21 @@ fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
         _ => bail!("expected [IMAGE] TARGET"),
     };
     let bar = Bar::new("applying", a.quiet);
-    let opts = ApplyOptions { cancel: Some(cancel.clone()), progress: bar.clone() };
+    let opts = ApplyOptions {
+        cancel: Some(cancel.clone()),
+        progress: bar.clone(),
+    };
     let report = if image.eq_ignore_ascii_case("all") {
         ops::apply_all(&wim, &target, &opts)?
     } else {
         let i = wim.resolve_image(&image)?;
-        tsmedia_wim::apply::apply(&wim, i, &target, &opts)
-            .with_context(|| format!("applying image {i} of {} to {}", a.wim.display(), target.display()))?
+        tsmedia_wim::apply::apply(&wim, i, &target, &opts).with_context(|| {
+            format!(
+                "applying image {i} of {} to {}",
+                a.wim.display(),
+                target.display()
+            )
+        })?
     };
     bar.finish();
     print_warnings(&report.warnings);
@@ -356,7 +389,10 @@ fn info(a: InfoArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
-    let compression = info.compression.map(|f| f.to_string()).unwrap_or_else(|| "None".into());
+    let compression = info
+        .compression
+        .map(|f| f.to_string())
+        .unwrap_or_else(|| "None".into());
     println!("WIM Information:\n----------------");
     println!("Path:           {}", a.wim.display());
     println!("GUID:           0x{}", info.guid);
@@ -367,7 +403,14 @@ fn info(a: InfoArgs) -> Result<()> {
     println!("Part Number:    {}/{}", info.part_number, info.total_parts);
     println!("Boot Index:     {}", info.boot_index);
     println!("Size:           {} bytes", info.size);
-    println!("Integrity:      {}", if info.has_integrity_table { "yes" } else { "no" });
+    println!(
+        "Integrity:      {}",
+        if info.has_integrity_table {
+            "yes"
+        } else {
+            "no"
+        }
+    );
     println!("\nAvailable Images:\n-----------------");
     for i in &info.images {
         println!("Index:                  {}", i.index);
@@ -420,8 +463,11 @@ fn dir(a: DirArgs) -> Result<()> {
     let img = ops::load_image(&wim, i)?;
     let mut out = Vec::new();
     img.root.walk(&mut |stack, d| {
-        let mut path: String =
-            stack.iter().skip(1).map(|p| format!("/{}", p.name_lossy())).collect::<String>();
+        let mut path: String = stack
+            .iter()
+            .skip(1)
+            .map(|p| format!("/{}", p.name_lossy()))
+            .collect::<String>();
         if !stack.is_empty() {
             path.push('/');
             path.push_str(&d.name_lossy());
@@ -452,7 +498,11 @@ fn dir(a: DirArgs) -> Result<()> {
             size,
             attributes: d.attributes,
             target,
-            streams: d.named_streams.iter().map(|(n, _)| String::from_utf16_lossy(n)).collect(),
+            streams: d
+                .named_streams
+                .iter()
+                .map(|(n, _)| String::from_utf16_lossy(n))
+                .collect(),
             short_name: (!d.short_name.is_empty()).then(|| String::from_utf16_lossy(&d.short_name)),
             mode: d.unix.map(|u| format!("{:o}", u.mode)),
             security_id: d.security_id,
@@ -479,7 +529,8 @@ fn dir(a: DirArgs) -> Result<()> {
 fn verify(a: VerifyArgs) -> Result<()> {
     let wim = open_with_refs(&a.wim, &a.refs)?;
     let bar = Bar::new("verifying", a.quiet);
-    let r = ops::verify(&wim, bar.as_ref()).with_context(|| format!("verifying {}", a.wim.display()))?;
+    let r = ops::verify(&wim, bar.as_ref())
+        .with_context(|| format!("verifying {}", a.wim.display()))?;
     bar.finish();
     if !a.quiet {
         println!(
@@ -489,7 +540,11 @@ fn verify(a: VerifyArgs) -> Result<()> {
             r.dentries,
             r.blobs,
             r.bytes,
-            if r.integrity_checked { ", integrity table matches" } else { ", no integrity table" }
+            if r.integrity_checked {
+                ", integrity table matches"
+            } else {
+                ", no integrity table"
+            }
         );
     }
     Ok(())
@@ -536,7 +591,10 @@ fn update(a: UpdateArgs) -> Result<()> {
         if !Path::new(src).exists() {
             bail!("--add {add:?}: {src} does not exist");
         }
-        cmds.push(UpdateCommand::Add { source: PathBuf::from(src), dest: dest.to_string() });
+        cmds.push(UpdateCommand::Add {
+            source: PathBuf::from(src),
+            dest: dest.to_string(),
+        });
     }
     for d in &a.delete {
         cmds.push(UpdateCommand::Delete { path: d.clone() });
@@ -544,7 +602,8 @@ fn update(a: UpdateArgs) -> Result<()> {
     if cmds.is_empty() {
         bail!("nothing to do: give --add SRC:DEST_PATH or --delete PATH");
     }
-    let warnings = ops::update(&a.wim, i, &cmds, a.unix_data).with_context(|| format!("updating {}", a.wim.display()))?;
+    let warnings = ops::update(&a.wim, i, &cmds, a.unix_data)
+        .with_context(|| format!("updating {}", a.wim.display()))?;
     print_warnings(&warnings);
     Ok(())
 }

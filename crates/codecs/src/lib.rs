@@ -17,6 +17,7 @@ use std::fmt;
 
 pub mod bitio;
 pub mod huffman;
+pub mod lzx;
 pub mod xpress;
 
 /// A compression format of WIM resources, as named in the WIM header flags.
@@ -130,6 +131,7 @@ pub fn new_compressor(
             max_chunk_size,
             level,
         ))),
+        Format::Lzx => Ok(Box::new(lzx::LzxCompressor::new(max_chunk_size, level))),
         _ => Err(CodecError::Unsupported(format)),
     }
 }
@@ -142,6 +144,7 @@ pub fn new_decompressor(
     check_chunk_size(format, max_chunk_size)?;
     match format {
         Format::Xpress => Ok(Box::new(xpress::XpressDecompressor::new(max_chunk_size))),
+        Format::Lzx => Ok(Box::new(lzx::LzxDecompressor::new(max_chunk_size))),
         _ => Err(CodecError::Unsupported(format)),
     }
 }

@@ -89,12 +89,64 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "system", "driver", "package", "install", "windows", "update", "service", "registry",
-    "network", "adapter", "configuration", "manager", "task", "sequence", "media", "boot", "image",
-    "partition", "volume", "format", "apply", "capture", "policy", "client", "server", "content",
-    "version", "error", "warning", "success", "failed", "retry", "timeout", "connection", "device",
-    "firmware", "security", "certificate", "password", "variable", "step", "group", "condition",
-    "and", "or", "not", "is", "of", "to", "in", "for", "with", "on", "by", "from", "at", "a",
+    "the",
+    "system",
+    "driver",
+    "package",
+    "install",
+    "windows",
+    "update",
+    "service",
+    "registry",
+    "network",
+    "adapter",
+    "configuration",
+    "manager",
+    "task",
+    "sequence",
+    "media",
+    "boot",
+    "image",
+    "partition",
+    "volume",
+    "format",
+    "apply",
+    "capture",
+    "policy",
+    "client",
+    "server",
+    "content",
+    "version",
+    "error",
+    "warning",
+    "success",
+    "failed",
+    "retry",
+    "timeout",
+    "connection",
+    "device",
+    "firmware",
+    "security",
+    "certificate",
+    "password",
+    "variable",
+    "step",
+    "group",
+    "condition",
+    "and",
+    "or",
+    "not",
+    "is",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "on",
+    "by",
+    "from",
+    "at",
+    "a",
 ];
 
 /// Text that compresses like documentation or source files.
@@ -123,7 +175,14 @@ pub fn log_text(rng: &mut Rng, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 200);
     let mut t = 1_700_000_000u64;
     let levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
-    let comps = ["TSManager", "OSDApplyOS", "SMSTSBootstrap", "TSPxe", "ContentTransfer", "DiskPart"];
+    let comps = [
+        "TSManager",
+        "OSDApplyOS",
+        "SMSTSBootstrap",
+        "TSPxe",
+        "ContentTransfer",
+        "DiskPart",
+    ];
     while out.len() < len {
         t += rng.below(3);
         let lvl = levels[rng.below(levels.len() as u64) as usize];
@@ -185,7 +244,9 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<u64> {
     let mut total = 0u64;
     let mut small_paths = Vec::new();
     for i in 0..spec.small_files {
-        let dir = root.join(format!("Windows/System32/dir{:02}", i % 37)).join(format!("sub{}", i % 5));
+        let dir = root
+            .join(format!("Windows/System32/dir{:02}", i % 37))
+            .join(format!("sub{}", i % 5));
         fs::create_dir_all(&dir)?;
         let len = 300 + rng.below(40 << 10) as usize;
         let p = dir.join(format!("file{i:05}.txt"));

@@ -24,6 +24,8 @@
 //!   position of the next node and the variables are returned as an [`ExecutionState`];
 //!   [`Engine::resume`] continues from there. Groups on the path are not re-evaluated.
 //! - The cancel flag is checked before each node; a cancelled run is suspended the same way.
+//! - `runIn` is not enforced here: the runner knows where it runs, and decides (with
+//!   [`Step::can_run_in`]) whether to run the step, fail it, or ask for a restart first.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -7,6 +7,14 @@ pub enum Error {
     /// The text is not well-formed XML (the message carries line and column).
     #[error("task sequence XML is not well-formed: {0}")]
     Syntax(#[from] roxmltree::Error),
+    /// The bytes are not valid UTF-8 or UTF-16 text.
+    #[error("task sequence XML is not valid {encoding} text at byte offset {offset}")]
+    Encoding {
+        /// The encoding the bytes were read as.
+        encoding: &'static str,
+        /// Offset of the first bad byte.
+        offset: usize,
+    },
     /// Well-formed XML that does not follow the task sequence schema.
     #[error("task sequence XML at line {line}, column {column}: {reason}")]
     Schema {

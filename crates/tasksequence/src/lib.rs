@@ -29,6 +29,7 @@
 //! implements them as a `StepRunner`).
 
 pub mod condition;
+mod decode;
 pub mod engine;
 pub mod error;
 pub mod host;
@@ -62,6 +63,13 @@ impl TaskSequence {
     /// Parses a `<sequence>` document. Errors name the line and column.
     pub fn from_xml(xml: &str) -> Result<TaskSequence> {
         xml_read::parse(xml)
+    }
+
+    /// Parses a document from bytes as Windows tools write them: UTF-8 (with or without a
+    /// byte order mark) or UTF-16 (little or big endian, told by the byte order mark, or
+    /// little endian when the text starts with `<` `\0` and has no mark).
+    pub fn from_xml_bytes(bytes: &[u8]) -> Result<TaskSequence> {
+        TaskSequence::from_xml(&decode::decode(bytes)?)
     }
 
     /// Writes the task sequence as a `<sequence>` document that imports back to an equal model.

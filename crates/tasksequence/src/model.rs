@@ -200,6 +200,21 @@ impl Step {
             .map(|v| v.value.as_str())
     }
 
+    /// Whether `runIn` allows the step in Windows PE (`in_winpe`) or in the full OS:
+    /// `WinPE`, `FullOS`, `WinPEandFullOS`; absent or unrecognised allows both.
+    pub fn can_run_in(&self, in_winpe: bool) -> bool {
+        match self
+            .run_in
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("winpe") => in_winpe,
+            Some("fullos") => !in_winpe,
+            _ => true,
+        }
+    }
+
     /// Whether `code` counts as success for this step.
     pub fn is_success_code(&self, code: i64) -> bool {
         self.success_codes.contains(&code)

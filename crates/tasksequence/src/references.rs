@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Node, Step, TaskSequence, Variable};
 
 /// One piece of content a task sequence uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reference {
     /// Package ID (`PS100004`), or an application's unique ID (`ScopeId_.../Application_...`).
     pub package_id: String,
@@ -35,7 +35,7 @@ pub struct Reference {
 }
 
 /// The kind of referenced content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReferenceKind {
     /// An operating system image (also a data image applied by Apply Data Image).
     OsImage,
@@ -56,7 +56,7 @@ pub enum ReferenceKind {
 }
 
 /// Where a reference was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReferenceSource {
     /// A `/switch:` argument of the step's `<action>` command line.
     Action {

@@ -127,3 +127,59 @@ fn reference_list_type_one_is_an_application() {
     assert_eq!(refs[1].kind, ReferenceKind::Application);
     assert_eq!(refs[1].package_id, "Contoso_App_Model");
 }
+
+#[test]
+fn byte_input_in_windows_encodings() {
+    let text = "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<sequence version=\"3.10\"><step type=\"t\" name=\"Résumé ✓\"/></sequence>";
+    let want = TaskSequence::from_xml(text).unwrap();
+    let utf16le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let utf16be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    let no_bom_le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf8_bom: Vec<u8> = [0xEF, 0xBB, 0xBF].into_iter().chain(text.bytes()).collect();
+    for bytes in [
+        &utf16le,
+        &utf16be,
+        &no_bom_le,
+        &utf8_bom,
+        &text.as_bytes().to_vec(),
+    ] {
+        assert_eq!(TaskSequence::from_xml_bytes(bytes).unwrap(), want);
+    }
+    let err = TaskSequence::from_xml_bytes(b"<sequence>\xff</sequence>").unwrap_err();
+    assert!(matches!(err, Error::Encoding { .. }), "{err}");
+    assert!(err.to_string().contains("10"), "{err}");
+    let err = TaskSequence::from_xml_bytes(&[0xFF, 0xFE, 0x3C]).unwrap_err();
+    assert!(matches!(err, Error::Encoding { .. }), "{err}");
+    let lone_surrogate = [0xFF, 0xFE, b'<', 0, 0x00, 0xD8, b'>', 0];
+    match TaskSequence::from_xml_bytes(&lone_surrogate).unwrap_err() {
+        Error::Encoding { encoding, offset } => assert_eq!((encoding, offset), ("UTF-16LE", 4)),
+        other => panic!("{other}"),
+    }
+    assert!(TaskSequence::from_xml("\u{feff}<sequence/>").is_ok());
+}
+
+#[test]
+fn run_in_table() {
+    use tsmedia_tasksequence::Step;
+    for (run_in, pe, full) in [
+        (None, true, true),
+        (Some("WinPE"), true, false),
+        (Some("FullOS"), false, true),
+        (Some("WinPEandFullOS"), true, true),
+        (Some("winpe"), true, false),
+    ] {
+        let mut s = Step::new("s", "t");
+        s.run_in = run_in.map(str::to_string);
+        assert_eq!(
+            (s.can_run_in(true), s.can_run_in(false)),
+            (pe, full),
+            "{run_in:?}"
+        );
+    }
+}

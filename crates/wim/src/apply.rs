@@ -33,7 +33,10 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { cancel: None, progress: Arc::new(NoProgress) }
+        ApplyOptions {
+            cancel: None,
+            progress: Arc::new(NoProgress),
+        }
     }
 }
 
@@ -63,7 +66,13 @@ pub fn apply(wim: &Wim, image: u32, target: &Path, opts: &ApplyOptions) -> Resul
     apply_image(wim, &img, image, target, opts)
 }
 
-pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opts: &ApplyOptions) -> Result<ApplyReport> {
+pub(crate) fn apply_image(
+    wim: &Wim,
+    img: &Image,
+    image: u32,
+    target: &Path,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport> {
     // 1. Check everything before writing a byte.
     let mut entries: Vec<Entry> = Vec::new();
     let mut problem: Option<Error> = None;
@@ -73,7 +82,12 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
         }
         let mut path = target.to_path_buf();
         let mut shown = String::new();
-        for p in stack.iter().skip(1).copied().chain(std::iter::once(d).filter(|_| !stack.is_empty())) {
+        for p in stack
+            .iter()
+            .skip(1)
+            .copied()
+            .chain(std::iter::once(d).filter(|_| !stack.is_empty()))
+        {
             match safe_name(&p.name) {
                 Ok(n) => {
                     path.push(&n);
@@ -100,7 +114,9 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
     for e in &entries {
         for h in e.d.blobs() {
             if !wim.blobs.contains_key(&h) {
-                return Err(Error::MissingBlob { sha1: format!("{h} (needed by {})", e.shown) });
+                return Err(Error::MissingBlob {
+                    sha1: format!("{h} (needed by {})", e.shown),
+                });
             }
         }
     }
@@ -109,16 +125,29 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
     for e in &entries {
         windows_only.note(e.d, img.security.descriptors.len());
     }
-    let total: u64 = entries.iter().filter(|e| !e.d.is_reparse_point()).map(|e| size_of(wim, &e.d.data)).sum();
+    let total: u64 = entries
+        .iter()
+        .filter(|e| !e.d.is_reparse_point())
+        .map(|e| size_of(wim, &e.d.data))
+        .sum();
     opts.progress.start(total);
 
     // 2. Directories.
     match fs::symlink_metadata(target) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(Error::Unsafe { path: target.display().to_string(), reason: "exists and is not a directory".into() }),
+        Ok(_) => {
+            return Err(Error::Unsafe {
+                path: target.display().to_string(),
+                reason: "exists and is not a directory".into(),
+            });
+        }
         Err(_) => fs::create_dir_all(target).at(target)?,
     }
-    for e in entries.iter().skip(1).filter(|e| e.d.is_dir() && !e.d.is_reparse_point()) {
+    for e in entries
+        .iter()
+        .skip(1)
+        .filter(|e| e.d.is_dir() && !e.d.is_reparse_point())
+    {
         match fs::symlink_metadata(&e.path) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -134,7 +163,10 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
     report.dirs += 1; // the root
 
     // 3. Files, grouped by blob and read in file order; hard links made with link().
-    let files: Vec<&Entry> = entries.iter().filter(|e| !e.d.is_dir() && !e.d.is_reparse_point()).collect();
+    let files: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| !e.d.is_dir() && !e.d.is_reparse_point())
+        .collect();
     let mut first_link: HashMap<u64, &Path> = HashMap::new();
     let mut by_blob: HashMap<Sha1, Vec<&Entry>> = HashMap::new();
     let mut links: Vec<(&Entry, &Path)> = Vec::new();
@@ -151,7 +183,11 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
     let mut blobs: Vec<(Sha1, Vec<&Entry>)> = by_blob.into_iter().collect();
     blobs.sort_by_key(|(h, v)| {
         let loc = wim.blobs.get(h);
-        (loc.map(|l| (l.part, l.entry.resource.offset)).unwrap_or((0, 0)), v[0].path.clone())
+        (
+            loc.map(|l| (l.part, l.entry.resource.offset))
+                .unwrap_or((0, 0)),
+            v[0].path.clone(),
+        )
     });
     for (h, targets) in &blobs {
         check_cancel(opts)?;
@@ -162,7 +198,9 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
         if !h.is_zero() {
             let mut r = wim.open_blob(h, true)?;
             loop {
-                let s = r.next_slice(1 << 20).map_err(|e| with_path(e, &targets[0].shown))?;
+                let s = r
+                    .next_slice(1 << 20)
+                    .map_err(|e| with_path(e, &targets[0].shown))?;
                 if s.is_empty() {
                     break;
                 }
@@ -186,11 +224,21 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
             windows_only.other_reparse += 1;
             continue;
         }
-        let data = if e.d.reparse_data.is_zero() { Vec::new() } else { wim.open_blob(&e.d.reparse_data, true)?.read_all()? };
-        let target = reparse::symlink_target(&data)
-            .map_err(|r| Error::BadMetadata { image, offset: 0, reason: format!("{}: {r}", e.shown) })?;
+        let data = if e.d.reparse_data.is_zero() {
+            Vec::new()
+        } else {
+            wim.open_blob(&e.d.reparse_data, true)?.read_all()?
+        };
+        let target = reparse::symlink_target(&data).map_err(|r| Error::BadMetadata {
+            image,
+            offset: 0,
+            reason: format!("{}: {r}", e.shown),
+        })?;
         if fs::symlink_metadata(&e.path).is_ok() {
-            return Err(Error::Unsafe { path: e.path.display().to_string(), reason: "already exists in the target".into() });
+            return Err(Error::Unsafe {
+                path: e.path.display().to_string(),
+                reason: "already exists in the target".into(),
+            });
         }
         std::os::unix::fs::symlink(&target, &e.path).at(&e.path)?;
         report.symlinks += 1;
@@ -198,10 +246,17 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
 
     // 5. Times, modes and owners: files and links first, then directories deepest first.
     let is_root = effective_uid() == 0;
-    for e in entries.iter().filter(|e| !e.d.is_dir() || e.d.is_reparse_point()) {
+    for e in entries
+        .iter()
+        .filter(|e| !e.d.is_dir() || e.d.is_reparse_point())
+    {
         set_metadata(e, is_root)?;
     }
-    for e in entries.iter().filter(|e| e.d.is_dir() && !e.d.is_reparse_point()).rev() {
+    for e in entries
+        .iter()
+        .filter(|e| e.d.is_dir() && !e.d.is_reparse_point())
+        .rev()
+    {
         set_metadata(e, is_root)?;
     }
     if let Some(w) = windows_only.summary() {
@@ -212,7 +267,10 @@ pub(crate) fn apply_image(wim: &Wim, img: &Image, image: u32, target: &Path, opt
 
 fn with_path(e: Error, shown: &str) -> Error {
     match e {
-        Error::HashMismatch { sha1, actual } => Error::HashMismatch { sha1: format!("{sha1} ({shown})"), actual },
+        Error::HashMismatch { sha1, actual } => Error::HashMismatch {
+            sha1: format!("{sha1} ({shown})"),
+            actual,
+        },
         other => other,
     }
 }
@@ -254,15 +312,25 @@ fn create_file(path: &Path) -> Result<File> {
         if m.is_file() {
             fs::remove_file(path).at(path)?;
         } else {
-            return Err(Error::Unsafe { path: path.display().to_string(), reason: "already exists in the target and is not a file".into() });
+            return Err(Error::Unsafe {
+                path: path.display().to_string(),
+                reason: "already exists in the target and is not a file".into(),
+            });
         }
     }
-    OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).open(path).at(path)
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .at(path)
 }
 
 fn effective_uid() -> u32 {
     // The owner of a file we just created is our effective uid.
-    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(u32::MAX)
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap_or(u32::MAX)
 }
 
 fn set_metadata(e: &Entry, is_root: bool) -> Result<()> {
@@ -288,7 +356,8 @@ fn set_metadata(e: &Entry, is_root: bool) -> Result<()> {
         p.set_mode(p.mode() & !0o222);
         fs::set_permissions(&e.path, p).at(&e.path)?;
     }
-    filetime::set_symlink_file_times(&e.path, ft(d.last_access_time), ft(d.last_write_time)).at(&e.path)?;
+    filetime::set_symlink_file_times(&e.path, ft(d.last_access_time), ft(d.last_write_time))
+        .at(&e.path)?;
     Ok(())
 }
 
@@ -324,6 +393,11 @@ impl WindowsOnly {
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
-        (!parts.is_empty()).then(|| format!("Windows-only metadata not applied on Linux: {}", parts.join(", ")))
+        (!parts.is_empty()).then(|| {
+            format!(
+                "Windows-only metadata not applied on Linux: {}",
+                parts.join(", ")
+            )
+        })
     }
 }

@@ -42,24 +42,33 @@ impl BlobEntry {
 
 /// Parses a whole blob table. `table_offset` is only for error messages.
 pub fn parse_table(data: &[u8], table_offset: u64) -> Result<Vec<BlobEntry>> {
-    if data.len() % ENTRY_SIZE != 0 {
+    if !data.len().is_multiple_of(ENTRY_SIZE) {
         return Err(Error::BadResource {
             offset: table_offset,
             reason: format!("blob table of {} bytes is not a multiple of 50", data.len()),
         });
     }
-    Ok(data.chunks_exact(ENTRY_SIZE).map(BlobEntry::parse).collect())
+    Ok(data
+        .chunks_exact(ENTRY_SIZE)
+        .map(BlobEntry::parse)
+        .collect())
 }
 
 /// Validates one entry against the file it came from.
 pub fn check_entry(e: &BlobEntry, index: usize, table_offset: u64, file_len: u64) -> Result<()> {
     let offset = table_offset + (index * ENTRY_SIZE) as u64;
-    let bad = |reason: String| Error::BadBlobEntry { index, offset, reason };
+    let bad = |reason: String| Error::BadBlobEntry {
+        index,
+        offset,
+        reason,
+    };
     let r = &e.resource;
     if r.is_solid() {
         return Ok(()); // offsets of solid blobs are into the solid run, checked on read
     }
-    let end = r.end().ok_or_else(|| bad("offset + size overflows".into()))?;
+    let end = r
+        .end()
+        .ok_or_else(|| bad("offset + size overflows".into()))?;
     if end > file_len {
         return Err(bad(format!(
             "resource {:#x}..{end:#x} runs past the end of the file ({file_len:#x})",
@@ -82,7 +91,12 @@ mod tests {
     #[test]
     fn round_trip() {
         let e = BlobEntry {
-            resource: ResourceHeader { stored_size: 6, flags: 0, offset: 208, uncompressed_size: 6 },
+            resource: ResourceHeader {
+                stored_size: 6,
+                flags: 0,
+                offset: 208,
+                uncompressed_size: 6,
+            },
             part_number: 1,
             ref_count: 2,
             sha1: Sha1([0xab; 20]),

@@ -58,7 +58,10 @@ struct Scanned {
 pub fn capture(src: &Path, writer: &mut WimWriter, opts: &CaptureOptions) -> Result<CaptureReport> {
     let meta = fs::metadata(src).at(src)?;
     if !meta.is_dir() {
-        return Err(Error::Source { path: src.to_path_buf(), reason: "is not a directory".into() });
+        return Err(Error::Source {
+            path: src.to_path_buf(),
+            reason: "is not a directory".into(),
+        });
     }
     let (root, report) = capture_tree(src, writer, opts.unix_data)?;
     let mut xml = Element::new("IMAGE");
@@ -67,41 +70,70 @@ pub fn capture(src: &Path, writer: &mut WimWriter, opts: &CaptureOptions) -> Res
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "image".into());
-    xml.children.push(Element::with_text("NAME", opts.name.clone().unwrap_or(default_name)));
+    xml.children.push(Element::with_text(
+        "NAME",
+        opts.name.clone().unwrap_or(default_name),
+    ));
     if let Some(d) = &opts.description {
-        xml.children.push(Element::with_text("DESCRIPTION", d.clone()));
+        xml.children
+            .push(Element::with_text("DESCRIPTION", d.clone()));
     }
-    let image = Image { security: SecurityData::default(), root };
+    let image = Image {
+        security: SecurityData::default(),
+        root,
+    };
     writer.add_image(&image, xml)?;
     Ok(report)
 }
 
 /// Scans `src` (a directory, file or symlink) and writes its data; returns its dentry (named
 /// after `src`'s file name; the caller renames or clears it).
-pub fn capture_tree(src: &Path, writer: &mut WimWriter, unix_data: bool) -> Result<(Dentry, CaptureReport)> {
+pub fn capture_tree(
+    src: &Path,
+    writer: &mut WimWriter,
+    unix_data: bool,
+) -> Result<(Dentry, CaptureReport)> {
     let mut report = CaptureReport::default();
-    let mut scanner = Scanner { unix_data, report: &mut report, links: HashMap::new() };
+    let mut scanner = Scanner {
+        unix_data,
+        report: &mut report,
+        links: HashMap::new(),
+    };
     let meta = fs::symlink_metadata(src).at(src)?;
-    let name = src.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let name = src
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     let mut root = scanner
         .scan(src, &name, &meta)?
-        .ok_or_else(|| Error::Source { path: src.to_path_buf(), reason: "cannot be captured".into() })?;
+        .ok_or_else(|| Error::Source {
+            path: src.to_path_buf(),
+            reason: "cannot be captured".into(),
+        })?;
     if root.path == src && meta.is_dir() {
         root.dentry.name.clear();
     }
     // Sizes shared by several inodes (or by a blob already in the WIM) are hashed up front.
     let mut by_size: HashMap<u64, u32> = HashMap::new();
     count_sizes(&root, &mut by_size, &mut std::collections::HashSet::new());
+    writer
+        .progress()
+        .start(by_size.iter().map(|(size, n)| size * u64::from(*n)).sum());
     let mut written: HashMap<(u64, u64), Sha1> = HashMap::new();
     let dentry = write_data(root, writer, &by_size, &mut written, &mut report)?;
     Ok((dentry, report))
 }
 
-fn count_sizes(s: &Scanned, by_size: &mut HashMap<u64, u32>, seen: &mut std::collections::HashSet<(u64, u64)>) {
-    if s.size > 0 && s.dentry.attributes & (attr::DIRECTORY | attr::REPARSE_POINT) == 0 {
-        if s.inode.is_none_or(|i| seen.insert(i)) {
-            *by_size.entry(s.size).or_insert(0) += 1;
-        }
+fn count_sizes(
+    s: &Scanned,
+    by_size: &mut HashMap<u64, u32>,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+) {
+    if s.size > 0
+        && s.dentry.attributes & (attr::DIRECTORY | attr::REPARSE_POINT) == 0
+        && s.inode.is_none_or(|i| seen.insert(i))
+    {
+        *by_size.entry(s.size).or_insert(0) += 1;
     }
     for c in &s.children {
         count_sizes(c, by_size, seen);
@@ -115,9 +147,21 @@ fn write_data(
     written: &mut HashMap<(u64, u64), Sha1>,
     report: &mut CaptureReport,
 ) -> Result<Dentry> {
-    let Scanned { mut dentry, path, size, inode, reparse, children } = s;
+    let Scanned {
+        mut dentry,
+        path,
+        size,
+        inode,
+        reparse,
+        children,
+    } = s;
     if let Some(data) = reparse {
-        writer.write_blob(&mut &data[..], data.len() as u64, Some(dentry.reparse_data), &path)?;
+        writer.write_blob(
+            &mut &data[..],
+            data.len() as u64,
+            Some(dentry.reparse_data),
+            &path,
+        )?;
     }
     if dentry.is_dir() && !dentry.is_reparse_point() {
         report.dirs += 1;
@@ -129,7 +173,11 @@ fn write_data(
             dentry.data = *h; // another link to an inode already stored
         } else {
             let shared = by_size.get(&size).copied().unwrap_or(0) > 1 || writer.has_size(size);
-            let pre = if shared { Some(hash_file(&path, size)?) } else { None };
+            let pre = if shared {
+                Some(hash_file(&path, size)?)
+            } else {
+                None
+            };
             let h = if pre.is_some_and(|h| writer.has_blob(&h)) {
                 pre.expect("checked is_some")
             } else {
@@ -167,7 +215,9 @@ fn hash_file(path: &Path, size: u64) -> Result<Sha1> {
     if n_total != size {
         return Err(Error::Source {
             path: path.to_path_buf(),
-            reason: format!("is {n_total} bytes but was {size} when listed (changed while being read?)"),
+            reason: format!(
+                "is {n_total} bytes but was {size} when listed (changed while being read?)"
+            ),
         });
     }
     Ok(h.finish())
@@ -181,7 +231,12 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    fn scan(&mut self, path: &Path, name: &std::ffi::OsStr, meta: &Metadata) -> Result<Option<Scanned>> {
+    fn scan(
+        &mut self,
+        path: &Path,
+        name: &std::ffi::OsStr,
+        meta: &Metadata,
+    ) -> Result<Option<Scanned>> {
         let name = name.to_str().ok_or_else(|| Error::Source {
             path: path.to_path_buf(),
             reason: "name is not valid UTF-8 and cannot be stored in a WIM".into(),
@@ -195,7 +250,12 @@ impl Scanner<'_> {
             ..Dentry::default()
         };
         if self.unix_data {
-            d.unix = Some(UnixData { uid: meta.uid(), gid: meta.gid(), mode: meta.mode(), rdev: meta.rdev() as u32 });
+            d.unix = Some(UnixData {
+                uid: meta.uid(),
+                gid: meta.gid(),
+                mode: meta.mode(),
+                rdev: meta.rdev() as u32,
+            });
         }
         let ft = meta.file_type();
         let mut size = 0;
@@ -203,7 +263,10 @@ impl Scanner<'_> {
         let mut children = Vec::new();
         if ft.is_dir() {
             d.attributes = attr::DIRECTORY;
-            let mut entries: Vec<_> = fs::read_dir(path).at(path)?.collect::<std::io::Result<_>>().at(path)?;
+            let mut entries: Vec<_> = fs::read_dir(path)
+                .at(path)?
+                .collect::<std::io::Result<_>>()
+                .at(path)?;
             entries.sort_by_key(|e| e.file_name());
             for e in entries {
                 let p = e.path();
@@ -227,9 +290,20 @@ impl Scanner<'_> {
             }
             let data = reparse::symlink_data(target);
             d.reparse_data = Sha1::of(&data);
-            return Ok(Some(Scanned { dentry: d, path: path.to_path_buf(), size: 0, inode: None, reparse: Some(data), children }));
+            return Ok(Some(Scanned {
+                dentry: d,
+                path: path.to_path_buf(),
+                size: 0,
+                inode: None,
+                reparse: Some(data),
+                children,
+            }));
         } else if ft.is_file() {
-            d.attributes = if meta.mode() & 0o222 == 0 { attr::READONLY } else { attr::NORMAL };
+            d.attributes = if meta.mode() & 0o222 == 0 {
+                attr::READONLY
+            } else {
+                attr::NORMAL
+            };
             size = meta.len();
             if meta.nlink() > 1 {
                 let key = (meta.dev(), meta.ino());
@@ -237,12 +311,24 @@ impl Scanner<'_> {
                 d.hard_link_group = *self.links.entry(key).or_insert(next);
                 inode = Some(key);
             }
-        } else if self.unix_data && (ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device()) {
+        } else if self.unix_data
+            && (ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device())
+        {
             d.attributes = attr::NORMAL; // an empty file whose UNIX data says what it is
         } else {
-            self.report.warnings.push(format!("{}: special file skipped (use --unix-data to keep it)", path.display()));
+            self.report.warnings.push(format!(
+                "{}: special file skipped (use --unix-data to keep it)",
+                path.display()
+            ));
             return Ok(None);
         }
-        Ok(Some(Scanned { dentry: d, path: path.to_path_buf(), size, inode, reparse: None, children }))
+        Ok(Some(Scanned {
+            dentry: d,
+            path: path.to_path_buf(),
+            size,
+            inode,
+            reparse: None,
+            children,
+        }))
     }
 }

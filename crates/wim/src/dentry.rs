@@ -104,7 +104,11 @@ impl Dentry {
 
     /// Visits every dentry depth-first with its path components (root = empty path).
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&[&'a Dentry], &'a Dentry)) {
-        fn go<'a>(d: &'a Dentry, stack: &mut Vec<&'a Dentry>, f: &mut impl FnMut(&[&'a Dentry], &'a Dentry)) {
+        fn go<'a>(
+            d: &'a Dentry,
+            stack: &mut Vec<&'a Dentry>,
+            f: &mut impl FnMut(&[&'a Dentry], &'a Dentry),
+        ) {
             f(stack, d);
             stack.push(d);
             for c in &d.children {
@@ -119,9 +123,19 @@ impl Dentry {
     pub fn sort_children(&mut self) {
         self.children.sort_by(|a, b| {
             let up = |n: &[u16]| -> Vec<u16> {
-                n.iter().map(|&c| if (b'a' as u16..=b'z' as u16).contains(&c) { c - 32 } else { c }).collect()
+                n.iter()
+                    .map(|&c| {
+                        if (b'a' as u16..=b'z' as u16).contains(&c) {
+                            c - 32
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
             };
-            up(&a.name).cmp(&up(&b.name)).then_with(|| a.name.cmp(&b.name))
+            up(&a.name)
+                .cmp(&up(&b.name))
+                .then_with(|| a.name.cmp(&b.name))
         });
         for c in &mut self.children {
             c.sort_children();
@@ -131,8 +145,14 @@ impl Dentry {
 
 /// Parses the dentry tree starting at `root_offset` of a metadata resource.
 pub fn parse_tree(data: &[u8], root_offset: usize, image: u32) -> Result<Dentry> {
-    let mut p = Parser { data, image, seen: HashSet::new() };
-    let (root, _) = p.dentry(root_offset)?.ok_or_else(|| p.bad(root_offset, "no root dentry".into()))?;
+    let mut p = Parser {
+        data,
+        image,
+        seen: HashSet::new(),
+    };
+    let (root, _) = p
+        .dentry(root_offset)?
+        .ok_or_else(|| p.bad(root_offset, "no root dentry".into()))?;
     if !root.name.is_empty() {
         return Err(p.bad(root_offset, "the root dentry has a name".into()));
     }
@@ -152,7 +172,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn bad(&self, offset: usize, reason: String) -> Error {
-        Error::BadMetadata { image: self.image, offset: offset as u64, reason }
+        Error::BadMetadata {
+            image: self.image,
+            offset: offset as u64,
+            reason,
+        }
     }
 
     /// Parses the dentry at `off`; `None` at an end-of-list marker. Returns the dentry and the
@@ -192,7 +216,7 @@ impl Parser<'_> {
         let n_extra = le_u16(&f[0x60..]) as usize;
         let short_len = le_u16(&f[0x62..]) as usize;
         let name_len = le_u16(&f[0x64..]) as usize;
-        if name_len % 2 != 0 || short_len % 2 != 0 {
+        if !name_len.is_multiple_of(2) || !short_len.is_multiple_of(2) {
             return Err(self.bad(off, "odd name length".into()));
         }
         let mut pos = FIXED_SIZE;
@@ -235,7 +259,10 @@ impl Parser<'_> {
         let mut unnamed = Vec::new();
         for _ in 0..n_extra {
             if next + STREAM_ENTRY_FIXED > d.len() {
-                return Err(self.bad(next, "stream entry runs past the end of the metadata".into()));
+                return Err(self.bad(
+                    next,
+                    "stream entry runs past the end of the metadata".into(),
+                ));
             }
             let s = &d[next..];
             let slen = le_u64(s);
@@ -244,7 +271,7 @@ impl Parser<'_> {
             }
             let sh = Sha1::from_slice(&s[16..]);
             let nlen = le_u16(&s[36..]) as usize;
-            if STREAM_ENTRY_FIXED + nlen > slen as usize || nlen % 2 != 0 {
+            if STREAM_ENTRY_FIXED + nlen > slen as usize || !nlen.is_multiple_of(2) {
                 return Err(self.bad(next, "stream name runs past its entry".into()));
             }
             if nlen == 0 {
@@ -273,21 +300,34 @@ impl Parser<'_> {
             return Ok(());
         }
         if depth >= MAX_DEPTH {
-            return Err(self.bad(dir_off, format!("directory tree deeper than {MAX_DEPTH} levels")));
+            return Err(self.bad(
+                dir_off,
+                format!("directory tree deeper than {MAX_DEPTH} levels"),
+            ));
         }
         if !self.seen.insert(subdir) {
-            return Err(self.bad(dir_off, format!("cyclic directory tree: children at {subdir:#x} listed twice")));
+            return Err(self.bad(
+                dir_off,
+                format!("cyclic directory tree: children at {subdir:#x} listed twice"),
+            ));
         }
-        let mut off = usize::try_from(subdir).map_err(|_| self.bad(dir_off, "subdir offset too large".into()))?;
+        let mut off = usize::try_from(subdir)
+            .map_err(|_| self.bad(dir_off, "subdir offset too large".into()))?;
         let mut names = HashSet::new();
         while let Some((mut child, next)) = self.dentry(off)? {
             if child.name.is_empty() {
-                return Err(self.bad(off, format!("unnamed entry in directory {:?}", dir.name_lossy())));
+                return Err(self.bad(
+                    off,
+                    format!("unnamed entry in directory {:?}", dir.name_lossy()),
+                ));
             }
             if !names.insert(child.name.clone()) {
-                return Err(self.bad(off, format!("duplicate name {:?} in one directory", child.name_lossy())));
+                return Err(self.bad(
+                    off,
+                    format!("duplicate name {:?} in one directory", child.name_lossy()),
+                ));
             }
-            if child.is_dir() {
+            if child.is_dir() && !child.is_reparse_point() {
                 self.children(&mut child, off, depth + 1)?;
             }
             dir.children.push(child);
@@ -321,7 +361,8 @@ fn write_children(dir: &Dentry, dir_pos: usize, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&[0u8; 8]);
     for (c, pos) in dir.children.iter().zip(positions) {
-        if c.is_dir() {
+        // Directory symlinks (DIRECTORY | REPARSE_POINT) have no children: subdir offset 0.
+        if c.is_dir() && !c.is_reparse_point() {
             write_children(c, pos, out);
         }
     }
@@ -337,7 +378,12 @@ fn write_dentry(e: &Dentry, out: &mut Vec<u8>) {
             out.extend_from_slice(&[0, 0]);
         }
     }
-    out.resize(start + align8((FIXED_SIZE + name_bytes(&e.name) + name_bytes(&e.short_name)) as u64) as usize, 0);
+    out.resize(
+        start
+            + align8((FIXED_SIZE + name_bytes(&e.name) + name_bytes(&e.short_name)) as u64)
+                as usize,
+        0,
+    );
     let mut items: Vec<(u32, Vec<u8>)> = Vec::new();
     if let Some(u) = e.unix {
         let mut b = vec![0u8; 16];

@@ -18,15 +18,27 @@ pub enum Error {
     #[error("resource at offset {offset:#x}: {reason}")]
     BadResource { offset: u64, reason: String },
     #[error("blob table entry {index} at offset {offset:#x}: {reason}")]
-    BadBlobEntry { index: usize, offset: u64, reason: String },
+    BadBlobEntry {
+        index: usize,
+        offset: u64,
+        reason: String,
+    },
     #[error("blob {sha1} is missing (is a part of a split WIM missing? pass --ref)")]
     MissingBlob { sha1: String },
     #[error("blob {sha1}: data hashes to {actual}: the WIM is corrupt")]
     HashMismatch { sha1: String, actual: String },
     #[error("chunk {chunk} of the resource at offset {offset:#x} does not decompress: {source}")]
-    Decode { offset: u64, chunk: u64, source: tsmedia_codecs::DecodeError },
+    Decode {
+        offset: u64,
+        chunk: u64,
+        source: tsmedia_codecs::DecodeError,
+    },
     #[error("image {image} metadata at byte {offset:#x}: {reason}")]
-    BadMetadata { image: u32, offset: u64, reason: String },
+    BadMetadata {
+        image: u32,
+        offset: u64,
+        reason: String,
+    },
     #[error("XML data: {0}")]
     BadXml(String),
     #[error("integrity check failed: chunk {chunk} (bytes {start:#x}..{end:#x}) does not match")]
@@ -57,7 +69,10 @@ pub(crate) trait IoContext<T> {
 
 impl<T> IoContext<T> for io::Result<T> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T> {
-        self.map_err(|source| Error::Io { path: path.into(), source })
+        self.map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })
     }
 }
 

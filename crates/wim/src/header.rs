@@ -75,18 +75,27 @@ impl Header {
 
     pub fn parse(b: &[u8]) -> Result<Header> {
         if b.len() < HEADER_SIZE {
-            return Err(Error::NotWim(format!("file is {} bytes, shorter than a WIM header", b.len())));
+            return Err(Error::NotWim(format!(
+                "file is {} bytes, shorter than a WIM header",
+                b.len()
+            )));
         }
-        let magic: [u8; 8] = b[..8].try_into().expect("slice of 8 because length checked");
+        let magic: [u8; 8] = b[..8]
+            .try_into()
+            .expect("slice of 8 because length checked");
         if magic == PIPABLE_MAGIC {
-            return Err(Error::Unsupported("wimlib pipable WIMs (WLPWM) are not supported".into()));
+            return Err(Error::Unsupported(
+                "wimlib pipable WIMs (WLPWM) are not supported".into(),
+            ));
         }
         if magic != MAGIC {
             return Err(Error::NotWim("no MSWIM magic at offset 0".into()));
         }
         let hdr_size = le_u32(&b[8..]);
         if hdr_size as usize != HEADER_SIZE {
-            return Err(Error::BadHeader(format!("header size {hdr_size}, expected 208")));
+            return Err(Error::BadHeader(format!(
+                "header size {hdr_size}, expected 208"
+            )));
         }
         let reshdr = |off: usize| {
             ResourceHeader::parse(b[off..off + RESHDR_SIZE].try_into().expect("24-byte slice"))
@@ -109,7 +118,10 @@ impl Header {
             return Err(Error::Unsupported(format!("WIM version {:#x}", h.version)));
         }
         if h.part_number == 0 || h.total_parts == 0 || h.part_number > h.total_parts {
-            return Err(Error::BadHeader(format!("part {} of {}", h.part_number, h.total_parts)));
+            return Err(Error::BadHeader(format!(
+                "part {} of {}",
+                h.part_number, h.total_parts
+            )));
         }
         if h.boot_index > h.image_count {
             return Err(Error::BadHeader(format!(
@@ -150,11 +162,16 @@ impl Header {
             (flags::COMPRESS_LZX, Format::Lzx),
             (flags::COMPRESS_LZMS, Format::Lzms),
         ];
-        let set: Vec<Format> =
-            kinds.iter().filter(|(bit, _)| self.flags & bit != 0).map(|&(_, f)| f).collect();
+        let set: Vec<Format> = kinds
+            .iter()
+            .filter(|(bit, _)| self.flags & bit != 0)
+            .map(|&(_, f)| f)
+            .collect();
         match set.as_slice() {
             [one] => Ok(Some(*one)),
-            [] => Err(Error::BadHeader("COMPRESSION flag without a compression type".into())),
+            [] => Err(Error::BadHeader(
+                "COMPRESSION flag without a compression type".into(),
+            )),
             _ => Err(Error::BadHeader("several compression types flagged".into())),
         }
     }
@@ -182,10 +199,18 @@ mod tests {
         let mut h = Header::new([7; 16], Some(Format::Xpress), 32768);
         h.image_count = 3;
         h.boot_index = 2;
-        h.blob_table = ResourceHeader { stored_size: 50, flags: 2, offset: 1000, uncompressed_size: 50 };
+        h.blob_table = ResourceHeader {
+            stored_size: 50,
+            flags: 2,
+            offset: 1000,
+            uncompressed_size: 50,
+        };
         let b = h.to_bytes();
         assert_eq!(&b[..8], b"MSWIM\0\0\0");
-        assert_eq!(le_u32(&b[0x10..]), flags::COMPRESSION | flags::COMPRESS_XPRESS);
+        assert_eq!(
+            le_u32(&b[0x10..]),
+            flags::COMPRESSION | flags::COMPRESS_XPRESS
+        );
         assert_eq!(Header::parse(&b).expect("valid"), h);
         assert_eq!(h.compression().expect("valid"), Some(Format::Xpress));
     }
@@ -206,7 +231,10 @@ mod tests {
         }
         assert!(Header::parse(&good[..100]).is_err());
         let mut both = good;
-        put_u32(&mut both[0x10..], flags::COMPRESSION | flags::COMPRESS_LZX | flags::COMPRESS_XPRESS);
+        put_u32(
+            &mut both[0x10..],
+            flags::COMPRESSION | flags::COMPRESS_LZX | flags::COMPRESS_XPRESS,
+        );
         assert!(Header::parse(&both).is_err());
     }
 }

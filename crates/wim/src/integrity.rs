@@ -38,7 +38,10 @@ fn hash_chunks(file: &PartFile, end: u64, chunk: u32) -> Result<Vec<Sha1>> {
 
 /// Checks the table `table` against `file[208..end)`.
 pub fn verify(file: &PartFile, table: &[u8], end: u64) -> Result<()> {
-    let bad = |r: &str| Error::BadResource { offset: end, reason: format!("integrity table: {r}") };
+    let bad = |r: &str| Error::BadResource {
+        offset: end,
+        reason: format!("integrity table: {r}"),
+    };
     if table.len() < 12 {
         return Err(bad("shorter than its header"));
     }
@@ -55,7 +58,11 @@ pub fn verify(file: &PartFile, table: &[u8], end: u64) -> Result<()> {
     for (i, h) in hashes.iter().enumerate() {
         if h.0 != table[12 + i * 20..32 + i * 20] {
             let s = HEADER_SIZE as u64 + i as u64 * u64::from(chunk);
-            return Err(Error::Integrity { chunk: i as u32, start: s, end: (s + u64::from(chunk)).min(end) });
+            return Err(Error::Integrity {
+                chunk: i as u32,
+                start: s,
+                end: (s + u64::from(chunk)).min(end),
+            });
         }
     }
     Ok(())

@@ -9,8 +9,8 @@
 //! Not supported: LZMS compression (solid WIMs made with it can be listed but not read), wimlib's
 //! pipable WIMs, and writing solid resources.
 
-mod bytes;
 pub mod blob_table;
+mod bytes;
 pub mod error;
 pub mod header;
 pub mod info;
@@ -24,15 +24,15 @@ pub use info::{ImageInfo, WimInfo, inspect};
 pub use read::Wim;
 pub use sha1::Sha1;
 pub mod dentry;
-pub mod metadata;
-pub mod security;
 pub mod integrity;
+pub mod metadata;
 pub mod output;
+pub mod security;
 pub mod time;
 pub mod write;
 
 pub use write::{WimWriter, WriteOptions};
-pub mod reparse;
-pub mod capture;
 pub mod apply;
+pub mod capture;
 pub mod ops;
+pub mod reparse;

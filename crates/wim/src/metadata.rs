@@ -27,10 +27,16 @@ impl Image {
     }
 
     /// Directory and file counts as the XML data reports them (the root counts as a directory;
-    /// every hard link counts as a file).
+    /// every hard link and every symlink, directory symlinks included, counts as a file).
     pub fn counts(&self) -> (u64, u64) {
         let (mut dirs, mut files) = (0, 0);
-        self.root.walk(&mut |_, d| if d.is_dir() { dirs += 1 } else { files += 1 });
+        self.root.walk(&mut |_, d| {
+            if d.is_dir() && !d.is_reparse_point() {
+                dirs += 1
+            } else {
+                files += 1
+            }
+        });
         (dirs, files)
     }
 }
@@ -52,7 +58,12 @@ mod tests {
             security_id: -1,
             data: Sha1([h; 20]),
             last_write_time: 132_000_000_000_000_000 + h as u64,
-            unix: Some(UnixData { uid: 1, gid: 2, mode: 0o100644, rdev: 0 }),
+            unix: Some(UnixData {
+                uid: 1,
+                gid: 2,
+                mode: 0o100644,
+                rdev: 0,
+            }),
             ..Dentry::default()
         };
         let mut link = Dentry {
@@ -66,7 +77,8 @@ mod tests {
         };
         link.tagged_items.push((dentry::TAG_OBJECT_ID, vec![5; 16]));
         let mut ads = file("ads.txt", 3);
-        ads.named_streams.push((name("Zone.Identifier"), Sha1([4; 20])));
+        ads.named_streams
+            .push((name("Zone.Identifier"), Sha1([4; 20])));
         ads.short_name = name("ADS~1.TXT");
         let sub = Dentry {
             name: name("sub dir é"),
@@ -75,14 +87,23 @@ mod tests {
             children: vec![file("a", 1), file("b", 1)],
             ..Dentry::default()
         };
-        let empty = Dentry { name: name("empty"), attributes: attr::DIRECTORY, ..Dentry::default() };
+        let empty = Dentry {
+            name: name("empty"),
+            attributes: attr::DIRECTORY,
+            ..Dentry::default()
+        };
         let root = Dentry {
             attributes: attr::DIRECTORY,
             security_id: -1,
             children: vec![ads, empty, link, sub, file("z", 2)],
             ..Dentry::default()
         };
-        Image { security: SecurityData { descriptors: vec![vec![1, 0, 4, 0x80, 0, 0, 0, 0]] }, root }
+        Image {
+            security: SecurityData {
+                descriptors: vec![vec![1, 0, 4, 0x80, 0, 0, 0, 0]],
+            },
+            root,
+        }
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub fn load_image(wim: &Wim, image: u32) -> Result<Image> {
 pub fn copy_image(src: &Wim, image: u32, w: &mut WimWriter) -> Result<()> {
     let img = load_image(src, image)?;
     copy_blobs_of(src, &img.root, w)?;
-    let xml = src.image_xml(image).cloned().unwrap_or_else(|| Element::new("IMAGE"));
+    let xml = src
+        .image_xml(image)
+        .cloned()
+        .unwrap_or_else(|| Element::new("IMAGE"));
     w.add_image(&img, xml)
 }
 
@@ -37,7 +40,10 @@ fn copy_blobs_of(src: &Wim, root: &Dentry, w: &mut WimWriter) -> Result<()> {
     // In file order, so the source is read sequentially.
     let mut locs = Vec::with_capacity(hashes.len());
     for h in hashes.into_iter().filter(|h| !w.has_blob(h)) {
-        let loc = src.blobs.get(&h).ok_or_else(|| Error::MissingBlob { sha1: h.hex() })?;
+        let loc = src
+            .blobs
+            .get(&h)
+            .ok_or_else(|| Error::MissingBlob { sha1: h.hex() })?;
         locs.push(loc);
     }
     locs.sort_by_key(|l| (l.part, l.entry.resource.offset));
@@ -48,7 +54,11 @@ fn copy_blobs_of(src: &Wim, root: &Dentry, w: &mut WimWriter) -> Result<()> {
 }
 
 /// Options of a new WIM that inherits the source's compression unless told otherwise.
-pub fn inherit_options(src: &Wim, mut opts: WriteOptions, compression_given: bool) -> Result<WriteOptions> {
+pub fn inherit_options(
+    src: &Wim,
+    mut opts: WriteOptions,
+    compression_given: bool,
+) -> Result<WriteOptions> {
     if !compression_given {
         opts.compression = src.header.compression()?;
         if src.header.chunk_size != 0 {
@@ -60,9 +70,19 @@ pub fn inherit_options(src: &Wim, mut opts: WriteOptions, compression_given: boo
 
 /// Exports `images` of `src` to `dest`: appended to it when it exists (the result replaces it
 /// atomically), else a new WIM with `opts`.
-pub fn export(src: &Wim, images: &[u32], dest: &Path, opts: WriteOptions, boot: bool) -> Result<()> {
+pub fn export(
+    src: &Wim,
+    images: &[u32],
+    dest: &Path,
+    opts: WriteOptions,
+    boot: bool,
+) -> Result<()> {
     src.check_parts()?;
-    let existing = if dest.exists() { Some(Wim::open(dest)?) } else { None };
+    let existing = if dest.exists() {
+        Some(Wim::open(dest)?)
+    } else {
+        None
+    };
     let opts = match &existing {
         Some(d) => inherit_options(d, opts, false)?,
         None => opts,
@@ -85,22 +105,35 @@ pub fn export(src: &Wim, images: &[u32], dest: &Path, opts: WriteOptions, boot: 
 }
 
 /// Appends a captured directory as a new image of the WIM at `path`.
-pub fn append(path: &Path, src_dir: &Path, opts: WriteOptions, copts: &capture::CaptureOptions, boot: bool) -> Result<CaptureReport> {
+pub fn append(
+    path: &Path,
+    src_dir: &Path,
+    opts: WriteOptions,
+    copts: &capture::CaptureOptions,
+    boot: bool,
+) -> Result<CaptureReport> {
     let old = Wim::open(path)?;
     old.check_parts()?;
     let opts = inherit_options(&old, opts, false)?;
     let name = copts.name.clone();
-    if let Some(n) = &name {
-        if xml::images(&old.xml).any(|e| e.get("NAME") == Some(n)) {
-            return Err(Error::InvalidArgument(format!("an image named {n:?} already exists in {}", path.display())));
-        }
+    if let Some(n) = &name
+        && xml::images(&old.xml).any(|e| e.get("NAME") == Some(n))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "an image named {n:?} already exists in {}",
+            path.display()
+        )));
     }
     let mut w = WimWriter::create(path, opts)?;
     for i in 1..=old.image_count() {
         copy_image(&old, i, &mut w)?;
     }
     let report = capture::capture(src_dir, &mut w, copts)?;
-    let boot_index = if boot { w.image_count() } else { old.header.boot_index };
+    let boot_index = if boot {
+        w.image_count()
+    } else {
+        old.header.boot_index
+    };
     w.finish(boot_index)?;
     Ok(report)
 }
@@ -116,7 +149,12 @@ pub enum UpdateCommand {
 }
 
 /// Applies `commands` to image `image` of the WIM at `path`; the WIM is rebuilt atomically.
-pub fn update(path: &Path, image: u32, commands: &[UpdateCommand], unix_data: bool) -> Result<Vec<String>> {
+pub fn update(
+    path: &Path,
+    image: u32,
+    commands: &[UpdateCommand],
+    unix_data: bool,
+) -> Result<Vec<String>> {
     let old = Wim::open(path)?;
     old.check_parts()?;
     let opts = inherit_options(&old, WriteOptions::default(), false)?;
@@ -132,13 +170,19 @@ pub fn update(path: &Path, image: u32, commands: &[UpdateCommand], unix_data: bo
             match c {
                 UpdateCommand::Delete { path: p } => {
                     let parts = split_path(p)?;
-                    let (name, parents) = parts.split_last().ok_or_else(|| Error::InvalidArgument("cannot delete the root".into()))?;
-                    let dir = find_dir(&mut img.root, parents, false)
-                        .ok_or_else(|| Error::InvalidArgument(format!("{p}: no such path in image {i}")))?;
+                    let (name, parents) = parts
+                        .split_last()
+                        .ok_or_else(|| Error::InvalidArgument("cannot delete the root".into()))?;
+                    let dir = find_dir(&mut img.root, parents, false).ok_or_else(|| {
+                        Error::InvalidArgument(format!("{p}: no such path in image {i}"))
+                    })?;
                     let before = dir.children.len();
-                    dir.children.retain(|c| c.name != name.encode_utf16().collect::<Vec<_>>());
+                    dir.children
+                        .retain(|c| c.name != name.encode_utf16().collect::<Vec<_>>());
                     if dir.children.len() == before {
-                        return Err(Error::InvalidArgument(format!("{p}: no such path in image {i}")));
+                        return Err(Error::InvalidArgument(format!(
+                            "{p}: no such path in image {i}"
+                        )));
                     }
                 }
                 UpdateCommand::Add { source, dest } => {
@@ -148,17 +192,23 @@ pub fn update(path: &Path, image: u32, commands: &[UpdateCommand], unix_data: bo
                     match parts.split_last() {
                         None => {
                             if !d.is_dir() {
-                                return Err(Error::InvalidArgument("only a directory can replace the root".into()));
+                                return Err(Error::InvalidArgument(
+                                    "only a directory can replace the root".into(),
+                                ));
                             }
                             merge_into(&mut img.root, d);
                         }
                         Some((name, parents)) => {
                             let dir = find_dir(&mut img.root, parents, true).ok_or_else(|| {
-                                Error::InvalidArgument(format!("{dest}: a parent is not a directory"))
+                                Error::InvalidArgument(format!(
+                                    "{dest}: a parent is not a directory"
+                                ))
                             })?;
                             d.name = name.encode_utf16().collect();
                             match dir.children.iter_mut().find(|c| c.name == d.name) {
-                                Some(existing) if existing.is_dir() && d.is_dir() => merge_into(existing, d),
+                                Some(existing) if existing.is_dir() && d.is_dir() => {
+                                    merge_into(existing, d)
+                                }
                                 Some(existing) => *existing = d,
                                 None => dir.children.push(d),
                             }
@@ -169,7 +219,10 @@ pub fn update(path: &Path, image: u32, commands: &[UpdateCommand], unix_data: bo
         }
         img.root.sort_children();
         copy_blobs_of(&old, &img.root, &mut w)?;
-        let xml = old.image_xml(i).cloned().unwrap_or_else(|| Element::new("IMAGE"));
+        let xml = old
+            .image_xml(i)
+            .cloned()
+            .unwrap_or_else(|| Element::new("IMAGE"));
         w.add_image(&img, xml)?;
     }
     w.finish(old.header.boot_index)?;
@@ -187,10 +240,15 @@ fn merge_into(dir: &mut Dentry, src: Dentry) {
 }
 
 fn split_path(p: &str) -> Result<Vec<String>> {
-    let parts: Vec<String> =
-        p.split(['/', '\\']).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let parts: Vec<String> = p
+        .split(['/', '\\'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
     if parts.iter().any(|s| s == "." || s == "..") {
-        return Err(Error::InvalidArgument(format!("{p}: '.' and '..' are not allowed in image paths")));
+        return Err(Error::InvalidArgument(format!(
+            "{p}: '.' and '..' are not allowed in image paths"
+        )));
     }
     Ok(parts)
 }
@@ -202,7 +260,12 @@ fn find_dir<'a>(root: &'a mut Dentry, parts: &[String], create: bool) -> Option<
         let pos = match d.children.iter().position(|c| c.name == name) {
             Some(pos) => pos,
             None if create => {
-                let mut nd = Dentry { name, attributes: attr::DIRECTORY, security_id: -1, ..Dentry::default() };
+                let mut nd = Dentry {
+                    name,
+                    attributes: attr::DIRECTORY,
+                    security_id: -1,
+                    ..Dentry::default()
+                };
                 nd.creation_time = d.creation_time;
                 nd.last_write_time = d.last_write_time;
                 nd.last_access_time = d.last_access_time;
@@ -242,7 +305,10 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
         if !h.integrity.is_zero() {
             let mut t = vec![0u8; h.integrity.stored_size.min(1 << 30) as usize];
             part.read_at(h.integrity.offset, &mut t)?;
-            let end = h.blob_table.end().ok_or_else(|| Error::BadHeader("blob table end overflows".into()))?;
+            let end = h
+                .blob_table
+                .end()
+                .ok_or_else(|| Error::BadHeader("blob table end overflows".into()))?;
             integrity::verify(part, &t, end)?;
             report.integrity_checked = true;
         }
@@ -275,7 +341,9 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
             }
         });
         if let Some(h) = missing {
-            return Err(Error::MissingBlob { sha1: format!("{h} (referenced by image {i})") });
+            return Err(Error::MissingBlob {
+                sha1: format!("{h} (referenced by image {i})"),
+            });
         }
         report.images += 1;
     }
@@ -287,7 +355,9 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
 pub fn split(wim: &Wim, first: &Path, max_part: u64) -> Result<Vec<PathBuf>> {
     wim.check_parts()?;
     if wim.blobs.values().any(|l| l.solid_run.is_some()) {
-        return Err(Error::Split("WIMs with solid resources cannot be split".into()));
+        return Err(Error::Split(
+            "WIMs with solid resources cannot be split".into(),
+        ));
     }
     let xml_bytes = xml::to_bytes(&wim.xml);
     let mut parts: Vec<PartOut> = vec![PartOut::new(part_name(first, 1))?];
@@ -298,11 +368,20 @@ pub fn split(wim: &Wim, first: &Path, max_part: u64) -> Result<Vec<PathBuf>> {
     locs.sort_by_key(|l| (l.part, l.entry.resource.offset));
     for loc in locs {
         let cur = parts.last().expect("at least one part");
-        if cur.blobs > 0 && cur.pos + loc.entry.resource.stored_size + 50 * (cur.entries.len() as u64 + 1) + xml_bytes.len() as u64 > max_part {
+        if cur.blobs > 0
+            && cur.pos
+                + loc.entry.resource.stored_size
+                + 50 * (cur.entries.len() as u64 + 1)
+                + xml_bytes.len() as u64
+                > max_part
+        {
             let n = parts.len() as u16 + 1;
             parts.push(PartOut::new(part_name(first, n))?);
         }
-        parts.last_mut().expect("at least one part").copy(wim, loc.part, &loc.entry)?;
+        parts
+            .last_mut()
+            .expect("at least one part")
+            .copy(wim, loc.part, &loc.entry)?;
     }
     let total = parts.len() as u16;
     let mut names = Vec::new();
@@ -318,7 +397,10 @@ pub fn part_name(first: &Path, n: u16) -> PathBuf {
     if n == 1 {
         return first.to_path_buf();
     }
-    let stem = first.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = first
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match first.extension() {
         Some(e) => format!("{stem}{n}.{}", e.to_string_lossy()),
         None => format!("{stem}{n}"),
@@ -337,15 +419,30 @@ impl PartOut {
     fn new(path: PathBuf) -> Result<PartOut> {
         let mut out = AtomicFile::create(&path)?;
         out.file.write_all(&[0u8; HEADER_SIZE]).at(&path)?;
-        Ok(PartOut { out, pos: HEADER_SIZE as u64, entries: Vec::new(), blobs: 0 })
+        Ok(PartOut {
+            out,
+            pos: HEADER_SIZE as u64,
+            entries: Vec::new(),
+            blobs: 0,
+        })
     }
 
     fn copy(&mut self, wim: &Wim, part: usize, e: &crate::blob_table::BlobEntry) -> Result<()> {
         let r = e.resource;
         let path = self.out.path().to_path_buf();
-        copy_range(&wim.parts[part], r.offset, r.stored_size, &mut self.out.file, &path)?;
-        let resource = ResourceHeader { offset: self.pos, ..r };
-        self.entries.push(crate::blob_table::BlobEntry { resource, ..*e });
+        copy_range(
+            &wim.parts[part],
+            r.offset,
+            r.stored_size,
+            &mut self.out.file,
+            &path,
+        )?;
+        let resource = ResourceHeader {
+            offset: self.pos,
+            ..r
+        };
+        self.entries
+            .push(crate::blob_table::BlobEntry { resource, ..*e });
         self.pos += r.stored_size;
         self.blobs += u64::from(!r.is_metadata());
         Ok(())
@@ -355,12 +452,26 @@ impl PartOut {
         let path = self.out.path().to_path_buf();
         let mut table = Vec::new();
         for e in &self.entries {
-            crate::blob_table::BlobEntry { part_number: number, ..*e }.write_to(&mut table);
+            crate::blob_table::BlobEntry {
+                part_number: number,
+                ..*e
+            }
+            .write_to(&mut table);
         }
-        let bt = ResourceHeader { stored_size: table.len() as u64, flags: rflags::METADATA, offset: self.pos, uncompressed_size: table.len() as u64 };
+        let bt = ResourceHeader {
+            stored_size: table.len() as u64,
+            flags: rflags::METADATA,
+            offset: self.pos,
+            uncompressed_size: table.len() as u64,
+        };
         self.out.file.write_all(&table).at(&path)?;
         self.pos += table.len() as u64;
-        let xd = ResourceHeader { stored_size: xml_bytes.len() as u64, flags: rflags::METADATA, offset: self.pos, uncompressed_size: xml_bytes.len() as u64 };
+        let xd = ResourceHeader {
+            stored_size: xml_bytes.len() as u64,
+            flags: rflags::METADATA,
+            offset: self.pos,
+            uncompressed_size: xml_bytes.len() as u64,
+        };
         self.out.file.write_all(xml_bytes).at(&path)?;
         let mut h = wim.header.clone();
         h.flags = (h.flags | header::flags::SPANNED) & !header::flags::WRITE_IN_PROGRESS;
@@ -382,10 +493,14 @@ impl PartOut {
 
 /// Joins the parts of a split WIM into one WIM at `out`.
 pub fn join(out: &Path, parts: &[PathBuf]) -> Result<()> {
-    let first = parts
-        .iter()
-        .find_map(|p| Wim::open(p).ok().filter(|w| w.header.part_number == 1).map(|w| (p.clone(), w)));
-    let (first_path, mut wim) = first.ok_or_else(|| Error::Split("none of the parts given is part 1".into()))?;
+    let first = parts.iter().find_map(|p| {
+        Wim::open(p)
+            .ok()
+            .filter(|w| w.header.part_number == 1)
+            .map(|w| (p.clone(), w))
+    });
+    let (first_path, mut wim) =
+        first.ok_or_else(|| Error::Split("none of the parts given is part 1".into()))?;
     for p in parts.iter().filter(|p| **p != first_path) {
         wim.add_ref(p)?;
     }
@@ -400,15 +515,24 @@ pub fn join(out: &Path, parts: &[PathBuf]) -> Result<()> {
 }
 
 /// Applies every image to `target/<image name>` (wimlib's `apply WIM all TARGET`).
-pub fn apply_all(wim: &Wim, target: &Path, opts: &crate::apply::ApplyOptions) -> Result<ApplyReport> {
+pub fn apply_all(
+    wim: &Wim,
+    target: &Path,
+    opts: &crate::apply::ApplyOptions,
+) -> Result<ApplyReport> {
     let mut total = ApplyReport::default();
     for i in 1..=wim.image_count() {
-        let name = wim.image_xml(i).and_then(|e| e.get("NAME")).unwrap_or("").to_string();
-        let dir = if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
-            i.to_string()
-        } else {
-            name
-        };
+        let name = wim
+            .image_xml(i)
+            .and_then(|e| e.get("NAME"))
+            .unwrap_or("")
+            .to_string();
+        let dir =
+            if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+                i.to_string()
+            } else {
+                name
+            };
         let r = crate::apply::apply(wim, i, &target.join(dir), opts)?;
         total.dirs += r.dirs;
         total.files += r.files;

@@ -18,12 +18,27 @@ impl AtomicFile {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut n = 0u32;
         loop {
             let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
-            match OpenOptions::new().read(true).write(true).create_new(true).open(&tmp) {
-                Ok(file) => return Ok(AtomicFile { file, path: path.to_path_buf(), tmp, done: false }),
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(file) => {
+                    return Ok(AtomicFile {
+                        file,
+                        path: path.to_path_buf(),
+                        tmp,
+                        done: false,
+                    });
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
                 Err(e) => return Err(e).at(&tmp),
             }

@@ -41,12 +41,20 @@ pub fn symlink_target(data: &[u8]) -> Result<String, String> {
         return Err("symlink substitute name runs past the reparse data".into());
     }
     let units: Vec<u16> = buf[off..off + len].chunks_exact(2).map(le_u16).collect();
-    let name = String::from_utf16(&units).map_err(|_| "symlink target is not valid UTF-16".to_string())?;
+    let name =
+        String::from_utf16(&units).map_err(|_| "symlink target is not valid UTF-16".to_string())?;
     let name = if flags & SYMLINK_FLAG_RELATIVE == 0 {
         // \??\C:\x, \\?\C:\x or C:\x → /x
-        let n = name.strip_prefix("\\??\\").or_else(|| name.strip_prefix("\\\\?\\")).unwrap_or(&name);
+        let n = name
+            .strip_prefix("\\??\\")
+            .or_else(|| name.strip_prefix("\\\\?\\"))
+            .unwrap_or(&name);
         let b = n.as_bytes();
-        if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() { n[2..].to_string() } else { n.to_string() }
+        if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+            n[2..].to_string()
+        } else {
+            n.to_string()
+        }
     } else {
         name
     };
@@ -65,7 +73,12 @@ mod tests {
         // Reparse data wimlib-imagex 1.13 wrote for `../nowhere`.
         let mut expected = vec![0, 0, 0x14, 0, 0x16, 0, 0x14, 0, 1, 0, 0, 0];
         for _ in 0..2 {
-            expected.extend("..\\nowhere".encode_utf16().chain([0]).flat_map(|u| u.to_le_bytes()));
+            expected.extend(
+                "..\\nowhere"
+                    .encode_utf16()
+                    .chain([0])
+                    .flat_map(|u| u.to_le_bytes()),
+            );
         }
         assert_eq!(symlink_data("../nowhere"), expected);
         assert_eq!(symlink_data("/etc/passwd").len(), 12 + 36 + 28);

@@ -79,8 +79,18 @@ mod tests {
     #[test]
     fn round_trip_and_field_positions() {
         let cases = [
-            ResourceHeader { stored_size: 0, flags: 0, offset: 0, uncompressed_size: 0 },
-            ResourceHeader { stored_size: 250, flags: 2, offset: 1766, uncompressed_size: 250 },
+            ResourceHeader {
+                stored_size: 0,
+                flags: 0,
+                offset: 0,
+                uncompressed_size: 0,
+            },
+            ResourceHeader {
+                stored_size: 250,
+                flags: 2,
+                offset: 1766,
+                uncompressed_size: 250,
+            },
             ResourceHeader {
                 stored_size: (1 << 56) - 1,
                 flags: flags::COMPRESSED | flags::SPANNED,
@@ -98,6 +108,9 @@ mod tests {
             0xfa, 0, 0, 0, 0, 0, 0, 0x02, 0xe6, 0x06, 0, 0, 0, 0, 0, 0, 0xfa, 0, 0, 0, 0, 0, 0, 0,
         ];
         let h = ResourceHeader::parse(&raw);
-        assert_eq!((h.stored_size, h.flags, h.offset, h.uncompressed_size), (250, 2, 1766, 250));
+        assert_eq!(
+            (h.stored_size, h.flags, h.offset, h.uncompressed_size),
+            (250, 2, 1766, 250)
+        );
     }
 }

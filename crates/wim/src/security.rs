@@ -12,23 +12,41 @@ pub struct SecurityData {
 impl SecurityData {
     /// Parses the security data; returns it and the offset of the root dentry.
     pub fn parse(data: &[u8], image: u32) -> Result<(SecurityData, usize)> {
-        let bad = |offset: u64, reason: String| Error::BadMetadata { image, offset, reason };
+        let bad = |offset: u64, reason: String| Error::BadMetadata {
+            image,
+            offset,
+            reason,
+        };
         if data.len() < 8 {
-            return Err(bad(0, "metadata resource shorter than its security data header".into()));
+            return Err(bad(
+                0,
+                "metadata resource shorter than its security data header".into(),
+            ));
         }
         let total = le_u32(data) as u64;
         let count = le_u32(&data[4..]) as u64;
         let total = total.max(8);
         if total > data.len() as u64 || 8 + count.saturating_mul(8) > total {
-            return Err(bad(0, format!("security data of {total} bytes with {count} entries does not fit")));
+            return Err(bad(
+                0,
+                format!("security data of {total} bytes with {count} entries does not fit"),
+            ));
         }
         let mut descriptors = Vec::with_capacity(count as usize);
         let mut pos = 8 + count * 8;
         for i in 0..count as usize {
             let size = le_u64(&data[8 + i * 8..]);
-            let end = pos.checked_add(size).filter(|&e| e <= total).ok_or_else(|| {
-                bad(8 + i as u64 * 8, format!("security descriptor {i} of {size} bytes runs past the security data"))
-            })?;
+            let end = pos
+                .checked_add(size)
+                .filter(|&e| e <= total)
+                .ok_or_else(|| {
+                    bad(
+                        8 + i as u64 * 8,
+                        format!(
+                            "security descriptor {i} of {size} bytes runs past the security data"
+                        ),
+                    )
+                })?;
             descriptors.push(data[pos as usize..end as usize].to_vec());
             pos = end;
         }
@@ -58,7 +76,11 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        for descs in [vec![], vec![vec![1u8, 2, 3]], vec![vec![9u8; 20], vec![7u8; 1]]] {
+        for descs in [
+            vec![],
+            vec![vec![1u8, 2, 3]],
+            vec![vec![9u8; 20], vec![7u8; 1]],
+        ] {
             let s = SecurityData { descriptors: descs };
             let mut v = Vec::new();
             s.write(&mut v);

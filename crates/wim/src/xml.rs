@@ -16,19 +16,31 @@ pub struct Element {
 
 impl Element {
     pub fn new(name: &str) -> Element {
-        Element { name: name.to_string(), ..Element::default() }
+        Element {
+            name: name.to_string(),
+            ..Element::default()
+        }
     }
 
     pub fn with_text(name: &str, text: impl Into<String>) -> Element {
-        Element { name: name.to_string(), text: text.into(), ..Element::default() }
+        Element {
+            name: name.to_string(),
+            text: text.into(),
+            ..Element::default()
+        }
     }
 
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.children
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// Text at a `/`-separated path below this element, e.g. `WINDOWS/ARCH`.
@@ -46,7 +58,11 @@ impl Element {
         let (last, parents) = parts.split_last().expect("split yields at least one part");
         let mut e = self;
         for part in parents {
-            let pos = match e.children.iter().position(|c| c.name.eq_ignore_ascii_case(part)) {
+            let pos = match e
+                .children
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(part))
+            {
                 Some(p) => p,
                 None if value.is_none() => return,
                 None => {
@@ -56,7 +72,10 @@ impl Element {
             };
             e = &mut e.children[pos];
         }
-        let pos = e.children.iter().position(|c| c.name.eq_ignore_ascii_case(last));
+        let pos = e
+            .children
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(last));
         match (pos, value) {
             (Some(p), Some(v)) => {
                 e.children[p].text = v.to_string();
@@ -74,8 +93,11 @@ impl Element {
     pub fn flatten(&self) -> BTreeMap<String, String> {
         fn walk(e: &Element, prefix: &str, out: &mut BTreeMap<String, String>) {
             for c in &e.children {
-                let path =
-                    if prefix.is_empty() { c.name.clone() } else { format!("{prefix}/{}", c.name) };
+                let path = if prefix.is_empty() {
+                    c.name.clone()
+                } else {
+                    format!("{prefix}/{}", c.name)
+                };
                 if c.children.is_empty() {
                     out.insert(path, c.text.clone());
                 } else {
@@ -123,21 +145,30 @@ fn escape(s: &str, out: &mut String) {
 
 /// Parses the XML data resource.
 pub fn parse(data: &[u8]) -> Result<Element> {
-    if data.len() % 2 != 0 {
+    if !data.len().is_multiple_of(2) {
         return Err(Error::BadXml("odd number of bytes in UTF-16 data".into()));
     }
-    let units: Vec<u16> = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    let units: Vec<u16> = data
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
     let units = units.strip_prefix(&[0xFEFF]).unwrap_or(&units);
     let text = String::from_utf16(units).map_err(|_| Error::BadXml("invalid UTF-16".into()))?;
     let text = text.trim_end_matches('\0');
     let doc = roxmltree::Document::parse(text).map_err(|e| Error::BadXml(e.to_string()))?;
     let root = doc.root_element();
     if !root.tag_name().name().eq_ignore_ascii_case("WIM") {
-        return Err(Error::BadXml(format!("root element is <{}>, not <WIM>", root.tag_name().name())));
+        return Err(Error::BadXml(format!(
+            "root element is <{}>, not <WIM>",
+            root.tag_name().name()
+        )));
     }
     fn convert(n: roxmltree::Node) -> Element {
         let mut e = Element::new(n.tag_name().name());
-        e.attrs = n.attributes().map(|a| (a.name().to_string(), a.value().to_string())).collect();
+        e.attrs = n
+            .attributes()
+            .map(|a| (a.name().to_string(), a.value().to_string()))
+            .collect();
         for c in n.children() {
             if c.is_element() {
                 e.children.push(convert(c));
@@ -165,7 +196,10 @@ pub fn get_time(e: &Element, name: &str) -> Option<u64> {
     let t = e.child(name)?;
     let part = |n: &str| {
         let s = t.get(n)?.trim();
-        let s = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+        let s = s
+            .strip_prefix("0x")
+            .or_else(|| s.strip_prefix("0X"))
+            .unwrap_or(s);
         u32::from_str_radix(s, 16).ok()
     };
     Some((u64::from(part("HIGHPART")?) << 32) | u64::from(part("LOWPART")?))
@@ -173,14 +207,22 @@ pub fn get_time(e: &Element, name: &str) -> Option<u64> {
 
 pub fn time_element(name: &str, filetime: u64) -> Element {
     let mut e = Element::new(name);
-    e.children.push(Element::with_text("HIGHPART", format!("0x{:08X}", filetime >> 32)));
-    e.children.push(Element::with_text("LOWPART", format!("0x{:08X}", filetime as u32)));
+    e.children.push(Element::with_text(
+        "HIGHPART",
+        format!("0x{:08X}", filetime >> 32),
+    ));
+    e.children.push(Element::with_text(
+        "LOWPART",
+        format!("0x{:08X}", filetime as u32),
+    ));
     e
 }
 
 /// The `<IMAGE>` elements in file order.
 pub fn images(root: &Element) -> impl Iterator<Item = &Element> {
-    root.children.iter().filter(|c| c.name.eq_ignore_ascii_case("IMAGE"))
+    root.children
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case("IMAGE"))
 }
 
 #[cfg(test)]
@@ -215,7 +257,11 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in [&b"\x01"[..], &[0x3c, 0x00, 0x41, 0x00][..], &[0x00, 0xd8, 0x41, 0x00][..]] {
+        for bad in [
+            &b"\x01"[..],
+            &[0x3c, 0x00, 0x41, 0x00][..],
+            &[0x00, 0xd8, 0x41, 0x00][..],
+        ] {
             assert!(parse(bad).is_err());
         }
     }

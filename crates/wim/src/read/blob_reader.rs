@@ -65,7 +65,10 @@ impl BlobReader {
                 if let Some(h) = self.hasher.take() {
                     let actual = h.finish();
                     if actual != self.sha1 {
-                        return Err(Error::HashMismatch { sha1: self.sha1.hex(), actual: actual.hex() });
+                        return Err(Error::HashMismatch {
+                            sha1: self.sha1.hex(),
+                            actual: actual.hex(),
+                        });
                     }
                 }
                 return Ok(&[]);
@@ -82,11 +85,19 @@ impl BlobReader {
             if self.chunk_index != Some(ci) {
                 let len = layout.chunk_len(ci);
                 self.chunk.resize(len, 0);
-                layout.read_chunk(&seg.part, ci, &mut self.decompressor, &mut self.scratch, &mut self.chunk)?;
+                layout.read_chunk(
+                    &seg.part,
+                    ci,
+                    &mut self.decompressor,
+                    &mut self.scratch,
+                    &mut self.chunk,
+                )?;
                 self.chunk_index = Some(ci);
             }
             let in_chunk = (abs - ci * layout.chunk_size) as usize;
-            let n = (self.chunk.len() - in_chunk).min((seg.len - self.pos) as usize).min(max);
+            let n = (self.chunk.len() - in_chunk)
+                .min((seg.len - self.pos) as usize)
+                .min(max);
             self.pos += n as u64;
             let out = &self.chunk[in_chunk..in_chunk + n];
             if let Some(h) = self.hasher.as_mut() {

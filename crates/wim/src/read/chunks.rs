@@ -26,7 +26,11 @@ impl PartFile {
     pub fn open(path: &Path) -> Result<PartFile> {
         let file = File::open(path).at(path)?;
         let len = file.metadata().at(path)?.len();
-        Ok(PartFile { path: path.to_path_buf(), file: Arc::new(file), len })
+        Ok(PartFile {
+            path: path.to_path_buf(),
+            file: Arc::new(file),
+            len,
+        })
     }
 
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
@@ -79,8 +83,13 @@ impl ChunkLayout {
         format: Option<Format>,
         chunk_size: u32,
     ) -> Result<ChunkLayout> {
-        let bad = |reason: String| Error::BadResource { offset: r.offset, reason };
-        let end = r.end().ok_or_else(|| bad("offset + size overflows".into()))?;
+        let bad = |reason: String| Error::BadResource {
+            offset: r.offset,
+            reason,
+        };
+        let end = r
+            .end()
+            .ok_or_else(|| bad("offset + size overflows".into()))?;
         if end > part.len {
             return Err(bad(format!(
                 "resource of {} bytes runs past the end of {} ({:#x} bytes)",
@@ -98,7 +107,9 @@ impl ChunkLayout {
             }
             // Read uncompressed data in 1 MiB pieces so memory stays bounded.
             let piece = 1u64 << 20;
-            let mut bounds: Vec<u64> = (0..r.uncompressed_size.div_ceil(piece)).map(|i| i * piece).collect();
+            let mut bounds: Vec<u64> = (0..r.uncompressed_size.div_ceil(piece))
+                .map(|i| i * piece)
+                .collect();
             bounds.push(r.uncompressed_size);
             return Ok(ChunkLayout {
                 data_start: r.offset,
@@ -109,13 +120,18 @@ impl ChunkLayout {
                 resource_offset: r.offset,
             });
         }
-        let format = format.ok_or_else(|| bad("compressed resource in an uncompressed WIM".into()))?;
+        let format =
+            format.ok_or_else(|| bad("compressed resource in an uncompressed WIM".into()))?;
         if chunk_size == 0 || !chunk_size.is_power_of_two() {
             return Err(bad(format!("invalid chunk size {chunk_size}")));
         }
         let cs = u64::from(chunk_size);
         let n = r.uncompressed_size.div_ceil(cs);
-        let entry = if r.uncompressed_size > u64::from(u32::MAX) { 8 } else { 4 };
+        let entry = if r.uncompressed_size > u64::from(u32::MAX) {
+            8
+        } else {
+            4
+        };
         let table_len = n.saturating_sub(1) * entry;
         if table_len > r.stored_size {
             return Err(bad(format!(
@@ -129,7 +145,11 @@ impl ChunkLayout {
         let mut bounds = Vec::with_capacity(n as usize + 1);
         bounds.push(0);
         for i in 0..n.saturating_sub(1) as usize {
-            let off = if entry == 8 { le_u64(&table[i * 8..]) } else { u64::from(le_u32(&table[i * 4..])) };
+            let off = if entry == 8 {
+                le_u64(&table[i * 8..])
+            } else {
+                u64::from(le_u32(&table[i * 4..]))
+            };
             bounds.push(off);
         }
         bounds.push(data_len);
@@ -145,7 +165,10 @@ impl ChunkLayout {
     }
 
     fn read_solid(part: &PartFile, r: &ResourceHeader) -> Result<ChunkLayout> {
-        let bad = |reason: String| Error::BadResource { offset: r.offset, reason };
+        let bad = |reason: String| Error::BadResource {
+            offset: r.offset,
+            reason,
+        };
         let mut hdr = [0u8; 16];
         if r.stored_size < 16 {
             return Err(bad("solid resource shorter than its header".into()));
@@ -165,7 +188,8 @@ impl ChunkLayout {
         }
         let n = size.div_ceil(chunk_size);
         let table_len = n.checked_mul(4).filter(|&t| t + 16 <= r.stored_size);
-        let table_len = table_len.ok_or_else(|| bad("solid chunk table larger than the resource".into()))?;
+        let table_len =
+            table_len.ok_or_else(|| bad("solid chunk table larger than the resource".into()))?;
         let mut table = vec![0u8; table_len as usize];
         part.read_at(r.offset + 16, &mut table)?;
         let mut bounds = Vec::with_capacity(n as usize + 1);
@@ -176,7 +200,9 @@ impl ChunkLayout {
             bounds.push(pos);
         }
         if pos != r.stored_size - 16 - table_len {
-            return Err(bad("solid chunk sizes do not add up to the resource size".into()));
+            return Err(bad(
+                "solid chunk sizes do not add up to the resource size".into()
+            ));
         }
         Self::check_bounds(&bounds, r.offset, chunk_size, size)?;
         Ok(ChunkLayout {
@@ -228,7 +254,10 @@ impl ChunkLayout {
             reason: format!("chunk {i} is shorter than its data in an uncompressed resource"),
         })?;
         if decompressor.is_none() {
-            *decompressor = Some(tsmedia_codecs::new_decompressor(format, self.chunk_size as usize)?);
+            *decompressor = Some(tsmedia_codecs::new_decompressor(
+                format,
+                self.chunk_size as usize,
+            )?);
         }
         let d = decompressor.as_mut().expect("set just above");
         d.decompress(scratch, out).map_err(|source| Error::Decode {

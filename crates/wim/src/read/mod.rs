@@ -87,7 +87,10 @@ impl Wim {
         let part = PartFile::open(path)?;
         let header = read_header(&part)?;
         if header.guid != self.header.guid {
-            return Err(Error::Split(format!("{} belongs to another WIM (GUID differs)", path.display())));
+            return Err(Error::Split(format!(
+                "{} belongs to another WIM (GUID differs)",
+                path.display()
+            )));
         }
         if self.part_numbers.contains(&header.part_number) {
             return Ok(()); // the same part given twice (e.g. a glob matching the first part)
@@ -179,13 +182,21 @@ impl Wim {
             });
         }
         let layout = ChunkLayout::read(part, r, header.compression()?, header.chunk_size)?;
-        let seg = Segment { part: part.clone(), layout: Arc::new(layout), start: 0, len: r.uncompressed_size };
+        let seg = Segment {
+            part: part.clone(),
+            layout: Arc::new(layout),
+            start: 0,
+            len: r.uncompressed_size,
+        };
         BlobReader::new(Sha1::ZERO, vec![seg], false).read_all()
     }
 
     /// Opens a blob's data for streaming; the SHA-1 is checked at the end when `verify`.
     pub fn open_blob(&self, sha1: &Sha1, verify: bool) -> Result<BlobReader> {
-        let loc = self.blobs.get(sha1).ok_or_else(|| Error::MissingBlob { sha1: sha1.hex() })?;
+        let loc = self
+            .blobs
+            .get(sha1)
+            .ok_or_else(|| Error::MissingBlob { sha1: sha1.hex() })?;
         self.open_location(loc, verify)
     }
 
@@ -196,7 +207,12 @@ impl Wim {
         let segments = match &loc.solid_run {
             None => {
                 let layout = ChunkLayout::read(part, r, format, self.header.chunk_size)?;
-                vec![Segment { part: part.clone(), layout: Arc::new(layout), start: 0, len: r.uncompressed_size }]
+                vec![Segment {
+                    part: part.clone(),
+                    layout: Arc::new(layout),
+                    start: 0,
+                    len: r.uncompressed_size,
+                }]
             }
             Some(run) => solid_segments(part, run, r.offset, r.uncompressed_size)?,
         };
@@ -212,10 +228,17 @@ impl Wim {
         if e.resource.uncompressed_size > MAX_IN_MEMORY {
             return Err(Error::BadResource {
                 offset: e.resource.offset,
-                reason: format!("metadata resource claims {} bytes", e.resource.uncompressed_size),
+                reason: format!(
+                    "metadata resource claims {} bytes",
+                    e.resource.uncompressed_size
+                ),
             });
         }
-        let loc = BlobLocation { part: 0, entry: *e, solid_run: None };
+        let loc = BlobLocation {
+            part: 0,
+            entry: *e,
+            solid_run: None,
+        };
         self.open_location(&loc, true)?.read_all()
     }
 
@@ -234,7 +257,10 @@ impl Wim {
             if n >= 1 && n <= self.image_count() {
                 return Ok(n);
             }
-            return Err(Error::NoSuchImage(format!("{n} (the WIM has {} images)", self.image_count())));
+            return Err(Error::NoSuchImage(format!(
+                "{n} (the WIM has {} images)",
+                self.image_count()
+            )));
         }
         xml::images(&self.xml)
             .position(|e| e.get("NAME") == Some(spec))
@@ -260,7 +286,12 @@ fn read_header(part: &PartFile) -> Result<Header> {
 }
 
 /// Maps a blob at `offset..offset+len` of a solid run's concatenated data onto its resources.
-fn solid_segments(part: &PartFile, run: &[ResourceHeader], offset: u64, len: u64) -> Result<Vec<Segment>> {
+fn solid_segments(
+    part: &PartFile,
+    run: &[ResourceHeader],
+    offset: u64,
+    len: u64,
+) -> Result<Vec<Segment>> {
     let mut segments = Vec::new();
     let mut base = 0u64;
     let (mut start, mut left) = (offset, len);
@@ -270,7 +301,12 @@ fn solid_segments(part: &PartFile, run: &[ResourceHeader], offset: u64, len: u64
         if left > 0 && start < base + size {
             let s = start - base;
             let n = left.min(size - s);
-            segments.push(Segment { part: part.clone(), layout: Arc::new(layout), start: s, len: n });
+            segments.push(Segment {
+                part: part.clone(),
+                layout: Arc::new(layout),
+                start: s,
+                len: n,
+            });
             start += n;
             left -= n;
         }
@@ -279,7 +315,9 @@ fn solid_segments(part: &PartFile, run: &[ResourceHeader], offset: u64, len: u64
     if left > 0 {
         return Err(Error::BadResource {
             offset,
-            reason: format!("solid blob of {len} bytes at {offset:#x} lies outside its run ({base} bytes)"),
+            reason: format!(
+                "solid blob of {len} bytes at {offset:#x} lies outside its run ({base} bytes)"
+            ),
         });
     }
     Ok(segments)

@@ -52,7 +52,9 @@ impl Default for WriteOptions {
             compression: Some(Format::Xpress),
             level: 50,
             chunk_size: 1 << 15,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             integrity: false,
             guid: None,
             timestamp: None,
@@ -110,7 +112,9 @@ pub struct WimWriter {
 
 /// `now` as a FILETIME (100 ns since 1601).
 pub fn filetime_now() -> u64 {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     crate::time::unix_to_filetime(d.as_secs() as i64, d.subsec_nanos())
 }
 
@@ -138,7 +142,12 @@ impl WimWriter {
             }
         }
         let pool = match opts.compression {
-            Some(f) => Some(Pool::new(f, opts.chunk_size as usize, opts.level, opts.threads)?),
+            Some(f) => Some(Pool::new(
+                f,
+                opts.chunk_size as usize,
+                opts.level,
+                opts.threads,
+            )?),
             None => None,
         };
         let mut out = AtomicFile::create(path)?;
@@ -166,6 +175,11 @@ impl WimWriter {
 
     pub fn set_progress(&mut self, p: Arc<dyn Progress>) {
         self.progress = p;
+    }
+
+    /// The progress sink given with [`WimWriter::set_progress`].
+    pub fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
     }
 
     pub fn options(&self) -> &WriteOptions {
@@ -201,10 +215,10 @@ impl WimWriter {
         if size == 0 {
             return Ok(Sha1::ZERO);
         }
-        if let Some(h) = sha1 {
-            if self.has_blob(&h) {
-                return Ok(h);
-            }
+        if let Some(h) = sha1
+            && self.has_blob(&h)
+        {
+            return Ok(h);
         }
         self.write_new_blob(data, size, sha1, what, false)
     }
@@ -238,6 +252,7 @@ impl WimWriter {
         });
         let mut hasher = Hasher::default();
         let mut done = 0u64;
+        let mut blob_hash = Sha1::ZERO;
         let result = (|| -> Result<Sha1> {
             while done < size {
                 self.check_cancel()?;
@@ -250,14 +265,15 @@ impl WimWriter {
                 if done == size {
                     expect_eof(data, what, size)?;
                     let h = std::mem::take(&mut hasher).finish();
-                    if let Some(e) = expected {
-                        if e != h {
-                            return Err(Error::Source {
-                                path: what.to_path_buf(),
-                                reason: "changed while being read (its hash differs)".into(),
-                            });
-                        }
+                    if let Some(e) = expected
+                        && e != h
+                    {
+                        return Err(Error::Source {
+                            path: what.to_path_buf(),
+                            reason: "changed while being read (its hash differs)".into(),
+                        });
                     }
+                    blob_hash = h;
                     let dup = self.sizes.contains_key(&h);
                     let p = self.pending.back_mut().expect("pushed above");
                     p.sha1 = Some(h);
@@ -272,7 +288,7 @@ impl WimWriter {
                     self.write_chunk(&mut pool, d)?;
                 }
             }
-            Ok(self.pending.back().and_then(|p| p.sha1).expect("hash set at the last chunk"))
+            Ok(blob_hash)
         })();
         self.pool = Some(pool);
         result
@@ -281,11 +297,15 @@ impl WimWriter {
     fn write_chunk(&mut self, pool: &mut Pool, d: Done) -> Result<()> {
         let out_path = self.out.path().to_path_buf();
         let file = &mut self.out.file;
-        let p = self.pending.front_mut().expect("a chunk belongs to a pending blob");
+        let p = self
+            .pending
+            .front_mut()
+            .expect("a chunk belongs to a pending blob");
         if p.written == 0 {
             p.start = self.pos;
             if p.table_len > 0 {
-                file.write_all(&vec![0u8; p.table_len as usize]).at(&out_path)?;
+                file.write_all(&vec![0u8; p.table_len as usize])
+                    .at(&out_path)?;
                 self.pos += p.table_len;
             }
         }
@@ -322,16 +342,38 @@ impl WimWriter {
                     table.extend_from_slice(&(off as u32).to_le_bytes());
                 }
             }
-            self.out.file.write_all_at(&table, p.start).at(self.out.path())?;
+            self.out
+                .file
+                .write_all_at(&table, p.start)
+                .at(self.out.path())?;
         }
-        let mut flags = if p.chunks == 1 && p.all_raw { 0 } else { rflags::COMPRESSED };
+        let mut flags = if p.chunks == 1 && p.all_raw {
+            0
+        } else {
+            rflags::COMPRESSED
+        };
         if p.metadata {
             flags |= rflags::METADATA;
         }
-        let resource =
-            ResourceHeader { stored_size: self.pos - p.start, flags, offset: p.start, uncompressed_size: p.size };
-        let sha1 = p.sha1.expect("hash known before the last chunk is submitted");
-        self.record(BlobEntry { resource, part_number: 1, ref_count: 0, sha1 }, p.metadata, p.duplicate);
+        let resource = ResourceHeader {
+            stored_size: self.pos - p.start,
+            flags,
+            offset: p.start,
+            uncompressed_size: p.size,
+        };
+        let sha1 = p
+            .sha1
+            .expect("hash known before the last chunk is submitted");
+        self.record(
+            BlobEntry {
+                resource,
+                part_number: 1,
+                ref_count: 0,
+                sha1,
+            },
+            p.metadata,
+            p.duplicate,
+        );
         Ok(())
     }
 
@@ -371,12 +413,29 @@ impl WimWriter {
         self.pos += size;
         let h = hasher.finish();
         if expected.is_some_and(|e| e != h) {
-            return Err(Error::Source { path: what.to_path_buf(), reason: "changed while being read".into() });
+            return Err(Error::Source {
+                path: what.to_path_buf(),
+                reason: "changed while being read".into(),
+            });
         }
         let duplicate = !metadata && self.sizes.contains_key(&h);
         let flags = if metadata { rflags::METADATA } else { 0 };
-        let resource = ResourceHeader { stored_size: size, flags, offset: start, uncompressed_size: size };
-        self.record(BlobEntry { resource, part_number: 1, ref_count: 0, sha1: h }, metadata, duplicate);
+        let resource = ResourceHeader {
+            stored_size: size,
+            flags,
+            offset: start,
+            uncompressed_size: size,
+        };
+        self.record(
+            BlobEntry {
+                resource,
+                part_number: 1,
+                ref_count: 0,
+                sha1: h,
+            },
+            metadata,
+            duplicate,
+        );
         Ok(h)
     }
 
@@ -406,7 +465,8 @@ impl WimWriter {
         let src_format = src.header.compression()?;
         let same = loc.solid_run.is_none()
             && (!r.is_compressed()
-                || (src_format == self.opts.compression && src.header.chunk_size == self.opts.chunk_size));
+                || (src_format == self.opts.compression
+                    && src.header.chunk_size == self.opts.chunk_size));
         if !same {
             let mut reader = src.open_location(loc, true)?;
             let what = src.parts[loc.part].path.clone();
@@ -419,8 +479,21 @@ impl WimWriter {
         copy_range(part, r.offset, r.stored_size, &mut self.out.file, &out_path)?;
         self.pos += r.stored_size;
         self.progress.advance(r.uncompressed_size);
-        let resource = ResourceHeader { offset: start, flags: r.flags & !rflags::SPANNED, ..r };
-        self.record(BlobEntry { resource, part_number: 1, ref_count: 0, sha1 }, false, false);
+        let resource = ResourceHeader {
+            offset: start,
+            flags: r.flags & !rflags::SPANNED,
+            ..r
+        };
+        self.record(
+            BlobEntry {
+                resource,
+                part_number: 1,
+                ref_count: 0,
+                sha1,
+            },
+            false,
+            false,
+        );
         Ok(sha1)
     }
 
@@ -453,7 +526,8 @@ impl WimWriter {
         let now = self.opts.timestamp.unwrap_or_else(filetime_now);
         xml.name = "IMAGE".into();
         xml.attrs.retain(|(k, _)| k != "INDEX");
-        xml.attrs.insert(0, ("INDEX".into(), (self.images_xml.len() + 1).to_string()));
+        xml.attrs
+            .insert(0, ("INDEX".into(), (self.images_xml.len() + 1).to_string()));
         xml.set("DIRCOUNT", Some(&dirs.to_string()));
         xml.set("FILECOUNT", Some(&files.to_string()));
         xml.set("TOTALBYTES", Some(&total.to_string()));
@@ -462,7 +536,8 @@ impl WimWriter {
             xml.children.push(xml::time_element("CREATIONTIME", now));
         }
         xml.children.retain(|c| c.name != "LASTMODIFICATIONTIME");
-        xml.children.push(xml::time_element("LASTMODIFICATIONTIME", now));
+        xml.children
+            .push(xml::time_element("LASTMODIFICATIONTIME", now));
         self.images_xml.push(xml);
         Ok(())
     }
@@ -489,7 +564,11 @@ impl WimWriter {
         for e in &self.table {
             let refs = self.refs.get(&e.sha1).copied().unwrap_or(0);
             if refs > 0 {
-                BlobEntry { ref_count: refs, ..*e }.write_to(&mut table);
+                BlobEntry {
+                    ref_count: refs,
+                    ..*e
+                }
+                .write_to(&mut table);
             }
         }
         let bt_offset = self.pos;
@@ -502,7 +581,8 @@ impl WimWriter {
         };
         let xml_offset = self.pos;
         let mut root = Element::new("WIM");
-        root.children.push(Element::with_text("TOTALBYTES", xml_offset.to_string()));
+        root.children
+            .push(Element::with_text("TOTALBYTES", xml_offset.to_string()));
         root.children.extend(self.images_xml.iter().cloned());
         let xml_bytes = xml::to_bytes(&root);
         self.write_all(&xml_bytes)?;
@@ -524,15 +604,29 @@ impl WimWriter {
                 file: Arc::new(self.out.file.try_clone().at(self.out.path())?),
                 len: self.pos,
             };
-            let t = integrity::compute(&pf, bt_offset + table.len() as u64, integrity::DEFAULT_CHUNK)?;
+            let t = integrity::compute(
+                &pf,
+                bt_offset + table.len() as u64,
+                integrity::DEFAULT_CHUNK,
+            )?;
             let offset = self.pos;
             self.write_all(&t)?;
-            self.header.integrity =
-                ResourceHeader { stored_size: t.len() as u64, flags: 0, offset, uncompressed_size: t.len() as u64 };
+            self.header.integrity = ResourceHeader {
+                stored_size: t.len() as u64,
+                flags: 0,
+                offset,
+                uncompressed_size: t.len() as u64,
+            };
         }
         self.header.flags &= !header::flags::WRITE_IN_PROGRESS;
-        self.out.file.write_all_at(&self.header.to_bytes(), 0).at(self.out.path())?;
-        self.out.file.seek(SeekFrom::Start(self.pos)).at(self.out.path())?;
+        self.out
+            .file
+            .write_all_at(&self.header.to_bytes(), 0)
+            .at(self.out.path())?;
+        self.out
+            .file
+            .seek(SeekFrom::Start(self.pos))
+            .at(self.out.path())?;
         self.out.file.set_len(self.pos).at(self.out.path())?;
         self.pool.take();
         self.out.commit()
@@ -560,7 +654,12 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8], what: &Path, size: u64, done: u64
             }
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::Io { path: what.to_path_buf(), source: e }),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: what.to_path_buf(),
+                    source: e,
+                });
+            }
         }
     }
     Ok(())
@@ -578,7 +677,12 @@ fn expect_eof(r: &mut dyn Read, what: &Path, size: u64) -> Result<()> {
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::Io { path: what.to_path_buf(), source: e }),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: what.to_path_buf(),
+                    source: e,
+                });
+            }
         }
     }
 }

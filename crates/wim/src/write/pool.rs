@@ -89,7 +89,8 @@ impl Pool {
         self.in_flight += 1;
         let output = self.spare_outputs.pop().unwrap_or_default();
         let jobs = self.jobs.as_ref().expect("pool is open until dropped");
-        jobs.send(Job { seq, input, output }).map_err(|_| worker_died())?;
+        jobs.send(Job { seq, input, output })
+            .map_err(|_| worker_died())?;
         Ok(seq)
     }
 
@@ -137,7 +138,13 @@ fn worker_died() -> Error {
     Error::Unsupported("a compression thread stopped unexpectedly".into())
 }
 
-fn worker(format: Format, chunk_size: usize, level: u32, jobs: Receiver<Job>, results: Sender<Result<Done, String>>) {
+fn worker(
+    format: Format,
+    chunk_size: usize,
+    level: u32,
+    jobs: Receiver<Job>,
+    results: Sender<Result<Done, String>>,
+) {
     let mut compressor = match tsmedia_codecs::new_compressor(format, chunk_size, level) {
         Ok(c) => c,
         Err(e) => {
@@ -149,7 +156,15 @@ fn worker(format: Format, chunk_size: usize, level: u32, jobs: Receiver<Job>, re
         let mut output = job.output;
         output.resize(job.input.len().max(1), 0);
         let compressed = compressor.compress(&job.input, &mut output);
-        if results.send(Ok(Done { seq: job.seq, input: job.input, output, compressed })).is_err() {
+        if results
+            .send(Ok(Done {
+                seq: job.seq,
+                input: job.input,
+                output,
+                compressed,
+            }))
+            .is_err()
+        {
             return;
         }
     }

@@ -1,0 +1,170 @@
+//! The LZX compressor (WIM variant): E8 translation, parsing into items, block output.
+
+use super::bitio::BitWriter;
+use super::block::{BlockWriter, Codes, Freqs, Item};
+use super::lazy::{self, LazyParams};
+use super::matchfind::HashChains;
+use super::optimal::{NearOptimal, OptimalParams};
+use super::*;
+use crate::Compressor;
+
+/// Levels below this use lazy parsing on hash chains; from it on, near-optimal parsing.
+pub const NEAR_OPTIMAL_LEVEL: u32 = 35;
+
+/// Uncompressed bytes per block when splitting a chunk at fixed intervals.
+const FIXED_BLOCK: usize = 32_768;
+
+enum Parser {
+    Lazy { hc: HashChains, params: LazyParams },
+    Optimal(Box<NearOptimal>),
+}
+
+/// Compresses WIM LZX chunks of up to the maximum chunk size given at creation.
+pub struct LzxCompressor {
+    max_chunk_size: usize,
+    window_order: u32,
+    num_main_syms: usize,
+    parser: Parser,
+    buf: Vec<u8>,
+    items: Vec<Item>,
+    blocks: BlockWriter,
+    freqs: Freqs,
+    codes: Codes,
+}
+
+impl LzxCompressor {
+    /// A compressor for chunks of up to `max_chunk_size` bytes at `level` on wimlib's scale
+    /// (1 = fastest; 20 = wimlib's fast level; 50 = default; 100+ = slower, smaller).
+    pub fn new(max_chunk_size: usize, level: u32) -> Self {
+        let window_order = window_order(max_chunk_size);
+        let level = level.max(1);
+        let params = LazyParams {
+            depth: (level * 6 / 5).max(2),
+            nice: (level as usize * 2).clamp(8, MAX_MATCH),
+            lazy: level >= 10,
+        };
+        let hash_bits = if max_chunk_size <= 1 << 16 { 15 } else { 17 };
+        let parser = if level < NEAR_OPTIMAL_LEVEL {
+            Parser::Lazy {
+                hc: HashChains::new(hash_bits, max_chunk_size),
+                params,
+            }
+        } else {
+            let params = OptimalParams {
+                depth: (level * 24 / 50).max(4),
+                nice: (level as usize * 48 / 50).clamp(16, MAX_MATCH),
+                passes: if level >= 100 { 3 } else { 2 },
+            };
+            Parser::Optimal(Box::new(NearOptimal::new(params, max_chunk_size)))
+        };
+        LzxCompressor {
+            max_chunk_size,
+            window_order,
+            num_main_syms: NUM_CHARS + 8 * num_offset_slots(window_order),
+            parser,
+            buf: Vec::with_capacity(max_chunk_size),
+            items: Vec::new(),
+            blocks: BlockWriter::default(),
+            freqs: Freqs::default(),
+            codes: Codes::default(),
+        }
+    }
+
+    /// Largest offset the window allows: formatted offsets must stay below the window size.
+    fn max_offset(&self) -> usize {
+        (1usize << self.window_order) - 3
+    }
+}
+
+impl Compressor for LzxCompressor {
+    fn compress(&mut self, input: &[u8], output: &mut [u8]) -> Option<usize> {
+        if input.is_empty() || input.len() > self.max_chunk_size {
+            return None;
+        }
+        self.buf.clear();
+        self.buf.extend_from_slice(input);
+        e8::encode(&mut self.buf);
+        self.items.clear();
+        let max_off = self.max_offset();
+        let limit = input.len().min(output.len());
+        let mut w = BitWriter::new(&mut output[..limit]);
+        self.blocks.reset();
+        let num_main = self.num_main_syms;
+        match &mut self.parser {
+            Parser::Lazy { hc, params } => {
+                hc.reset();
+                lazy::parse(&self.buf, hc, *params, max_off, &mut self.items);
+                let mut start = 0;
+                let mut covered = 0;
+                for i in 0..self.items.len() {
+                    let it = self.items[i];
+                    covered += if it.len == 0 { 1 } else { it.len as usize };
+                    if covered >= FIXED_BLOCK || i + 1 == self.items.len() {
+                        let block = &self.items[start..=i];
+                        self.freqs.clear();
+                        self.freqs.add_all(block);
+                        self.codes
+                            .build(&self.freqs, num_main, &mut self.blocks.scratch);
+                        self.blocks.write_block(
+                            &mut w,
+                            block,
+                            covered,
+                            &self.codes,
+                            &self.freqs,
+                            num_main,
+                            self.window_order,
+                        );
+                        if w.len() >= limit {
+                            return None;
+                        }
+                        start = i + 1;
+                        covered = 0;
+                    }
+                }
+            }
+            Parser::Optimal(opt) => {
+                opt.reset();
+                let mut rep = [1u32; 3];
+                let mut aligned = false;
+                let n = self.buf.len();
+                let mut start = 0;
+                while start < n {
+                    let end = (start + FIXED_BLOCK).min(n);
+                    self.items.clear();
+                    let prev = (start > 0).then_some((&self.codes, aligned));
+                    opt.parse_block(
+                        &self.buf,
+                        start,
+                        end,
+                        max_off,
+                        &mut rep,
+                        prev,
+                        num_main,
+                        &mut self.blocks.scratch,
+                        &mut self.items,
+                    );
+                    self.freqs.clear();
+                    self.freqs.add_all(&self.items);
+                    self.codes
+                        .build(&self.freqs, num_main, &mut self.blocks.scratch);
+                    aligned = self.codes.prefer_aligned(&self.freqs);
+                    self.blocks.write_block(
+                        &mut w,
+                        &self.items,
+                        end - start,
+                        &self.codes,
+                        &self.freqs,
+                        num_main,
+                        self.window_order,
+                    );
+                    if w.len() >= limit {
+                        return None;
+                    }
+                    start = end;
+                }
+            }
+        }
+        let n = w.finish()?;
+        (n < input.len()).then_some(n)
+    }
+}

@@ -1,0 +1,178 @@
+//! Benchmark (ignored; run with `cargo test -p tsmedia-codecs --release --test lzx_bench --
+//! --ignored --nocapture`): single-thread speed and compressed size of our LZX levels against
+//! `wimlib-imagex capture --threads=1` on the same data, in 32 KiB chunks (WIM's default).
+//!
+//! Corpora: text-like and x86-like generated data, and real files from this machine
+//! (`/usr/bin`, `/usr/lib/x86_64-linux-gnu`, `/usr/share/doc`, ...) up to `LZX_BENCH_MB`
+//! (default 32) MiB. Prints numbers; asserts only correctness.
+
+mod lzx_common;
+
+use lzx_common::*;
+use std::path::Path;
+use std::time::Instant;
+use tsmedia_codecs::{Format, new_compressor, new_decompressor};
+
+fn real_files(limit: usize) -> Vec<Vec<u8>> {
+    let mut files = Vec::new();
+    let mut total = 0;
+    let mut stack: Vec<std::path::PathBuf> = [
+        "/usr/share/doc",
+        "/usr/bin",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/share/perl",
+        "/usr/lib/python3",
+    ]
+    .iter()
+    .map(|p| p.into())
+    .collect();
+    stack.reverse();
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(&p)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            entries.reverse();
+            stack.extend(entries);
+        } else if meta.is_file()
+            && meta.len() > 0
+            && meta.len() < 8 << 20
+            && !p.extension().is_some_and(|e| {
+                ["gz", "xz", "bz2", "zst", "png", "jpg", "zip"]
+                    .iter()
+                    .any(|x| e == *x)
+            })
+        {
+            if let Ok(d) = std::fs::read(&p) {
+                total += d.len();
+                files.push(d);
+                if total >= limit {
+                    break;
+                }
+            }
+        }
+    }
+    files
+}
+
+fn ours(files: &[Vec<u8>], level: u32, chunk: usize) -> (usize, f64, f64) {
+    let mut c = new_compressor(Format::Lzx, chunk, level).unwrap();
+    let mut d = new_decompressor(Format::Lzx, chunk).unwrap();
+    let mut out = vec![0u8; chunk];
+    let mut comp: Vec<(Vec<u8>, usize)> = Vec::new();
+    let mut size = 0;
+    let t = Instant::now();
+    for f in files {
+        for ch in f.chunks(chunk) {
+            match c.compress(ch, &mut out) {
+                Some(n) => {
+                    size += n;
+                    comp.push((out[..n].to_vec(), ch.len()));
+                }
+                None => size += ch.len(),
+            }
+        }
+    }
+    let ct = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut back = vec![0u8; chunk];
+    for (cdata, len) in &comp {
+        d.decompress(cdata, &mut back[..*len]).unwrap();
+    }
+    let dt = t.elapsed().as_secs_f64();
+    (size, ct, dt)
+}
+
+fn theirs(files: &[Vec<u8>], level: u32, chunk: usize, dir: &Path) -> (usize, f64) {
+    let src = dir.join("src");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(&src).unwrap();
+    for (i, f) in files.iter().enumerate() {
+        // A unique prefix keeps identical files from being deduplicated away.
+        let mut d = (i as u64).to_le_bytes().to_vec();
+        d.extend_from_slice(f);
+        std::fs::write(src.join(format!("f{i}")), d).unwrap();
+    }
+    let wim = dir.join("w.wim");
+    let t = Instant::now();
+    wimlib(&[
+        "capture",
+        src.to_str().unwrap(),
+        wim.to_str().unwrap(),
+        &format!("--compress=LZX:{level}"),
+        &format!("--chunk-size={chunk}"),
+        "--threads=1",
+        "--no-acls",
+    ]);
+    let secs = t.elapsed().as_secs_f64();
+    let w = read_wim(&wim);
+    let size = w
+        .resources
+        .iter()
+        .filter(|r| r.flags & 0x02 == 0)
+        .flat_map(|r| r.chunks.iter().map(|(s, _)| s.len()))
+        .sum();
+    (size, secs)
+}
+
+#[test]
+#[ignore = "benchmark: prints numbers"]
+fn lzx_bench() {
+    let mb: usize = std::env::var("LZX_BENCH_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32);
+    let levels: Vec<u32> = std::env::var("LZX_BENCH_LEVELS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_else(|| vec![20, 50, 100]);
+    let with_wimlib = std::env::var("LZX_BENCH_NO_WIMLIB").is_err();
+    let chunk = std::env::var("LZX_BENCH_CHUNK")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1 << 15);
+    let corpora: Vec<(&str, Vec<Vec<u8>>)> = vec![
+        ("text-like", vec![text_like(1, 8 << 20)]),
+        ("x86-like", vec![x86_like(2, 8 << 20)]),
+        ("real files", real_files(mb << 20)),
+    ];
+    let dir = std::env::temp_dir().join(format!("tsmedia-lzx-bench-{}", std::process::id()));
+    for (name, files) in &corpora {
+        let total: usize = files.iter().map(|f| f.len()).sum();
+        let mbs = total as f64 / 1e6;
+        println!(
+            "== {name}: {} files, {:.1} MB, chunk {chunk}",
+            files.len(),
+            mbs
+        );
+        for &level in &levels {
+            let (size, ct, dt) = ours(files, level, chunk);
+            print!(
+                "ours   LZX:{level:<3} {size:>11} B ({:.4}) compress {:6.1} MB/s  decompress {:6.1} MB/s",
+                size as f64 / total as f64,
+                mbs / ct,
+                mbs / dt
+            );
+            if with_wimlib {
+                let (wsize, wt) = theirs(files, level, chunk, &dir);
+                println!(
+                    " | wimlib {wsize:>11} B ({:.4}) {:6.1} MB/s | size ratio {:.4} time ratio {:.2}",
+                    wsize as f64 / total as f64,
+                    mbs / wt,
+                    size as f64 / wsize as f64,
+                    ct / wt
+                );
+            } else {
+                println!();
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
