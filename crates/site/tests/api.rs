@@ -198,11 +198,11 @@ fn media_deployments_computers_and_points() {
     );
     assert_eq!(
         ids(site.deployments_for_media(Some(pc.id)).unwrap()),
-        [hidden.id.clone()]
+        vec![hidden.id.clone()]
     );
     assert_eq!(
         ids(site.deployments_for_media(Some(x64.id)).unwrap()),
-        [unknown.id.clone()]
+        vec![unknown.id.clone()]
     );
     assert!(hidden.availability.hidden());
 
