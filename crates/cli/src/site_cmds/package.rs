@@ -18,11 +18,13 @@ pub enum SiteCmd {
         /// Display name (default: the code)
         #[arg(long)]
         name: Option<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show the site's code, name and schema version
     Show {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -35,12 +37,14 @@ pub enum ContentCmd {
     /// none: all content
     Verify {
         ids: Vec<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a content version's files (a package ID means its current version)
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +56,7 @@ pub enum ContentCmd {
         /// Distribution point name
         #[arg(long)]
         dp: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -85,6 +90,7 @@ pub enum PackageCmd {
         /// Boot images: ID of the package holding the prestart command's files
         #[arg(long)]
         prestart_package: Option<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -92,6 +98,7 @@ pub enum PackageCmd {
     Update {
         id: String,
         source: Option<PathBuf>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -100,12 +107,14 @@ pub enum PackageCmd {
         /// Only packages of this type
         #[arg(long = "type")]
         kind: Option<PackageType>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a package with its content versions
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -114,6 +123,7 @@ pub enum PackageCmd {
     Prune {
         /// Packages to prune (default: all)
         ids: Vec<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
