@@ -472,6 +472,14 @@ fn boot_image_architecture_comes_from_the_wim_or_arch() {
         ],
         &["x86", "x64", "boot9.wim"],
     );
+    // An update must keep the architecture; a new WIM of another one is refused.
+    let arm = env.path("boot12.wim");
+    env.fail(
+        &["package", "update", "LAB00002", arm.to_str().unwrap()],
+        &["LAB00002", "x64", "arm64", "boot12.wim"],
+    );
+    let updated = env.json(&["package", "update", "LAB00002", x64.to_str().unwrap()]);
+    assert_eq!(updated["source_version"], 2);
     // Image index: the second image of a two-image WIM.
     let two = make_wim(&env, "two.wim", &[("A", Some(0)), ("B", Some(9))]);
     let p = env.json(&[
