@@ -257,7 +257,17 @@ fn every_command_works_on_a_fresh_site() {
     assert_eq!(tss[0]["step_count"], 4);
 
     // Distribute everything the task sequence needs (resolved), by TS ID.
-    let dist = env.json(&["content", "distribute", &ts_id, "--dp", "dp1.lab"]);
+    let out = env
+        .cmd()
+        .args(["content", "distribute", &ts_id, "--dp", "dp1.lab", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("LAB0FFFF"),
+        "the unresolved reference must be reported"
+    );
+    let dist: Value = serde_json::from_slice(&out.stdout).unwrap();
     let held = dist["content_ids"].as_array().unwrap();
     assert_eq!(held.len(), 5, "{dist}");
     let dp = env.json(&["dp", "show", "dp1.lab"]);

@@ -222,6 +222,17 @@ pub fn run_content(site: &mut Site, cmd: ContentCmd) -> Result<()> {
             Ok(())
         }
         ContentCmd::Distribute { ids, dp, json } => {
+            // A task sequence's unresolved references cannot be distributed: say so.
+            for id in &ids {
+                if let Ok(refs) = site.task_sequence_references(id) {
+                    for r in refs.iter().filter(|r| !r.resolved) {
+                        eprintln!(
+                            "warning: {id} references {}, which is not a package of this site; not distributed",
+                            r.package_id
+                        );
+                    }
+                }
+            }
             let held = site
                 .distribute(&ids, &dp)
                 .with_context(|| format!("distributing to {dp}"))?;
