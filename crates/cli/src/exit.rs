@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
 
 pub const FAILURE: u8 = 1;
