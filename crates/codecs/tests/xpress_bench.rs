@@ -107,18 +107,23 @@ fn bench(name: &str, data: &[u8]) {
     let mb = data.len() as f64 / 1e6;
     // XPRESS_BENCH_QUICK=1: only the default setting, without wimlib.
     let quick = std::env::var_os("XPRESS_BENCH_QUICK").is_some();
-    let settings: &[(usize, u32)] = if quick {
-        &[(32768, 50)]
+    // XPRESS_BENCH_LEVEL=n: the level of the quick run (default 50).
+    let quick_level = std::env::var("XPRESS_BENCH_LEVEL")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let settings: Vec<(usize, u32)> = if quick {
+        vec![(32768, quick_level.unwrap_or(50))]
     } else {
-        &[
+        vec![
             (32768, 50),
             (32768, 20),
+            (32768, 80),
             (32768, 100),
             (65536, 50),
             (4096, 50),
         ]
     };
-    for &(chunk_size, level) in settings {
+    for (chunk_size, level) in settings {
         // Best of three: the machine is shared.
         let mut ctime = f64::MAX;
         let (mut ours, mut out_buf, mut ranges) = (0, Vec::new(), Vec::new());

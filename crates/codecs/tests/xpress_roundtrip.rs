@@ -98,6 +98,24 @@ proptest! {
         round_trip(&input, 8192, 50)?;
     }
 
+    /// Arbitrary bytes, with a valid code table in front half of the time.
+    #[test]
+    fn arbitrary_chunks_never_panic(
+        body in prop::collection::vec(any::<u8>(), 0..2000),
+        valid_table in any::<bool>(),
+        out_len in prop::sample::select(vec![0usize, 1, 3, 100, 4096]),
+    ) {
+        let mut input = Vec::new();
+        if valid_table {
+            // All 512 symbols of length 9: a complete code.
+            input.extend(std::iter::repeat_n(0x99u8, 256));
+        }
+        input.extend(body);
+        let mut d = new_decompressor(Format::Xpress, 4096).expect("decompressor");
+        let mut out = vec![0; out_len];
+        let _ = d.decompress(&input, &mut out);
+    }
+
     /// Any corruption of a valid chunk decodes to an error or to some bytes, never a panic.
     #[test]
     fn corrupted_chunks_never_panic(

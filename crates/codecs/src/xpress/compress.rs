@@ -1,7 +1,8 @@
-//! XPRESS Huffman compression: greedy or lazy parsing on hash chains, then one Huffman code
-//! built from the chunk's symbol frequencies.
+//! XPRESS Huffman compression: greedy, lazy or near-optimal parsing on hash chains, then one
+//! Huffman code built from the chunk's symbol frequencies.
 
 use super::matchfinder::{HashChains, Match, WINDOW};
+use super::near_optimal::{Effort, NearOptimal};
 use super::{END_OF_DATA, MAX_CODEWORD_LEN, MAX_MATCH_LEN, MIN_MATCH_LEN, NUM_SYMBOLS, TABLE_SIZE};
 use crate::Compressor;
 use crate::bitio::BitWriter;
@@ -14,6 +15,8 @@ enum Parser {
     Greedy,
     /// Before taking a match, looks one position ahead for a longer one (repeatedly).
     Lazy,
+    /// Shortest path under a cost model refined over this many passes.
+    NearOptimal { passes: u32 },
 }
 
 /// Parameters derived from a level on wimlib's scale.
@@ -33,8 +36,8 @@ struct Params {
 impl Params {
     /// Level 50 trades a little ratio for speed against wimlib's level 50 (depth 46, nice 93,
     /// half-depth lookahead at every match): a shallower lookahead only for matches shorter than
-    /// 16 bytes costs about 1% of size and saves a quarter of the time. Levels from 60 search
-    /// as deep as wimlib's level 50 and deeper.
+    /// 16 bytes costs about 1% of size and saves a quarter of the time. Levels from 60 parse
+    /// near-optimally, like wimlib's.
     fn for_level(level: u32) -> Params {
         let greedy = |depth, nice_len| Params {
             parser: Parser::Greedy,
@@ -57,9 +60,15 @@ impl Params {
             50..60 => lazy(32, 64, 8, 16),
             _ => {
                 let level = level.min(1000);
-                let depth = level * 30 / 32;
-                let nice_len = level as usize * 60 / 32;
-                lazy(depth, nice_len, depth / 2, nice_len)
+                Params {
+                    parser: Parser::NearOptimal {
+                        passes: if level < 80 { 2 } else { 3 },
+                    },
+                    depth: 24 + level / 4,
+                    lazy_depth: 0,
+                    max_lazy: 0,
+                    nice_len: (level as usize * 56 / 100).max(32),
+                }
             }
         }
     }
@@ -68,37 +77,20 @@ impl Params {
 /// An item of the parse: a literal byte (< 256) or `offset << 16 | (length - 3)`.
 type Item = u32;
 
-/// Compresses chunks of up to the maximum chunk size given at creation.
+/// The parse of a chunk and its statistics.
 #[derive(Debug, Clone)]
-pub struct XpressCompressor {
-    params: Params,
-    max_chunk_size: usize,
-    mf: HashChains,
+struct Tally {
     items: Vec<Item>,
     freqs: [u32; NUM_SYMBOLS],
-    lens: [u8; NUM_SYMBOLS],
-    codes: [u32; NUM_SYMBOLS],
     /// Interleaved length bytes the items need.
     extra_bytes: u64,
-    builder: CodeBuilder,
 }
 
-impl XpressCompressor {
-    /// A compressor for chunks of up to `max_chunk_size` bytes (at most 64 KiB) at `level`
-    /// (wimlib's scale: below 30 greedy, else lazy; 50 is the default).
-    pub fn new(max_chunk_size: usize, level: u32) -> Self {
-        let max_chunk_size = max_chunk_size.min(WINDOW);
-        XpressCompressor {
-            params: Params::for_level(level),
-            max_chunk_size,
-            mf: HashChains::new(),
-            items: Vec::with_capacity(max_chunk_size + 1),
-            freqs: [0; NUM_SYMBOLS],
-            lens: [0; NUM_SYMBOLS],
-            codes: [0; NUM_SYMBOLS],
-            extra_bytes: 0,
-            builder: CodeBuilder::new(NUM_SYMBOLS),
-        }
+impl Tally {
+    fn clear(&mut self) {
+        self.items.clear();
+        self.freqs = [0; NUM_SYMBOLS];
+        self.extra_bytes = 0;
     }
 
     #[inline(always)]
@@ -117,6 +109,45 @@ impl XpressCompressor {
         }
         self.items.push(((m.offset as u32) << 16) | adjusted as u32);
     }
+}
+
+/// Compresses chunks of up to the maximum chunk size given at creation.
+#[derive(Debug, Clone)]
+pub struct XpressCompressor {
+    params: Params,
+    max_chunk_size: usize,
+    mf: HashChains,
+    /// Present for the near-optimal levels only.
+    near: Option<Box<NearOptimal>>,
+    tally: Tally,
+    lens: [u8; NUM_SYMBOLS],
+    codes: [u32; NUM_SYMBOLS],
+    builder: CodeBuilder,
+}
+
+impl XpressCompressor {
+    /// A compressor for chunks of up to `max_chunk_size` bytes (at most 64 KiB) at `level`
+    /// (wimlib's scale: below 30 greedy, 30–59 lazy, from 60 near-optimal; 50 is the default).
+    pub fn new(max_chunk_size: usize, level: u32) -> Self {
+        let max_chunk_size = max_chunk_size.min(WINDOW);
+        let params = Params::for_level(level);
+        let near = matches!(params.parser, Parser::NearOptimal { .. })
+            .then(|| Box::new(NearOptimal::new(max_chunk_size)));
+        XpressCompressor {
+            params,
+            max_chunk_size,
+            mf: HashChains::new(),
+            near,
+            tally: Tally {
+                items: Vec::with_capacity(max_chunk_size + 1),
+                freqs: [0; NUM_SYMBOLS],
+                extra_bytes: 0,
+            },
+            lens: [0; NUM_SYMBOLS],
+            codes: [0; NUM_SYMBOLS],
+            builder: CodeBuilder::new(NUM_SYMBOLS),
+        }
+    }
 
     /// Whether a match is worth more than its literals: a length-3 match far back costs more
     /// offset bits than three literals usually do.
@@ -134,6 +165,30 @@ impl XpressCompressor {
             max_lazy,
             nice_len,
         } = self.params;
+        if let (Parser::NearOptimal { passes }, Some(near)) = (parser, self.near.as_mut()) {
+            let tally = &mut self.tally;
+            near.parse(
+                &mut self.mf,
+                data,
+                Effort {
+                    nice_len,
+                    depth,
+                    passes,
+                },
+                &mut self.builder,
+                |c, b| {
+                    if c == 0 {
+                        tally.literal(b);
+                    } else {
+                        tally.matched(Match {
+                            len: (c >> 16) as usize,
+                            offset: (c & 0xFFFF) as usize,
+                        });
+                    }
+                },
+            );
+            return;
+        }
         let len3_too_far = if n <= 8192 { 2048 } else { 4096 };
         let mut pos = 0;
         // Searching needs 4 bytes of lookahead; the last bytes go out as literals.
@@ -141,7 +196,7 @@ impl XpressCompressor {
             let max_len = (n - pos).min(MAX_MATCH_LEN);
             let mut cur = self.mf.longest_match(pos, 2, max_len, nice_len, depth);
             if !Self::acceptable(cur, len3_too_far) {
-                self.literal(data[pos]);
+                self.tally.literal(data[pos]);
                 pos += 1;
                 continue;
             }
@@ -154,7 +209,7 @@ impl XpressCompressor {
                             .longest_match(pos + 1, cur.len, max_len, nice_len, lazy_depth);
                     if next.len <= cur.len {
                         // pos + 1 is now inserted; skip it below.
-                        self.matched(cur);
+                        self.tally.matched(cur);
                         for p in pos + 2..pos + cur.len {
                             self.mf.skip(p);
                         }
@@ -162,7 +217,7 @@ impl XpressCompressor {
                         cur.len = 0;
                         break;
                     }
-                    self.literal(data[pos]);
+                    self.tally.literal(data[pos]);
                     pos += 1;
                     cur = next;
                 }
@@ -170,26 +225,26 @@ impl XpressCompressor {
                     continue;
                 }
             }
-            self.matched(cur);
+            self.tally.matched(cur);
             for p in pos + 1..pos + cur.len {
                 self.mf.skip(p);
             }
             pos += cur.len;
         }
         while pos < n {
-            self.literal(data[pos]);
+            self.tally.literal(data[pos]);
             pos += 1;
         }
     }
 
     /// Builds the Huffman code and returns the exact compressed size.
     fn plan(&mut self) -> usize {
-        self.freqs[END_OF_DATA] += 1;
+        self.tally.freqs[END_OF_DATA] += 1;
         self.builder
-            .build_lengths(&self.freqs, MAX_CODEWORD_LEN, &mut self.lens);
+            .build_lengths(&self.tally.freqs, MAX_CODEWORD_LEN, &mut self.lens);
         canonical_codes(&self.lens, &mut self.codes);
         let mut bits: u64 = 0;
-        for (sym, (&f, &l)) in self.freqs.iter().zip(&self.lens).enumerate() {
+        for (sym, (&f, &l)) in self.tally.freqs.iter().zip(&self.lens).enumerate() {
             let offset_bits = if sym >= 256 {
                 ((sym - 256) >> 4) as u64
             } else {
@@ -197,7 +252,7 @@ impl XpressCompressor {
             };
             bits += u64::from(f) * (u64::from(l) + offset_bits);
         }
-        TABLE_SIZE + BitWriter::size_for(bits, self.extra_bytes) as usize
+        TABLE_SIZE + BitWriter::size_for(bits, self.tally.extra_bytes) as usize
     }
 
     fn write(&self, out: &mut [u8]) -> Option<usize> {
@@ -206,7 +261,7 @@ impl XpressCompressor {
             *b = self.lens[2 * i] | (self.lens[2 * i + 1] << 4);
         }
         let mut w = BitWriter::new(rest);
-        for &item in &self.items {
+        for &item in &self.tally.items {
             if item < 256 {
                 let i = item as usize;
                 w.write_bits(self.codes[i], u32::from(self.lens[i]));
@@ -244,9 +299,7 @@ impl Compressor for XpressCompressor {
         if input.len() <= TABLE_SIZE + 4 || input.len() > self.max_chunk_size {
             return None;
         }
-        self.items.clear();
-        self.freqs = [0; NUM_SYMBOLS];
-        self.extra_bytes = 0;
+        self.tally.clear();
         self.mf.reset(input);
         self.parse(input);
         let size = self.plan();

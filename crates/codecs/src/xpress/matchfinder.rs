@@ -174,4 +174,60 @@ impl HashChains {
         }
         if best.offset == 0 { Match::NONE } else { best }
     }
+
+    /// Inserts `pos` and appends to `out` each match longer than every closer one (so lengths
+    /// increase), packed as `len << 16 | offset`; at most `cap` of them, the last slot keeping
+    /// the longest. Same limits and requirements as [`Self::longest_match`].
+    pub fn collect_matches(
+        &mut self,
+        pos: usize,
+        max_len: usize,
+        nice_len: usize,
+        depth: u32,
+        out: &mut Vec<u32>,
+        cap: usize,
+    ) {
+        let (mut cand, c3, cur) = self.insert(pos);
+        if max_len < 4 || pos == 0 {
+            return;
+        }
+        let start = out.len();
+        let mut push = |len: usize, offset: usize| {
+            let m = ((len as u32) << 16) | offset as u32;
+            if out.len() - start < cap {
+                out.push(m);
+            } else if let Some(last) = out.last_mut() {
+                *last = m;
+            }
+        };
+        let nice_len = nice_len.min(max_len);
+        let mut best = 2;
+        if c3 < pos && (self.load_u32(c3) ^ cur) & 0xFF_FFFF == 0 {
+            best = 3;
+            push(3, pos - c3);
+        }
+        let mut remaining = depth;
+        loop {
+            let tail_ok = best < 4 || {
+                let t = best - 3;
+                self.load_u32(cand + t) == self.load_u32(pos + t)
+            };
+            if tail_ok && self.load_u32(cand) == cur {
+                let len = self.extend(cand, pos, 4, max_len);
+                if len > best {
+                    best = len;
+                    push(len, pos - cand);
+                    if len >= nice_len {
+                        break;
+                    }
+                }
+            }
+            remaining -= 1;
+            let next = usize::from(self.prev[cand & MASK]);
+            if next >= cand || remaining == 0 {
+                break;
+            }
+            cand = next;
+        }
+    }
 }

@@ -19,15 +19,16 @@
 //! the end of the input are an error ([`crate::DecodeError::Truncated`]), and so are incomplete
 //! or oversubscribed codes (except the empty code for an empty chunk).
 //!
-//! Compression parses with hash chains: greedily below level 30, lazily
-//! (one position of lookahead, repeated) from level 30; matches are at least 3 bytes long, a
-//! 3-byte match only when closer than 4 KiB (2 KiB in chunks of up to 8 KiB). The Huffman code
-//! comes from the chunk's own symbol frequencies, limited to 15 bits. There is no
-//! near-optimal parser yet: levels 60 and above search deeper with the lazy parser.
+//! Compression parses with hash chains: greedily below level 30; lazily (one position of
+//! lookahead, repeated) from 30 to 59, matches of at least 3 bytes, a 3-byte match only when
+//! closer than 4 KiB (2 KiB in chunks of up to 8 KiB); from level 60 with a near-optimal parse
+//! (shortest path under a cost model refined over 2–3 passes). The Huffman code comes from the
+//! chunk's own symbol frequencies, limited to 15 bits.
 
 mod compress;
 mod decompress;
 mod matchfinder;
+mod near_optimal;
 
 pub use compress::XpressCompressor;
 pub use decompress::XpressDecompressor;

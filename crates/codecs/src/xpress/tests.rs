@@ -138,3 +138,58 @@ fn match_before_start_is_rejected() {
         Err(DecodeError::Overrun { expected: 3 })
     );
 }
+
+/// Decodes the symbols of a compressed chunk of `len` bytes, then the one after them.
+fn symbols_then_next(chunk: &[u8], len: usize) -> (Vec<u32>, u32) {
+    use crate::bitio::BitReader;
+    use crate::huffman::DecodeTable;
+    let mut lens = [0u8; NUM_SYMBOLS];
+    for (i, &b) in chunk[..TABLE_SIZE].iter().enumerate() {
+        lens[2 * i] = b & 0xF;
+        lens[2 * i + 1] = b >> 4;
+    }
+    let mut table = DecodeTable::new(NUM_SYMBOLS, 10, MAX_CODEWORD_LEN);
+    table.build(&lens).expect("valid code");
+    let mut bits = BitReader::new(&chunk[TABLE_SIZE..]);
+    let mut syms = Vec::new();
+    let mut produced = 0;
+    loop {
+        bits.refill();
+        let (sym, l) = table.decode(bits.peek());
+        bits.consume(l);
+        if produced == len {
+            return (syms, sym);
+        }
+        syms.push(sym);
+        if sym < 256 {
+            produced += 1;
+            continue;
+        }
+        let mut adjusted = (sym - 256) as usize & 0xF;
+        if adjusted == 0xF {
+            bits.align_for_bytes();
+            let b = bits.read_u8().expect("length byte");
+            adjusted = if b == 0xFF {
+                usize::from(bits.read_u16().expect("length u16"))
+            } else {
+                0xF + usize::from(b)
+            };
+        }
+        bits.pop((sym - 256) >> 4);
+        produced += adjusted + MIN_MATCH_LEN;
+    }
+}
+
+#[test]
+fn chunks_end_with_the_end_of_data_symbol() {
+    for level in [1, 50, 100] {
+        for data in [text(30_000, 11), vec![9u8; 5000]] {
+            let mut c = XpressCompressor::new(1 << 16, level);
+            let mut buf = vec![0; data.len()];
+            let n = c.compress(&data, &mut buf).expect("compresses");
+            let (syms, next) = symbols_then_next(&buf[..n], data.len());
+            assert!(!syms.is_empty());
+            assert_eq!(next as usize, END_OF_DATA, "level {level}");
+        }
+    }
+}
