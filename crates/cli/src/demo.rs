@@ -53,7 +53,7 @@ pub fn run(a: DemoArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
     w.finish(1)?;
     let size = std::fs::metadata(&wim_path)?.len();
     println!(
-        "captured {} dirs, {} files into {} ({size} bytes, XPRESS, integrity table) in {:.2?}",
+        "captured {} dirs, {} files into {} ({size} bytes, LZX, integrity table) in {:.2?}",
         report.dirs,
         report.files,
         wim_path.display(),

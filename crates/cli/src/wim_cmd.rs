@@ -48,8 +48,9 @@ pub enum WimCommand {
 
 #[derive(Args)]
 pub struct WriteArgs {
-    /// Compression: none, xpress (fast), lzx (maximum), with an optional level, e.g. lzx:20
-    #[arg(long, default_value = "xpress")]
+    /// Compression: none, xpress (fast), lzx (maximum, the default as in DISM and wimlib), with
+    /// an optional level on wimlib's scale, e.g. lzx:20 (fast) or lzx:100
+    #[arg(long, default_value = "lzx")]
     compress: String,
     /// Chunk size in bytes (a power of two; XPRESS 4096–65536, LZX 32768–2097152)
     #[arg(long)]

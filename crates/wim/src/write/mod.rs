@@ -28,7 +28,7 @@ use tsmedia_codecs::Format;
 /// How a WIM is written.
 #[derive(Clone, Debug)]
 pub struct WriteOptions {
-    /// Compression of new resources. Default: XPRESS.
+    /// Compression of new resources. Default: LZX, as DISM and wimlib.
     pub compression: Option<Format>,
     /// Compression level on wimlib's scale. Default: 50.
     pub level: u32,
@@ -49,7 +49,7 @@ pub struct WriteOptions {
 impl Default for WriteOptions {
     fn default() -> Self {
         WriteOptions {
-            compression: Some(Format::Xpress),
+            compression: Some(Format::Lzx),
             level: 50,
             chunk_size: 1 << 15,
             threads: std::thread::available_parallelism()
