@@ -90,10 +90,13 @@ fn ours(files: &[Vec<u8>], level: u32, chunk: usize) -> (usize, f64, f64) {
     let ct = thread_cpu() - t;
     let t = thread_cpu();
     let mut back = vec![0u8; chunk];
-    for (cdata, len) in &comp {
-        d.decompress(cdata, &mut back[..*len]).unwrap();
+    // Five rounds: /proc counts CPU time in 10 ms ticks.
+    for _ in 0..5 {
+        for (cdata, len) in &comp {
+            d.decompress(cdata, &mut back[..*len]).unwrap();
+        }
     }
-    let dt = thread_cpu() - t;
+    let dt = (thread_cpu() - t) / 5.0;
     (size, ct, dt)
 }
 
@@ -136,9 +139,9 @@ fn theirs(files: &[Vec<u8>], level: u32, chunk: usize, dir: &Path) -> (usize, f6
         .filter(|r| r.flags & 0x02 == 0)
         .flat_map(|r| r.chunks.iter().map(|(s, _)| s.len()))
         .sum();
-    // Decompression: extracting every file to stdout (also hashes and writes them).
+    // Decompression: `verify` decompresses every resource (and checks its SHA-1).
     let script = format!(
-        "wimlib-imagex extract '{}' 1 --to-stdout >/dev/null && cat /proc/$$/stat",
+        "wimlib-imagex verify '{}' >/dev/null 2>&1 && cat /proc/$$/stat",
         wim.display()
     );
     let out = std::process::Command::new("sh")
@@ -148,7 +151,7 @@ fn theirs(files: &[Vec<u8>], level: u32, chunk: usize, dir: &Path) -> (usize, f6
         .unwrap();
     assert!(
         out.status.success(),
-        "wimlib-imagex extract failed: {}",
+        "wimlib-imagex verify failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let stat = String::from_utf8(out.stdout).unwrap();
@@ -205,7 +208,7 @@ fn lzx_bench() {
             if with_wimlib {
                 let (wsize, wt, wdt) = theirs(files, level, chunk, &dir);
                 println!(
-                    " | wimlib {wsize:>11} B ({:.4}) {:6.1} MB/s, extract {:6.1} MB/s | size ratio {:.4} time ratio {:.2}",
+                    " | wimlib {wsize:>11} B ({:.4}) {:6.1} MB/s, verify {:6.1} MB/s | size ratio {:.4} time ratio {:.2}",
                     wsize as f64 / total as f64,
                     mbs / wt,
                     mbs / wdt,
