@@ -166,9 +166,18 @@ impl NearOptimal {
             }
             let max_len = (data.len() - pos).min(MAX_MATCH);
             if skip > 0 {
+                // Inside a long match: insert with a shallow search; its bytes are already
+                // indexed at their earlier occurrence.
                 skip -= 1;
-                self.bt
-                    .advance(data, pos, max_len, p.nice, p.depth, max_off, None);
+                self.bt.advance(
+                    data,
+                    pos,
+                    max_len,
+                    p.nice,
+                    (p.depth / 4).max(1),
+                    max_off,
+                    None,
+                );
                 continue;
             }
             let before = self.matches.len();
