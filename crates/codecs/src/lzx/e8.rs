@@ -98,7 +98,7 @@ mod tests {
         let mut d = vec![0xE8u8; 30];
         let orig = d.clone();
         encode(&mut d);
-        // E8 at 0, 5, 10, 15 translated (value 0xE8E8E8E8 is negative and out of range: unchanged).
+        // E8 at 0, 5, 10, 15 are considered; their target 0xE8E8E8E8 is out of range: unchanged.
         assert_eq!(d, orig);
         let mut d = vec![0u8; 20];
         d[10] = 0xE8; // position 10 == len - 10: not translated
@@ -106,7 +106,7 @@ mod tests {
         let orig = d.clone();
         encode(&mut d);
         assert_eq!(d, orig);
-        d[9] = 0xE8; // position 9 is translated: 0xE8000000... no, target bytes 10..14
+        d[9] = 0xE8; // position 9 < len - 10: its target (bytes 10..14, = 0x1E8) is translated
         encode(&mut d);
         assert_ne!(d, orig);
     }

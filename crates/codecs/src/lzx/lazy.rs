@@ -31,7 +31,7 @@ const NO_CHOICE: Choice = Choice {
 
 /// Estimated bits saved by a match over coding its bytes as literals (in 1/8 bits).
 #[inline]
-fn gain(len: usize, formatted: u32) -> i32 {
+pub(crate) fn gain(len: usize, formatted: u32) -> i32 {
     const LITERAL: i32 = 8 * 7;
     let slot = offset_slot(formatted);
     let mut cost = 8 * 8 + 8 * i32::from(SLOT_EXTRA[slot]);

@@ -5,7 +5,17 @@
 //! from a fresh state (repeat offsets 1, 1, 1 and all previous code lengths 0), E8 translation is
 //! always on with file size 12,000,000 and no header bit, and a block size is one bit meaning
 //! 32,768 or else 16 bits (windows of 32 KiB) or 24 bits (larger windows), most significant first.
-
+//! The number of offset slots (30 for 32 KiB … 50 for 2 MiB) follows from the WIM's chunk size,
+//! also for a resource's shorter last chunk.
+//!
+//! - [`LzxDecompressor`]: verbatim, aligned-offset and uncompressed blocks, table-driven Huffman
+//!   decoding; bad input is an error, never a panic. Uncompressed blocks are read as the CAB
+//!   document says (1 to 16 bits of padding before the repeat offsets).
+//! - [`LzxCompressor`]: levels on wimlib's scale. Below [`NEAR_OPTIMAL_LEVEL`], greedy (< 10)
+//!   or lazy parsing on hash chains; from it on, near-optimal parsing over binary-tree matches
+//!   with an iterated Huffman cost model, one block per 32 KiB of input. It writes verbatim and
+//!   aligned-offset blocks only: wimlib's decoder mis-aligns uncompressed blocks that follow a
+//!   compressed block in the same chunk.
 mod bitio;
 mod block;
 mod compress;

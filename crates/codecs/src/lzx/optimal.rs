@@ -7,6 +7,7 @@
 
 use super::block::{Codes, Freqs, Item};
 use super::huffman::Scratch;
+use super::lazy::gain;
 use super::matchfind::{BinaryTrees, Match, match_len};
 use super::*;
 
@@ -165,9 +166,18 @@ impl NearOptimal {
             }
             let max_len = (data.len() - pos).min(MAX_MATCH);
             if skip > 0 {
+                // Inside a long match: insert with a shallow search; its bytes are already
+                // indexed at their earlier occurrence.
                 skip -= 1;
-                self.bt
-                    .advance(data, pos, max_len, p.nice, p.depth, max_off, None);
+                self.bt.advance(
+                    data,
+                    pos,
+                    max_len,
+                    p.nice,
+                    (p.depth / 4).max(1),
+                    max_off,
+                    None,
+                );
                 continue;
             }
             let before = self.matches.len();
@@ -323,28 +333,41 @@ impl NearOptimal {
         while i < n {
             let pos = start + i;
             let max_len = (n - i).min(MAX_MATCH);
+            // The match that saves the most by a rough estimate, as the lazy parser judges.
             let mut best = (0usize, 0u32);
+            let mut best_gain = 0;
             if max_len >= MIN_MATCH {
-                let r = rep[0] as usize;
-                if r <= pos {
-                    best = (match_len(data, pos - r, pos, max_len), 0);
+                for (k, &r) in rep.iter().enumerate() {
+                    let r = r as usize;
+                    if r <= pos {
+                        let l = match_len(data, pos - r, pos, max_len);
+                        if l >= MIN_MATCH && gain(l, k as u32) > best_gain {
+                            best = (l, k as u32);
+                            best_gain = gain(l, k as u32);
+                        }
+                    }
                 }
                 let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
-                if let Some(m) = self.matches[a..b].last() {
+                for m in &self.matches[a..b] {
                     let l = (m.len as usize).min(max_len);
-                    if l >= 3 && l > best.0 + 1 {
+                    let g = gain(l, m.off + 2);
+                    if g > best_gain && !rep.contains(&m.off) {
                         best = (l, m.off + 2);
+                        best_gain = g;
                     }
                 }
             }
-            if best.0 < MIN_MATCH || (best.1 != 0 && best.0 == 3 && best.1 > 4096) {
+            if best.0 < MIN_MATCH {
                 self.path.push(Item::literal(data[pos]));
                 i += 1;
                 continue;
             }
             self.path.push(Item::matched(best.0, best.1));
-            if best.1 >= 3 {
-                rep = [best.1 - 2, rep[0], rep[1]];
+            match best.1 {
+                0 => {}
+                1 => rep.swap(0, 1),
+                2 => rep.swap(0, 2),
+                f => rep = [f - 2, rep[0], rep[1]],
             }
             i += best.0;
         }
