@@ -30,6 +30,20 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
                 _ => INVALID_INPUT,
             };
         }
+        if let Some(e) = cause.downcast_ref::<SiteError>() {
+            return match e {
+                SiteError::NotFound { .. }
+                | SiteError::NoSite { .. }
+                | SiteError::NoSuchImage { .. } => NOT_FOUND,
+                SiteError::NotWim { .. }
+                | SiteError::TaskSequence { .. }
+                | SiteError::SourceChanged { .. } => INVALID_INPUT,
+                SiteError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    NOT_FOUND
+                }
+                _ => FAILURE,
+            };
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::NotFound
         {

@@ -38,7 +38,7 @@ impl<'a> Trickle<'a> {
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.next();
-        if r % 11 == 0 {
+        if r.is_multiple_of(11) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, "signal"));
         }
         let n = (1 + r % 7) as usize;
