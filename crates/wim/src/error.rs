@@ -27,7 +27,7 @@ pub enum Error {
     MissingBlob { sha1: String },
     #[error("blob {sha1}: data hashes to {actual}: the WIM is corrupt")]
     HashMismatch { sha1: String, actual: String },
-    #[error("chunk {chunk} of the resource at offset {offset:#x} does not decompress: {source}")]
+    #[error("chunk {chunk} of the resource at offset {offset:#x} does not decompress")]
     Decode {
         offset: u64,
         chunk: u64,
