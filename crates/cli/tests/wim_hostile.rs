@@ -462,13 +462,13 @@ fn names_that_would_escape_the_target() {
                 root(vec![evil, file("ok", data)])
             };
             write_wim(&c.wim, None, &[data], tree, SecurityData::default());
-            let shown = bad.replace('\0', "\u{0}");
             let prefix = if nested {
                 "image 1: /sub/"
             } else {
                 "image 1: /"
             };
-            let path = format!("{prefix}{shown}");
+            // The message shows the name as stored (a NUL included).
+            let path = format!("{prefix}{bad}");
             c.refused("verify", Some(5), &[&path, why]);
             c.refused("apply", Some(5), &[&path, why]);
             assert!(
