@@ -387,3 +387,56 @@ fn deeply_nested_xml_is_refused() {
         Ok(_) => panic!("opened"),
     }
 }
+
+/// Found by `fuzz/wim_reader`: blob sizes in the table summing past `u64::MAX` overflowed the
+/// progress total of `verify` (and of `apply`).
+#[test]
+fn blob_sizes_summing_past_u64_max() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sizes.wim");
+    let (one, two) = (b"first blob".as_slice(), b"second blob".as_slice());
+    let mut w = WimWriter::create(&path, options()).expect("create");
+    let mut children = Vec::new();
+    for (name, data) in [("a", one), ("b", two)] {
+        let h = w
+            .write_blob(&mut &data[..], data.len() as u64, None, Path::new(name))
+            .expect("blob");
+        children.push(Dentry {
+            name: name.encode_utf16().collect(),
+            attributes: attr::NORMAL,
+            security_id: -1,
+            data: h,
+            ..Dentry::default()
+        });
+    }
+    let root = Dentry {
+        attributes: attr::DIRECTORY,
+        security_id: -1,
+        children,
+        ..Dentry::default()
+    };
+    w.add_image(
+        &Image {
+            security: Default::default(),
+            root,
+        },
+        Element::new("IMAGE"),
+    )
+    .expect("image");
+    w.finish(0).expect("finish");
+    let b = std::fs::read(&path).expect("read");
+    let mut entries = table_of(&b);
+    for e in entries.iter_mut().filter(|e| !e.resource.is_metadata()) {
+        e.resource.flags |= rflags::COMPRESSED;
+        e.resource.uncompressed_size = 1 << 63;
+    }
+    std::fs::write(&path, with_blob_table(b, &entries)).expect("write");
+    let wim = Wim::open(&path).expect("open");
+    match ops::verify(&wim, &tsmedia_wim::write::NoProgress) {
+        Err(Error::BadResource { .. }) => {}
+        other => panic!("expected BadResource, got {other:?}"),
+    }
+    let target = dir.path().join("target");
+    let opts = tsmedia_wim::apply::ApplyOptions::default();
+    assert!(tsmedia_wim::apply::apply(&wim, 1, &target, &opts).is_err());
+}
