@@ -440,3 +440,27 @@ fn blob_sizes_summing_past_u64_max() {
     let opts = tsmedia_wim::apply::ApplyOptions::default();
     assert!(tsmedia_wim::apply::apply(&wim, 1, &target, &opts).is_err());
 }
+
+/// Found by `fuzz/dentry_tree` (crash-b38d957e, 427 bytes): a child dentry whose length is near
+/// `u64::MAX` overflowed `offset + length`.
+#[test]
+fn fuzz_dentry_tree_crash_b38d957e() {
+    const HEX: [&str; 9] = [
+        "30000000010000001c000000000000000100048000000000000000000000000019000000020008ffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffff00000000000000000068000000000000001000000000000000a00000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000071b9336b3b040000",
+        "16a4e0bb86566a53dd1ed043827e51b40000000028000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000700000000000008000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000020065000000000000342609428d6f51b2c7af4c0bde6a420000000030000000000000000000000000",
+        "000000c22b5f9178342609428d6f51b2c5af4c0bde6a420200730000000000000000000000000000000000",
+    ];
+    let hex: String = HEX.concat();
+    let data: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect();
+    assert_eq!(data.len(), 427);
+    expect_bad_metadata(&data, "is invalid");
+}
