@@ -439,6 +439,15 @@ fn blob_sizes_summing_past_u64_max() {
     let target = dir.path().join("target");
     let opts = tsmedia_wim::apply::ApplyOptions::default();
     assert!(tsmedia_wim::apply::apply(&wim, 1, &target, &opts).is_err());
+    // Export copies the blobs verbatim (same compression), trusting their sizes for TOTALBYTES.
+    let out = dir.path().join("exported.wim");
+    let opts = ops::inherit_options(&wim, options(), false).expect("options");
+    ops::export(&wim, &[1], &out, opts, false).expect("export copies verbatim");
+    let exported = Wim::open(&out).expect("open export");
+    assert_eq!(
+        exported.image_xml(1).and_then(|e| e.get("TOTALBYTES")),
+        Some(u64::MAX.to_string().as_str())
+    );
 }
 
 /// Found by `fuzz/dentry_tree` (crash-b38d957e, 427 bytes): a child dentry whose length is near
