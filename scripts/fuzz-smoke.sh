@@ -38,4 +38,6 @@ for t in $targets; do
         status=1
     fi
 done
+# The wim_reader target keeps one scratch file per process on tmpfs.
+rm -f /dev/shm/tsmedia-fuzz-wim-*.wim
 exit "$status"

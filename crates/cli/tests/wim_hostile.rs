@@ -462,13 +462,13 @@ fn names_that_would_escape_the_target() {
                 root(vec![evil, file("ok", data)])
             };
             write_wim(&c.wim, None, &[data], tree, SecurityData::default());
-            let shown = bad;
             let prefix = if nested {
                 "image 1: /sub/"
             } else {
                 "image 1: /"
             };
-            let path = format!("{prefix}{shown}");
+            // The message shows the name as stored (a NUL included).
+            let path = format!("{prefix}{bad}");
             c.refused("verify", Some(5), &[&path, why]);
             c.refused("apply", Some(5), &[&path, why]);
             assert!(
@@ -953,4 +953,38 @@ fn symlinks_in_the_image_do_not_redirect_later_writes() {
     );
     assert_eq!(fs::read(c.target.join("c/keep")).expect("file"), data);
     assert_eq!(fs::read(c.target.join("keep")).expect("file"), data);
+}
+
+/// Every 8-byte hole (zeros) punched into a small WIM: whatever each command makes of it, no
+/// panic, a message when it fails, and nothing written outside the target.
+#[test]
+fn every_zeroed_word_of_a_small_wim() {
+    let c = Case::new();
+    let data = b"small file contents".as_slice();
+    let tree = root(vec![dir("d", vec![file("f", data)]), file("g", data)]);
+    write_wim(&c.wim, None, &[data], tree, SecurityData::default());
+    let full = c.bytes();
+    for at in (0..full.len()).step_by(8) {
+        let mut b = full.clone();
+        let end = (at + 8).min(b.len());
+        if b[at..end].iter().all(|&x| x == 0) {
+            continue;
+        }
+        b[at..end].fill(0);
+        c.set_bytes(&b);
+        for cmd in ["verify", "apply"] {
+            let out = c.cmd(cmd);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !out.status.success() {
+                assert!(
+                    stderr.starts_with("error: "),
+                    "`wim {cmd}` with zeros at {at:#x}:\n{stderr}"
+                );
+            }
+            c.assert_contained();
+        }
+        if c.target.exists() {
+            fs::remove_dir_all(&c.target).expect("clean target");
+        }
+    }
 }

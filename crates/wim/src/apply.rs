@@ -125,11 +125,11 @@ pub(crate) fn apply_image(
     for e in &entries {
         windows_only.note(e.d, img.security.descriptors.len());
     }
-    let total: u64 = entries
+    // Saturating: sizes come from the blob table, which a hostile WIM fills with what it likes.
+    let total = entries
         .iter()
         .filter(|e| !e.d.is_reparse_point())
-        .map(|e| size_of(wim, &e.d.data))
-        .sum();
+        .fold(0u64, |t, e| t.saturating_add(size_of(wim, &e.d.data)));
     opts.progress.start(total);
 
     // 2. Directories.

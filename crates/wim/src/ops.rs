@@ -313,7 +313,11 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
             report.integrity_checked = true;
         }
     }
-    let total: u64 = wim.blobs.values().map(|l| l.size()).sum();
+    // Saturating: the sizes are whatever the blob table claims.
+    let total = wim
+        .blobs
+        .values()
+        .fold(0u64, |t, l| t.saturating_add(l.size()));
     progress.start(total);
     let mut locs: Vec<_> = wim.blobs.values().collect();
     locs.sort_by_key(|l| (l.part, l.entry.resource.offset));

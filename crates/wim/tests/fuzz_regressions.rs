@@ -387,3 +387,89 @@ fn deeply_nested_xml_is_refused() {
         Ok(_) => panic!("opened"),
     }
 }
+
+/// Found by `fuzz/wim_reader`: blob sizes in the table summing past `u64::MAX` overflowed the
+/// progress total of `verify` (and of `apply`).
+#[test]
+fn blob_sizes_summing_past_u64_max() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sizes.wim");
+    let (one, two) = (b"first blob".as_slice(), b"second blob".as_slice());
+    let mut w = WimWriter::create(&path, options()).expect("create");
+    let mut children = Vec::new();
+    for (name, data) in [("a", one), ("b", two)] {
+        let h = w
+            .write_blob(&mut &data[..], data.len() as u64, None, Path::new(name))
+            .expect("blob");
+        children.push(Dentry {
+            name: name.encode_utf16().collect(),
+            attributes: attr::NORMAL,
+            security_id: -1,
+            data: h,
+            ..Dentry::default()
+        });
+    }
+    let root = Dentry {
+        attributes: attr::DIRECTORY,
+        security_id: -1,
+        children,
+        ..Dentry::default()
+    };
+    w.add_image(
+        &Image {
+            security: Default::default(),
+            root,
+        },
+        Element::new("IMAGE"),
+    )
+    .expect("image");
+    w.finish(0).expect("finish");
+    let b = std::fs::read(&path).expect("read");
+    let mut entries = table_of(&b);
+    for e in entries.iter_mut().filter(|e| !e.resource.is_metadata()) {
+        e.resource.flags |= rflags::COMPRESSED;
+        e.resource.uncompressed_size = 1 << 63;
+    }
+    std::fs::write(&path, with_blob_table(b, &entries)).expect("write");
+    let wim = Wim::open(&path).expect("open");
+    match ops::verify(&wim, &tsmedia_wim::write::NoProgress) {
+        Err(Error::BadResource { .. }) => {}
+        other => panic!("expected BadResource, got {other:?}"),
+    }
+    let target = dir.path().join("target");
+    let opts = tsmedia_wim::apply::ApplyOptions::default();
+    assert!(tsmedia_wim::apply::apply(&wim, 1, &target, &opts).is_err());
+    // Export copies the blobs verbatim (same compression), trusting their sizes for TOTALBYTES.
+    let out = dir.path().join("exported.wim");
+    let opts = ops::inherit_options(&wim, options(), false).expect("options");
+    ops::export(&wim, &[1], &out, opts, false).expect("export copies verbatim");
+    let exported = Wim::open(&out).expect("open export");
+    assert_eq!(
+        exported.image_xml(1).and_then(|e| e.get("TOTALBYTES")),
+        Some(u64::MAX.to_string().as_str())
+    );
+}
+
+/// Found by `fuzz/dentry_tree` (crash-b38d957e, 427 bytes): a child dentry whose length is near
+/// `u64::MAX` overflowed `offset + length`.
+#[test]
+fn fuzz_dentry_tree_crash_b38d957e() {
+    const HEX: [&str; 9] = [
+        "30000000010000001c000000000000000100048000000000000000000000000019000000020008ffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffff00000000000000000068000000000000001000000000000000a00000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000000000000000000071b9336b3b040000",
+        "16a4e0bb86566a53dd1ed043827e51b40000000028000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000700000000000008000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000020065000000000000342609428d6f51b2c7af4c0bde6a420000000030000000000000000000000000",
+        "000000c22b5f9178342609428d6f51b2c5af4c0bde6a420200730000000000000000000000000000000000",
+    ];
+    let hex: String = HEX.concat();
+    let data: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect();
+    assert_eq!(data.len(), 427);
+    expect_bad_metadata(&data, "is invalid");
+}

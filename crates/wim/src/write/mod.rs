@@ -507,12 +507,13 @@ impl WimWriter {
             for h in d.blobs() {
                 *self.refs.entry(h).or_insert(0) += 1;
                 match self.sizes.get(&h) {
-                    Some(s) => total += s,
+                    // Saturating: sizes of blobs copied verbatim are what the source claimed.
+                    Some(s) => total = total.saturating_add(*s),
                     None => missing = Some(h),
                 }
             }
             if d.hard_link_group != 0 && !d.is_dir() && !seen_groups.insert(d.hard_link_group) {
-                hardlink += self.sizes.get(&d.data).copied().unwrap_or(0);
+                hardlink = hardlink.saturating_add(self.sizes.get(&d.data).copied().unwrap_or(0));
             }
         });
         if let Some(h) = missing {
