@@ -29,6 +29,9 @@ struct Params {
 impl Params {
     fn for_level(level: u32) -> Params {
         let level = level.clamp(1, 1000);
+        if let (Ok(d), Ok(n)) = (std::env::var("XD"), std::env::var("XN")) {
+            return Params { parser: Parser::Lazy, depth: d.parse().unwrap(), nice_len: n.parse().unwrap() };
+        }
         if level < 30 {
             Params {
                 parser: Parser::Greedy,
@@ -106,6 +109,7 @@ impl XpressCompressor {
         m.len > MIN_MATCH_LEN || (m.len == MIN_MATCH_LEN && m.offset < len3_too_far)
     }
 
+    #[inline(never)]
     fn parse(&mut self, data: &[u8]) {
         let n = data.len();
         let Params {
@@ -118,7 +122,7 @@ impl XpressCompressor {
         // Searching needs 4 bytes of lookahead; the last bytes go out as literals.
         while pos + 4 <= n {
             let max_len = (n - pos).min(MAX_MATCH_LEN);
-            let mut cur = self.mf.longest_match(data, pos, max_len, nice_len, depth);
+            let mut cur = self.mf.longest_match(data, pos, 2, max_len, nice_len, depth);
             if !Self::acceptable(cur, len3_too_far) {
                 self.literal(data[pos]);
                 pos += 1;
@@ -128,10 +132,9 @@ impl XpressCompressor {
                 // While the next position has a longer match, emit a literal and move on.
                 while cur.len < nice_len && pos + 5 <= n {
                     let max_len = (n - pos - 1).min(MAX_MATCH_LEN);
-                    let next = self
-                        .mf
-                        .longest_match(data, pos + 1, max_len, nice_len, depth / 2);
-                    if next.len <= cur.len || !Self::acceptable(next, len3_too_far) {
+                    let next =
+                        self.mf.longest_match(data, pos + 1, cur.len, max_len, nice_len, depth / 2);
+                    if next.len <= cur.len {
                         // pos + 1 is now inserted; skip it below.
                         self.matched(cur);
                         for p in pos + 2..pos + cur.len {
@@ -162,6 +165,7 @@ impl XpressCompressor {
     }
 
     /// Builds the Huffman code and returns the exact compressed size.
+    #[inline(never)]
     fn plan(&mut self) -> usize {
         self.freqs[END_OF_DATA] += 1;
         self.builder
@@ -179,6 +183,7 @@ impl XpressCompressor {
         TABLE_SIZE + BitWriter::size_for(bits, self.extra_bytes) as usize
     }
 
+    #[inline(never)]
     fn write(&self, out: &mut [u8]) -> Option<usize> {
         let (table, rest) = out.split_at_mut_checked(TABLE_SIZE)?;
         for (i, b) in table.iter_mut().enumerate() {

@@ -11,11 +11,12 @@ const HASH3_BITS: u32 = 14;
 
 #[derive(Debug, Clone)]
 pub struct HashChains {
-    head4: Vec<u32>,
-    head3: Vec<u32>,
+    /// Most recent position per 4-byte hash. 0 doubles as "none": position 0 is a genuine
+    /// candidate for every later position, so a false one costs only a comparison.
+    head4: Box<[u16; 1 << HASH4_BITS]>,
+    head3: Box<[u16; 1 << HASH3_BITS]>,
     /// Distance from each position back to the previous one with the same 4-byte hash (0: none).
-    prev: Vec<u16>,
-    base: u32,
+    prev: Box<[u16; WINDOW]>,
 }
 
 /// A match: `len` bytes at `offset` back (len 0 = none).
@@ -27,7 +28,7 @@ pub struct Match {
 
 #[inline(always)]
 fn load_u32(data: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
+    u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes"))
 }
 
 #[inline(always)]
@@ -63,42 +64,31 @@ pub fn extend_match(data: &[u8], a: usize, b: usize, start: usize, max: usize) -
 impl HashChains {
     pub fn new() -> Self {
         HashChains {
-            head4: vec![0; 1 << HASH4_BITS],
-            head3: vec![0; 1 << HASH3_BITS],
-            prev: vec![0; WINDOW],
-            base: 1,
+            head4: Box::new([0; 1 << HASH4_BITS]),
+            head3: Box::new([0; 1 << HASH3_BITS]),
+            prev: Box::new([0; WINDOW]),
         }
     }
 
-    /// Starts a new window: forgets every position inserted so far.
+    /// Starts a new window (of at most [`WINDOW`] bytes): forgets every position.
     pub fn reset(&mut self) {
-        if self.base > u32::MAX - 2 * WINDOW as u32 {
-            self.head4.fill(0);
-            self.head3.fill(0);
-            self.base = 1;
-        } else {
-            self.base += WINDOW as u32;
-        }
+        self.head4.fill(0);
+        self.head3.fill(0);
     }
 
-    /// Inserts `pos` (which needs 4 bytes of data from `pos`) and returns the head of its chain
-    /// before the insertion and the 3-byte table's previous entry, as positions (or `usize::MAX`).
+    /// Inserts `pos` (which needs 4 bytes of data from `pos`); returns the previous head of its
+    /// chain, the 3-byte table's previous entry and the 4 bytes at `pos`.
     #[inline(always)]
     fn insert(&mut self, data: &[u8], pos: usize) -> (usize, usize, u32) {
         let v = load_u32(data, pos);
-        let stored = self.base + pos as u32;
         let h4 = hash4(v);
         let h3 = hash3(v);
-        let c4 = self.head4[h4].wrapping_sub(self.base) as usize;
-        let c3 = self.head3[h3].wrapping_sub(self.base) as usize;
-        self.head4[h4] = stored;
-        self.head3[h3] = stored;
-        self.prev[pos] = if c4 < pos { (pos - c4) as u16 } else { 0 };
-        (
-            if c4 < pos { c4 } else { usize::MAX },
-            if c3 < pos { c3 } else { usize::MAX },
-            v,
-        )
+        let c4 = usize::from(self.head4[h4]);
+        let c3 = usize::from(self.head3[h3]);
+        self.head4[h4] = pos as u16;
+        self.head3[h3] = pos as u16;
+        self.prev[pos & (WINDOW - 1)] = (pos - c4) as u16;
+        (c4, c3, v)
     }
 
     /// Inserts `pos` without searching (positions covered by a chosen match).
@@ -109,34 +99,31 @@ impl HashChains {
         }
     }
 
-    /// Inserts `pos` and finds its longest match of at least 3 bytes, up to `max_len` bytes,
-    /// visiting at most `depth` chain entries and stopping early at `nice_len` bytes.
-    /// Needs `pos + 4 <= data.len()`.
+    /// Inserts `pos` and finds its longest match longer than `best_len` (at least 3 bytes), up
+    /// to `max_len` bytes, visiting at most `depth` chain entries and stopping early at
+    /// `nice_len` bytes. Needs `pos + 4 <= data.len()` and `pos < WINDOW`.
     #[inline(always)]
     pub fn longest_match(
         &mut self,
         data: &[u8],
         pos: usize,
+        best_len: usize,
         max_len: usize,
         nice_len: usize,
         depth: u32,
     ) -> Match {
         let (mut cand, c3, cur) = self.insert(data, pos);
-        let mut best = Match { len: 0, offset: 0 };
-        if max_len < 4 {
-            return best;
+        let mut best = Match { len: best_len.max(2), offset: 0 };
+        if max_len < 4 || pos == 0 || best.len >= max_len {
+            return Match { len: 0, offset: 0 };
         }
         let nice_len = nice_len.min(max_len);
-        if c3 != usize::MAX && load_u32(data, c3) & 0xFF_FFFF == cur & 0xFF_FFFF {
-            best = Match {
-                len: 3,
-                offset: pos - c3,
-            };
+        if best.len < 3 && c3 < pos && load_u32(data, c3) & 0xFF_FFFF == cur & 0xFF_FFFF {
+            best = Match { len: 3, offset: pos - c3 };
         }
         let mut remaining = depth;
-        while cand != usize::MAX && remaining > 0 {
-            remaining -= 1;
-            // Reject quickly unless the candidate beats `best` at its last byte position too.
+        loop {
+            // Reject quickly unless the candidate also matches at best's last bytes.
             let tail_ok = best.len < 4 || {
                 let t = best.len - 3;
                 load_u32(data, cand + t) == load_u32(data, pos + t)
@@ -144,21 +131,19 @@ impl HashChains {
             if tail_ok && load_u32(data, cand) == cur {
                 let len = extend_match(data, cand, pos, 4, max_len);
                 if len > best.len {
-                    best = Match {
-                        len,
-                        offset: pos - cand,
-                    };
+                    best = Match { len, offset: pos - cand };
                     if len >= nice_len {
                         break;
                     }
                 }
             }
-            let d = self.prev[cand] as usize;
-            if d == 0 {
+            remaining -= 1;
+            let d = usize::from(self.prev[cand & (WINDOW - 1)]);
+            if d == 0 || remaining == 0 {
                 break;
             }
             cand -= d;
         }
-        best
+        if best.offset == 0 { Match { len: 0, offset: 0 } } else { best }
     }
 }

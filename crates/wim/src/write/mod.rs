@@ -168,6 +168,11 @@ impl WimWriter {
         self.progress = p;
     }
 
+    /// The progress sink given with [`WimWriter::set_progress`].
+    pub fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
+    }
+
     pub fn options(&self) -> &WriteOptions {
         &self.opts
     }
@@ -238,6 +243,7 @@ impl WimWriter {
         });
         let mut hasher = Hasher::default();
         let mut done = 0u64;
+        let mut blob_hash = Sha1::ZERO;
         let result = (|| -> Result<Sha1> {
             while done < size {
                 self.check_cancel()?;
@@ -258,6 +264,7 @@ impl WimWriter {
                             });
                         }
                     }
+                    blob_hash = h;
                     let dup = self.sizes.contains_key(&h);
                     let p = self.pending.back_mut().expect("pushed above");
                     p.sha1 = Some(h);
@@ -272,7 +279,7 @@ impl WimWriter {
                     self.write_chunk(&mut pool, d)?;
                 }
             }
-            Ok(self.pending.back().and_then(|p| p.sha1).expect("hash set at the last chunk"))
+            Ok(blob_hash)
         })();
         self.pool = Some(pool);
         result
