@@ -1,5 +1,6 @@
-//! Running a tool once under `/usr/bin/time` (Debian package `time`): wall time measured here,
-//! peak resident set size (`%M`, KiB) reported by GNU time from the child's rusage.
+//! Running a tool once under `/usr/bin/time` (Debian package `time`): wall time measured here;
+//! peak resident set size (`%M`, KiB) and CPU time (`%U` + `%S`) reported by GNU time from the
+//! child's rusage. CPU time is the steadier figure on a machine shared with other work.
 
 use anyhow::{Context, Result, bail};
 use std::ffi::OsString;
@@ -13,13 +14,16 @@ const GNU_TIME: &str = "/usr/bin/time";
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
     pub secs: f64,
+    /// User + system CPU seconds, all threads.
+    pub cpu_secs: f64,
     pub peak_rss_kib: u64,
 }
 
-/// The median wall time of several runs, with the largest peak RSS seen.
+/// The median wall and CPU times of several runs, with the largest peak RSS seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Summary {
     pub secs: f64,
+    pub cpu_secs: f64,
     pub peak_rss_kib: u64,
 }
 
@@ -28,13 +32,19 @@ impl Summary {
         if samples.is_empty() {
             return None;
         }
-        let mut t: Vec<f64> = samples.iter().map(|s| s.secs).collect();
-        t.sort_by(f64::total_cmp);
-        let n = t.len();
-        let secs = if n % 2 == 1 { t[n / 2] } else { (t[n / 2 - 1] + t[n / 2]) / 2.0 };
         let peak_rss_kib = samples.iter().map(|s| s.peak_rss_kib).max().unwrap_or(0);
-        Some(Summary { secs, peak_rss_kib })
+        Some(Summary {
+            secs: median(samples.iter().map(|s| s.secs).collect()),
+            cpu_secs: median(samples.iter().map(|s| s.cpu_secs).collect()),
+            peak_rss_kib,
+        })
     }
+}
+
+fn median(mut t: Vec<f64>) -> f64 {
+    t.sort_by(f64::total_cmp);
+    let n = t.len();
+    if n % 2 == 1 { t[n / 2] } else { (t[n / 2 - 1] + t[n / 2]) / 2.0 }
 }
 
 /// A command line: the program and its arguments.
@@ -66,7 +76,7 @@ impl Cmd {
 
 /// Fails, naming the Debian package, when GNU time is missing.
 pub fn check_gnu_time() -> Result<()> {
-    let ok = Command::new(GNU_TIME).args(["-f", "%M", "true"]).stderr(Stdio::null()).status().map(|s| s.success());
+    let ok = Command::new(GNU_TIME).args(["-f", "%M %U %S", "true"]).stderr(Stdio::null()).status().map(|s| s.success());
     match ok {
         Ok(true) => Ok(()),
         _ => bail!("{GNU_TIME} (GNU time) is needed for peak memory figures: apt-get install -y time"),
@@ -80,7 +90,7 @@ pub fn timed(cmd: &Cmd, rss_file: &Path) -> Result<Sample> {
     let start = Instant::now();
     let out = Command::new(GNU_TIME)
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(rss_file)
         .arg(&cmd.program)
@@ -93,15 +103,20 @@ pub fn timed(cmd: &Cmd, rss_file: &Path) -> Result<Sample> {
     let secs = start.elapsed().as_secs_f64();
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        bail!("{} failed ({}): {}", cmd.display(), out.status, err.trim());
+        bail!("{} failed ({}):\n{}", cmd.display(), out.status, err.trim());
     }
     let report = std::fs::read_to_string(rss_file).with_context(|| format!("reading {}", rss_file.display()))?;
-    let peak_rss_kib = report
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().parse::<u64>().ok())
-        .with_context(|| format!("no peak RSS in GNU time's report {report:?}"))?;
-    Ok(Sample { secs, peak_rss_kib })
+    parse_report(&report, secs).with_context(|| format!("unexpected GNU time report {report:?}"))
+}
+
+/// The last line of GNU time's report: `%M %U %S`.
+fn parse_report(report: &str, secs: f64) -> Option<Sample> {
+    let line = report.lines().rev().find(|l| !l.trim().is_empty())?;
+    let mut f = line.split_whitespace();
+    let peak_rss_kib = f.next()?.parse().ok()?;
+    let user: f64 = f.next()?.parse().ok()?;
+    let sys: f64 = f.next()?.parse().ok()?;
+    Some(Sample { secs, cpu_secs: user + sys, peak_rss_kib })
 }
 
 /// Runs `cmd` untimed and returns its stdout; a non-zero exit is an error with its output.
@@ -129,15 +144,24 @@ mod tests {
     use super::*;
 
     fn s(secs: f64, rss: u64) -> Sample {
-        Sample { secs, peak_rss_kib: rss }
+        Sample { secs, cpu_secs: secs * 2.0, peak_rss_kib: rss }
     }
 
     #[test]
     fn median_odd_even_and_peak() {
         let m = Summary::of(&[s(3.0, 10), s(1.0, 30), s(2.0, 20)]).expect("three samples");
-        assert_eq!((m.secs, m.peak_rss_kib), (2.0, 30));
+        assert_eq!((m.secs, m.cpu_secs, m.peak_rss_kib), (2.0, 4.0, 30));
         let m = Summary::of(&[s(4.0, 1), s(1.0, 2)]).expect("two samples");
         assert_eq!(m.secs, 2.5);
         assert!(Summary::of(&[]).is_none());
+    }
+
+    #[test]
+    fn gnu_time_report() {
+        let r = parse_report("Command exited with non-zero status 1\n12548 4.85 0.19\n", 9.0).expect("parses");
+        assert_eq!(r.peak_rss_kib, 12548);
+        assert!((r.cpu_secs - 5.04).abs() < 1e-9);
+        assert!(parse_report("12548\n", 1.0).is_none());
+        assert!(parse_report("", 1.0).is_none());
     }
 }
