@@ -33,12 +33,15 @@ pub struct BenchOptions {
 
 impl Default for BenchOptions {
     fn default() -> BenchOptions {
-        let formats = ["none", "xpress", "lzx", "lzx:20"].map(|f| FormatSpec::parse(f).expect("valid built-in format"));
+        let formats = ["none", "xpress", "lzx", "lzx:20"]
+            .map(|f| FormatSpec::parse(f).expect("valid built-in format"));
         BenchOptions {
             corpus_dir: None,
             skip_generate: false,
             runs: 3,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             formats: formats.to_vec(),
             markdown: false,
         }
@@ -59,7 +62,9 @@ impl FormatSpec {
         let s = s.trim().to_ascii_lowercase();
         let (name, level) = match s.split_once(':') {
             Some((n, l)) => {
-                let l: u32 = l.parse().with_context(|| format!("bad level in format {s:?}"))?;
+                let l: u32 = l
+                    .parse()
+                    .with_context(|| format!("bad level in format {s:?}"))?;
                 (n.to_string(), Some(l))
             }
             None => (s.clone(), None),
@@ -112,8 +117,9 @@ struct Paths {
 }
 
 pub fn run(o: &BenchOptions) -> Result<()> {
-    run::checked(&Cmd::new(WIMLIB).arg("--version"))
-        .map_err(|e| anyhow::anyhow!("{e:#}\nwimlib-imagex is the reference: apt-get install -y wimtools"))?;
+    run::checked(&Cmd::new(WIMLIB).arg("--version")).map_err(|e| {
+        anyhow::anyhow!("{e:#}\nwimlib-imagex is the reference: apt-get install -y wimtools")
+    })?;
     run::check_gnu_time()?;
     let mut p = paths(o)?;
     build_tsmedia()?;
@@ -135,11 +141,17 @@ pub fn run(o: &BenchOptions) -> Result<()> {
     );
     fs::create_dir_all(&p.work).with_context(|| format!("creating {}", p.work.display()))?;
     fresh_dir(&p.applied)?;
+    // wimlib-imagex apply creates the target but not its parents.
+    fs::create_dir_all(&p.applied).with_context(|| format!("creating {}", p.applied.display()))?;
     // Every applied tree kept: two tools, two WIMs per format, each run; plus the WIMs.
-    let need = corpus.bytes.saturating_mul((4 * o.runs * o.formats.len()) as u64 + 4 * o.formats.len() as u64);
+    let need = corpus
+        .bytes
+        .saturating_mul((4 * o.runs * o.formats.len()) as u64 + 4 * o.formats.len() as u64);
     p.keep_applied = free_bytes(&p.work).is_some_and(|free| free > need.saturating_add(need / 4));
     if !p.keep_applied {
-        eprintln!("not enough free space to keep every applied tree: deleting each after its run (noisier)");
+        eprintln!(
+            "not enough free space to keep every applied tree: deleting each after its run (noisier)"
+        );
     }
 
     let mut failures = Vec::new();
@@ -149,9 +161,23 @@ pub fn run(o: &BenchOptions) -> Result<()> {
         let (row, ours_wim) = bench_capture(o, &p, f, &mut failures)?;
         let ours_supported = row.ours.is_ok();
         let wimlib_wim = p.work.join(format!("wimlib-{}.wim", f.file_tag()));
-        applies.push(bench_apply(o, &p, &format!("{}, wimlib's WIM", f.ours), &wimlib_wim, ours_supported, &mut failures)?);
+        applies.push(bench_apply(
+            o,
+            &p,
+            &format!("{}, wimlib's WIM", f.ours),
+            &wimlib_wim,
+            ours_supported,
+            &mut failures,
+        )?);
         if let Some(w) = ours_wim {
-            applies.push(bench_apply(o, &p, &format!("{}, our WIM", f.ours), &w, true, &mut failures)?);
+            applies.push(bench_apply(
+                o,
+                &p,
+                &format!("{}, our WIM", f.ours),
+                &w,
+                true,
+                &mut failures,
+            )?);
         }
         captures.push(row);
     }
@@ -174,12 +200,24 @@ pub fn run(o: &BenchOptions) -> Result<()> {
 }
 
 fn paths(o: &BenchOptions) -> Result<Paths> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask has no parent directory")?.to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let target = if target.is_relative() { root.join(target) } else { target };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask has no parent directory")?
+        .to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let target = if target.is_relative() {
+        root.join(target)
+    } else {
+        target
+    };
     Ok(Paths {
         tsmedia: target.join("release/tsmedia"),
-        corpus: o.corpus_dir.clone().unwrap_or_else(|| target.join("bench-corpus")),
+        corpus: o
+            .corpus_dir
+            .clone()
+            .unwrap_or_else(|| target.join("bench-corpus")),
         applied: target.join("bench-wim/applied"),
         work: target.join("bench-wim"),
         keep_applied: false,
@@ -213,7 +251,8 @@ fn prepare_corpus(o: &BenchOptions, p: &Paths) -> Result<()> {
         }
         return Ok(());
     }
-    if fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) && p.corpus.is_dir() {
+    if fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) && p.corpus.is_dir()
+    {
         return Ok(());
     }
     if p.corpus.exists() {
@@ -225,11 +264,16 @@ fn prepare_corpus(o: &BenchOptions, p: &Paths) -> Result<()> {
                 stamp_path.display()
             );
         }
-        fs::remove_dir_all(&p.corpus).with_context(|| format!("removing stale {}", p.corpus.display()))?;
+        fs::remove_dir_all(&p.corpus)
+            .with_context(|| format!("removing stale {}", p.corpus.display()))?;
     }
     let _ = fs::remove_file(&stamp_path);
-    eprintln!("generating the reference corpus in {} ...", p.corpus.display());
-    let bytes = tsmedia_corpus::generate(&p.corpus, &spec).with_context(|| format!("generating {}", p.corpus.display()))?;
+    eprintln!(
+        "generating the reference corpus in {} ...",
+        p.corpus.display()
+    );
+    let bytes = tsmedia_corpus::generate(&p.corpus, &spec)
+        .with_context(|| format!("generating {}", p.corpus.display()))?;
     eprintln!("  {} bytes of file data", thousands(bytes));
     fs::write(&stamp_path, stamp).with_context(|| format!("writing {}", stamp_path.display()))?;
     Ok(())
@@ -270,7 +314,11 @@ fn bench_capture(
     let (mut ws, mut os) = (Vec::new(), Vec::new());
     let mut ours_err: Option<String> = None;
     for i in 0..o.runs {
-        for ours_turn in if i % 2 == 0 { [false, true] } else { [true, false] } {
+        for ours_turn in if i % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        } {
             settle();
             if ours_turn {
                 if ours_err.is_some() {
@@ -295,7 +343,11 @@ fn bench_capture(
         Some(e) => {
             eprintln!("  tsmedia cannot capture {}: {}", f.ours, first_line(&e));
             if !os.is_empty() {
-                failures.push(format!("capture {}: failed after {} good runs: {e}", f.ours, os.len()));
+                failures.push(format!(
+                    "capture {}: failed after {} good runs: {e}",
+                    f.ours,
+                    os.len()
+                ));
             }
             let _ = fs::remove_file(&ours_wim);
             (Err(first_line(&e)), None, None)
@@ -304,12 +356,24 @@ fn bench_capture(
             let s = Summary::of(&os).context("no tsmedia runs")?;
             eprintln!("  wimlib-imagex verify {}", ours_wim.display());
             if let Err(e) = run::checked(&Cmd::new(WIMLIB).arg("verify").arg(&ours_wim)) {
-                failures.push(format!("capture {}: our WIM fails wimlib-imagex verify: {e:#}", f.ours));
+                failures.push(format!(
+                    "capture {}: our WIM fails wimlib-imagex verify: {e:#}",
+                    f.ours
+                ));
             }
             (Ok(s), Some(file_len(&ours_wim)?), Some(ours_wim))
         }
     };
-    Ok((CaptureRow { format: f.clone(), wimlib, wimlib_bytes, ours, ours_bytes }, ours_path))
+    Ok((
+        CaptureRow {
+            format: f.clone(),
+            wimlib,
+            wimlib_bytes,
+            ours,
+            ours_bytes,
+        },
+        ours_path,
+    ))
 }
 
 /// Applies `wim` with both tools. `ours_expected`: a failure of ours is a correctness failure
@@ -323,11 +387,18 @@ fn bench_apply(
     failures: &mut Vec<String>,
 ) -> Result<ApplyRow> {
     let rss = p.work.join("rss.txt");
-    let tag: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let tag: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let (mut ws, mut os) = (Vec::new(), Vec::new());
     let (mut wimlib_err, mut ours_err) = (None::<String>, None::<String>);
     for i in 0..o.runs {
-        for ours_turn in if i % 2 == 0 { [false, true] } else { [true, false] } {
+        for ours_turn in if i % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        } {
             let (samples, err, who) = if ours_turn {
                 (&mut os, &mut ours_err, "tsmedia")
             } else {
@@ -339,7 +410,13 @@ fn bench_apply(
             let dir = p.applied.join(format!("{tag}-{who}-{i}"));
             fresh_dir(&dir)?;
             let cmd = &if ours_turn {
-                Cmd::new(&p.tsmedia).arg("wim").arg("apply").arg(wim).arg("1").arg(&dir).arg("--quiet")
+                Cmd::new(&p.tsmedia)
+                    .arg("wim")
+                    .arg("apply")
+                    .arg(wim)
+                    .arg("1")
+                    .arg(&dir)
+                    .arg("--quiet")
             } else {
                 Cmd::new(WIMLIB).arg("apply").arg(wim).arg("1").arg(&dir)
             };
@@ -352,7 +429,10 @@ fn bench_apply(
             if ours_turn && i == 0 && ours_err.is_none() {
                 let diffs = tree::compare(&p.corpus, &dir, 10)?;
                 if !diffs.is_empty() {
-                    failures.push(format!("apply {label}: tsmedia's tree differs from the corpus:\n    {}", diffs.join("\n    ")));
+                    failures.push(format!(
+                        "apply {label}: tsmedia's tree differs from the corpus:\n    {}",
+                        diffs.join("\n    ")
+                    ));
                 }
             }
             if !p.keep_applied {
@@ -360,7 +440,11 @@ fn bench_apply(
             }
         }
     }
-    let outcome = |samples: &[Sample], err: Option<String>, who: &str, expected: bool, failures: &mut Vec<String>| {
+    let outcome = |samples: &[Sample],
+                   err: Option<String>,
+                   who: &str,
+                   expected: bool,
+                   failures: &mut Vec<String>| {
         match err {
             Some(e) => {
                 if expected {
@@ -373,7 +457,11 @@ fn bench_apply(
     };
     let wimlib = outcome(&ws, wimlib_err, WIMLIB, true, failures);
     let ours = outcome(&os, ours_err, "tsmedia", ours_expected, failures);
-    Ok(ApplyRow { label: label.to_string(), wimlib, ours })
+    Ok(ApplyRow {
+        label: label.to_string(),
+        wimlib,
+        ours,
+    })
 }
 
 fn fresh_dir(dir: &Path) -> Result<()> {
@@ -385,38 +473,67 @@ fn fresh_dir(dir: &Path) -> Result<()> {
 
 /// Free bytes on the file system holding `dir`, from `df`.
 fn free_bytes(dir: &Path) -> Option<u64> {
-    let out = Command::new("df").arg("-B1").arg("--output=avail").arg(dir).output().ok()?;
-    String::from_utf8_lossy(&out.stdout).lines().nth(1)?.trim().parse().ok()
+    let out = Command::new("df")
+        .arg("-B1")
+        .arg("--output=avail")
+        .arg(dir)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn file_len(p: &Path) -> Result<u64> {
-    Ok(fs::metadata(p).with_context(|| format!("stat {}", p.display()))?.len())
+    Ok(fs::metadata(p)
+        .with_context(|| format!("stat {}", p.display()))?
+        .len())
 }
 
 /// The line of a tool's error output that says what went wrong.
 fn first_line(s: &str) -> String {
     let said = |l: &&str| {
         let l = l.to_ascii_lowercase();
-        l.contains("error") || l.contains("panicked") || l.contains("unsupported") || l.contains("not supported")
+        l.contains("error")
+            || l.contains("panicked")
+            || l.contains("unsupported")
+            || l.contains("not supported")
     };
-    let l = s.lines().skip(1).find(said).or_else(|| s.lines().nth(1)).or_else(|| s.lines().next()).unwrap_or("");
+    let l = s
+        .lines()
+        .skip(1)
+        .find(said)
+        .or_else(|| s.lines().nth(1))
+        .or_else(|| s.lines().next())
+        .unwrap_or("");
     l.chars().take(200).collect()
 }
 
 fn secs(s: &Outcome) -> String {
-    s.as_ref().map(|s| format!("{:.2}", s.secs)).unwrap_or_else(|_| "n/a".into())
+    s.as_ref()
+        .map(|s| format!("{:.2}", s.secs))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 fn mbps(bytes: u64, s: &Outcome) -> String {
-    s.as_ref().map(|s| format!("{:.0}", bytes as f64 / 1e6 / s.secs)).unwrap_or_else(|_| "n/a".into())
+    s.as_ref()
+        .map(|s| format!("{:.0}", bytes as f64 / 1e6 / s.secs))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 fn rss(s: &Outcome) -> String {
-    s.as_ref().map(|s| format!("{:.0}", s.peak_rss_kib as f64 / 1024.0)).unwrap_or_else(|_| "n/a".into())
+    s.as_ref()
+        .map(|s| format!("{:.0}", s.peak_rss_kib as f64 / 1024.0))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 fn cpu(s: &Outcome) -> String {
-    s.as_ref().map(|s| format!("{:.2}", s.cpu_secs)).unwrap_or_else(|_| "n/a".into())
+    s.as_ref()
+        .map(|s| format!("{:.2}", s.cpu_secs))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 /// ours / wimlib of a figure of two outcomes.
@@ -428,7 +545,8 @@ fn ratio_of(ours: &Outcome, theirs: &Outcome, f: fn(&Summary) -> f64) -> String 
 }
 
 fn ratio(ours: Option<f64>, theirs: f64) -> String {
-    ours.map(|o| format!("{:.3}", o / theirs)).unwrap_or_else(|| "n/a".into())
+    ours.map(|o| format!("{:.3}", o / theirs))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn render(
@@ -441,12 +559,28 @@ fn render(
 ) -> Result<String> {
     let table = |t: &Table| if markdown { t.markdown() } else { t.plain() };
     let mut out = String::new();
-    let h = |s: &str| if markdown { format!("\n### {s}\n\n") } else { format!("\n{s}\n\n") };
+    let h = |s: &str| {
+        if markdown {
+            format!("\n### {s}\n\n")
+        } else {
+            format!("\n{s}\n\n")
+        }
+    };
     out.push_str(&h("Machine and corpus"));
-    let wimlib_version = run::checked(&Cmd::new(WIMLIB).arg("--version"))?.lines().next().unwrap_or("").to_string();
+    let wimlib_version = run::checked(&Cmd::new(WIMLIB).arg("--version"))?
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
     let bullet = if markdown { "- " } else { "  " };
     for line in [
-        format!("CPU: {} ({} logical CPUs)", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        format!(
+            "CPU: {} ({} logical CPUs)",
+            cpu_model(),
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        ),
         format!("Reference: {wimlib_version}"),
         format!(
             "Corpus: {} ({} files, {} directories, {} symlinks, {} bytes of file data)",
@@ -456,15 +590,32 @@ fn render(
             corpus.symlinks,
             thousands(corpus.bytes)
         ),
-        format!("{} compression threads for both tools; median wall and CPU time of {} runs, warm cache", o.threads, o.runs),
+        format!(
+            "{} compression threads for both tools; median wall and CPU time of {} runs, warm cache",
+            o.threads, o.runs
+        ),
     ] {
         out.push_str(&format!("{bullet}{line}\n"));
     }
 
-    out.push_str(&h("Capture (ratio = ours / wimlib; below 1 is better for us)"));
+    out.push_str(&h(
+        "Capture (ratio = ours / wimlib; below 1 is better for us)",
+    ));
     let mut t = Table::new(&[
-        "format", "wimlib bytes", "ours bytes", "size ratio", "wimlib s", "ours s", "time ratio", "wimlib CPU s",
-        "ours CPU s", "CPU ratio", "wimlib MB/s", "ours MB/s", "wimlib RSS MiB", "ours RSS MiB",
+        "format",
+        "wimlib bytes",
+        "ours bytes",
+        "size ratio",
+        "wimlib s",
+        "ours s",
+        "time ratio",
+        "wimlib CPU s",
+        "ours CPU s",
+        "CPU ratio",
+        "wimlib MB/s",
+        "ours MB/s",
+        "wimlib RSS MiB",
+        "ours RSS MiB",
     ]);
     for c in captures {
         let w: Outcome = Ok(c.wimlib);
@@ -494,8 +645,17 @@ fn render(
 
     out.push_str(&h("Apply (same WIM, both tools; ratio = ours / wimlib)"));
     let mut t = Table::new(&[
-        "WIM", "wimlib s", "ours s", "time ratio", "wimlib CPU s", "ours CPU s", "CPU ratio", "wimlib MB/s", "ours MB/s",
-        "wimlib RSS MiB", "ours RSS MiB",
+        "WIM",
+        "wimlib s",
+        "ours s",
+        "time ratio",
+        "wimlib CPU s",
+        "ours CPU s",
+        "CPU ratio",
+        "wimlib MB/s",
+        "ours MB/s",
+        "wimlib RSS MiB",
+        "ours RSS MiB",
     ]);
     for a in applies {
         t.row(vec![
@@ -517,7 +677,9 @@ fn render(
     out.push_str(&h("Goals (wall time; CPU time in brackets)"));
     let met = |r: f64, limit: f64| if r <= limit { "met" } else { "NOT met" };
     for c in captures.iter().filter(|c| c.format.ours == "xpress") {
-        let (Ok(s), Some(b)) = (&c.ours, c.ours_bytes) else { continue };
+        let (Ok(s), Some(b)) = (&c.ours, c.ours_bytes) else {
+            continue;
+        };
         let (tr, cr) = (s.secs / c.wimlib.secs, s.cpu_secs / c.wimlib.cpu_secs);
         let sr = b as f64 / c.wimlib_bytes as f64;
         out.push_str(&format!(
@@ -525,7 +687,10 @@ fn render(
             met(tr, 1.0),
             met(cr, 1.0)
         ));
-        out.push_str(&format!("{bullet}XPRESS size ≤ 1.02× wimlib: {sr:.4}× — {}\n", met(sr, 1.02)));
+        out.push_str(&format!(
+            "{bullet}XPRESS size ≤ 1.02× wimlib: {sr:.4}× — {}\n",
+            met(sr, 1.02)
+        ));
     }
     for a in applies {
         if let (Ok(w), Ok(ours)) = (&a.wimlib, &a.ours) {
@@ -544,7 +709,12 @@ fn render(
 fn cpu_model() -> String {
     fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }
 

@@ -39,7 +39,12 @@ fn main() {
 
 fn real_main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["bench", "wim", rest @ ..] => bench_wim::run(&parse_bench(rest)?),
         ["-h" | "--help" | "help"] | [] => {
             println!("{USAGE}");
@@ -60,7 +65,10 @@ fn parse_bench(args: &[&str]) -> Result<BenchOptions> {
         let mut value = || -> Result<String> {
             match &inline {
                 Some(v) => Ok(v.clone()),
-                None => it.next().map(|s| s.to_string()).with_context(|| format!("{flag} needs a value")),
+                None => it
+                    .next()
+                    .map(|s| s.to_string())
+                    .with_context(|| format!("{flag} needs a value")),
             }
         };
         match flag {
@@ -79,7 +87,11 @@ fn parse_bench(args: &[&str]) -> Result<BenchOptions> {
                 }
             }
             "--formats" => {
-                o.formats = value()?.split(',').filter(|s| !s.is_empty()).map(FormatSpec::parse).collect::<Result<_>>()?;
+                o.formats = value()?
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(FormatSpec::parse)
+                    .collect::<Result<_>>()?;
                 if o.formats.is_empty() {
                     bail!("--formats is empty");
                 }

@@ -8,7 +8,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&str]) -> Table {
-        Table { headers: headers.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -32,7 +35,11 @@ impl Table {
         let line = |cells: &[String]| {
             let mut s = String::new();
             for (i, c) in cells.iter().enumerate() {
-                let pad = w.get(i).copied().unwrap_or(0).saturating_sub(c.chars().count());
+                let pad = w
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(c.chars().count());
                 if i > 0 {
                     s.push_str("  ");
                     s.push_str(&" ".repeat(pad));
@@ -71,7 +78,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -88,8 +95,14 @@ mod tests {
         let mut t = Table::new(&["format", "bytes"]);
         t.row(vec!["xpress".into(), thousands(54_546_763)]);
         t.row(vec!["lzx:20".into(), thousands(999)]);
-        assert_eq!(t.plain(), "format       bytes\n-------------------\nxpress  54,546,763\nlzx:20         999\n");
-        assert_eq!(t.markdown(), "| format | bytes |\n|---|---:|\n| xpress | 54,546,763 |\n| lzx:20 | 999 |\n");
+        assert_eq!(
+            t.plain(),
+            "format       bytes\n------------------\nxpress  54,546,763\nlzx:20         999\n"
+        );
+        assert_eq!(
+            t.markdown(),
+            "| format | bytes |\n|---|---:|\n| xpress | 54,546,763 |\n| lzx:20 | 999 |\n"
+        );
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1000), "1,000");
     }

@@ -44,7 +44,11 @@ impl Summary {
 fn median(mut t: Vec<f64>) -> f64 {
     t.sort_by(f64::total_cmp);
     let n = t.len();
-    if n % 2 == 1 { t[n / 2] } else { (t[n / 2 - 1] + t[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        t[n / 2]
+    } else {
+        (t[n / 2 - 1] + t[n / 2]) / 2.0
+    }
 }
 
 /// A command line: the program and its arguments.
@@ -56,7 +60,10 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn new(program: impl Into<PathBuf>) -> Cmd {
-        Cmd { program: program.into(), args: Vec::new() }
+        Cmd {
+            program: program.into(),
+            args: Vec::new(),
+        }
     }
 
     pub fn arg(mut self, a: impl Into<OsString>) -> Cmd {
@@ -76,10 +83,16 @@ impl Cmd {
 
 /// Fails, naming the Debian package, when GNU time is missing.
 pub fn check_gnu_time() -> Result<()> {
-    let ok = Command::new(GNU_TIME).args(["-f", "%M %U %S", "true"]).stderr(Stdio::null()).status().map(|s| s.success());
+    let ok = Command::new(GNU_TIME)
+        .args(["-f", "%M %U %S", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success());
     match ok {
         Ok(true) => Ok(()),
-        _ => bail!("{GNU_TIME} (GNU time) is needed for peak memory figures: apt-get install -y time"),
+        _ => bail!(
+            "{GNU_TIME} (GNU time) is needed for peak memory figures: apt-get install -y time"
+        ),
     }
 }
 
@@ -105,7 +118,8 @@ pub fn timed(cmd: &Cmd, rss_file: &Path) -> Result<Sample> {
         let err = String::from_utf8_lossy(&out.stderr);
         bail!("{} failed ({}):\n{}", cmd.display(), out.status, err.trim());
     }
-    let report = std::fs::read_to_string(rss_file).with_context(|| format!("reading {}", rss_file.display()))?;
+    let report = std::fs::read_to_string(rss_file)
+        .with_context(|| format!("reading {}", rss_file.display()))?;
     parse_report(&report, secs).with_context(|| format!("unexpected GNU time report {report:?}"))
 }
 
@@ -116,7 +130,11 @@ fn parse_report(report: &str, secs: f64) -> Option<Sample> {
     let peak_rss_kib = f.next()?.parse().ok()?;
     let user: f64 = f.next()?.parse().ok()?;
     let sys: f64 = f.next()?.parse().ok()?;
-    Some(Sample { secs, cpu_secs: user + sys, peak_rss_kib })
+    Some(Sample {
+        secs,
+        cpu_secs: user + sys,
+        peak_rss_kib,
+    })
 }
 
 /// Runs `cmd` untimed and returns its stdout; a non-zero exit is an error with its output.
@@ -144,7 +162,11 @@ mod tests {
     use super::*;
 
     fn s(secs: f64, rss: u64) -> Sample {
-        Sample { secs, cpu_secs: secs * 2.0, peak_rss_kib: rss }
+        Sample {
+            secs,
+            cpu_secs: secs * 2.0,
+            peak_rss_kib: rss,
+        }
     }
 
     #[test]
@@ -158,7 +180,11 @@ mod tests {
 
     #[test]
     fn gnu_time_report() {
-        let r = parse_report("Command exited with non-zero status 1\n12548 4.85 0.19\n", 9.0).expect("parses");
+        let r = parse_report(
+            "Command exited with non-zero status 1\n12548 4.85 0.19\n",
+            9.0,
+        )
+        .expect("parses");
         assert_eq!(r.peak_rss_kib, 12548);
         assert!((r.cpu_secs - 5.04).abs() < 1e-9);
         assert!(parse_report("12548\n", 1.0).is_none());

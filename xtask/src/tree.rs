@@ -40,7 +40,11 @@ fn walk_stats(dir: &Path, st: &mut TreeStats, buf: &mut [u8]) -> Result<()> {
             st.files += 1;
             st.bytes += md.len();
             let mut f = File::open(&p).with_context(|| format!("opening {}", p.display()))?;
-            while f.read(buf).with_context(|| format!("reading {}", p.display()))? > 0 {}
+            while f
+                .read(buf)
+                .with_context(|| format!("reading {}", p.display()))?
+                > 0
+            {}
         }
     }
     Ok(())
@@ -50,7 +54,8 @@ fn entries(dir: &Path) -> Result<BTreeMap<OsString, Metadata>> {
     let mut m = BTreeMap::new();
     for e in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let e = e.with_context(|| format!("listing {}", dir.display()))?;
-        let md = fs::symlink_metadata(e.path()).with_context(|| format!("stat {}", e.path().display()))?;
+        let md = fs::symlink_metadata(e.path())
+            .with_context(|| format!("stat {}", e.path().display()))?;
         m.insert(e.file_name(), md);
     }
     Ok(m)
@@ -64,11 +69,21 @@ pub fn compare(want: &Path, got: &Path, limit: usize) -> Result<Vec<String>> {
     Ok(diffs)
 }
 
-fn compare_dir(want: &Path, got: &Path, rel: &Path, limit: usize, diffs: &mut Vec<String>) -> Result<()> {
+fn compare_dir(
+    want: &Path,
+    got: &Path,
+    rel: &Path,
+    limit: usize,
+    diffs: &mut Vec<String>,
+) -> Result<()> {
     let a = entries(&want.join(rel))?;
     let b = entries(&got.join(rel))?;
     for name in b.keys().filter(|n| !a.contains_key(*n)) {
-        push(diffs, limit, format!("{}: extra in the applied tree", rel.join(name).display()));
+        push(
+            diffs,
+            limit,
+            format!("{}: extra in the applied tree", rel.join(name).display()),
+        );
     }
     for (name, ma) in &a {
         if diffs.len() >= limit {
@@ -76,29 +91,58 @@ fn compare_dir(want: &Path, got: &Path, rel: &Path, limit: usize, diffs: &mut Ve
         }
         let r = rel.join(name);
         let Some(mb) = b.get(name) else {
-            push(diffs, limit, format!("{}: missing from the applied tree", r.display()));
+            push(
+                diffs,
+                limit,
+                format!("{}: missing from the applied tree", r.display()),
+            );
             continue;
         };
         let (ta, tb) = (ma.file_type(), mb.file_type());
         if ta.is_symlink() || tb.is_symlink() {
             if !(ta.is_symlink() && tb.is_symlink()) {
-                push(diffs, limit, format!("{}: symlink on one side only", r.display()));
+                push(
+                    diffs,
+                    limit,
+                    format!("{}: symlink on one side only", r.display()),
+                );
             } else {
                 let (la, lb) = (fs::read_link(want.join(&r))?, fs::read_link(got.join(&r))?);
                 if la != lb {
-                    push(diffs, limit, format!("{}: symlink target {la:?} became {lb:?}", r.display()));
+                    push(
+                        diffs,
+                        limit,
+                        format!("{}: symlink target {la:?} became {lb:?}", r.display()),
+                    );
                 }
             }
         } else if ta.is_dir() || tb.is_dir() {
             if ta.is_dir() && tb.is_dir() {
                 compare_dir(want, got, &r, limit, diffs)?;
             } else {
-                push(diffs, limit, format!("{}: directory on one side only", r.display()));
+                push(
+                    diffs,
+                    limit,
+                    format!("{}: directory on one side only", r.display()),
+                );
             }
         } else if ma.len() != mb.len() {
-            push(diffs, limit, format!("{}: {} bytes became {}", r.display(), ma.len(), mb.len()));
+            push(
+                diffs,
+                limit,
+                format!("{}: {} bytes became {}", r.display(), ma.len(), mb.len()),
+            );
         } else if ma.nlink() != mb.nlink() {
-            push(diffs, limit, format!("{}: {} hard links became {}", r.display(), ma.nlink(), mb.nlink()));
+            push(
+                diffs,
+                limit,
+                format!(
+                    "{}: {} hard links became {}",
+                    r.display(),
+                    ma.nlink(),
+                    mb.nlink()
+                ),
+            );
         } else if !same_bytes(&want.join(&r), &got.join(&r))? {
             push(diffs, limit, format!("{}: contents differ", r.display()));
         }
@@ -157,7 +201,10 @@ mod tests {
         tsmedia_corpus::generate(&b, &tsmedia_corpus::Spec::small())?;
         assert_eq!(compare(&a, &b, 10)?, Vec::<String>::new());
         let st = stats(&a)?;
-        assert!(st.files > 100 && st.symlinks == 4 && st.bytes > 1 << 20, "{st:?}");
+        assert!(
+            st.files > 100 && st.symlinks == 4 && st.bytes > 1 << 20,
+            "{st:?}"
+        );
 
         fs::write(b.join("special/empty0"), b"x")?;
         fs::remove_file(b.join("special/dangling-link"))?;
@@ -165,12 +212,19 @@ mod tests {
         fs::remove_file(b.join("special/hardlink-b"))?;
         fs::copy(a.join("special/hardlink-a"), b.join("special/hardlink-b"))?;
         fs::write(b.join("extra"), b"")?;
-        let mut f = fs::OpenOptions::new().write(true).open(b.join("special/unicode ünïcödé 日本語.txt"))?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(b.join("special/unicode ünïcödé 日本語.txt"))?;
         std::io::Write::write_all(&mut f, "名X".as_bytes())?;
         drop(f);
         let d = compare(&a, &b, 10)?.join("\n");
-        for want in ["empty0: 0 bytes became 1", "dangling-link: symlink target", "hardlink-b: 3 hard links became 1",
-            "extra: extra", "contents differ"] {
+        for want in [
+            "empty0: 0 bytes became 1",
+            "dangling-link: symlink target",
+            "hardlink-b: 3 hard links became 1",
+            "extra: extra",
+            "contents differ",
+        ] {
             assert!(d.contains(want), "{want:?} not in\n{d}");
         }
         fs::remove_dir_all(&a)?;
