@@ -10,6 +10,7 @@ mod bench_wim;
 mod report;
 mod run;
 mod tree;
+mod wim_tables;
 
 use anyhow::{Context, Result, bail};
 use bench_wim::{BenchOptions, FormatSpec};
