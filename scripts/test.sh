@@ -28,6 +28,7 @@ for t in "${!tools[@]}"; do
   command -v "$t" >/dev/null 2>&1 || missing+=("${tools[$t]}")
 done
 [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
+[ -x /usr/bin/time ] || missing+=(time) # GNU time: peak RSS in `cargo xtask bench wim`
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "==> installing reference tools: $pkgs"
