@@ -163,7 +163,8 @@ pub struct InspectArgs {
 fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
     let mut s = match &a.spec {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             MediaSpec::from_toml(&text)?
         }
         None => MediaSpec::default(),
@@ -181,9 +182,30 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
     macro_rules! opt {
         ($($f:ident),*) => { $( if a.$f.is_some() { s.$f = a.$f.clone(); } )* };
     }
-    opt!(boot_image, arch, user, size, label, password, password_file, cert_start, cert_expire, pfx, pfx_password,
-        prestart_command, prestart_package, ts, os_image, os_image_index, created_by, version, comment,
-        start_date, expiration_date, log);
+    opt!(
+        boot_image,
+        arch,
+        user,
+        size,
+        label,
+        password,
+        password_file,
+        cert_start,
+        cert_expire,
+        pfx,
+        pfx_password,
+        prestart_command,
+        prestart_package,
+        ts,
+        os_image,
+        os_image_index,
+        created_by,
+        version,
+        comment,
+        start_date,
+        expiration_date,
+        log
+    );
     macro_rules! list {
         ($($f:ident),*) => { $( if !a.$f.is_empty() { s.$f = a.$f.clone(); } )* };
     }
@@ -191,7 +213,15 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
     macro_rules! flag {
         ($($f:ident),*) => { $( s.$f |= a.$f; )* };
     }
-    flag!(unattended, allow_unknown, self_signed_cert, include_dependencies, autorun, format, deterministic);
+    flag!(
+        unattended,
+        allow_unknown,
+        self_signed_cert,
+        include_dependencies,
+        autorun,
+        format,
+        deterministic
+    );
     if let Some(o) = a.out {
         s.out = o;
     }
@@ -216,7 +246,9 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
     }
     let mut vars = BTreeMap::new();
     for v in &a.variables {
-        let (k, val) = v.split_once('=').with_context(|| format!("--variable {v:?}: expected NAME=VALUE"))?;
+        let (k, val) = v
+            .split_once('=')
+            .with_context(|| format!("--variable {v:?}: expected NAME=VALUE"))?;
         vars.insert(k.to_string(), val.to_string());
     }
     s.variable.extend(vars);
@@ -228,8 +260,10 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand) -> Result<()> {
     match c {
         MediaCommand::Create(a) => {
             let (spec, dry_run) = to_spec(a)?;
-            let mut site = Site::open(site_dir).with_context(|| format!("opening site {}", site_dir.display()))?;
-            let plan = tsmedia_media::preflight(&site, &spec).map_err(tsmedia_media::Error::Preflight)?;
+            let mut site = Site::open(site_dir)
+                .with_context(|| format!("opening site {}", site_dir.display()))?;
+            let plan =
+                tsmedia_media::preflight(&site, &spec).map_err(tsmedia_media::Error::Preflight)?;
             if dry_run {
                 print!("{plan}");
                 return Ok(());
@@ -278,7 +312,11 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand) -> Result<()> {
                     d.discs,
                     d.path.display(),
                     d.files.len(),
-                    if d.bootable { ", El Torito BIOS+UEFI" } else { "" }
+                    if d.bootable {
+                        ", El Torito BIOS+UEFI"
+                    } else {
+                        ""
+                    }
                 );
             }
             Ok(())

@@ -12,7 +12,10 @@ pub const MAP: &[(&str, &str)] = &[
     ("boot/BCD", "Windows/Boot/DVD/PCAT/BCD"),
     ("boot/boot.sdi", "Windows/Boot/DVD/PCAT/boot.sdi"),
     ("bootmgr", "Windows/Boot/PCAT/bootmgr"),
-    ("EFI/Microsoft/Boot/efisys.bin", "Windows/Boot/DVD/EFI/en-US/efisys.bin"),
+    (
+        "EFI/Microsoft/Boot/efisys.bin",
+        "Windows/Boot/DVD/EFI/en-US/efisys.bin",
+    ),
     ("EFI/Microsoft/Boot/BCD", "Windows/Boot/DVD/EFI/BCD"),
     ("EFI/Boot/bootx64.efi", "Windows/Boot/EFI/bootmgfw.efi"),
 ];
@@ -68,7 +71,10 @@ pub fn find(w: &Wim, index: u32) -> Result<Vec<BootFile>> {
 pub fn read(w: &Wim, file: &BootFile) -> Result<Vec<u8>> {
     w.open_blob(&file.sha1, true)
         .and_then(|r| r.read_all())
-        .map_err(wim(format!("reading {} from the boot image", file.wim_path)))
+        .map_err(wim(format!(
+            "reading {} from the boot image",
+            file.wim_path
+        )))
 }
 
 /// Finds a path in an image tree, case-insensitively.

@@ -48,7 +48,11 @@ pub struct BuildOptions {
 pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
     let spec = &plan.spec;
     let mut v = Vec::new();
-    let mps: Vec<String> = plan.management_points.iter().map(|m| m.url.clone()).collect();
+    let mps: Vec<String> = plan
+        .management_points
+        .iter()
+        .map(|m| m.url.clone())
+        .collect();
     if !mps.is_empty() {
         match spec.mode {
             crate::spec::MpMode::SiteBased => v.push(Variable::new("SMSTSMP", mps[0].clone())),
@@ -59,14 +63,26 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
         }
     }
     v.push(Variable::new("_SMSMediaGuid", plan.media_guid.clone()));
-    v.push(Variable::new("_SMSTSBootMediaPackageID", plan.boot_image.id.clone()));
+    v.push(Variable::new(
+        "_SMSTSBootMediaPackageID",
+        plan.boot_image.id.clone(),
+    ));
     v.push(Variable::new("_SMSTSSiteCode", plan.site_code.clone()));
-    v.push(Variable::new("_SMSTSMediaPFX", hex::encode_upper(&plan.certificate.pfx)));
+    v.push(Variable::new(
+        "_SMSTSMediaPFX",
+        hex::encode_upper(&plan.certificate.pfx),
+    ));
     if !plan.certificate.pfx_password.is_empty() {
-        v.push(Variable::new("_TSMediaPFXPassword", plan.certificate.pfx_password.clone()));
+        v.push(Variable::new(
+            "_TSMediaPFXPassword",
+            plan.certificate.pfx_password.clone(),
+        ));
     }
     for (arch, guid) in &plan.unknown_guids {
-        v.push(Variable::new(&format!("_SMSTS{}UnknownMachineGUID", arch.as_str()), guid.clone()));
+        v.push(Variable::new(
+            &format!("_SMSTS{}UnknownMachineGUID", arch.as_str()),
+            guid.clone(),
+        ));
     }
     v.push(Variable::new(
         "_SMSTSLaunchMode",
@@ -75,7 +91,11 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
     v.push(Variable::new("_SMSTSMediaType", spec.kind.bootstrap_name()));
     v.push(Variable::new(
         "_SMSTSStandAloneMedia",
-        if spec.kind == MediaKind::Standalone { "true" } else { "false" },
+        if spec.kind == MediaKind::Standalone {
+            "true"
+        } else {
+            "false"
+        },
     ));
     v.push(Variable::new("_SMSTSUDAMode", spec.uda.as_str()));
     if let Some((id, _)) = &plan.task_sequence {
@@ -108,7 +128,10 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
 pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Result<BuildReport> {
     let spec = &plan.spec;
     let mut log = MediaLog::new(plan.fixed_time);
-    log.info(format!("Creating {} media, site {}", spec.kind, plan.site_code));
+    log.info(format!(
+        "Creating {} media, site {}",
+        spec.kind, plan.site_code
+    ));
     for c in &plan.checks {
         log.info(format!("Preflight {c}"));
     }
@@ -121,12 +144,24 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
     } else {
         Randomness::Os
     };
-    log.info(format!("Boot image {} ({}), index {}", plan.boot_image.id, plan.boot_arch, plan.boot_index));
+    log.info(format!(
+        "Boot image {} ({}), index {}",
+        plan.boot_image.id, plan.boot_arch, plan.boot_index
+    ));
     for c in &plan.content {
-        log.info(format!("Content {} ({}) version {}, {} files", c.package.id, c.package.name, c.version, c.files.len()));
+        log.info(format!(
+            "Content {} ({}) version {}, {} files",
+            c.package.id,
+            c.package.name,
+            c.version,
+            c.files.len()
+        ));
     }
     if let Some(cmd) = &spec.prestart_command {
-        log.info(format!("Prestart command: {cmd} (package {})", spec.prestart_package.as_deref().unwrap_or("none")));
+        log.info(format!(
+            "Prestart command: {cmd} (package {})",
+            spec.prestart_package.as_deref().unwrap_or("none")
+        ));
     }
     match &plan.password {
         Some(_) => log.info("Variables.dat and policy.xml are encrypted with XChaCha20-Poly1305 under an Argon2id key from the media password"),
@@ -135,8 +170,10 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
     log.info("Not encrypted: boot files, boot.wim and package content (integrity-checked by the content manifest).");
 
     match site.register_certificate(&plan.certificate.der) {
-        Ok(c) => log.info(format!("Media certificate {} registered (valid {} to {})", c.id, c.not_before.rfc3339(), c.not_after.rfc3339())),
-        Err(tsmedia_site::Error::Duplicate { .. }) => log.info("Media certificate already registered"),
+        Ok(_) | Err(tsmedia_site::Error::Duplicate { .. }) => log.info(format!(
+            "Media certificate {} registered at the site (valid {} to {}, UNIX seconds)",
+            plan.certificate.subject, plan.certificate.not_before, plan.certificate.not_after
+        )),
         Err(e) => return Err(e.into()),
     }
 
@@ -146,14 +183,29 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
     }
     let pw = plan.password.as_deref();
     let mut small: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
-    small.insert(VARIABLES, secret::seal(&variables::to_xml(&vars), pw, options.kdf, &rng, "Variables.dat")?);
+    small.insert(
+        VARIABLES,
+        secret::seal(
+            &variables::to_xml(&vars),
+            pw,
+            options.kdf,
+            &rng,
+            "Variables.dat",
+        )?,
+    );
     if spec.kind == MediaKind::Standalone {
         let xml = plan.task_sequence_xml.clone().unwrap_or_default();
-        small.insert(POLICY, secret::seal(xml.as_bytes(), pw, options.kdf, &rng, "policy.xml")?);
+        small.insert(
+            POLICY,
+            secret::seal(xml.as_bytes(), pw, options.kdf, &rng, "policy.xml")?,
+        );
     }
     small.insert(MANIFEST, manifest(plan));
     if spec.autorun {
-        small.insert(AUTORUN, b"[autorun]\r\nopen=sources\\boot.wim\r\nlabel=Task sequence media\r\n".to_vec());
+        small.insert(
+            AUTORUN,
+            b"[autorun]\r\nopen=sources\\boot.wim\r\nlabel=Task sequence media\r\n".to_vec(),
+        );
     }
 
     let out_dir = match (spec.kind, spec.media_type) {
@@ -175,10 +227,12 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
         )
         .into_bytes()
     };
-    write_boot_wim(plan, &boot_src, &boot_wim, &[
-        (BOOTSTRAP, ini(1)),
-        (VARIABLES, small[VARIABLES].clone()),
-    ])?;
+    write_boot_wim(
+        plan,
+        &boot_src,
+        &boot_wim,
+        &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
+    )?;
     log.timing("boot.wim prepared");
 
     let mut pending = Vec::new();
@@ -190,16 +244,20 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
                 FileSource::SplitWim(p) => Box::new(p.clone()),
                 FileSource::BootWim => Box::new(boot_wim.clone()),
                 FileSource::BootImage(p) => {
-                    let b: &BootFile = boot_files.iter().find(|b| b.wim_path == p).ok_or_else(|| Error::Inspect {
-                        path: plan.boot_wim.clone(),
-                        reason: format!("{p} vanished from the boot image"),
-                    })?;
+                    let b: &BootFile =
+                        boot_files.iter().find(|b| b.wim_path == p).ok_or_else(|| {
+                            Error::Inspect {
+                                path: plan.boot_wim.clone(),
+                                reason: format!("{p} vanished from the boot image"),
+                            }
+                        })?;
                     Box::new(bootfiles::read(&boot_src, b)?)
                 }
                 FileSource::Generated(_) => {
                     let bytes = match f.dest.as_str() {
                         BOOTSTRAP => ini(disc.number),
-                        LABEL => variables::media_label(&spec.label(), disc.number, disc_count).into_bytes(),
+                        LABEL => variables::media_label(&spec.label(), disc.number, disc_count)
+                            .into_bytes(),
                         other => small.get(other).cloned().unwrap_or_default(),
                     };
                     Box::new(bytes)
@@ -232,7 +290,12 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
             (_, MediaType::Usb) => write_usb(plan, files, &disc.path)?,
             (_, MediaType::CdDvd) => write_iso(plan, files, &disc.path, disc.number == 1)?,
         };
-        log.info(format!("Disc {} of {disc_count}: {} written ({} files)", disc.number, disc.path.display(), disc.files.len()));
+        log.info(format!(
+            "Disc {} of {disc_count}: {} written ({} files)",
+            disc.number,
+            disc.path.display(),
+            disc.files.len()
+        ));
         log.timing("disc written");
         pending.push(staged);
     }
@@ -241,9 +304,16 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
         outputs.push(p.commit()?);
     }
     log.info("Media created successfully");
-    let log_path = spec.log.clone().unwrap_or_else(|| out_dir.join("CreateTSMedia.log"));
+    let log_path = spec
+        .log
+        .clone()
+        .unwrap_or_else(|| out_dir.join("CreateTSMedia.log"));
     std::fs::write(&log_path, log.text()).at(&log_path)?;
-    Ok(BuildReport { outputs, log: log_path, variables: vars })
+    Ok(BuildReport {
+        outputs,
+        log: log_path,
+        variables: vars,
+    })
 }
 
 fn parent(p: &Path) -> PathBuf {
@@ -349,9 +419,15 @@ fn insert(root: &mut Dentry, path: &str, sha1: Sha1, time: u64) {
     }
 }
 
-fn write_boot_wim(plan: &MediaPlan, src: &Wim, out: &Path, inject: &[(&str, Vec<u8>)]) -> Result<()> {
+fn write_boot_wim(
+    plan: &MediaPlan,
+    src: &Wim,
+    out: &Path,
+    inject: &[(&str, Vec<u8>)],
+) -> Result<()> {
     let what = || format!("writing {}", out.display());
-    let opts = ops::inherit_options(src, write_options(plan, WriteOptions::default()), false).map_err(wim(what()))?;
+    let opts = ops::inherit_options(src, write_options(plan, WriteOptions::default()), false)
+        .map_err(wim(what()))?;
     let opts = write_options(plan, opts);
     let mut image = ops::load_image(src, plan.boot_index).map_err(wim("reading the boot image"))?;
     let mut w = WimWriter::create(out, opts).map_err(wim(what()))?;
@@ -369,7 +445,10 @@ fn write_boot_wim(plan: &MediaPlan, src: &Wim, out: &Path, inject: &[(&str, Vec<
             w.copy_blob(src, l).map_err(wim(what()))?;
         }
     }
-    let t = plan.fixed_time.map(unix_to_filetime).unwrap_or_else(tsmedia_wim::write::filetime_now);
+    let t = plan
+        .fixed_time
+        .map(unix_to_filetime)
+        .unwrap_or_else(tsmedia_wim::write::filetime_now);
     for (path, bytes) in inject {
         let sha = w
             .write_blob(&mut &bytes[..], bytes.len() as u64, None, Path::new(path))
@@ -377,7 +456,10 @@ fn write_boot_wim(plan: &MediaPlan, src: &Wim, out: &Path, inject: &[(&str, Vec<
         insert(&mut image.root, path, sha, t);
     }
     image.root.sort_children();
-    let xml = src.image_xml(plan.boot_index).cloned().unwrap_or_else(|| Element::new("IMAGE"));
+    let xml = src
+        .image_xml(plan.boot_index)
+        .cloned()
+        .unwrap_or_else(|| Element::new("IMAGE"));
     w.add_image(&image, xml).map_err(wim(what()))?;
     w.finish(1).map_err(wim(what()))
 }
@@ -393,7 +475,8 @@ impl Staged {
         match self {
             Staged::File(f) => {
                 let p = f.path().to_path_buf();
-                f.commit().map_err(wim(format!("renaming {}", p.display())))?;
+                f.commit()
+                    .map_err(wim(format!("renaming {}", p.display())))?;
                 Ok(p)
             }
             Staged::Done(p) => Ok(p),
@@ -404,7 +487,10 @@ impl Staged {
 type Files = Vec<(String, u64, Box<dyn DataSource>)>;
 
 fn write_iso(plan: &MediaPlan, files: Files, out: &Path, boot: bool) -> Result<Staged> {
-    let iso_err = |source| Error::Iso { what: out.display().to_string(), source };
+    let iso_err = |source| Error::Iso {
+        what: out.display().to_string(),
+        source,
+    };
     let mut options = IsoOptions {
         volume_label: plan.spec.label().to_ascii_uppercase(),
         ..IsoOptions::default()
@@ -432,15 +518,26 @@ fn write_iso(plan: &MediaPlan, files: Files, out: &Path, boot: bool) -> Result<S
 }
 
 fn write_usb(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged> {
-    let usb_err = |source| Error::Usb { what: out.display().to_string(), source };
+    let usb_err = |source| Error::Usb {
+        what: out.display().to_string(),
+        source,
+    };
     let mut tree = FatTree::new();
     for (dest, size, src) in files {
         tree.add_file_boxed(&dest, size, src)
             .map_err(|e| usb_err(tsmedia_image::disk::Error::from(e)))?;
     }
-    let label: String = plan.spec.label().to_ascii_uppercase().chars().take(layout_label_max()).collect();
+    let label: String = plan
+        .spec
+        .label()
+        .to_ascii_uppercase()
+        .chars()
+        .take(layout_label_max())
+        .collect();
     let options = UsbImageOptions {
-        guid_seed: plan.fixed_time.map(|_| u64::from_le_bytes(plan.seed[..8].try_into().unwrap_or([0; 8]))),
+        guid_seed: plan
+            .fixed_time
+            .map(|_| u64::from_le_bytes(plan.seed[..8].try_into().unwrap_or([0; 8]))),
         fat: FatOptions {
             label: Some(label),
             fat_type: Some(FatType::Fat32),
@@ -471,8 +568,12 @@ fn layout_label_max() -> usize {
 
 fn write_prestaged(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged> {
     let what = || format!("writing {}", out.display());
-    let mut w = WimWriter::create(out, write_options(plan, WriteOptions::default())).map_err(wim(what()))?;
-    let t = plan.fixed_time.map(unix_to_filetime).unwrap_or_else(tsmedia_wim::write::filetime_now);
+    let mut w = WimWriter::create(out, write_options(plan, WriteOptions::default()))
+        .map_err(wim(what()))?;
+    let t = plan
+        .fixed_time
+        .map(unix_to_filetime)
+        .unwrap_or_else(tsmedia_wim::write::filetime_now);
     let mut root = Dentry {
         attributes: attr::DIRECTORY,
         security_id: -1,
@@ -483,7 +584,9 @@ fn write_prestaged(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged>
     };
     for (dest, size, src) in files {
         let mut r = src.open().at(Path::new(&dest))?;
-        let sha = w.write_blob(&mut r, size, None, Path::new(&dest)).map_err(wim(what()))?;
+        let sha = w
+            .write_blob(&mut r, size, None, Path::new(&dest))
+            .map_err(wim(what()))?;
         insert(&mut root, &dest, sha, t);
     }
     root.sort_children();
@@ -492,12 +595,19 @@ fn write_prestaged(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged>
         root,
     };
     let mut xml = Element::new("IMAGE");
-    xml.children.push(Element::with_text("NAME", format!("Prestaged media {}", plan.spec.label())));
+    xml.children.push(Element::with_text(
+        "NAME",
+        format!("Prestaged media {}", plan.spec.label()),
+    ));
     let mut desc = format!("boot image {}", plan.boot_image.id);
     if let Some((id, _)) = &plan.task_sequence {
         desc.push_str(&format!(", task sequence {id}"));
     }
-    for (k, v) in [("created by", &plan.spec.created_by), ("version", &plan.spec.version), ("comment", &plan.spec.comment)] {
+    for (k, v) in [
+        ("created by", &plan.spec.created_by),
+        ("version", &plan.spec.version),
+        ("comment", &plan.spec.comment),
+    ] {
         if let Some(v) = v {
             desc.push_str(&format!(", {k}: {v}"));
         }

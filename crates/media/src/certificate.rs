@@ -133,8 +133,7 @@ pub fn validity(der: &[u8]) -> Result<(i64, i64, String)> {
 /// Parses `YYYY-MM-DD` (midnight UTC) or RFC 3339 into UNIX seconds.
 pub fn parse_date(text: &str) -> Option<i64> {
     let t = text.trim();
-    if let Ok(d) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-    {
+    if let Ok(d) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
         return Some(d.unix_timestamp());
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");

@@ -90,10 +90,16 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
         path: path.to_path_buf(),
         reason: reason.into(),
     };
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     let isos: Vec<PathBuf> = if path.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?
+            .map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("iso")))
             .collect();
@@ -107,7 +113,9 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
     } else if ext.as_deref() == Some("wim") {
         Vec::new()
     } else {
-        return Err(bad("not an ISO, a folder of ISOs or a prestaged .wim (USB images: not supported yet; mount them and inspect the folder's files)"));
+        return Err(bad(
+            "not an ISO, a folder of ISOs or a prestaged .wim (USB images: not supported yet; mount them and inspect the folder's files)",
+        ));
     };
     let mut discs = Vec::new();
     let mut first: Option<Box<dyn Media>> = None;
@@ -124,13 +132,31 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
             }
         });
         files.sort();
-        discs.push(InspectedDisc { path: path.to_path_buf(), disc: 1, discs: 1, bootable: false, files });
-        first = Some(Box::new(WimMedia { wim: w, root: img.root }));
+        discs.push(InspectedDisc {
+            path: path.to_path_buf(),
+            disc: 1,
+            discs: 1,
+            bootable: false,
+            files,
+        });
+        first = Some(Box::new(WimMedia {
+            wim: w,
+            root: img.root,
+        }));
     } else {
         for iso in &isos {
             let mut r = IsoReader::open(iso)?;
-            let label = r.read_path(LABEL)?.map(|b| key_values(&String::from_utf8_lossy(&b))).unwrap_or_default();
-            let num = |k: &str| label.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
+            let label = r
+                .read_path(LABEL)?
+                .map(|b| key_values(&String::from_utf8_lossy(&b)))
+                .unwrap_or_default();
+            let num = |k: &str| {
+                label
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(1)
+            };
             discs.push(InspectedDisc {
                 path: iso.clone(),
                 disc: num("disc"),
@@ -144,14 +170,28 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
         }
     }
     let mut m = first.ok_or_else(|| bad("no media found"))?;
-    let ini = m.read_path(BOOTSTRAP)?.ok_or_else(|| bad("no SMS/data/TsmBootstrap.ini: not task sequence media"))?;
+    let ini = m
+        .read_path(BOOTSTRAP)?
+        .ok_or_else(|| bad("no SMS/data/TsmBootstrap.ini: not task sequence media"))?;
     let ini = key_values(&String::from_utf8_lossy(&ini));
-    let get = |k: &str| ini.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        ini.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let label = m
         .read_path(LABEL)?
-        .and_then(|b| key_values(&String::from_utf8_lossy(&b)).into_iter().find(|(k, _)| k == "label").map(|(_, v)| v))
+        .and_then(|b| {
+            key_values(&String::from_utf8_lossy(&b))
+                .into_iter()
+                .find(|(k, _)| k == "label")
+                .map(|(_, v)| v)
+        })
         .unwrap_or_default();
-    let sealed = m.read_path(VARIABLES)?.ok_or_else(|| bad("no SMS/data/Variables.dat"))?;
+    let sealed = m
+        .read_path(VARIABLES)?
+        .ok_or_else(|| bad("no SMS/data/Variables.dat"))?;
     let plain = secret::open(&sealed, password, "Variables.dat")?;
     let vars = variables::from_xml(&plain)?;
     let cert = vars
@@ -159,8 +199,17 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
         .find(|v| v.name == "_SMSTSMediaPFX")
         .and_then(|v| hex::decode(&v.value).ok())
         .and_then(|pfx| {
-            let pw = vars.iter().find(|v| v.name == "_TSMediaPFXPassword").map(|v| v.value.clone()).unwrap_or_default();
-            let ks = p12_keystore::KeyStore::from_pkcs12(&pfx, &pw, p12_keystore::Pkcs12ImportPolicy::Relaxed).ok()?;
+            let pw = vars
+                .iter()
+                .find(|v| v.name == "_TSMediaPFXPassword")
+                .map(|v| v.value.clone())
+                .unwrap_or_default();
+            let ks = p12_keystore::KeyStore::from_pkcs12(
+                &pfx,
+                &pw,
+                p12_keystore::Pkcs12ImportPolicy::Relaxed,
+            )
+            .ok()?;
             let (_, chain) = ks.private_key_chain()?;
             certificate::validity(chain.certs().first()?.as_der()).ok()
         })
@@ -173,7 +222,9 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
         None => false,
     };
     let content = match m.read_path(MANIFEST)? {
-        Some(b) => Some(serde_json::from_slice(&b).map_err(|e| bad(&format!("content manifest: {e}")))?),
+        Some(b) => {
+            Some(serde_json::from_slice(&b).map_err(|e| bad(&format!("content manifest: {e}")))?)
+        }
         None => None,
     };
     Ok(Inspection {
@@ -182,7 +233,16 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
         password_required: get("PasswordRequired") == "true",
         variables: vars
             .iter()
-            .map(|v| (v.name.clone(), if show_secrets { v.value.clone() } else { v.display_value() }))
+            .map(|v| {
+                (
+                    v.name.clone(),
+                    if show_secrets {
+                        v.value.clone()
+                    } else {
+                        v.display_value()
+                    },
+                )
+            })
             .collect(),
         certificate: cert,
         policy,

@@ -97,7 +97,10 @@ impl IsoReader {
             }
             let raw = &rec[33..33 + name_len];
             if !(name_len == 1 && raw[0] <= 1) {
-                let units: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                let units: Vec<u16> = raw
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
                 let mut name = String::from_utf16_lossy(&units);
                 if let Some(i) = name.find(';') {
                     name.truncate(i);
@@ -120,7 +123,11 @@ impl IsoReader {
         let mut dir = self.root;
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         for (i, part) in parts.iter().enumerate() {
-            let Some(e) = self.list(dir)?.into_iter().find(|e| e.name.eq_ignore_ascii_case(part)) else {
+            let Some(e) = self
+                .list(dir)?
+                .into_iter()
+                .find(|e| e.name.eq_ignore_ascii_case(part))
+            else {
                 return Ok(None);
             };
             if i + 1 == parts.len() {
@@ -148,7 +155,11 @@ impl IsoReader {
         let mut stack = vec![(String::new(), self.root)];
         while let Some((prefix, dir)) = stack.pop() {
             for e in self.list(dir)? {
-                let p = if prefix.is_empty() { e.name.clone() } else { format!("{prefix}/{}", e.name) };
+                let p = if prefix.is_empty() {
+                    e.name.clone()
+                } else {
+                    format!("{prefix}/{}", e.name)
+                };
                 if e.is_dir {
                     stack.push((p, (e.lba, e.size)));
                 } else {

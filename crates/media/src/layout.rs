@@ -61,7 +61,10 @@ pub fn lay_out(
             source: FileSource::BootImage(b.wim_path.into()),
         })
         .collect();
-    let boot_wim_size = std::fs::metadata(&plan.boot_wim).map(|m| m.len()).unwrap_or(0) + (1 << 20);
+    let boot_wim_size = std::fs::metadata(&plan.boot_wim)
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + (1 << 20);
     first.push(PlannedFile {
         dest: BOOT_WIM.into(),
         size: boot_wim_size,
@@ -113,7 +116,11 @@ pub fn lay_out(
             } else {
                 disc_path(&spec.out, 1)
             };
-            discs.push(Disc { number: 1, path, files });
+            discs.push(Disc {
+                number: 1,
+                path,
+                files,
+            });
         }
         (_, Some(size)) if usb => {
             let _ = size;
@@ -168,7 +175,8 @@ pub fn lay_out(
     }
     if spec.kind != MediaKind::Prestaged {
         for d in &mut discs {
-            d.files.push(generated(LABEL, "media label and disc number"));
+            d.files
+                .push(generated(LABEL, "media label and disc number"));
         }
     }
     if !failures.is_empty() {

@@ -31,8 +31,10 @@ pub mod variables;
 
 pub use build::{BuildOptions, BuildReport, build, media_variables};
 pub use error::{Error, Result};
-pub use inspect::{Inspection, InspectedDisc, inspect};
+pub use inspect::{InspectedDisc, Inspection, inspect};
 pub use layout::{FAT32_MAX_FILE, disc_path};
 pub use plan::{ContentItem, Disc, FileSource, MediaPlan, PlannedFile};
 pub use preflight::{PreflightFailure, build_time, preflight};
-pub use spec::{CD_650MB, DVD_4_7GB, DVD_8_5GB, MediaKind, MediaSpec, MediaType, MpMode, Uda, parse_size};
+pub use spec::{
+    CD_650MB, DVD_4_7GB, DVD_8_5GB, MediaKind, MediaSpec, MediaType, MpMode, Uda, parse_size,
+};

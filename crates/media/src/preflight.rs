@@ -49,7 +49,12 @@ struct Checker {
 }
 
 impl Checker {
-    fn fail(&mut self, object: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) {
+    fn fail(
+        &mut self,
+        object: impl Into<String>,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
         self.failures.push(PreflightFailure {
             object: object.into(),
             problem: problem.into(),
@@ -103,7 +108,11 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
     let disc_size = match spec.disc_size() {
         Ok(s) => s,
         Err(e) => {
-            c.fail("--size", e.to_string(), "use 650mb, 4.7gb, 8.5gb, unlimited or a byte count");
+            c.fail(
+                "--size",
+                e.to_string(),
+                "use 650mb, 4.7gb, 8.5gb, unlimited or a byte count",
+            );
             None
         }
     };
@@ -129,7 +138,11 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
     ] {
         if let Some(v) = value {
             if v.chars().count() > max {
-                c.fail(opt, format!("{} characters, at most {max} allowed", v.chars().count()), format!("shorten {opt}"));
+                c.fail(
+                    opt,
+                    format!("{} characters, at most {max} allowed", v.chars().count()),
+                    format!("shorten {opt}"),
+                );
             }
         }
     }
@@ -162,13 +175,21 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
         Some(id) => match site.task_sequence(id) {
             Ok(ts) => Some(ts),
             Err(e) => {
-                c.fail(format!("task sequence {id}"), e.to_string(), "give the ID of an imported task sequence (tsmedia ts list)");
+                c.fail(
+                    format!("task sequence {id}"),
+                    e.to_string(),
+                    "give the ID of an imported task sequence (tsmedia ts list)",
+                );
                 None
             }
         },
         None => {
             if matches!(spec.kind, MediaKind::Standalone | MediaKind::Prestaged) {
-                c.fail("--ts", format!("{} media need a task sequence", spec.kind), "add --ts ID");
+                c.fail(
+                    "--ts",
+                    format!("{} media need a task sequence", spec.kind),
+                    "add --ts ID",
+                );
             }
             None
         }
@@ -179,7 +200,10 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
             .into_iter()
             .any(|d| d.ts_id == ts.id);
         if deployed || spec.kind == MediaKind::Standalone {
-            c.pass(format!("task sequence {} has a deployment available to media", ts.id));
+            c.pass(format!(
+                "task sequence {} has a deployment available to media",
+                ts.id
+            ));
         } else {
             c.fail(
                 format!("task sequence {} ({})", ts.id, ts.name),
@@ -196,13 +220,21 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
         .or_else(|| ts.as_ref().and_then(|t| t.boot_image.clone()));
     let boot = match &boot_id {
         None => {
-            c.fail("--boot-image", "no boot image chosen and the task sequence names none", "add --boot-image ID");
+            c.fail(
+                "--boot-image",
+                "no boot image chosen and the task sequence names none",
+                "add --boot-image ID",
+            );
             None
         }
         Some(id) => match site.package_of_type(id, PackageType::BootImage) {
             Ok(p) => Some(p),
             Err(e) => {
-                c.fail(format!("boot image {id}"), e.to_string(), "give the ID of a boot image package");
+                c.fail(
+                    format!("boot image {id}"),
+                    e.to_string(),
+                    "give the ID of a boot image package",
+                );
                 None
             }
         },
@@ -271,19 +303,33 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
                 let files = site.content_files(&p.content_id)?;
                 let version = site.content_version(&p.content_id)?.version;
                 to_check_on_dp.push(p.clone());
-                if spec.kind == MediaKind::Bootable && spec.prestart_package.as_deref() != Some(id.as_str()) {
+                if spec.kind == MediaKind::Bootable
+                    && spec.prestart_package.as_deref() != Some(id.as_str())
+                {
                     continue;
                 }
-                content.push(ContentItem { package: p, version, files });
+                content.push(ContentItem {
+                    package: p,
+                    version,
+                    files,
+                });
             }
-            Err(e) => c.fail(format!("package {id}"), e.to_string(), "give the ID of a site package"),
+            Err(e) => c.fail(
+                format!("package {id}"),
+                e.to_string(),
+                "give the ID of a site package",
+            ),
         }
     }
     if spec.kind == MediaKind::Prestaged {
         if let Some(os) = &spec.os_image {
             if let Ok(p) = site.package(os) {
                 if p.kind != PackageType::OsImage {
-                    c.fail(format!("OS image {os}"), format!("is a {}", p.kind.as_str()), "give an OS image package");
+                    c.fail(
+                        format!("OS image {os}"),
+                        format!("is a {}", p.kind.as_str()),
+                        "give an OS image package",
+                    );
                 }
             }
         }
@@ -298,13 +344,27 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
         for name in &spec.mp {
             match site.management_point(name) {
                 Ok(m) => v.push(m),
-                Err(e) => c.fail(format!("management point {name}"), e.to_string(), "give a site MP (tsmedia mp list)"),
+                Err(e) => c.fail(
+                    format!("management point {name}"),
+                    e.to_string(),
+                    "give a site MP (tsmedia mp list)",
+                ),
             }
         }
         v
     };
-    if mps.is_empty() && matches!(spec.kind, MediaKind::Bootable | MediaKind::Capture | MediaKind::Prestaged) && spec.kind != MediaKind::Capture {
-        c.fail("--mp", "the site has no management point", "add one (tsmedia mp add) or pass --mp");
+    if mps.is_empty()
+        && matches!(
+            spec.kind,
+            MediaKind::Bootable | MediaKind::Capture | MediaKind::Prestaged
+        )
+        && spec.kind != MediaKind::Capture
+    {
+        c.fail(
+            "--mp",
+            "the site has no management point",
+            "add one (tsmedia mp add) or pass --mp",
+        );
     }
 
     // Dates and certificate.
@@ -312,7 +372,11 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
         let v = v.as_ref()?;
         let t = certificate::parse_date(v);
         if t.is_none() {
-            c.fail(opt, format!("{v:?} is not a date"), "use YYYY-MM-DD or RFC 3339");
+            c.fail(
+                opt,
+                format!("{v:?} is not a date"),
+                "use YYYY-MM-DD or RFC 3339",
+            );
         }
         t
     };
@@ -321,7 +385,11 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
         parse(&mut c, "--expiration-date", &spec.expiration_date),
     ) {
         if s >= e {
-            c.fail("--expiration-date", "is not after --start-date", "choose a later expiration date");
+            c.fail(
+                "--expiration-date",
+                "is not after --start-date",
+                "choose a later expiration date",
+            );
         }
     }
     let cert = check_certificate(&mut c, spec, now, &parse);
@@ -329,7 +397,9 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
     if !c.failures.is_empty() {
         return Ok(Err(c.failures));
     }
-    let (Some(boot), Some((boot_wim, boot_index, boot_arch, boot_files)), Some(cert)) = (boot, boot_parts, cert) else {
+    let (Some(boot), Some((boot_wim, boot_index, boot_arch, boot_files)), Some(cert)) =
+        (boot, boot_parts, cert)
+    else {
         return Ok(Err(vec![PreflightFailure {
             object: "media".into(),
             problem: "incomplete plan".into(),
@@ -398,21 +468,47 @@ fn check_output(c: &mut Checker, spec: &MediaSpec) {
         _ => PathBuf::from("."),
     };
     if !parent.is_dir() {
-        c.fail(format!("--out {}", out.display()), format!("folder {} does not exist", parent.display()), "create it first");
+        c.fail(
+            format!("--out {}", out.display()),
+            format!("folder {} does not exist", parent.display()),
+            "create it first",
+        );
     }
     if spec.kind == MediaKind::Prestaged {
-        if out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("wim") {
-            c.fail(format!("--out {}", out.display()), "prestaged media are one WIM file", "name the output NAME.wim");
+        if out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+            != Some("wim")
+        {
+            c.fail(
+                format!("--out {}", out.display()),
+                "prestaged media are one WIM file",
+                "name the output NAME.wim",
+            );
         }
     } else if spec.media_type == MediaType::Usb {
         if out.is_dir() {
-            c.fail(format!("--out {}", out.display()), "is a folder; USB media are an image file or a block device", "give a file name or a device");
+            c.fail(
+                format!("--out {}", out.display()),
+                "is a folder; USB media are an image file or a block device",
+                "give a file name or a device",
+            );
         }
         if is_block_device(out) && !spec.format {
-            c.fail(format!("--out {}", out.display()), "is a block device and would be overwritten", "add --format to repartition and format it");
+            c.fail(
+                format!("--out {}", out.display()),
+                "is a block device and would be overwritten",
+                "add --format to repartition and format it",
+            );
         }
     } else if out.exists() && !out.is_dir() {
-        c.fail(format!("--out {}", out.display()), "is a file; a CD/DVD set is written to a folder", "give a folder");
+        c.fail(
+            format!("--out {}", out.display()),
+            "is a file; a CD/DVD set is written to a folder",
+            "give a folder",
+        );
     }
 }
 
@@ -423,18 +519,37 @@ fn is_block_device(p: &Path) -> bool {
 
 type BootParts = (PathBuf, u32, Arch, Vec<BootFile>);
 
-fn check_boot_image(c: &mut Checker, site: &Site, spec: &MediaSpec, b: &Package) -> Result<Option<BootParts>> {
+fn check_boot_image(
+    c: &mut Checker,
+    site: &Site,
+    spec: &MediaSpec,
+    b: &Package,
+) -> Result<Option<BootParts>> {
     let files = site.content_files(&b.content_id)?;
-    let Some(wim_file) = files.iter().find(|f| f.path.to_ascii_lowercase().ends_with(".wim")) else {
-        c.fail(format!("boot image {}", b.id), "its content holds no .wim file", "update the boot image package with its boot.wim");
+    let Some(wim_file) = files
+        .iter()
+        .find(|f| f.path.to_ascii_lowercase().ends_with(".wim"))
+    else {
+        c.fail(
+            format!("boot image {}", b.id),
+            "its content holds no .wim file",
+            "update the boot image package with its boot.wim",
+        );
         return Ok(None);
     };
     let index = b.image_index.unwrap_or(1);
-    let arch = b
-        .arch
-        .or_else(|| b.images.as_ref().and_then(|i| i.iter().find(|i| i.index == index)).and_then(|i| i.arch));
+    let arch = b.arch.or_else(|| {
+        b.images
+            .as_ref()
+            .and_then(|i| i.iter().find(|i| i.index == index))
+            .and_then(|i| i.arch)
+    });
     let Some(arch) = arch else {
-        c.fail(format!("boot image {}", b.id), "has no architecture (WINDOWS/ARCH missing)", "set the architecture of the boot image package");
+        c.fail(
+            format!("boot image {}", b.id),
+            "has no architecture (WINDOWS/ARCH missing)",
+            "set the architecture of the boot image package",
+        );
         return Ok(None);
     };
     if let Some(want) = &spec.arch {
@@ -445,10 +560,16 @@ fn check_boot_image(c: &mut Checker, site: &Site, spec: &MediaSpec, b: &Package)
             _ => None,
         };
         match want_arch {
-            None => c.fail("--arch", format!("{want:?} is not x86, x64 or arm64"), "use x86, x64 or arm64"),
+            None => c.fail(
+                "--arch",
+                format!("{want:?} is not x86, x64 or arm64"),
+                "use x86, x64 or arm64",
+            ),
             Some(w) if !arch.boots(w) => c.fail(
                 format!("boot image {} ({arch})", b.id),
-                format!("cannot boot {w} computers (x64 boot images boot x86 and x64; x86 only x86)"),
+                format!(
+                    "cannot boot {w} computers (x64 boot images boot x86 and x64; x86 only x86)"
+                ),
                 format!("choose a boot image that boots {w}"),
             ),
             Some(w) => c.pass(format!("boot image {} ({arch}) boots {w}", b.id)),
@@ -457,18 +578,30 @@ fn check_boot_image(c: &mut Checker, site: &Site, spec: &MediaSpec, b: &Package)
     let wim = match Wim::open(&wim_file.library_path) {
         Ok(w) => w,
         Err(e) => {
-            c.fail(format!("boot image {}", b.id), format!("{}: {e}", wim_file.path), "update the boot image package with a valid WIM");
+            c.fail(
+                format!("boot image {}", b.id),
+                format!("{}: {e}", wim_file.path),
+                "update the boot image package with a valid WIM",
+            );
             return Ok(None);
         }
     };
     if index == 0 || index > wim.image_count() {
-        c.fail(format!("boot image {}", b.id), format!("image index {index} but the WIM has {}", wim.image_count()), "fix the package's image index");
+        c.fail(
+            format!("boot image {}", b.id),
+            format!("image index {index} but the WIM has {}", wim.image_count()),
+            "fix the package's image index",
+        );
         return Ok(None);
     }
     let boot_files = match bootfiles::find(&wim, index) {
         Ok(f) => f,
         Err(e) => {
-            c.fail(format!("boot image {}", b.id), e.to_string(), "use a Windows PE boot image");
+            c.fail(
+                format!("boot image {}", b.id),
+                e.to_string(),
+                "use a Windows PE boot image",
+            );
             return Ok(None);
         }
     };
@@ -477,21 +610,41 @@ fn check_boot_image(c: &mut Checker, site: &Site, spec: &MediaSpec, b: &Package)
         if !boot_files.iter().any(|f| f.dest == *need) {
             c.fail(
                 format!("boot image {}", b.id),
-                format!("has no {} (needed for {need})", bootfiles::source_of(need).unwrap_or(need)),
+                format!(
+                    "has no {} (needed for {need})",
+                    bootfiles::source_of(need).unwrap_or(need)
+                ),
                 "use a Windows PE boot image with its Windows\\Boot tree",
             );
         }
     }
-    c.pass(format!("boot image {} ({arch}) image {index} has its boot files", b.id));
-    Ok(Some((wim_file.library_path.clone(), index, arch, boot_files)))
+    c.pass(format!(
+        "boot image {} ({arch}) image {index} has its boot files",
+        b.id
+    ));
+    Ok(Some((
+        wim_file.library_path.clone(),
+        index,
+        arch,
+        boot_files,
+    )))
 }
 
-fn check_distribution(c: &mut Checker, site: &Site, spec: &MediaSpec, packages: &[Package]) -> Result<()> {
+fn check_distribution(
+    c: &mut Checker,
+    site: &Site,
+    spec: &MediaSpec,
+    packages: &[Package],
+) -> Result<()> {
     if packages.is_empty() {
         return Ok(());
     }
     if spec.dp.is_empty() {
-        c.fail("--dp", "no distribution point chosen", "add --dp NAME (a DP holding the content)");
+        c.fail(
+            "--dp",
+            "no distribution point chosen",
+            "add --dp NAME (a DP holding the content)",
+        );
         return Ok(());
     }
     let principal = spec.user.clone().unwrap_or_else(|| "Everyone".into());
@@ -499,7 +652,11 @@ fn check_distribution(c: &mut Checker, site: &Site, spec: &MediaSpec, packages: 
     for name in &spec.dp {
         match site.distribution_point(name) {
             Ok(d) => dps.push(d),
-            Err(e) => c.fail(format!("distribution point {name}"), e.to_string(), "give a site DP (tsmedia dp list)"),
+            Err(e) => c.fail(
+                format!("distribution point {name}"),
+                e.to_string(),
+                "give a site DP (tsmedia dp list)",
+            ),
         }
     }
     for p in packages {
@@ -511,7 +668,10 @@ fn check_distribution(c: &mut Checker, site: &Site, spec: &MediaSpec, packages: 
         if holding.is_empty() {
             c.fail(
                 format!("package {} ({}) content {}", p.id, p.name, p.content_id),
-                format!("its current version is on none of the chosen DPs ({})", spec.dp.join(", ")),
+                format!(
+                    "its current version is on none of the chosen DPs ({})",
+                    spec.dp.join(", ")
+                ),
                 format!("distribute it: tsmedia distribute {} {}", p.id, spec.dp[0]),
             );
             continue;
@@ -521,12 +681,18 @@ fn check_distribution(c: &mut Checker, site: &Site, spec: &MediaSpec, packages: 
             readable |= site.has_dp_read_access(dp, &principal)?;
         }
         if readable {
-            c.pass(format!("package {} content {} on DP {}", p.id, p.content_id, holding[0]));
+            c.pass(format!(
+                "package {} content {} on DP {}",
+                p.id, p.content_id, holding[0]
+            ));
         } else {
             c.fail(
                 format!("package {} on DP {}", p.id, holding.join(", ")),
                 format!("{principal} may not read it there"),
-                format!("grant read access: tsmedia dp grant {} {principal}", holding[0]),
+                format!(
+                    "grant read access: tsmedia dp grant {} {principal}",
+                    holding[0]
+                ),
             );
         }
     }
@@ -541,12 +707,20 @@ fn check_certificate(
 ) -> Option<MediaCertificate> {
     if let Some(pfx) = &spec.pfx {
         if spec.self_signed_cert {
-            c.fail("--pfx", "given together with --self-signed-cert", "choose one");
+            c.fail(
+                "--pfx",
+                "given together with --self-signed-cert",
+                "choose one",
+            );
             return None;
         }
         return match certificate::import_pfx(pfx, spec.pfx_password.as_deref().unwrap_or("")) {
             Ok(cert) if cert.not_after <= now => {
-                c.fail(format!("certificate {}", pfx.display()), "has expired", "give a valid certificate");
+                c.fail(
+                    format!("certificate {}", pfx.display()),
+                    "has expired",
+                    "give a valid certificate",
+                );
                 None
             }
             Ok(cert) => {
@@ -554,7 +728,11 @@ fn check_certificate(
                 Some(cert)
             }
             Err(e) => {
-                c.fail(format!("--pfx {}", pfx.display()), e.to_string(), "give the PFX with its key and the right --pfx-password");
+                c.fail(
+                    format!("--pfx {}", pfx.display()),
+                    e.to_string(),
+                    "give the PFX with its key and the right --pfx-password",
+                );
                 None
             }
         };
@@ -570,7 +748,11 @@ fn check_certificate(
     let start = parse(c, "--cert-start", &spec.cert_start).unwrap_or(now - 300);
     let expire = parse(c, "--cert-expire", &spec.cert_expire).unwrap_or(start + 365 * 86_400);
     if expire <= start {
-        c.fail("--cert-expire", "is not after --cert-start", "choose a later expiry");
+        c.fail(
+            "--cert-expire",
+            "is not after --cert-start",
+            "choose a later expiry",
+        );
         return None;
     }
     if expire <= now {

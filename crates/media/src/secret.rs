@@ -175,8 +175,7 @@ pub fn open(data: &[u8], password: Option<&str>, what: &str) -> Result<Vec<u8>> 
         }
         k => return Err(bad(&format!("unknown key source {k}"))),
     };
-    let cipher =
-        XChaCha20Poly1305::new_from_slice(&key).map_err(|e| bad(&format!("key: {e}")))?;
+    let cipher = XChaCha20Poly1305::new_from_slice(&key).map_err(|e| bad(&format!("key: {e}")))?;
     cipher
         .decrypt(
             XNonce::from_slice(nonce),
@@ -228,7 +227,10 @@ mod tests {
         let s = seal(b"secret value", Some("pw"), FAST, &rng, "v").unwrap();
         assert!(needs_password(&s));
         assert_eq!(open(&s, Some("pw"), "v").unwrap(), b"secret value");
-        assert!(matches!(open(&s, Some("nope"), "v"), Err(Error::Decrypt { .. })));
+        assert!(matches!(
+            open(&s, Some("nope"), "v"),
+            Err(Error::Decrypt { .. })
+        ));
         assert!(matches!(open(&s, None, "v"), Err(Error::Decrypt { .. })));
         let u = seal(b"x", None, FAST, &Randomness::Os, "v").unwrap();
         assert!(!needs_password(&u));

@@ -56,7 +56,12 @@ impl MediaKind {
         ]
         .into_iter()
         .find(|k| k.as_str() == s || k.bootstrap_name() == s)
-        .ok_or_else(|| spec("kind", format!("{s:?} (bootable, prestaged, standalone, capture)")))
+        .ok_or_else(|| {
+            spec(
+                "kind",
+                format!("{s:?} (bootable, prestaged, standalone, capture)"),
+            )
+        })
     }
 }
 

@@ -82,7 +82,9 @@ pub fn from_xml(data: &[u8]) -> Result<Vec<Variable>> {
         what: "Variables.dat".into(),
         reason: r.into(),
     };
-    let body = data.strip_prefix(&[0xFF, 0xFE]).ok_or_else(|| bad("no UTF-16 BOM"))?;
+    let body = data
+        .strip_prefix(&[0xFF, 0xFE])
+        .ok_or_else(|| bad("no UTF-16 BOM"))?;
     if body.len() % 2 != 0 {
         return Err(bad("odd UTF-16 length"));
     }
@@ -98,7 +100,9 @@ pub fn from_xml(data: &[u8]) -> Result<Vec<Variable>> {
         let q = rest.find("\">").ok_or_else(|| bad("unterminated name"))?;
         let name = unescape(&rest[..q]);
         rest = &rest[q + 2..];
-        let end = rest.find("</var>").ok_or_else(|| bad("unterminated value"))?;
+        let end = rest
+            .find("</var>")
+            .ok_or_else(|| bad("unterminated value"))?;
         vars.push(Variable {
             name,
             value: unescape(&rest[..end]),
@@ -109,7 +113,12 @@ pub fn from_xml(data: &[u8]) -> Result<Vec<Variable>> {
 }
 
 /// `SMS\data\TsmBootstrap.ini`.
-pub fn bootstrap_ini(media_type: &str, password: bool, unattended: bool, disc: Option<(u32, u32)>) -> String {
+pub fn bootstrap_ini(
+    media_type: &str,
+    password: bool,
+    unattended: bool,
+    disc: Option<(u32, u32)>,
+) -> String {
     let mut s = format!(
         "[MediaInfo]\r\nMediaType={media_type}\r\nPasswordRequired={password}\r\nUnattended={unattended}\r\n"
     );
