@@ -136,14 +136,14 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
         ("--version", &spec.version, MAX_VERSION),
         ("--comment", &spec.comment, MAX_COMMENT),
     ] {
-        if let Some(v) = value {
-            if v.chars().count() > max {
-                c.fail(
-                    opt,
-                    format!("{} characters, at most {max} allowed", v.chars().count()),
-                    format!("shorten {opt}"),
-                );
-            }
+        if let Some(v) = value
+            && v.chars().count() > max
+        {
+            c.fail(
+                opt,
+                format!("{} characters, at most {max} allowed", v.chars().count()),
+                format!("shorten {opt}"),
+            );
         }
     }
     for name in spec.variable.keys() {
@@ -239,14 +239,14 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
             }
         },
     };
-    if let (MediaKind::Prestaged, Some(ts), Some(b)) = (spec.kind, &ts, &boot) {
-        if ts.boot_image.as_deref().is_some_and(|t| t != b.id) {
-            c.fail(
+    if let (MediaKind::Prestaged, Some(ts), Some(b)) = (spec.kind, &ts, &boot)
+        && ts.boot_image.as_deref().is_some_and(|t| t != b.id)
+    {
+        c.fail(
                 format!("boot image {}", b.id),
                 format!("task sequence {} uses boot image {}", ts.id, ts.boot_image.as_deref().unwrap_or("")),
                 "prestaged media must use the task sequence's boot image: drop --boot-image or give that one",
             );
-        }
     }
     let mut boot_parts = None;
     if let Some(b) = &boot {
@@ -255,22 +255,22 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
 
     // Content.
     let mut wanted: Vec<String> = Vec::new();
-    if let Some(ts) = &ts {
-        if matches!(spec.kind, MediaKind::Standalone | MediaKind::Prestaged) {
-            for r in site.task_sequence_references(&ts.id)? {
-                if r.only_disabled || Some(&r.package_id) == boot.as_ref().map(|b| &b.id) {
-                    continue;
-                }
-                if !r.resolved {
-                    c.fail(
-                        format!("package {} (step {})", r.package_id, r.steps.join(", ")),
-                        format!("referenced by task sequence {} but not in the site", ts.id),
-                        "add the package to the site or fix the step",
-                    );
-                    continue;
-                }
-                wanted.push(r.package_id);
+    if let Some(ts) = &ts
+        && matches!(spec.kind, MediaKind::Standalone | MediaKind::Prestaged)
+    {
+        for r in site.task_sequence_references(&ts.id)? {
+            if r.only_disabled || Some(&r.package_id) == boot.as_ref().map(|b| &b.id) {
+                continue;
             }
+            if !r.resolved {
+                c.fail(
+                    format!("package {} (step {})", r.package_id, r.steps.join(", ")),
+                    format!("referenced by task sequence {} but not in the site", ts.id),
+                    "add the package to the site or fix the step",
+                );
+                continue;
+            }
+            wanted.push(r.package_id);
         }
     }
     if spec.kind == MediaKind::Prestaged {
@@ -321,18 +321,16 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
             ),
         }
     }
-    if spec.kind == MediaKind::Prestaged {
-        if let Some(os) = &spec.os_image {
-            if let Ok(p) = site.package(os) {
-                if p.kind != PackageType::OsImage {
-                    c.fail(
-                        format!("OS image {os}"),
-                        format!("is a {}", p.kind.as_str()),
-                        "give an OS image package",
-                    );
-                }
-            }
-        }
+    if spec.kind == MediaKind::Prestaged
+        && let Some(os) = &spec.os_image
+        && let Ok(p) = site.package(os)
+        && p.kind != PackageType::OsImage
+    {
+        c.fail(
+            format!("OS image {os}"),
+            format!("is a {}", p.kind.as_str()),
+            "give an OS image package",
+        );
     }
     check_distribution(&mut c, site, spec, &to_check_on_dp)?;
 
@@ -383,14 +381,13 @@ fn run(site: &Site, spec: &MediaSpec) -> Result<Result<MediaPlan, Vec<PreflightF
     if let (Some(s), Some(e)) = (
         parse(&mut c, "--start-date", &spec.start_date),
         parse(&mut c, "--expiration-date", &spec.expiration_date),
-    ) {
-        if s >= e {
-            c.fail(
-                "--expiration-date",
-                "is not after --start-date",
-                "choose a later expiration date",
-            );
-        }
+    ) && s >= e
+    {
+        c.fail(
+            "--expiration-date",
+            "is not after --start-date",
+            "choose a later expiration date",
+        );
     }
     let cert = check_certificate(&mut c, spec, now, &parse);
 
@@ -516,6 +513,9 @@ fn is_block_device(p: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
     std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device())
 }
+
+/// Parses a date option, recording a failure when it is not a date.
+type DateParser = dyn Fn(&mut Checker, &str, &Option<String>) -> Option<i64>;
 
 type BootParts = (PathBuf, u32, Arch, Vec<BootFile>);
 
@@ -703,7 +703,7 @@ fn check_certificate(
     c: &mut Checker,
     spec: &MediaSpec,
     now: i64,
-    parse: &dyn Fn(&mut Checker, &str, &Option<String>) -> Option<i64>,
+    parse: &DateParser,
 ) -> Option<MediaCertificate> {
     if let Some(pfx) = &spec.pfx {
         if spec.self_signed_cert {

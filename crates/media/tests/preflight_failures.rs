@@ -49,7 +49,8 @@ fn content_not_on_chosen_dp() {
 fn no_read_access_on_dp() {
     let f = fixture();
     let mut site = f.site();
-    site.distribute(&[f.boot_id.clone()], "dp2").unwrap();
+    site.distribute(std::slice::from_ref(&f.boot_id), "dp2")
+        .unwrap();
     drop(site);
     let mut s = f.spec(MediaKind::Bootable, "out");
     s.dp = vec!["dp2".into()];
@@ -106,7 +107,8 @@ fn prestaged_boot_image_differs_from_task_sequence() {
             },
         )
         .unwrap();
-    site.distribute(&[other.id.clone()], "dp1").unwrap();
+    site.distribute(std::slice::from_ref(&other.id), "dp1")
+        .unwrap();
     drop(site);
     let mut s = f.spec(MediaKind::Prestaged, "out.wim");
     s.boot_image = Some(other.id);
