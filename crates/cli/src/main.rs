@@ -4,6 +4,7 @@
 //! their whole chain and map to the exit codes below.
 
 mod demo;
+mod demo_media;
 mod exit;
 mod media_cmds;
 mod progress;
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
-        Command::Media(c) => media_cmds::run(&cli.site, c),
+        Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MediaType, MpMode, Uda};
@@ -256,7 +259,7 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
 }
 
 /// Runs a media command against the site in `site_dir`.
-pub fn run(site_dir: &std::path::Path, c: MediaCommand) -> Result<()> {
+pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
     match c {
         MediaCommand::Create(a) => {
             let (spec, dry_run) = to_spec(a)?;
@@ -271,7 +274,18 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand) -> Result<()> {
             for n in &plan.notices {
                 eprintln!("notice: {n}");
             }
-            let report = tsmedia_media::build(&mut site, &plan, &BuildOptions::default())?;
+            let options = BuildOptions {
+                cancel: Some(cancel.clone()),
+                ..BuildOptions::default()
+            };
+            let report = match tsmedia_media::build(&mut site, &plan, &options) {
+                Ok(r) => r,
+                Err(_) if cancel.load(Ordering::SeqCst) => {
+                    return Err(anyhow::Error::new(tsmedia_wim::Error::Cancelled)
+                        .context("media build interrupted; temporary files removed"));
+                }
+                Err(e) => return Err(e.into()),
+            };
             for o in &report.outputs {
                 println!("{}", o.display());
             }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 use tsmedia_image::DataSource;
@@ -19,7 +20,7 @@ use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions, ops};
 
 use crate::bootfiles::{self, BootFile, EFISYS, ETFSBOOT};
 use crate::error::{Error, IoContext, Result, wim};
-use crate::layout::{self, AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
+use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
 use crate::log::MediaLog;
 use crate::plan::{FileSource, MediaPlan};
 use crate::secret::{self, KdfParams, Randomness};
@@ -37,11 +38,46 @@ pub struct BuildReport {
     pub variables: Vec<Variable>,
 }
 
-/// How secrets are protected. Default: Argon2id with 64 MiB.
+/// How media are written.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
-    /// Argon2id cost. Default: 64 MiB, 3 passes (tests may lower it).
+    /// Argon2id cost of the media password. Default: 64 MiB, 3 passes.
     pub kdf: KdfParams,
+    /// Set (e.g. by Ctrl-C) to stop: the build fails with an "interrupted" error and removes
+    /// its temporary files; finished outputs of earlier runs are kept. Default: never.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// A source that fails with `Interrupted` once the cancel flag is set.
+struct Cancellable {
+    inner: Box<dyn DataSource>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+struct CancellableReader<'a> {
+    inner: Box<dyn std::io::Read + 'a>,
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl std::io::Read for CancellableReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "media build interrupted",
+            ));
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl DataSource for Cancellable {
+    fn open(&self) -> std::io::Result<Box<dyn std::io::Read + '_>> {
+        Ok(Box::new(CancellableReader {
+            inner: self.inner.open()?,
+            cancel: self.cancel.as_deref(),
+        }))
+    }
 }
 
 /// The media variables of a plan (reference §3).
@@ -232,6 +268,7 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
         &boot_src,
         &boot_wim,
         &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
+        &options.cancel,
     )?;
     log.timing("boot.wim prepared");
 
@@ -268,6 +305,10 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
                 FileSource::Generated(_) | FileSource::BootImage(_) => 0,
                 _ => f.size,
             };
+            let src: Box<dyn DataSource> = Box::new(Cancellable {
+                inner: src,
+                cancel: options.cancel.clone(),
+            });
             files.push((f.dest.clone(), size, src));
         }
         // Sizes of in-memory sources are their lengths.
@@ -286,7 +327,7 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
             })
             .collect();
         let staged = match (spec.kind, spec.media_type) {
-            (MediaKind::Prestaged, _) => write_prestaged(plan, files, &disc.path)?,
+            (MediaKind::Prestaged, _) => write_prestaged(plan, files, &disc.path, &options.cancel)?,
             (_, MediaType::Usb) => write_usb(plan, files, &disc.path)?,
             (_, MediaType::CdDvd) => write_iso(plan, files, &disc.path, disc.number == 1)?,
         };
@@ -365,8 +406,13 @@ impl Drop for TempDir {
     }
 }
 
-fn write_options(plan: &MediaPlan, base: WriteOptions) -> WriteOptions {
+fn write_options(
+    plan: &MediaPlan,
+    base: WriteOptions,
+    cancel: &Option<Arc<AtomicBool>>,
+) -> WriteOptions {
     let mut o = base;
+    o.cancel = cancel.clone();
     if let Some(t) = plan.fixed_time {
         let mut h = Sha256::new();
         h.update(plan.seed);
@@ -424,11 +470,16 @@ fn write_boot_wim(
     src: &Wim,
     out: &Path,
     inject: &[(&str, Vec<u8>)],
+    cancel: &Option<Arc<AtomicBool>>,
 ) -> Result<()> {
     let what = || format!("writing {}", out.display());
-    let opts = ops::inherit_options(src, write_options(plan, WriteOptions::default()), false)
-        .map_err(wim(what()))?;
-    let opts = write_options(plan, opts);
+    let opts = ops::inherit_options(
+        src,
+        write_options(plan, WriteOptions::default(), cancel),
+        false,
+    )
+    .map_err(wim(what()))?;
+    let opts = write_options(plan, opts, cancel);
     let mut image = ops::load_image(src, plan.boot_index).map_err(wim("reading the boot image"))?;
     let mut w = WimWriter::create(out, opts).map_err(wim(what()))?;
     let mut hashes = Vec::new();
@@ -566,9 +617,14 @@ fn layout_label_max() -> usize {
     crate::preflight::MAX_FAT_LABEL
 }
 
-fn write_prestaged(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged> {
+fn write_prestaged(
+    plan: &MediaPlan,
+    files: Files,
+    out: &Path,
+    cancel: &Option<Arc<AtomicBool>>,
+) -> Result<Staged> {
     let what = || format!("writing {}", out.display());
-    let mut w = WimWriter::create(out, write_options(plan, WriteOptions::default()))
+    let mut w = WimWriter::create(out, write_options(plan, WriteOptions::default(), cancel))
         .map_err(wim(what()))?;
     let t = plan
         .fixed_time
@@ -616,12 +672,4 @@ fn write_prestaged(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged>
     w.add_image(&image, xml).map_err(wim(what()))?;
     w.finish(0).map_err(wim(what()))?;
     Ok(Staged::Done(out.to_path_buf()))
-}
-
-#[allow(dead_code)]
-fn _assert_send(_: Arc<()>) {}
-
-#[allow(dead_code)]
-fn _layout_used() -> u64 {
-    layout::FAT32_MAX_FILE
 }

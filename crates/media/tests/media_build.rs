@@ -378,3 +378,32 @@ fn deterministic_builds_are_byte_identical_and_need_a_given_certificate() {
     let i = inspect(&f.path("repro/repro.iso"), Some("pw"), false).unwrap();
     assert_eq!(i.certificate.unwrap().1, 1_700_000_000);
 }
+
+#[test]
+fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
+    let f = fixture();
+    let spec = f.spec(MediaKind::Bootable, "keep");
+    build_ok(&f, &spec);
+    let iso = f.path("keep/keep.iso");
+    let old = std::fs::read(&iso).unwrap();
+    let mut site = f.site();
+    let plan = preflight(&site, &spec).unwrap();
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let options = BuildOptions {
+        cancel: Some(cancel),
+        ..BuildOptions::default()
+    };
+    assert!(build(&mut site, &plan, &options).is_err());
+    assert!(
+        std::fs::read(&iso).unwrap() == old,
+        "the previous ISO was changed"
+    );
+    let names: Vec<String> = std::fs::read_dir(f.path("keep"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "temporary files left: {names:?}"
+    );
+}
