@@ -16,7 +16,7 @@ use tsmedia_site::Site;
 #[derive(Subcommand)]
 pub enum MediaCommand {
     /// Create bootable, prestaged, stand-alone or capture media
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Show what media hold: type, label, boot entries, variables, certificate, content, discs
     Inspect(InspectArgs),
 }
@@ -262,7 +262,7 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
 pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
     match c {
         MediaCommand::Create(a) => {
-            let (spec, dry_run) = to_spec(a)?;
+            let (spec, dry_run) = to_spec(*a)?;
             let mut site = Site::open(site_dir)
                 .with_context(|| format!("opening site {}", site_dir.display()))?;
             let plan =

@@ -25,7 +25,10 @@ fn create_dry_run_build_and_inspect() {
     // crates/media).
     let pe = d.join("pe");
     for (p, data) in [
-        ("Windows/Boot/DVD/PCAT/etfsboot.com", &b"etfsboot stand-in"[..]),
+        (
+            "Windows/Boot/DVD/PCAT/etfsboot.com",
+            &b"etfsboot stand-in"[..],
+        ),
         ("Windows/Boot/DVD/EFI/en-US/efisys.bin", b"efisys stand-in"),
         ("Windows/Boot/EFI/bootmgfw.efi", b"bootmgfw stand-in"),
         ("Windows/System32/winpeshl.ini", b"[LaunchApps]\r\n"),
@@ -43,7 +46,17 @@ fn create_dry_run_build_and_inspect() {
     };
     with_site(&["site", "init", "--code", "PS1"]);
     let boot = with_site(&[
-        "package", "add", "--type", "boot-image", "--name", "Boot x64", "--arch", "x64", "--image-index", "1", s(&wim),
+        "package",
+        "add",
+        "--type",
+        "boot-image",
+        "--name",
+        "Boot x64",
+        "--arch",
+        "x64",
+        "--image-index",
+        "1",
+        s(&wim),
     ]);
     with_site(&["dp", "add", "dp1", "--url", "http://dp1.example"]);
     with_site(&["dp", "grant", "dp1", "--principal", "Everyone"]);
@@ -52,8 +65,19 @@ fn create_dry_run_build_and_inspect() {
 
     let out = d.join("media");
     let create = [
-        "media", "create", "bootable", "--boot-image", &boot, "--dp", "dp1", "--out", s(&out), "--password",
-        "cli-pw", "--variable", "Color=Purple-Canary-42",
+        "media",
+        "create",
+        "bootable",
+        "--boot-image",
+        &boot,
+        "--dp",
+        "dp1",
+        "--out",
+        s(&out),
+        "--password",
+        "cli-pw",
+        "--variable",
+        "Color=Purple-Canary-42",
     ];
     let mut dry = create.to_vec();
     dry.push("--dry-run");
@@ -67,14 +91,34 @@ fn create_dry_run_build_and_inspect() {
     assert!(out.join("CreateTSMedia.log").exists());
     let iso_bytes = std::fs::read(out.join("media.iso")).unwrap();
     let needle = b"Purple-Canary-42";
-    assert!(!iso_bytes.windows(needle.len()).any(|w| w == needle), "variable value in plaintext");
+    assert!(
+        !iso_bytes.windows(needle.len()).any(|w| w == needle),
+        "variable value in plaintext"
+    );
 
-    let json = ok(&["media", "inspect", s(&out), "--password", "cli-pw", "--json"]);
+    let json = ok(&[
+        "media",
+        "inspect",
+        s(&out),
+        "--password",
+        "cli-pw",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["media_type"], "BootMedia");
-    assert!(v["variables"].as_array().unwrap().iter().any(|x| x[0] == "Color" && x[1] == "Purple-Canary-42"), "{json}");
+    assert!(
+        v["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x[0] == "Color" && x[1] == "Purple-Canary-42"),
+        "{json}"
+    );
 
-    let wrong = tsmedia().args(["media", "inspect", s(&out), "--password", "nope"]).output().unwrap();
+    let wrong = tsmedia()
+        .args(["media", "inspect", s(&out), "--password", "nope"])
+        .output()
+        .unwrap();
     assert!(!wrong.status.success());
     let err = String::from_utf8_lossy(&wrong.stderr);
     assert!(err.contains("wrong media password"), "{err}");
@@ -82,12 +126,28 @@ fn create_dry_run_build_and_inspect() {
     // A preflight failure names the problem and writes nothing.
     let bad_out = d.join("bad");
     let failed = tsmedia()
-        .args(["--site", &site_s, "media", "create", "bootable", "--boot-image", &boot, "--dp", "dp1", "--out", s(&bad_out), "--label"])
+        .args([
+            "--site",
+            &site_s,
+            "media",
+            "create",
+            "bootable",
+            "--boot-image",
+            &boot,
+            "--dp",
+            "dp1",
+            "--out",
+            s(&bad_out),
+            "--label",
+        ])
         .arg("X".repeat(40))
         .output()
         .unwrap();
     assert!(!failed.status.success());
     let err = String::from_utf8_lossy(&failed.stderr);
-    assert!(err.contains("--label") && err.contains("nothing was written"), "{err}");
+    assert!(
+        err.contains("--label") && err.contains("nothing was written"),
+        "{err}"
+    );
     assert!(!bad_out.exists());
 }
