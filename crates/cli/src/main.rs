@@ -6,6 +6,7 @@
 mod demo;
 mod exit;
 mod progress;
+mod site_cmds;
 mod wim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ Exit codes:
     after_help = EXIT_CODES
 )]
 struct Cli {
+    /// Site folder (database and content library)
+    #[arg(long, global = true, env = "TSMEDIA_SITE", default_value = "./site")]
+    site: std::path::PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +48,8 @@ enum Command {
     /// Run the main job on generated data: capture a demo tree to a WIM, verify it, apply it
     /// back and compare
     Demo(demo::DemoArgs),
+    #[command(flatten)]
+    Site(site_cmds::SiteCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
+        Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

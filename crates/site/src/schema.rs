@@ -1,0 +1,299 @@
+//! Versioned schema migrations of the site database.
+//!
+//! `PRAGMA user_version` holds the schema version; the table `schema_version` logs when each
+//! migration was applied. Migrations are applied in order, each in its own transaction, so a
+//! site made by this version opens (and is upgraded) with the next, and a failed upgrade leaves
+//! the database at the last complete version.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::time::now;
+
+/// One step of the schema.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    /// The version the database has after this migration.
+    pub version: u32,
+    /// What it changes.
+    pub description: &'static str,
+    /// The SQL that makes the change.
+    pub sql: &'static str,
+}
+
+/// Every migration this build knows, oldest first.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "site, content library, packages, task sequences, deployments, infrastructure",
+    sql: V1,
+}];
+
+/// The newest schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const V1: &str = r#"
+CREATE TABLE schema_version (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  INTEGER NOT NULL
+);
+CREATE TABLE site (
+    singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    next_object INTEGER NOT NULL
+);
+CREATE TABLE packages (
+    id               TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    arch             TEXT,
+    source_path      TEXT NOT NULL,
+    source_version   INTEGER NOT NULL,
+    image_index      INTEGER,
+    prestart_command TEXT,
+    prestart_package TEXT REFERENCES packages(id),
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    UNIQUE (type, name)
+);
+CREATE TABLE package_dependencies (
+    package_id TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+    depends_on TEXT NOT NULL REFERENCES packages(id),
+    PRIMARY KEY (package_id, depends_on)
+);
+-- FileLib: every distinct file, stored once by SHA-256.
+CREATE TABLE library_files (
+    hash     TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    added_at INTEGER NOT NULL
+);
+-- PkgLib: package -> content versions.
+CREATE TABLE content_versions (
+    content_id   TEXT PRIMARY KEY,
+    package_id   TEXT NOT NULL REFERENCES packages(id),
+    version      INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    file_count   INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (package_id, version)
+);
+-- DataLib: per content version, each file's path, size, time and hash.
+CREATE TABLE manifest_entries (
+    content_id TEXT NOT NULL REFERENCES content_versions(content_id) ON DELETE CASCADE,
+    path       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    mtime      INTEGER NOT NULL,
+    hash       TEXT NOT NULL REFERENCES library_files(hash),
+    PRIMARY KEY (content_id, path)
+);
+CREATE INDEX manifest_entries_by_hash ON manifest_entries(hash);
+CREATE TABLE wim_images (
+    content_id  TEXT NOT NULL REFERENCES content_versions(content_id) ON DELETE CASCADE,
+    image_index INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    arch        TEXT,
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (content_id, image_index)
+);
+CREATE TABLE task_sequences (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    boot_image TEXT REFERENCES packages(id),
+    xml        TEXT NOT NULL,
+    model      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE computers (
+    resource_id  INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    sms_guid     TEXT NOT NULL UNIQUE,
+    smbios_guid  TEXT UNIQUE,
+    mac          TEXT,
+    unknown_arch TEXT UNIQUE,
+    created_at   INTEGER NOT NULL
+);
+-- rule: 'all' (every computer), 'unknown' (the Unknown Computer records) or NULL (members).
+CREATE TABLE collections (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    rule       TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE collection_members (
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    resource_id   INTEGER NOT NULL REFERENCES computers(resource_id) ON DELETE CASCADE,
+    PRIMARY KEY (collection_id, resource_id)
+);
+CREATE TABLE collection_variables (
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (collection_id, name)
+);
+CREATE TABLE deployments (
+    id            TEXT PRIMARY KEY,
+    ts_id         TEXT NOT NULL REFERENCES task_sequences(id),
+    collection_id TEXT NOT NULL REFERENCES collections(id),
+    availability  TEXT NOT NULL,
+    purpose       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE distribution_points (
+    name       TEXT PRIMARY KEY,
+    url        TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE dp_content (
+    dp             TEXT NOT NULL REFERENCES distribution_points(name) ON DELETE CASCADE,
+    package_id     TEXT NOT NULL REFERENCES packages(id),
+    content_id     TEXT NOT NULL REFERENCES content_versions(content_id),
+    distributed_at INTEGER NOT NULL,
+    PRIMARY KEY (dp, package_id)
+);
+CREATE TABLE dp_grants (
+    dp        TEXT NOT NULL REFERENCES distribution_points(name) ON DELETE CASCADE,
+    principal TEXT NOT NULL,
+    PRIMARY KEY (dp, principal)
+);
+CREATE TABLE management_points (
+    name       TEXT PRIMARY KEY,
+    url        TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE mp_boundaries (
+    mp   TEXT NOT NULL REFERENCES management_points(name) ON DELETE CASCADE,
+    cidr TEXT NOT NULL,
+    PRIMARY KEY (mp, cidr)
+);
+CREATE TABLE certificates (
+    thumbprint    TEXT PRIMARY KEY,
+    subject       TEXT NOT NULL,
+    issuer        TEXT NOT NULL,
+    serial        TEXT NOT NULL,
+    not_before    INTEGER NOT NULL,
+    not_after     INTEGER NOT NULL,
+    der           BLOB NOT NULL,
+    blocked       INTEGER NOT NULL DEFAULT 0,
+    registered_at INTEGER NOT NULL,
+    blocked_at    INTEGER
+);
+"#;
+
+/// The schema version stored in the database (0 for an empty database).
+pub(crate) fn current_version(conn: &Connection) -> Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(Error::db("reading the schema version"))
+}
+
+/// Applies every migration newer than the database, each in its own transaction.
+/// Returns the resulting version.
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
+    let supported = migrations.last().map_or(0, |m| m.version);
+    let mut version = current_version(conn)?;
+    if version > supported {
+        return Err(Error::SchemaTooNew {
+            found: version,
+            supported,
+        });
+    }
+    let start = version;
+    for migration in migrations.iter().filter(|m| m.version > start) {
+        let context = format!("migrating to schema version {}", migration.version);
+        let tx = conn.transaction().map_err(Error::db(context.clone()))?;
+        tx.execute_batch(migration.sql)
+            .map_err(Error::db(context.clone()))?;
+        tx.execute(
+            "INSERT INTO schema_version (version, description, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![migration.version, migration.description, now()],
+        )
+        .map_err(Error::db(context.clone()))?;
+        tx.pragma_update(None, "user_version", migration.version)
+            .map_err(Error::db(context.clone()))?;
+        tx.commit().map_err(Error::db(context))?;
+        version = migration.version;
+    }
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V2: Migration = Migration {
+        version: 2,
+        description: "test: a later version adds a column",
+        sql: "ALTER TABLE packages ADD COLUMN comment TEXT NOT NULL DEFAULT '';",
+    };
+
+    #[test]
+    fn a_site_made_by_this_version_opens_with_the_next() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), SCHEMA_VERSION);
+        conn.execute(
+            "INSERT INTO packages (id, name, type, source_path, source_version, created_at, updated_at)
+             VALUES ('ABC00001', 'p', 'package', '/x', 1, 0, 0)",
+            [],
+        )
+        .unwrap();
+        let next: Vec<Migration> = MIGRATIONS.iter().copied().chain([V2]).collect();
+        assert_eq!(migrate(&mut conn, &next).unwrap(), 2);
+        let comment: String = conn
+            .query_row(
+                "SELECT comment FROM packages WHERE id = 'ABC00001'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(comment, "");
+        let logged: u32 = conn
+            .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(logged, 2);
+        // Opening again applies nothing.
+        assert_eq!(migrate(&mut conn, &next).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let next: Vec<Migration> = MIGRATIONS.iter().copied().chain([V2]).collect();
+        migrate(&mut conn, &next).unwrap();
+        let err = migrate(&mut conn, MIGRATIONS).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::SchemaTooNew {
+                    found: 2,
+                    supported: 1
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_previous_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let broken = Migration {
+            version: 2,
+            description: "broken",
+            sql: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL;",
+        };
+        let next: Vec<Migration> = MIGRATIONS.iter().copied().chain([broken]).collect();
+        assert!(migrate(&mut conn, &next).is_err());
+        assert_eq!(current_version(&conn).unwrap(), 1);
+        let x_exists: u32 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'x'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(x_exists, 0);
+    }
+}
