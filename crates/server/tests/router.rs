@@ -487,10 +487,10 @@ async fn dp_manifest_files_ranges_and_access() {
     let manifest = format!("/dp/v1/content/{}/manifest", f.content_id);
     let (s, v) = json_of(&app, request(None, "GET", &manifest, b"", Some(READER))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["files"][0]["path"], f.big_path.as_str());
-    assert_eq!(v["files"][0]["size"], f.big.len() as u64);
-    assert_eq!(v["files"][0]["sha256"], sha256_hex(&f.big).as_str());
-    assert_eq!(v["files"][1]["path"], "small.txt");
+    assert_eq!(v["files"][0]["path"], "small.txt");
+    assert_eq!(v["files"][1]["path"], f.big_path.as_str());
+    assert_eq!(v["files"][1]["size"], f.big.len() as u64);
+    assert_eq!(v["files"][1]["sha256"], sha256_hex(&f.big).as_str());
     // Principals compare without case; others and anonymous are refused.
     let (s, _) = json_of(&app, request(None, "GET", &manifest, b"", Some("lab\\NAA"))).await;
     assert_eq!(s, StatusCode::OK);
