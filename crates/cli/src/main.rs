@@ -6,6 +6,7 @@
 mod demo;
 mod exit;
 mod progress;
+mod serve_cmd;
 mod site_cmds;
 mod wim_cmd;
 
@@ -48,6 +49,8 @@ enum Command {
     /// Run the main job on generated data: capture a demo tree to a WIM, verify it, apply it
     /// back and compare
     Demo(demo::DemoArgs),
+    /// Serve the site's management point and/or distribution point over HTTP(S)
+    Serve(serve_cmd::ServeArgs),
     #[command(flatten)]
     Site(site_cmds::SiteCommand),
 }
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
+        Command::Serve(a) => serve_cmd::run(&cli.site, a),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {

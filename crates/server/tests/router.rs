@@ -338,7 +338,7 @@ async fn deployments_respect_availability_and_hiding() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
         ids(&v),
-        [f.dep_visible.clone()],
+        [f.dep_visible.as_str()],
         "clients-only and hidden deployments are not offered"
     );
     assert!(v["preferred"].is_null());
@@ -351,7 +351,7 @@ async fn deployments_respect_availability_and_hiding() {
         ),
     )
     .await;
-    assert_eq!(ids(&v), [f.dep_visible.clone(), f.dep_hidden.clone()]);
+    assert_eq!(ids(&v), [f.dep_visible.as_str(), f.dep_hidden.as_str()]);
     assert_eq!(v["preferred"], f.dep_hidden.as_str());
     let (_, v) = json_of(
         &app,
@@ -364,7 +364,7 @@ async fn deployments_respect_availability_and_hiding() {
     .await;
     assert_eq!(
         ids(&v),
-        [f.dep_visible.clone()],
+        [f.dep_visible.as_str()],
         "SMSTSPreferredAdvertID cannot name a clients-only deployment"
     );
     assert!(v["preferred"].is_null());

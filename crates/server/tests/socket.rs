@@ -108,7 +108,10 @@ fn dynamic_mp_fallback_and_location_by_subnet() {
     assert_eq!(loc.client_ip, "127.0.0.1", "located by the peer address");
     assert_eq!(loc.management_points[0].name, "MP1");
     let (_, loc) = c
-        .locate_mp(&[live.clone()], Some("10.1.7.7".parse::<IpAddr>().unwrap()))
+        .locate_mp(
+            std::slice::from_ref(&live),
+            Some("10.1.7.7".parse::<IpAddr>().unwrap()),
+        )
         .unwrap();
     assert_eq!(
         loc.management_points
@@ -119,7 +122,7 @@ fn dynamic_mp_fallback_and_location_by_subnet() {
     );
     let (_, loc) = c
         .locate_mp(
-            &[live.clone()],
+            std::slice::from_ref(&live),
             Some("172.16.0.1".parse::<IpAddr>().unwrap()),
         )
         .unwrap();
@@ -227,7 +230,7 @@ fn malformed_requests_get_4xx_and_the_server_keeps_serving() {
         "unsigned garbage is refused before it is parsed"
     );
     // Still serving.
-    let (_, loc) = c.locate_mp(&[live.clone()], None).unwrap();
+    let (_, loc) = c.locate_mp(std::slice::from_ref(&live), None).unwrap();
     assert_eq!(loc.site_code, "PS1");
 }
 
@@ -419,10 +422,16 @@ fn tls_with_a_self_signed_certificate() {
         ..ClientOptions::default()
     })
     .unwrap();
-    let (_, loc) = trusting.locate_mp(&[url.clone()], None).unwrap();
+    let (_, loc) = trusting
+        .locate_mp(std::slice::from_ref(&url), None)
+        .unwrap();
     assert_eq!(loc.management_points[0].url, url);
     let r = trusting
-        .download_content(&[url.clone()], &f.content_id, &f.dir.path().join("tls"))
+        .download_content(
+            std::slice::from_ref(&url),
+            &f.content_id,
+            &f.dir.path().join("tls"),
+        )
         .unwrap();
     assert_eq!(r.files, 2);
     // Without the certificate among its roots the client refuses the server.
