@@ -29,10 +29,10 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
                 _ => INVALID_INPUT,
             };
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::NotFound {
-                return NOT_FOUND;
-            }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::NotFound
+        {
+            return NOT_FOUND;
         }
     }
     FAILURE

@@ -53,9 +53,15 @@ impl Site {
         let tx = self.transaction("adding a collection")?;
         let existing: Option<String> = tx
             .query_row(
-                "SELECT id FROM collections WHERE name = ?1 COLLATE NOCASE",
+                "SELECT id, name FROM collections WHERE name = ?1 COLLATE NOCASE",
                 [&name],
-                |r| r.get(0),
+                |r| {
+                    Ok(format!(
+                        "{} {:?}",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?
+                    ))
+                },
             )
             .optional()
             .map_err(Error::db("looking up collections"))?;

@@ -160,10 +160,13 @@ struct ImageFacts {
     images: Vec<WimImage>,
 }
 
+/// Reads an image package's WIM. `arch_origin` names where `arch` came from, for errors
+/// (`--arch`, or the package being updated).
 fn inspect_image_source(
     kind: PackageType,
     source: &Path,
     arch: Option<Arch>,
+    arch_origin: &str,
     image_index: Option<u32>,
 ) -> Result<Option<ImageFacts>> {
     if !kind.is_wim() {
@@ -193,9 +196,9 @@ fn inspect_image_source(
             && given != found
         {
             return Err(Error::invalid(
-                "--arch",
+                arch_origin.to_string(),
                 format!(
-                    "{given} given but the images of {} are {found}",
+                    "{given}, but the images of {} are {found}",
                     source.display()
                 ),
             ));
@@ -218,9 +221,9 @@ fn inspect_image_source(
     let arch = match (arch, image.arch) {
         (Some(given), Some(found)) if given != found => {
             return Err(Error::invalid(
-                "--arch",
+                arch_origin.to_string(),
                 format!(
-                    "{given} given but image {index} of {} is {found}",
+                    "{given}, but image {index} of {} is {found}",
                     source.display()
                 ),
             ));
@@ -240,15 +243,22 @@ fn inspect_image_source(
     }))
 }
 
+/// The package of `kind` already named `name` (case-insensitively), as `ID "Name"`.
 fn existing_with_name(
     tx: &Transaction<'_>,
     kind: PackageType,
     name: &str,
 ) -> Result<Option<String>> {
     tx.query_row(
-        "SELECT id FROM packages WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+        "SELECT id, name FROM packages WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
         params![kind.as_str(), name],
-        |r| r.get(0),
+        |r| {
+            Ok(format!(
+                "{} {:?}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        },
     )
     .optional()
     .map_err(Error::db("looking up package names"))
@@ -309,7 +319,8 @@ impl Site {
                 package_type(&tx, id)?;
             }
         }
-        let facts = inspect_image_source(kind, source, options.arch, options.image_index)?;
+        let facts =
+            inspect_image_source(kind, source, options.arch, "--arch", options.image_index)?;
         let files = source::scan(source)?;
         let _lock = self.lock_library()?;
         let entries = content::store_files(self.library(), &files)?;
@@ -365,7 +376,13 @@ impl Site {
     pub fn update_package(&mut self, id: &str, source: Option<&Path>) -> Result<Package> {
         let current = self.package(id)?;
         let source = source.map_or_else(|| current.source_path.clone(), Path::to_path_buf);
-        let facts = inspect_image_source(current.kind, &source, current.arch, current.image_index)?;
+        let facts = inspect_image_source(
+            current.kind,
+            &source,
+            current.arch,
+            &format!("architecture of package {}", current.id),
+            current.image_index,
+        )?;
         let files = source::scan(&source)?;
         let _lock = self.lock_library()?;
         let entries = content::store_files(self.library(), &files)?;

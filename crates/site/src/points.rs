@@ -149,18 +149,19 @@ impl Site {
         let name = validate_name("distribution point", name)?;
         let url = validate_url(url)?;
         let tx = self.transaction("adding a distribution point")?;
-        let exists: bool = tx
+        let existing: Option<String> = tx
             .query_row(
-                "SELECT COUNT(*) FROM distribution_points WHERE name = ?1 COLLATE NOCASE",
+                "SELECT name FROM distribution_points WHERE name = ?1 COLLATE NOCASE",
                 [&name],
                 |r| r.get(0),
             )
+            .optional()
             .map_err(Error::db("looking up distribution points"))?;
-        if exists {
+        if let Some(existing) = existing {
             return Err(Error::Duplicate {
                 kind: "distribution point",
                 name: name.clone(),
-                existing: format!("distribution point {name}"),
+                existing: format!("distribution point {existing}"),
             });
         }
         tx.execute(
@@ -347,18 +348,19 @@ impl Site {
             .map(|b| Cidr::parse(b).map(|c| c.to_string()))
             .collect::<Result<Vec<_>>>()?;
         let tx = self.transaction("adding a management point")?;
-        let exists: bool = tx
+        let existing: Option<String> = tx
             .query_row(
-                "SELECT COUNT(*) FROM management_points WHERE name = ?1 COLLATE NOCASE",
+                "SELECT name FROM management_points WHERE name = ?1 COLLATE NOCASE",
                 [&name],
                 |r| r.get(0),
             )
+            .optional()
             .map_err(Error::db("looking up management points"))?;
-        if exists {
+        if let Some(existing) = existing {
             return Err(Error::Duplicate {
                 kind: "management point",
                 name: name.clone(),
-                existing: format!("management point {name}"),
+                existing: format!("management point {existing}"),
             });
         }
         tx.execute(

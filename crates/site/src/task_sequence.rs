@@ -21,7 +21,8 @@ pub struct StoredTaskSequence {
     pub name: String,
     /// Boot image package the task sequence is associated with.
     pub boot_image: Option<String>,
-    /// The model.
+    /// The model (its fields appear at the top level of the JSON).
+    #[serde(flatten)]
     pub sequence: TaskSequence,
     /// When it was imported.
     pub created_at: Timestamp,
@@ -110,9 +111,15 @@ impl Site {
         let tx = self.transaction("importing a task sequence")?;
         let existing: Option<String> = tx
             .query_row(
-                "SELECT id FROM task_sequences WHERE name = ?1 COLLATE NOCASE",
+                "SELECT id, name FROM task_sequences WHERE name = ?1 COLLATE NOCASE",
                 [&name],
-                |r| r.get(0),
+                |r| {
+                    Ok(format!(
+                        "task sequence {} {:?}",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?
+                    ))
+                },
             )
             .optional()
             .map_err(Error::db("looking up task sequence names"))?;

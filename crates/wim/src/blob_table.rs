@@ -42,7 +42,7 @@ impl BlobEntry {
 
 /// Parses a whole blob table. `table_offset` is only for error messages.
 pub fn parse_table(data: &[u8], table_offset: u64) -> Result<Vec<BlobEntry>> {
-    if data.len() % ENTRY_SIZE != 0 {
+    if !data.len().is_multiple_of(ENTRY_SIZE) {
         return Err(Error::BadResource {
             offset: table_offset,
             reason: format!("blob table of {} bytes is not a multiple of 50", data.len()),

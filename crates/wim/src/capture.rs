@@ -129,10 +129,11 @@ fn count_sizes(
     by_size: &mut HashMap<u64, u32>,
     seen: &mut std::collections::HashSet<(u64, u64)>,
 ) {
-    if s.size > 0 && s.dentry.attributes & (attr::DIRECTORY | attr::REPARSE_POINT) == 0 {
-        if s.inode.is_none_or(|i| seen.insert(i)) {
-            *by_size.entry(s.size).or_insert(0) += 1;
-        }
+    if s.size > 0
+        && s.dentry.attributes & (attr::DIRECTORY | attr::REPARSE_POINT) == 0
+        && s.inode.is_none_or(|i| seen.insert(i))
+    {
+        *by_size.entry(s.size).or_insert(0) += 1;
     }
     for c in &s.children {
         count_sizes(c, by_size, seen);

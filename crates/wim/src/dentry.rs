@@ -216,7 +216,7 @@ impl Parser<'_> {
         let n_extra = le_u16(&f[0x60..]) as usize;
         let short_len = le_u16(&f[0x62..]) as usize;
         let name_len = le_u16(&f[0x64..]) as usize;
-        if name_len % 2 != 0 || short_len % 2 != 0 {
+        if !name_len.is_multiple_of(2) || !short_len.is_multiple_of(2) {
             return Err(self.bad(off, "odd name length".into()));
         }
         let mut pos = FIXED_SIZE;
@@ -271,7 +271,7 @@ impl Parser<'_> {
             }
             let sh = Sha1::from_slice(&s[16..]);
             let nlen = le_u16(&s[36..]) as usize;
-            if STREAM_ENTRY_FIXED + nlen > slen as usize || nlen % 2 != 0 {
+            if STREAM_ENTRY_FIXED + nlen > slen as usize || !nlen.is_multiple_of(2) {
                 return Err(self.bad(next, "stream name runs past its entry".into()));
             }
             if nlen == 0 {

@@ -116,13 +116,13 @@ pub fn append(
     old.check_parts()?;
     let opts = inherit_options(&old, opts, false)?;
     let name = copts.name.clone();
-    if let Some(n) = &name {
-        if xml::images(&old.xml).any(|e| e.get("NAME") == Some(n)) {
-            return Err(Error::InvalidArgument(format!(
-                "an image named {n:?} already exists in {}",
-                path.display()
-            )));
-        }
+    if let Some(n) = &name
+        && xml::images(&old.xml).any(|e| e.get("NAME") == Some(n))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "an image named {n:?} already exists in {}",
+            path.display()
+        )));
     }
     let mut w = WimWriter::create(path, opts)?;
     for i in 1..=old.image_count() {

@@ -145,7 +145,7 @@ fn escape(s: &str, out: &mut String) {
 
 /// Parses the XML data resource.
 pub fn parse(data: &[u8]) -> Result<Element> {
-    if data.len() % 2 != 0 {
+    if !data.len().is_multiple_of(2) {
         return Err(Error::BadXml("odd number of bytes in UTF-16 data".into()));
     }
     let units: Vec<u16> = data

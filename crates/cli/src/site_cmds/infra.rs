@@ -16,17 +16,20 @@ pub enum DpCmd {
         /// Base URL content is served from (http:// or https://)
         #[arg(long)]
         url: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// List distribution points
     List {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a distribution point with the content versions it holds
     Show {
         name: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -36,6 +39,7 @@ pub enum DpCmd {
         /// Account or group, e.g. LAB\mediabuilders
         #[arg(long)]
         principal: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -52,17 +56,20 @@ pub enum MpCmd {
         /// Boundaries it serves, as CIDR (default: every client)
         #[arg(long, num_args = 1..)]
         boundary: Vec<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// List management points
     List {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a management point
     Show {
         name: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -78,17 +85,20 @@ pub enum ComputerCmd {
         smbios_guid: String,
         #[arg(long)]
         mac: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// List computer records, the Unknown Computer records included
     List {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a computer (by resource ID or name)
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -99,17 +109,20 @@ pub enum CollectionCmd {
     /// Create a collection; prints its ID
     Add {
         name: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// List collections
     List {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a collection's members and variables
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -118,6 +131,7 @@ pub enum CollectionCmd {
         collection: String,
         #[arg(long = "computer", required = true, num_args = 1..)]
         computers: Vec<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -126,6 +140,7 @@ pub enum CollectionCmd {
         collection: String,
         /// NAME=VALUE
         assignment: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -136,29 +151,34 @@ pub enum CertCmd {
     /// Register a media certificate (PEM or DER); prints its thumbprint
     Import {
         file: PathBuf,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// List registered media certificates
     List {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a certificate
     Show {
         thumbprint: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Block a certificate: media using it are refused
     Block {
         thumbprint: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Unblock a certificate
     Unblock {
         thumbprint: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },

@@ -18,11 +18,13 @@ pub enum SiteCmd {
         /// Display name (default: the code)
         #[arg(long)]
         name: Option<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show the site's code, name and schema version
     Show {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -35,12 +37,14 @@ pub enum ContentCmd {
     /// none: all content
     Verify {
         ids: Vec<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a content version's files (a package ID means its current version)
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +56,7 @@ pub enum ContentCmd {
         /// Distribution point name
         #[arg(long)]
         dp: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -85,6 +90,7 @@ pub enum PackageCmd {
         /// Boot images: ID of the package holding the prestart command's files
         #[arg(long)]
         prestart_package: Option<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -92,6 +98,7 @@ pub enum PackageCmd {
     Update {
         id: String,
         source: Option<PathBuf>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -100,12 +107,14 @@ pub enum PackageCmd {
         /// Only packages of this type
         #[arg(long = "type")]
         kind: Option<PackageType>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a package with its content versions
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -114,6 +123,7 @@ pub enum PackageCmd {
     Prune {
         /// Packages to prune (default: all)
         ids: Vec<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -152,9 +162,6 @@ pub fn run_content(site: &mut Site, cmd: ContentCmd) -> Result<()> {
             if json {
                 print_json(&report)?;
             } else {
-                for problem in &report.problems {
-                    println!("DAMAGED  {problem}");
-                }
                 println!(
                     "{} content version(s), {} file(s) checked, {} problem(s)",
                     report.content_ids.len(),
@@ -162,10 +169,21 @@ pub fn run_content(site: &mut Site, cmd: ContentCmd) -> Result<()> {
                     report.problems.len()
                 );
             }
-            if let Some(first) = report.problems.first() {
+            if !report.is_ok() {
+                const SHOWN: usize = 20;
+                let mut lines: Vec<String> = report
+                    .problems
+                    .iter()
+                    .take(SHOWN)
+                    .map(|p| format!("  {p}"))
+                    .collect();
+                if report.problems.len() > SHOWN {
+                    lines.push(format!("  ... and {} more", report.problems.len() - SHOWN));
+                }
                 bail!(
-                    "content verification failed: {} problem(s); first: {first}",
-                    report.problems.len()
+                    "content verification failed: {} problem(s):\n{}",
+                    report.problems.len(),
+                    lines.join("\n")
                 );
             }
             Ok(())
@@ -204,6 +222,17 @@ pub fn run_content(site: &mut Site, cmd: ContentCmd) -> Result<()> {
             Ok(())
         }
         ContentCmd::Distribute { ids, dp, json } => {
+            // A task sequence's unresolved references cannot be distributed: say so.
+            for id in &ids {
+                if let Ok(refs) = site.task_sequence_references(id) {
+                    for r in refs.iter().filter(|r| !r.resolved) {
+                        eprintln!(
+                            "warning: {id} references {}, which is not a package of this site; not distributed",
+                            r.package_id
+                        );
+                    }
+                }
+            }
             let held = site
                 .distribute(&ids, &dp)
                 .with_context(|| format!("distributing to {dp}"))?;

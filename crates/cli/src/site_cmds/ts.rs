@@ -20,17 +20,20 @@ pub enum TsCmd {
         /// Boot image package the task sequence uses
         #[arg(long)]
         boot_image: Option<String>,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// List task sequences
     List {
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show the step tree as the console's editor does (--json: the full model)
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -44,6 +47,7 @@ pub enum TsCmd {
     /// List the content the task sequence needs, resolved to site packages
     References {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -66,6 +70,7 @@ pub struct DeployArgs {
     /// available or required
     #[arg(long, default_value = "available")]
     purpose: Purpose,
+    /// Print JSON
     #[arg(long)]
     json: bool,
 }
@@ -77,12 +82,14 @@ enum DeployLook {
         /// Only those media and PXE may run
         #[arg(long)]
         media: bool,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
     /// Show a deployment
     Show {
         id: String,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },

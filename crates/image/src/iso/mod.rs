@@ -34,8 +34,8 @@ mod tree;
 mod udf;
 mod write;
 
+pub use crate::source::DataSource;
 pub use builder::{BootEntry, BootImage, BootPlatform, IsoBuilder, IsoOptions};
 pub use error::{Error, Result};
 pub use plan::{BootImageExtent, FileExtent, IsoPlan, SECTOR_SIZE};
-pub use crate::source::DataSource;
 pub use write::{write, write_with_progress};

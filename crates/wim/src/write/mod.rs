@@ -215,10 +215,10 @@ impl WimWriter {
         if size == 0 {
             return Ok(Sha1::ZERO);
         }
-        if let Some(h) = sha1 {
-            if self.has_blob(&h) {
-                return Ok(h);
-            }
+        if let Some(h) = sha1
+            && self.has_blob(&h)
+        {
+            return Ok(h);
         }
         self.write_new_blob(data, size, sha1, what, false)
     }
@@ -265,13 +265,13 @@ impl WimWriter {
                 if done == size {
                     expect_eof(data, what, size)?;
                     let h = std::mem::take(&mut hasher).finish();
-                    if let Some(e) = expected {
-                        if e != h {
-                            return Err(Error::Source {
-                                path: what.to_path_buf(),
-                                reason: "changed while being read (its hash differs)".into(),
-                            });
-                        }
+                    if let Some(e) = expected
+                        && e != h
+                    {
+                        return Err(Error::Source {
+                            path: what.to_path_buf(),
+                            reason: "changed while being read (its hash differs)".into(),
+                        });
                     }
                     blob_hash = h;
                     let dup = self.sizes.contains_key(&h);
