@@ -8,6 +8,7 @@ mod demo_media;
 mod exit;
 mod media_cmds;
 mod progress;
+mod serve_cmd;
 mod site_cmds;
 mod wim_cmd;
 
@@ -53,6 +54,8 @@ enum Command {
     /// Create and inspect task sequence media (bootable, prestaged, stand-alone, capture)
     #[command(subcommand)]
     Media(media_cmds::MediaCommand),
+    /// Serve the site's management point and/or distribution point over HTTP(S)
+    Serve(serve_cmd::ServeArgs),
     #[command(flatten)]
     Site(site_cmds::SiteCommand),
 }
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
         Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
+        Command::Serve(a) => serve_cmd::run(&cli.site, a),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {

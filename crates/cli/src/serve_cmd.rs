@@ -1,0 +1,87 @@
+//! `tsmedia serve`: the site's management point and/or distribution point over HTTP(S).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tsmedia_server::ServerOptions;
+
+/// Arguments of `tsmedia serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Serve the management point (both roles when neither --mp nor --dp is given)
+    #[arg(long)]
+    mp: bool,
+    /// Serve the distribution point (both roles when neither --mp nor --dp is given)
+    #[arg(long)]
+    dp: bool,
+    /// Address to listen on, e.g. 0.0.0.0:8080
+    #[arg(long, value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Which of the site's distribution points this server is (default: the only one)
+    #[arg(long, value_name = "NAME")]
+    dp_name: Option<String>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Largest clock difference accepted on signed requests, in seconds
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    max_clock_skew: i64,
+}
+
+/// Runs the service until Ctrl-C.
+pub fn run(site: &Path, args: ServeArgs) -> Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let both = !args.mp && !args.dp;
+    let options = ServerOptions {
+        mp: args.mp || both,
+        dp: args.dp || both,
+        dp_name: args.dp_name,
+        max_clock_skew: args.max_clock_skew,
+        ..ServerOptions::default()
+    };
+    let router = tsmedia_server::router(site, &options)
+        .with_context(|| format!("starting the service for the site at {}", site.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let roles = match (options.mp, options.dp) {
+        (true, true) => "management point and distribution point",
+        (true, false) => "management point",
+        _ => "distribution point",
+    };
+    match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = tsmedia_server::tls_config_from_files(&cert, &key)?;
+            let listener = std::net::TcpListener::bind(args.listen)
+                .with_context(|| format!("listening on {}", args.listen))?;
+            eprintln!("serving the {roles} on https://{}", listener.local_addr()?);
+            runtime.block_on(tsmedia_server::serve_tls(listener, router, tls, shutdown))?;
+        }
+        _ => {
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(args.listen)
+                    .await
+                    .with_context(|| format!("listening on {}", args.listen))?;
+                eprintln!("serving the {roles} on http://{}", listener.local_addr()?);
+                tsmedia_server::serve(listener, router, shutdown).await?;
+                anyhow::Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,646 @@
+//! The blocking client of the management point and distribution point, for the boot-time
+//! runtime: MP location with fallback over a priority list, identity, deployments, policy,
+//! content location, and resumable downloads verified against the DP's manifest.
+//!
+//! ```no_run
+//! use tsmedia_server::client::{ClientOptions, SiteClient};
+//! # fn main() -> Result<(), tsmedia_server::client::ClientError> {
+//! let client = SiteClient::new(ClientOptions::default())?;
+//! let (mp, location) = client.locate_mp(&["http://mp1:8080".into(), "http://mp2:8080".into()], None)?;
+//! # Ok(()) }
+//! ```
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use ureq::Agent;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use crate::api::{
+    ContentLocations, DP_PREFIX, DeploymentList, DeploymentsRequest, Identity, IdentityRequest,
+    MP_PREFIX, Manifest, ManifestFile, MpLocation, Policy, PolicyRequest, encode_path,
+};
+use crate::signing::{PRINCIPAL_HEADER, RequestSigner, SignedRequest, SigningError, hex};
+
+/// Largest JSON answer read (a task sequence policy with its XML is well under this).
+const MAX_JSON: u64 = 16 * 1024 * 1024;
+
+/// What can go wrong talking to the site.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server could not be reached or the connection broke.
+    #[error("{url}: {reason}")]
+    Unreachable {
+        /// The request URL.
+        url: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The server answered with an error status.
+    #[error("{url}: {status} {code}: {message}")]
+    Refused {
+        /// The request URL.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The `code` of the error body (`http_<status>` when there was none).
+        code: String,
+        /// The `error` of the error body.
+        message: String,
+    },
+    /// The answer could not be understood.
+    #[error("{url}: {reason}")]
+    Protocol {
+        /// The request URL.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// No management point of the list answered.
+    #[error("no management point answered: {}", .0.join("; "))]
+    NoManagementPoint(Vec<String>),
+    /// A downloaded file does not match the manifest.
+    #[error("{}: {what} is {actual}, the manifest says {expected}", path.display())]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// `size` or `SHA-256`.
+        what: &'static str,
+        /// Manifest value.
+        expected: String,
+        /// Downloaded value.
+        actual: String,
+    },
+    /// A local file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A request could not be signed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+}
+
+impl ClientError {
+    /// Whether another server might do better (unreachable, or a 5xx).
+    pub fn is_server_side(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } => true,
+            ClientError::Refused { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ClientError + '_ {
+    move |source| ClientError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// How the client talks to the site.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Signs every request with the media certificate. Default: `None` (unsigned; the
+    /// management point refuses unsigned requests).
+    pub signer: Option<Arc<RequestSigner>>,
+    /// Principal sent to distribution points (`X-Tsmedia-Principal`). Default: `None`
+    /// (the DP treats the request as `Anonymous`).
+    pub principal: Option<String>,
+    /// Root certificates (DER) trusted for HTTPS; when empty, the Web PKI roots. Default: empty.
+    pub root_certs: Vec<Vec<u8>>,
+    /// Time limit for connecting (per attempt). Default: 10 s.
+    pub connect_timeout: Duration,
+    /// Time limit without progress on a response (per read). Default: 60 s.
+    pub read_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            signer: None,
+            principal: None,
+            root_certs: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a download did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DownloadReport {
+    /// Files now complete and verified.
+    pub files: u64,
+    /// Bytes received over the network.
+    pub bytes_downloaded: u64,
+    /// Bytes that were already there (resumed partial files and complete files kept).
+    pub bytes_reused: u64,
+}
+
+/// A client of the site's management and distribution points.
+#[derive(Debug, Clone)]
+pub struct SiteClient {
+    agent: Agent,
+    options: ClientOptions,
+}
+
+fn now() -> i64 {
+    crate::auth::now()
+}
+
+impl SiteClient {
+    /// A client with these options.
+    pub fn new(options: ClientOptions) -> Result<SiteClient, ClientError> {
+        let mut tls = TlsConfig::builder();
+        if !options.root_certs.is_empty() {
+            let certs: Vec<Certificate<'static>> = options
+                .root_certs
+                .iter()
+                .map(|der| Certificate::from_der(der).to_owned())
+                .collect();
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_recv_response(Some(options.read_timeout))
+            .timeout_recv_body(None)
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(SiteClient { agent, options })
+    }
+
+    fn signed_headers(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        principal: &str,
+    ) -> Result<Vec<(&'static str, String)>, ClientError> {
+        let mut out = Vec::new();
+        if !principal.is_empty() {
+            out.push((PRINCIPAL_HEADER, principal.to_string()));
+        }
+        if let Some(signer) = &self.options.signer {
+            let target = path_and_query(url);
+            let sig = signer.sign(
+                &SignedRequest {
+                    method,
+                    path_and_query: &target,
+                    body,
+                    principal,
+                },
+                now(),
+            )?;
+            out.extend(sig.pairs());
+        }
+        Ok(out)
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        principal: &str,
+        extra: &[(&str, String)],
+    ) -> Result<ureq::http::Response<ureq::Body>, ClientError> {
+        let headers = self.signed_headers(method, url, body.unwrap_or(b""), principal)?;
+        let unreachable = |e: ureq::Error| ClientError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        };
+        let resp = if let Some(body) = body {
+            let mut req = self
+                .agent
+                .post(url)
+                .header("content-type", "application/json");
+            for (k, v) in headers
+                .iter()
+                .map(|(k, v)| (*k, v))
+                .chain(extra.iter().map(|(k, v)| (*k, v)))
+            {
+                req = req.header(k, v);
+            }
+            req.send(body).map_err(unreachable)?
+        } else {
+            let mut req = self.agent.get(url);
+            for (k, v) in headers
+                .iter()
+                .map(|(k, v)| (*k, v))
+                .chain(extra.iter().map(|(k, v)| (*k, v)))
+            {
+                req = req.header(k, v);
+            }
+            req.call().map_err(unreachable)?
+        };
+        if resp.status().is_client_error() || resp.status().is_server_error() {
+            return Err(refusal(url, resp));
+        }
+        Ok(resp)
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, url: &str, principal: &str) -> Result<T, ClientError> {
+        let resp = self.call("GET", url, None, principal, &[])?;
+        read_json(url, resp)
+    }
+
+    fn post_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Protocol {
+            url: url.to_string(),
+            reason: format!("encoding the request: {e}"),
+        })?;
+        let resp = self.call("POST", url, Some(&body), "", &[])?;
+        read_json(url, resp)
+    }
+
+    /// Asks the management points of `mps` (base URLs, in priority order) for the MP location
+    /// of this client; the first that answers is used, unreachable ones and 5xx answers are
+    /// passed over. A 4xx (a refused certificate, say) ends the search: every MP of a site
+    /// would say the same. `ip` is the client address to locate (default: the address the
+    /// MP sees). Returns the MP that answered and its answer.
+    pub fn locate_mp(
+        &self,
+        mps: &[String],
+        ip: Option<IpAddr>,
+    ) -> Result<(String, MpLocation), ClientError> {
+        let mut failures = Vec::new();
+        for mp in mps {
+            let base = mp.trim_end_matches('/');
+            let mut url = format!("{base}{MP_PREFIX}/location");
+            if let Some(ip) = ip {
+                url.push_str(&format!("?ip={ip}"));
+            }
+            match self.get_json::<MpLocation>(&url, "") {
+                Ok(loc) => return Ok((base.to_string(), loc)),
+                Err(e) if e.is_server_side() => failures.push(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ClientError::NoManagementPoint(failures))
+    }
+
+    /// The computer record the site uses for this machine.
+    pub fn identity(&self, mp: &str, req: &IdentityRequest) -> Result<Identity, ClientError> {
+        self.post_json(&mp_url(mp, "identity"), req)
+    }
+
+    /// The deployments available to media for this computer.
+    pub fn deployments(
+        &self,
+        mp: &str,
+        req: &DeploymentsRequest,
+    ) -> Result<DeploymentList, ClientError> {
+        self.post_json(&mp_url(mp, "deployments"), req)
+    }
+
+    /// The policy of a deployment.
+    pub fn policy(&self, mp: &str, req: &PolicyRequest) -> Result<Policy, ClientError> {
+        self.post_json(&mp_url(mp, "policy"), req)
+    }
+
+    /// The distribution points holding a content version.
+    pub fn content_locations(
+        &self,
+        mp: &str,
+        content_id: &str,
+    ) -> Result<ContentLocations, ClientError> {
+        self.get_json(
+            &mp_url(
+                mp,
+                &format!("content/{}/locations", encode_path(content_id)),
+            ),
+            "",
+        )
+    }
+
+    fn principal(&self) -> &str {
+        self.options.principal.as_deref().unwrap_or("")
+    }
+
+    /// The manifest a distribution point publishes for a content version.
+    pub fn manifest(&self, dp: &str, content_id: &str) -> Result<Manifest, ClientError> {
+        let url = format!(
+            "{}{DP_PREFIX}/content/{}/manifest",
+            dp.trim_end_matches('/'),
+            encode_path(content_id)
+        );
+        let manifest: Manifest = self.get_json(&url, self.principal())?;
+        for f in &manifest.files {
+            safe_relative(&f.path).map_err(|reason| ClientError::Protocol {
+                url: url.clone(),
+                reason,
+            })?;
+        }
+        Ok(manifest)
+    }
+
+    /// Downloads one file of a content version to `dest`, resuming `<dest>.partial` if an
+    /// earlier download was interrupted (a `Range` request from its size), and checks size
+    /// and SHA-256 against `file` before renaming it into place. A complete `dest` that
+    /// already matches is kept. A partial file that turns out wrong is deleted, so the next
+    /// attempt starts over.
+    pub fn download_file(
+        &self,
+        dp: &str,
+        content_id: &str,
+        file: &ManifestFile,
+        dest: &Path,
+    ) -> Result<DownloadReport, ClientError> {
+        if fs::metadata(dest).is_ok_and(|m| m.len() == file.size) && hash_file(dest)? == file.sha256
+        {
+            return Ok(DownloadReport {
+                files: 1,
+                bytes_downloaded: 0,
+                bytes_reused: file.size,
+            });
+        }
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        let partial = partial_path(dest);
+        let mut have = fs::metadata(&partial).map_or(0, |m| m.len());
+        if have > file.size {
+            have = 0;
+        }
+        let url = format!(
+            "{}{DP_PREFIX}/content/{}/files/{}",
+            dp.trim_end_matches('/'),
+            encode_path(content_id),
+            encode_path(&file.path)
+        );
+        let mut hasher = Sha256::new();
+        let mut out = File::options()
+            .create(true)
+            .write(true)
+            .read(true)
+            .truncate(false)
+            .open(&partial)
+            .map_err(io_err(&partial))?;
+        let mut downloaded = 0;
+        if have < file.size || file.size == 0 {
+            let range = [("range", format!("bytes={have}-"))];
+            let extra: &[(&str, String)] = if have > 0 { &range } else { &[] };
+            let mut resp = self.call("GET", &url, None, self.principal(), extra)?;
+            if resp.status().as_u16() == 206 {
+                let start = content_range_start(&resp);
+                if start != Some(have) {
+                    return Err(ClientError::Protocol {
+                        url,
+                        reason: format!("asked for bytes from {have}, got {start:?}"),
+                    });
+                }
+            } else {
+                // A full answer: start over.
+                have = 0;
+            }
+            out.set_len(have).map_err(io_err(&partial))?;
+            hash_prefix(&mut out, have, &mut hasher, &partial)?;
+            let mut reader = resp.body_mut().as_reader();
+            let mut buf = vec![0; 256 * 1024];
+            loop {
+                let n = reader
+                    .read(&mut buf)
+                    .map_err(|e| ClientError::Unreachable {
+                        url: url.clone(),
+                        reason: format!("download interrupted after {downloaded} bytes: {e}"),
+                    })?;
+                if n == 0 {
+                    break;
+                }
+                if have + downloaded + n as u64 > file.size {
+                    drop(out);
+                    let _ = fs::remove_file(&partial);
+                    return Err(ClientError::Mismatch {
+                        path: dest.to_path_buf(),
+                        what: "size",
+                        expected: file.size.to_string(),
+                        actual: format!("more than {}", have + downloaded),
+                    });
+                }
+                out.write_all(&buf[..n]).map_err(io_err(&partial))?;
+                hasher.update(&buf[..n]);
+                downloaded += n as u64;
+            }
+        } else {
+            hash_prefix(&mut out, have, &mut hasher, &partial)?;
+        }
+        out.sync_all().map_err(io_err(&partial))?;
+        drop(out);
+        let size = have + downloaded;
+        let digest = hex(&hasher.finalize());
+        let mismatch = if size != file.size {
+            Some(("size", file.size.to_string(), size.to_string()))
+        } else if digest != file.sha256.to_ascii_lowercase() {
+            Some(("SHA-256", file.sha256.clone(), digest))
+        } else {
+            None
+        };
+        if let Some((what, expected, actual)) = mismatch {
+            let _ = fs::remove_file(&partial);
+            return Err(ClientError::Mismatch {
+                path: dest.to_path_buf(),
+                what,
+                expected,
+                actual,
+            });
+        }
+        fs::rename(&partial, dest).map_err(io_err(dest))?;
+        Ok(DownloadReport {
+            files: 1,
+            bytes_downloaded: downloaded,
+            bytes_reused: have,
+        })
+    }
+
+    /// Downloads a whole content version into `dest_dir` from the first of `dps` (base URLs)
+    /// that serves it, resuming and verifying each file ([`SiteClient::download_file`]).
+    pub fn download_content(
+        &self,
+        dps: &[String],
+        content_id: &str,
+        dest_dir: &Path,
+    ) -> Result<DownloadReport, ClientError> {
+        let mut last = None;
+        for dp in dps {
+            match self.download_content_from(dp, content_id, dest_dir) {
+                Ok(r) => return Ok(r),
+                Err(e) if e.is_server_side() => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| ClientError::Protocol {
+            url: content_id.to_string(),
+            reason: "no distribution point holds this content".into(),
+        }))
+    }
+
+    fn download_content_from(
+        &self,
+        dp: &str,
+        content_id: &str,
+        dest_dir: &Path,
+    ) -> Result<DownloadReport, ClientError> {
+        let manifest = self.manifest(dp, content_id)?;
+        let mut total = DownloadReport::default();
+        for file in &manifest.files {
+            let r = self.download_file(dp, content_id, file, &dest_dir.join(&file.path))?;
+            total.files += r.files;
+            total.bytes_downloaded += r.bytes_downloaded;
+            total.bytes_reused += r.bytes_reused;
+        }
+        Ok(total)
+    }
+}
+
+fn mp_url(mp: &str, rest: &str) -> String {
+    format!("{}{MP_PREFIX}/{rest}", mp.trim_end_matches('/'))
+}
+
+/// `/path?query` of a URL, as the server sees it.
+fn path_and_query(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    match rest.find('/') {
+        Some(i) => rest[i..].to_string(),
+        None => "/".to_string(),
+    }
+}
+
+/// `<dest>.partial`.
+pub fn partial_path(dest: &Path) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// A manifest path must stay inside the download folder.
+fn safe_relative(path: &str) -> Result<(), String> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.contains('\0')
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        Err(format!("unsafe path in manifest: {path:?}"))
+    } else {
+        Ok(())
+    }
+}
+
+fn content_range_start(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
+    let v = resp.headers().get("content-range")?.to_str().ok()?;
+    let range = v.strip_prefix("bytes ")?;
+    range.split('-').next()?.trim().parse().ok()
+}
+
+fn refusal(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> ClientError {
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_json::<crate::error::ErrorBody>()
+        .ok();
+    ClientError::Refused {
+        url: url.to_string(),
+        status,
+        code: body
+            .as_ref()
+            .map_or_else(|| format!("http_{status}"), |b| b.code.clone()),
+        message: body.map_or_else(String::new, |b| b.error),
+    }
+}
+
+fn read_json<T: DeserializeOwned>(
+    url: &str,
+    mut resp: ureq::http::Response<ureq::Body>,
+) -> Result<T, ClientError> {
+    resp.body_mut()
+        .with_config()
+        .limit(MAX_JSON)
+        .read_json()
+        .map_err(|e| ClientError::Protocol {
+            url: url.to_string(),
+            reason: format!("reading the answer: {e}"),
+        })
+}
+
+fn hash_prefix(
+    file: &mut File,
+    len: u64,
+    hasher: &mut Sha256,
+    path: &Path,
+) -> Result<(), ClientError> {
+    use std::io::Seek;
+    file.rewind().map_err(io_err(path))?;
+    let copied = std::io::copy(&mut (&mut *file).take(len), &mut HashWriter(hasher))
+        .map_err(io_err(path))?;
+    if copied != len {
+        return Err(ClientError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "partial file shrank"),
+        });
+    }
+    file.seek(std::io::SeekFrom::Start(len))
+        .map_err(io_err(path))?;
+    Ok(())
+}
+
+fn hash_file(path: &Path) -> Result<String, ClientError> {
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut f, &mut HashWriter(&mut hasher)).map_err(io_err(path))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_safety() {
+        assert_eq!(path_and_query("http://h:1/mp/v1/x?ip=1"), "/mp/v1/x?ip=1");
+        assert_eq!(path_and_query("https://h"), "/");
+        assert!(safe_relative("a/b.wim").is_ok());
+        for bad in ["", "/etc/passwd", "a/../b", "a//b", "./a", "a\\b"] {
+            assert!(safe_relative(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            partial_path(Path::new("/x/y.wim")),
+            PathBuf::from("/x/y.wim.partial")
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The site's services for task sequence media over HTTP(S): the **management point** (MP
+//! location by boundaries, client identity, deployments available to media, task sequence
+//! policy, content location) and the **distribution point** (content by content ID and path,
+//! HTTP range requests, published SHA-256 hashes, read access per principal), plus the
+//! blocking [`client`] the boot-time runtime uses and the request [`signing`] scheme both
+//! sides share.
+//!
+//! Domain facts: `shared/reference/configmgr-media.md` §4 (what media do at boot: locate the
+//! MP, identify, get deployments and policy, download content) and §6 (the site side). The
+//! wire protocol is this crate's own JSON over HTTP (see [`api`]), not Configuration
+//! Manager's: real media cannot talk to it, and it cannot serve real media.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), tsmedia_server::ServerError> {
+//! let router = tsmedia_server::router("site".as_ref(), &Default::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! tsmedia_server::serve(listener, router, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! Errors: the caller's faults are 4xx with `{error, code}`; anything else is an opaque 500
+//! whose cause goes to the `tracing` log. Not supported: several sites, DP boundaries (every
+//! DP holding the content is returned), PXE, multicast, BranchCache, Configuration Manager's
+//! own policy and content protocols.
+
+pub mod api;
+mod auth;
+pub mod client;
+mod error;
+mod mp;
+mod range;
+mod routes;
+mod server;
+pub mod signing;
+mod site_pool;
+
+pub use auth::{ANONYMOUS, MAX_BODY, check_certificate};
+pub use error::{ApiError, ErrorBody};
+pub use range::{RangeAnswer, parse as parse_range};
+pub use server::{
+    ServerError, ServerOptions, router, serve, serve_tls, tls_config_from_files,
+    tls_config_from_pem,
+};

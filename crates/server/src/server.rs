@@ -1,0 +1,243 @@
+//! Building the service from a site and serving it over HTTP or HTTPS (rustls with the ring
+//! provider).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::api::{DP_PREFIX, MP_PREFIX};
+use crate::auth;
+use crate::routes;
+use crate::site_pool::SitePool;
+
+/// Errors starting the service.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The site could not be opened or read.
+    #[error("site: {0}")]
+    Site(#[from] tsmedia_site::Error),
+    /// The options do not make a service.
+    #[error("{0}")]
+    Config(String),
+    /// The TLS certificate or key could not be used.
+    #[error("TLS {what} {}: {reason}", path.display())]
+    Tls {
+        /// `certificate` or `key`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Listening or serving failed.
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the service does.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Serve the management point endpoints. Default: true.
+    pub mp: bool,
+    /// Serve the distribution point endpoints. Default: true.
+    pub dp: bool,
+    /// Which of the site's distribution points this server is (grants and content held are
+    /// those of this DP). Default: `None`, meaning the site's only DP; with the DP role and
+    /// several DPs at the site it must be given.
+    pub dp_name: Option<String>,
+    /// Largest difference, in seconds, between a signed request's time and the server's
+    /// clock. Default: 300.
+    pub max_clock_skew: i64,
+    /// Site database connections used at once. Default: 8.
+    pub db_connections: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            mp: true,
+            dp: true,
+            dp_name: None,
+            max_clock_skew: 300,
+            db_connections: 8,
+        }
+    }
+}
+
+/// State shared by the handlers.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) pool: Arc<SitePool>,
+    pub(crate) dp_name: Option<String>,
+    pub(crate) max_clock_skew: i64,
+}
+
+/// The router of the management point and/or distribution point for the site in `site_dir`.
+/// Serve it with [`serve`] or [`serve_tls`] (which give handlers the peer address), or call it
+/// in-process with `tower::ServiceExt::oneshot`.
+pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, ServerError> {
+    if !options.mp && !options.dp {
+        return Err(ServerError::Config(
+            "neither the management point nor the distribution point role is enabled".into(),
+        ));
+    }
+    let pool = SitePool::open(site_dir, options.db_connections)?;
+    let dp_name = if options.dp {
+        Some(pool_dp_name(site_dir, options.dp_name.as_deref())?)
+    } else {
+        None
+    };
+    let state = Arc::new(AppState {
+        pool: Arc::new(pool),
+        dp_name,
+        max_clock_skew: options.max_clock_skew,
+    });
+    let mut app = Router::new();
+    if options.mp {
+        let mp = Router::new()
+            .route(&format!("{MP_PREFIX}/location"), get(routes::location))
+            .route(&format!("{MP_PREFIX}/identity"), post(routes::identity))
+            .route(
+                &format!("{MP_PREFIX}/deployments"),
+                post(routes::deployments),
+            )
+            .route(&format!("{MP_PREFIX}/policy"), post(routes::policy))
+            .route(
+                &format!("{MP_PREFIX}/content/{{content_id}}/locations"),
+                get(routes::content_locations),
+            )
+            .route_layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&state),
+                auth::require_signature,
+            ));
+        app = app.merge(mp);
+    }
+    if options.dp {
+        app = app
+            .route(
+                &format!("{DP_PREFIX}/content/{{content_id}}/manifest"),
+                get(routes::manifest),
+            )
+            .route(
+                &format!("{DP_PREFIX}/content/{{content_id}}/files/{{*path}}"),
+                get(routes::file),
+            );
+    }
+    Ok(app
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state))
+}
+
+/// The DP this server is: the one named, else the site's only one.
+fn pool_dp_name(site_dir: &Path, name: Option<&str>) -> Result<String, ServerError> {
+    let site = tsmedia_site::Site::open(site_dir)?;
+    if let Some(name) = name {
+        return Ok(site.distribution_point(name)?.id);
+    }
+    let dps = site.distribution_points()?;
+    match dps.as_slice() {
+        [only] => Ok(only.id.clone()),
+        [] => Err(ServerError::Config(
+            "the site has no distribution point (add one with `tsmedia dp add`)".into(),
+        )),
+        _ => Err(ServerError::Config(format!(
+            "the site has {} distribution points; say which this server is (--dp-name)",
+            dps.len()
+        ))),
+    }
+}
+
+/// Serves `router` over plain HTTP on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// A rustls server configuration (ring provider, TLS 1.2 and 1.3, ALPN h2 and http/1.1) from
+/// a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or SEC1).
+pub fn tls_config_from_pem(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate: {e}"))?;
+    if certs.is_empty() {
+        return Err("certificate: no CERTIFICATE block".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("key: {e}"))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| e.to_string())?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Reads the PEM files of `--tls-cert` and `--tls-key`.
+pub fn tls_config_from_files(
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ServerConfig>, ServerError> {
+    let read = |what, path: &Path| {
+        std::fs::read(path).map_err(|e| ServerError::Tls {
+            what,
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    };
+    let cert_pem = read("certificate", cert)?;
+    let key_pem = read("key", key)?;
+    tls_config_from_pem(&cert_pem, &key_pem).map_err(|reason| ServerError::Tls {
+        what: "certificate/key",
+        path: cert.to_path_buf(),
+        reason,
+    })
+}
+
+/// Serves `router` over HTTPS on `listener` until `shutdown` completes (then lets open
+/// requests finish for up to 10 s).
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    router: Router,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )?
+    .handle(handle)
+    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+    .await?;
+    Ok(())
+}
