@@ -1,10 +1,15 @@
-//! Canonical Huffman codes, self-contained: table-driven decoding and length-limited code
-//! construction for encoding.
+//! LZX's canonical Huffman codes: table-driven decoding from LZX's bit reader, and thin wrappers
+//! over the crate's shared length-limited code construction ([`crate::huffman`]) for encoding.
+//!
+//! The decoder stays separate from [`crate::huffman::DecodeTable`]: LZX must accept incomplete
+//! codes (wimlib and Microsoft's encoders emit them for sparse alphabets) and fail only when an
+//! unused codeword actually appears, and it reads through [`super::bitio::BitReader`].
 //!
 //! Codes are canonical in the DEFLATE/LZX sense: shorter codewords first, and among codewords of
 //! equal length the smaller symbol gets the numerically smaller codeword.
 
 use super::bitio::BitReader;
+use crate::huffman::CodeBuilder;
 
 const LEN_MASK: u32 = 0x1F;
 const SUBTABLE: u32 = 0x20;
@@ -122,127 +127,36 @@ impl DecodeTable {
 }
 
 /// Computes codeword lengths of at most `max_len` bits for the symbol frequencies `freqs`,
-/// writing them to `lens`. Unused symbols get length 0. The code is always complete when at least
-/// one symbol is used: a single used symbol gets a 1-bit codeword with a dummy partner, because
-/// decoders (wimlib, Microsoft's) reject incomplete codes.
+/// writing them to `lens[..freqs.len()]`. Unused symbols get length 0. The code is always
+/// complete when at least one symbol is used: a single used symbol gets a 1-bit codeword with a
+/// dummy partner, because decoders (wimlib, Microsoft's) reject incomplete codes.
+///
+/// The construction is the crate's shared one ([`crate::huffman::CodeBuilder`], also used by
+/// XPRESS); this wrapper only adapts LZX's longer length arrays.
 pub(crate) fn build_lengths(freqs: &[u32], max_len: u32, lens: &mut [u8], scratch: &mut Scratch) {
-    let n = freqs.len();
-    lens[..n].fill(0);
-    let syms = &mut scratch.syms;
-    syms.clear();
-    syms.extend((0..n as u32).filter(|&s| freqs[s as usize] > 0));
-    match syms.len() {
-        0 => return,
-        1 => {
-            let s = syms[0] as usize;
-            lens[s] = 1;
-            lens[if s == 0 { 1 } else { 0 }] = 1;
-            return;
-        }
-        _ => {}
-    }
-    syms.sort_unstable_by_key(|&s| (freqs[s as usize], s));
-    let m = syms.len();
-
-    // Two-queue Huffman construction: leaves in `syms` order, internal nodes appended in
-    // non-decreasing weight order. parent[] indexes internal nodes.
-    let weight = &mut scratch.weight;
-    let parent = &mut scratch.parent;
-    weight.clear();
-    parent.clear();
-    weight.extend(syms.iter().map(|&s| u64::from(freqs[s as usize])));
-    weight.resize(2 * m - 1, 0);
-    parent.resize(2 * m - 1, 0);
-    let (mut leaf, mut inner, mut next) = (0usize, m, m);
-    while next < 2 * m - 1 {
-        let pick = |leaf: &mut usize, inner: &mut usize, weight: &Vec<u64>| {
-            if *leaf < m && (*inner >= next || weight[*leaf] <= weight[*inner]) {
-                *leaf += 1;
-                *leaf - 1
-            } else {
-                *inner += 1;
-                *inner - 1
-            }
-        };
-        let a = pick(&mut leaf, &mut inner, weight);
-        let b = pick(&mut leaf, &mut inner, weight);
-        weight[next] = weight[a] + weight[b];
-        parent[a] = next as u32;
-        parent[b] = next as u32;
-        next += 1;
-    }
-    // Depths: root is the last node.
-    let depth = weight; // reuse as depth storage
-    depth[2 * m - 2] = 0;
-    for i in (0..2 * m - 2).rev() {
-        depth[i] = depth[parent[i] as usize] + 1;
-    }
-    let mut count = [0u32; 64];
-    for &d in depth.iter().take(m) {
-        count[d.min(63) as usize] += 1;
-    }
-    // Limit lengths: fold everything deeper than max_len into max_len, then restore the Kraft
-    // equality by moving leaves down from shorter lengths (zlib's method).
-    let max = max_len as usize;
-    let mut overflow = 0u32;
-    for d in max + 1..64 {
-        overflow += count[d];
-        count[max] += count[d];
-        count[d] = 0;
-    }
-    // Kraft sum on a 2^max scale must be exactly 2^max.
-    let kraft =
-        |count: &[u32; 64]| -> u64 { (1..=max).map(|l| u64::from(count[l]) << (max - l)).sum() };
-    if overflow > 0 {
-        while kraft(&count) > 1u64 << max {
-            let mut l = max - 1;
-            while count[l] == 0 {
-                l -= 1;
-            }
-            count[l] -= 1;
-            count[l + 1] += 2;
-            count[max] -= 1;
-        }
-    }
-    // Assign lengths: the least frequent symbols (start of `syms`) get the longest codewords.
-    let mut i = 0;
-    for l in (1..=max).rev() {
-        for _ in 0..count[l] {
-            lens[syms[i] as usize] = l as u8;
-            i += 1;
-        }
-    }
+    scratch
+        .builder
+        .build_lengths(freqs, max_len, &mut lens[..freqs.len()]);
 }
 
-/// Assigns canonical codewords for `lens`, writing them to `codes`.
+/// Assigns canonical codewords for `lens`, writing them to `codes` (0 for unused symbols).
 pub(crate) fn assign_codes(lens: &[u8], codes: &mut [u32]) {
-    let mut count = [0u32; 18];
-    for &l in lens {
-        count[usize::from(l)] += 1;
-    }
-    count[0] = 0;
-    let mut next = [0u32; 18];
-    let mut code = 0u32;
-    for l in 1..=16 {
-        code = (code + count[l - 1]) << 1;
-        next[l] = code;
-    }
-    for (s, &l) in lens.iter().enumerate() {
-        if l > 0 {
-            codes[s] = next[usize::from(l)];
-            next[usize::from(l)] += 1;
-        } else {
-            codes[s] = 0;
-        }
-    }
+    let codes = &mut codes[..lens.len()];
+    codes.fill(0);
+    crate::huffman::canonical_codes(lens, codes);
 }
 
 /// Reusable buffers for [`build_lengths`].
-#[derive(Default)]
 pub(crate) struct Scratch {
-    syms: Vec<u32>,
-    weight: Vec<u64>,
-    parent: Vec<u32>,
+    builder: CodeBuilder,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            builder: CodeBuilder::new(super::MAX_MAIN_SYMS),
+        }
+    }
 }
 
 #[cfg(test)]
