@@ -1,0 +1,55 @@
+//! Errors of the runtime.
+
+use std::path::PathBuf;
+
+/// Runtime errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The content manifest cannot be read.
+    #[error("content manifest {path}: {reason}")]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Content does not match its manifest (tampered or incomplete).
+    #[error("content of package {package} does not match the manifest: {reason}")]
+    ContentMismatch {
+        /// The package ID.
+        package: String,
+        /// The first difference found.
+        reason: String,
+    },
+    /// No source has the package.
+    #[error(
+        "content of package {0} is not available (not staged, not cached, no distribution point)"
+    )]
+    ContentUnavailable(String),
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attaches a path to I/O errors.
+pub(crate) trait IoContext<T> {
+    fn at(self, path: &std::path::Path) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, path: &std::path::Path) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
