@@ -89,6 +89,17 @@ pub fn run(a: DemoArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
 
     let n = compare_trees(&src, &out)?;
     println!("compared {n} entries: contents, symlink targets, modes and mtimes are identical");
+
+    let t = Instant::now();
+    let media = crate::demo_media::run(&a.dir, &wim_path).context("building demo media")?;
+    for m in &media {
+        println!("media: {}", m.display());
+    }
+    println!(
+        "built a demo site, a bootable ISO and a prestaged WIM in {:.2?} (media password: demo; \
+         `tsmedia media inspect PATH --password demo`)",
+        t.elapsed()
+    );
     Ok(())
 }
 

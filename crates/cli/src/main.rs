@@ -4,7 +4,9 @@
 //! their whole chain and map to the exit codes below.
 
 mod demo;
+mod demo_media;
 mod exit;
+mod media_cmds;
 mod progress;
 mod site_cmds;
 mod wim_cmd;
@@ -48,6 +50,9 @@ enum Command {
     /// Run the main job on generated data: capture a demo tree to a WIM, verify it, apply it
     /// back and compare
     Demo(demo::DemoArgs),
+    /// Create and inspect task sequence media (bootable, prestaged, stand-alone, capture)
+    #[command(subcommand)]
+    Media(media_cmds::MediaCommand),
     #[command(flatten)]
     Site(site_cmds::SiteCommand),
 }
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
+        Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {

@@ -1,0 +1,339 @@
+//! `tsmedia media create|inspect`: options mirroring the Create Task Sequence Media wizard
+//! and the `New-CM*Media` cmdlets; `--spec FILE.toml` reads the same options from a file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MediaType, MpMode, Uda};
+use tsmedia_site::Site;
+
+/// Media commands.
+#[derive(Subcommand)]
+pub enum MediaCommand {
+    /// Create bootable, prestaged, stand-alone or capture media
+    Create(CreateArgs),
+    /// Show what media hold: type, label, boot entries, variables, certificate, content, discs
+    Inspect(InspectArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Bootable,
+    Prestaged,
+    Standalone,
+    Capture,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TypeArg {
+    Usb,
+    CdDvd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Dynamic,
+    SiteBased,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum UdaArg {
+    DoNotAllow,
+    AdminApproval,
+    AutoApproval,
+}
+
+/// `media create`.
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Media type (may come from --spec instead)
+    kind: Option<KindArg>,
+    /// Read the options from a TOML file; command-line options override it
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    #[arg(long)]
+    boot_image: Option<String>,
+    /// Architecture the media must boot (x86, x64, arm64)
+    #[arg(long)]
+    arch: Option<String>,
+    /// Distribution points, preferred first
+    #[arg(long, num_args = 1..)]
+    dp: Vec<String>,
+    /// Principal that needs read access on the DPs (default Everyone)
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Management points in priority order
+    #[arg(long, num_args = 1..)]
+    mp: Vec<String>,
+    #[arg(long = "type", value_enum)]
+    media_type: Option<TypeArg>,
+    /// A folder (CD/DVD set), an image file or block device (USB), a .wim (prestaged)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// 650mb, 4.7gb, 8.5gb, unlimited or a byte count
+    #[arg(long)]
+    size: Option<String>,
+    #[arg(long)]
+    label: Option<String>,
+    #[arg(long)]
+    unattended: bool,
+    #[arg(long)]
+    allow_unknown: bool,
+    #[arg(long, env = "TSMEDIA_MEDIA_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    #[arg(long)]
+    self_signed_cert: bool,
+    #[arg(long)]
+    cert_start: Option<String>,
+    #[arg(long)]
+    cert_expire: Option<String>,
+    #[arg(long)]
+    pfx: Option<PathBuf>,
+    #[arg(long)]
+    pfx_password: Option<String>,
+    #[arg(long, value_enum)]
+    uda: Option<UdaArg>,
+    /// NAME=VALUE (repeatable)
+    #[arg(long = "variable")]
+    variables: Vec<String>,
+    #[arg(long)]
+    prestart_command: Option<String>,
+    #[arg(long)]
+    prestart_package: Option<String>,
+    #[arg(long)]
+    ts: Option<String>,
+    #[arg(long)]
+    os_image: Option<String>,
+    #[arg(long)]
+    os_image_index: Option<u32>,
+    #[arg(long, num_args = 1..)]
+    application: Vec<String>,
+    #[arg(long, num_args = 1..)]
+    package: Vec<String>,
+    #[arg(long, num_args = 1..)]
+    driver_package: Vec<String>,
+    #[arg(long)]
+    include_dependencies: bool,
+    #[arg(long)]
+    created_by: Option<String>,
+    #[arg(long)]
+    version: Option<String>,
+    #[arg(long)]
+    comment: Option<String>,
+    #[arg(long)]
+    start_date: Option<String>,
+    #[arg(long)]
+    expiration_date: Option<String>,
+    #[arg(long)]
+    autorun: bool,
+    /// Repartition and format a USB block device
+    #[arg(long)]
+    format: bool,
+    /// Byte-identical output (also on with SOURCE_DATE_EPOCH)
+    #[arg(long)]
+    deterministic: bool,
+    /// Log file (default CreateTSMedia.log beside the output)
+    #[arg(long)]
+    log: Option<PathBuf>,
+    /// Print the plan (every file with its source and size, per disc) and write nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// `media inspect`.
+#[derive(Args)]
+pub struct InspectArgs {
+    /// A folder of ISOs, one ISO, or a prestaged .wim
+    path: PathBuf,
+    #[arg(long, env = "TSMEDIA_MEDIA_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Show secret variable values (the media PFX)
+    #[arg(long)]
+    show_secrets: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
+    let mut s = match &a.spec {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            MediaSpec::from_toml(&text)?
+        }
+        None => MediaSpec::default(),
+    };
+    if let Some(k) = a.kind {
+        s.kind = match k {
+            KindArg::Bootable => MediaKind::Bootable,
+            KindArg::Prestaged => MediaKind::Prestaged,
+            KindArg::Standalone => MediaKind::Standalone,
+            KindArg::Capture => MediaKind::Capture,
+        };
+    } else if a.spec.is_none() {
+        bail!("give the media type (bootable, prestaged, standalone, capture) or --spec FILE");
+    }
+    macro_rules! opt {
+        ($($f:ident),*) => { $( if a.$f.is_some() { s.$f = a.$f.clone(); } )* };
+    }
+    opt!(
+        boot_image,
+        arch,
+        user,
+        size,
+        label,
+        password,
+        password_file,
+        cert_start,
+        cert_expire,
+        pfx,
+        pfx_password,
+        prestart_command,
+        prestart_package,
+        ts,
+        os_image,
+        os_image_index,
+        created_by,
+        version,
+        comment,
+        start_date,
+        expiration_date,
+        log
+    );
+    macro_rules! list {
+        ($($f:ident),*) => { $( if !a.$f.is_empty() { s.$f = a.$f.clone(); } )* };
+    }
+    list!(dp, mp, application, package, driver_package);
+    macro_rules! flag {
+        ($($f:ident),*) => { $( s.$f |= a.$f; )* };
+    }
+    flag!(
+        unattended,
+        allow_unknown,
+        self_signed_cert,
+        include_dependencies,
+        autorun,
+        format,
+        deterministic
+    );
+    if let Some(o) = a.out {
+        s.out = o;
+    }
+    if let Some(m) = a.mode {
+        s.mode = match m {
+            ModeArg::Dynamic => MpMode::Dynamic,
+            ModeArg::SiteBased => MpMode::SiteBased,
+        };
+    }
+    if let Some(t) = a.media_type {
+        s.media_type = match t {
+            TypeArg::Usb => MediaType::Usb,
+            TypeArg::CdDvd => MediaType::CdDvd,
+        };
+    }
+    if let Some(u) = a.uda {
+        s.uda = match u {
+            UdaArg::DoNotAllow => Uda::DoNotAllow,
+            UdaArg::AdminApproval => Uda::AdminApproval,
+            UdaArg::AutoApproval => Uda::AutoApproval,
+        };
+    }
+    let mut vars = BTreeMap::new();
+    for v in &a.variables {
+        let (k, val) = v
+            .split_once('=')
+            .with_context(|| format!("--variable {v:?}: expected NAME=VALUE"))?;
+        vars.insert(k.to_string(), val.to_string());
+    }
+    s.variable.extend(vars);
+    Ok((s, a.dry_run))
+}
+
+/// Runs a media command against the site in `site_dir`.
+pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
+    match c {
+        MediaCommand::Create(a) => {
+            let (spec, dry_run) = to_spec(a)?;
+            let mut site = Site::open(site_dir)
+                .with_context(|| format!("opening site {}", site_dir.display()))?;
+            let plan =
+                tsmedia_media::preflight(&site, &spec).map_err(tsmedia_media::Error::Preflight)?;
+            if dry_run {
+                print!("{plan}");
+                return Ok(());
+            }
+            for n in &plan.notices {
+                eprintln!("notice: {n}");
+            }
+            let options = BuildOptions {
+                cancel: Some(cancel.clone()),
+                ..BuildOptions::default()
+            };
+            let report = match tsmedia_media::build(&mut site, &plan, &options) {
+                Ok(r) => r,
+                Err(_) if cancel.load(Ordering::SeqCst) => {
+                    return Err(anyhow::Error::new(tsmedia_wim::Error::Cancelled)
+                        .context("media build interrupted; temporary files removed"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for o in &report.outputs {
+                println!("{}", o.display());
+            }
+            eprintln!("log: {}", report.log.display());
+            Ok(())
+        }
+        MediaCommand::Inspect(a) => {
+            let i = tsmedia_media::inspect(&a.path, a.password.as_deref(), a.show_secrets)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&i)?);
+                return Ok(());
+            }
+            println!("media type: {}", i.media_type);
+            println!("label: {}", i.label);
+            println!("password required: {}", i.password_required);
+            if let Some((s, nb, na)) = &i.certificate {
+                println!("certificate: {s}, valid {nb} to {na} (UNIX seconds)");
+            }
+            println!("policy: {}", if i.policy { "present" } else { "none" });
+            for (k, v) in &i.variables {
+                println!("variable {k} = {v}");
+            }
+            if let Some(c) = &i.content {
+                for p in c["packages"].as_array().into_iter().flatten() {
+                    println!(
+                        "content {} ({}) version {}: {} files",
+                        p["package_id"].as_str().unwrap_or(""),
+                        p["name"].as_str().unwrap_or(""),
+                        p["version"],
+                        p["files"].as_array().map(|f| f.len()).unwrap_or(0)
+                    );
+                }
+            }
+            for d in &i.discs {
+                println!(
+                    "disc {} of {}: {} ({} files{})",
+                    d.disc,
+                    d.discs,
+                    d.path.display(),
+                    d.files.len(),
+                    if d.bootable {
+                        ", El Torito BIOS+UEFI"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(())
+        }
+    }
+}

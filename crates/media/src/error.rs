@@ -1,0 +1,95 @@
+//! Errors of the media builder.
+
+use std::path::PathBuf;
+
+use crate::preflight::PreflightFailure;
+
+/// A media build, inspection or secret failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The spec is not valid (bad option value, unknown size, ...).
+    #[error("invalid media option {option}: {reason}")]
+    Spec { option: String, reason: String },
+    /// Preflight found problems; nothing was written.
+    #[error("preflight failed, nothing was written:\n{}", list(.0))]
+    Preflight(Vec<PreflightFailure>),
+    /// The site database or content library failed.
+    #[error(transparent)]
+    Site(#[from] tsmedia_site::Error),
+    /// Reading or writing a WIM failed.
+    #[error("WIM {what}: {source}")]
+    Wim {
+        what: String,
+        #[source]
+        source: tsmedia_wim::Error,
+    },
+    /// Planning or writing an ISO failed.
+    #[error("ISO {what}: {source}")]
+    Iso {
+        what: String,
+        #[source]
+        source: tsmedia_image::iso::Error,
+    },
+    /// Planning or writing a USB image failed.
+    #[error("USB image {what}: {source}")]
+    Usb {
+        what: String,
+        #[source]
+        source: tsmedia_image::disk::Error,
+    },
+    /// File I/O failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A secret file could not be decrypted (wrong password or tampered with).
+    #[error("{what}: cannot decrypt: {reason}")]
+    Decrypt { what: String, reason: String },
+    /// A secret file is not in the expected format.
+    #[error("{what}: not a tsmedia secret file: {reason}")]
+    SecretFormat { what: String, reason: String },
+    /// Creating or importing a certificate failed.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// The media to inspect are not understood.
+    #[error("{}: {reason}", .path.display())]
+    Inspect { path: PathBuf, reason: String },
+}
+
+fn list(f: &[PreflightFailure]) -> String {
+    f.iter()
+        .map(|f| format!("  - {f}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) trait IoContext<T> {
+    fn at(self, path: &std::path::Path) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, path: &std::path::Path) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+pub(crate) fn wim(what: impl Into<String>) -> impl FnOnce(tsmedia_wim::Error) -> Error {
+    let what = what.into();
+    move |source| Error::Wim { what, source }
+}
+
+pub(crate) fn spec(option: &str, reason: impl Into<String>) -> Error {
+    Error::Spec {
+        option: option.into(),
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,252 @@
+//! `media inspect`: what media hold — type, label, boot entries, decrypted variables,
+//! certificate validity, content with versions, disc numbers.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tsmedia_wim::{Wim, ops};
+
+use crate::bootfiles;
+use crate::certificate;
+use crate::error::{Error, Result, wim};
+use crate::iso_read::IsoReader;
+use crate::layout::{BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
+use crate::secret;
+use crate::variables::{self, key_values};
+
+/// One inspected disc (an ISO of a set, or the prestaged WIM).
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectedDisc {
+    pub path: PathBuf,
+    /// Disc number and count from `MediaLabel.txt` (1 of 1 when absent).
+    pub disc: u32,
+    pub discs: u32,
+    /// El Torito boot catalog present (ISO).
+    pub bootable: bool,
+    /// Files: (path, size).
+    pub files: Vec<(String, u64)>,
+}
+
+/// What `media inspect` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    /// `MediaType=` of TsmBootstrap.ini.
+    pub media_type: String,
+    pub label: String,
+    pub password_required: bool,
+    /// Decrypted variables (secret values masked unless asked for).
+    pub variables: Vec<(String, String)>,
+    /// Media certificate: subject, not before, not after (UNIX seconds).
+    pub certificate: Option<(String, i64, i64)>,
+    /// Whether a (decryptable) `policy.xml` is present.
+    pub policy: bool,
+    /// Content manifest (stand-alone and prestaged).
+    pub content: Option<serde_json::Value>,
+    pub discs: Vec<InspectedDisc>,
+}
+
+trait Media {
+    fn read_path(&mut self, path: &str) -> Result<Option<Vec<u8>>>;
+}
+
+impl Media for IsoReader {
+    fn read_path(&mut self, path: &str) -> Result<Option<Vec<u8>>> {
+        match self.find(path)? {
+            Some(e) if !e.is_dir => Ok(Some(IsoReader::read(self, &e)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+struct WimMedia {
+    wim: Wim,
+    root: tsmedia_wim::dentry::Dentry,
+}
+
+impl Media for WimMedia {
+    fn read_path(&mut self, path: &str) -> Result<Option<Vec<u8>>> {
+        let Some(d) = bootfiles::lookup(&self.root, path) else {
+            return Ok(None);
+        };
+        if d.is_dir() {
+            return Ok(None);
+        }
+        if d.data.is_zero() {
+            return Ok(Some(Vec::new()));
+        }
+        Ok(Some(
+            self.wim
+                .open_blob(&d.data, true)
+                .and_then(|r| r.read_all())
+                .map_err(wim(format!("reading {path}")))?,
+        ))
+    }
+}
+
+/// Inspects an ISO set (a folder of ISOs or one ISO) or a prestaged WIM. With `password`
+/// the variables of protected media are decrypted; `show_secrets` unmasks secret values.
+pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Result<Inspection> {
+    let bad = |reason: &str| Error::Inspect {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let isos: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("iso")))
+            .collect();
+        v.sort();
+        if v.is_empty() {
+            return Err(bad("no .iso files in this folder"));
+        }
+        v
+    } else if ext.as_deref() == Some("iso") {
+        vec![path.to_path_buf()]
+    } else if ext.as_deref() == Some("wim") {
+        Vec::new()
+    } else {
+        return Err(bad(
+            "not an ISO, a folder of ISOs or a prestaged .wim (USB images: not supported yet; mount them and inspect the folder's files)",
+        ));
+    };
+    let mut discs = Vec::new();
+    let mut first: Option<Box<dyn Media>> = None;
+    if isos.is_empty() {
+        let w = Wim::open(path).map_err(wim(path.display().to_string()))?;
+        let img = ops::load_image(&w, 1).map_err(wim(path.display().to_string()))?;
+        let mut files = Vec::new();
+        img.root.walk(&mut |parents, d| {
+            if !d.is_dir() {
+                let mut p: Vec<String> = parents.iter().skip(1).map(|x| x.name_lossy()).collect();
+                p.push(d.name_lossy());
+                let size = w.blobs.get(&d.data).map(|l| l.size()).unwrap_or(0);
+                files.push((p.join("/"), size));
+            }
+        });
+        files.sort();
+        discs.push(InspectedDisc {
+            path: path.to_path_buf(),
+            disc: 1,
+            discs: 1,
+            bootable: false,
+            files,
+        });
+        first = Some(Box::new(WimMedia {
+            wim: w,
+            root: img.root,
+        }));
+    } else {
+        for iso in &isos {
+            let mut r = IsoReader::open(iso)?;
+            let label = r
+                .read_path(LABEL)?
+                .map(|b| key_values(&String::from_utf8_lossy(&b)))
+                .unwrap_or_default();
+            let num = |k: &str| {
+                label
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(1)
+            };
+            discs.push(InspectedDisc {
+                path: iso.clone(),
+                disc: num("disc"),
+                discs: num("discs"),
+                bootable: r.el_torito,
+                files: r.walk()?,
+            });
+            if first.is_none() || num("disc") == 1 {
+                first = Some(Box::new(r));
+            }
+        }
+    }
+    let mut m = first.ok_or_else(|| bad("no media found"))?;
+    let ini = m
+        .read_path(BOOTSTRAP)?
+        .ok_or_else(|| bad("no SMS/data/TsmBootstrap.ini: not task sequence media"))?;
+    let ini = key_values(&String::from_utf8_lossy(&ini));
+    let get = |k: &str| {
+        ini.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let label = m
+        .read_path(LABEL)?
+        .and_then(|b| {
+            key_values(&String::from_utf8_lossy(&b))
+                .into_iter()
+                .find(|(k, _)| k == "label")
+                .map(|(_, v)| v)
+        })
+        .unwrap_or_default();
+    let sealed = m
+        .read_path(VARIABLES)?
+        .ok_or_else(|| bad("no SMS/data/Variables.dat"))?;
+    let plain = secret::open(&sealed, password, "Variables.dat")?;
+    let vars = variables::from_xml(&plain)?;
+    let cert = vars
+        .iter()
+        .find(|v| v.name == "_SMSTSMediaPFX")
+        .and_then(|v| hex::decode(&v.value).ok())
+        .and_then(|pfx| {
+            let pw = vars
+                .iter()
+                .find(|v| v.name == "_TSMediaPFXPassword")
+                .map(|v| v.value.clone())
+                .unwrap_or_default();
+            let ks = p12_keystore::KeyStore::from_pkcs12(
+                &pfx,
+                &pw,
+                p12_keystore::Pkcs12ImportPolicy::Relaxed,
+            )
+            .ok()?;
+            let (_, chain) = ks.private_key_chain()?;
+            certificate::validity(chain.certs().first()?.as_der()).ok()
+        })
+        .map(|(nb, na, s)| (s, nb, na));
+    let policy = match m.read_path(POLICY)? {
+        Some(p) => {
+            secret::open(&p, password, "policy.xml")?;
+            true
+        }
+        None => false,
+    };
+    let content = match m.read_path(MANIFEST)? {
+        Some(b) => {
+            Some(serde_json::from_slice(&b).map_err(|e| bad(&format!("content manifest: {e}")))?)
+        }
+        None => None,
+    };
+    Ok(Inspection {
+        media_type: get("MediaType"),
+        label,
+        password_required: get("PasswordRequired") == "true",
+        variables: vars
+            .iter()
+            .map(|v| {
+                (
+                    v.name.clone(),
+                    if show_secrets {
+                        v.value.clone()
+                    } else {
+                        v.display_value()
+                    },
+                )
+            })
+            .collect(),
+        certificate: cert,
+        policy,
+        content,
+        discs,
+    })
+}

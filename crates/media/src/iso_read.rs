@@ -1,0 +1,180 @@
+//! A small ISO 9660 reader over the Joliet tree (ECMA-119 §8.4, §9.1; Joliet: UCS-2 big-endian
+//! names in the supplementary volume descriptor). Enough for `media inspect` to find files by
+//! path and read small ones; not a general ISO library.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+
+const SECTOR: u64 = 2048;
+
+/// An opened ISO image.
+pub struct IsoReader {
+    file: File,
+    path: PathBuf,
+    root: (u32, u32),
+    /// Volume label from the primary volume descriptor.
+    pub label: String,
+    /// El Torito boot catalog present.
+    pub el_torito: bool,
+}
+
+/// One directory entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub lba: u32,
+    pub size: u32,
+    pub is_dir: bool,
+}
+
+impl IsoReader {
+    /// Opens an ISO and finds its Joliet root.
+    pub fn open(path: &Path) -> Result<IsoReader> {
+        let file = File::open(path).at(path)?;
+        let mut r = IsoReader {
+            file,
+            path: path.to_path_buf(),
+            root: (0, 0),
+            label: String::new(),
+            el_torito: false,
+        };
+        let mut joliet = None;
+        for s in 16..64u64 {
+            let d = r.read_at(s * SECTOR, SECTOR as usize)?;
+            if &d[1..6] != b"CD001" {
+                return Err(r.bad(format!("sector {s} is not a volume descriptor")));
+            }
+            match d[0] {
+                0 => r.el_torito |= d[7..30].starts_with(b"EL TORITO SPECIFICATION"),
+                1 => r.label = String::from_utf8_lossy(&d[40..72]).trim_end().to_string(),
+                2 if &d[88..90] == b"%/" => joliet = Some(root_of(&d[156..190])),
+                255 => break,
+                _ => {}
+            }
+        }
+        r.root = joliet.ok_or_else(|| r.bad("no Joliet volume descriptor".into()))?;
+        Ok(r)
+    }
+
+    fn bad(&self, reason: String) -> Error {
+        Error::Inspect {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        self.file.seek(SeekFrom::Start(offset)).at(&self.path)?;
+        self.file.read_exact(&mut buf).at(&self.path)?;
+        Ok(buf)
+    }
+
+    /// Lists a directory given its (lba, size).
+    pub fn list(&mut self, dir: (u32, u32)) -> Result<Vec<Entry>> {
+        if dir.1 > 16 << 20 {
+            return Err(self.bad("directory over 16 MiB".into()));
+        }
+        let data = self.read_at(dir.0 as u64 * SECTOR, dir.1 as usize)?;
+        let mut out = Vec::new();
+        let mut pos = 0usize;
+        while pos < data.len() {
+            let len = data[pos] as usize;
+            if len == 0 {
+                pos = (pos / SECTOR as usize + 1) * SECTOR as usize;
+                continue;
+            }
+            if len < 34 || pos + len > data.len() {
+                return Err(self.bad("bad directory record".into()));
+            }
+            let rec = &data[pos..pos + len];
+            let name_len = rec[32] as usize;
+            if 33 + name_len > len {
+                return Err(self.bad("bad directory record name".into()));
+            }
+            let raw = &rec[33..33 + name_len];
+            if !(name_len == 1 && raw[0] <= 1) {
+                let units: Vec<u16> = raw
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
+                let mut name = String::from_utf16_lossy(&units);
+                if let Some(i) = name.find(';') {
+                    name.truncate(i);
+                }
+                let (lba, size) = root_of(rec);
+                out.push(Entry {
+                    name,
+                    lba,
+                    size,
+                    is_dir: rec[25] & 2 != 0,
+                });
+            }
+            pos += len;
+        }
+        Ok(out)
+    }
+
+    /// Finds a path (case-insensitive, `/`-separated).
+    pub fn find(&mut self, path: &str) -> Result<Option<Entry>> {
+        let mut dir = self.root;
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            let Some(e) = self
+                .list(dir)?
+                .into_iter()
+                .find(|e| e.name.eq_ignore_ascii_case(part))
+            else {
+                return Ok(None);
+            };
+            if i + 1 == parts.len() {
+                return Ok(Some(e));
+            }
+            if !e.is_dir {
+                return Ok(None);
+            }
+            dir = (e.lba, e.size);
+        }
+        Ok(None)
+    }
+
+    /// Reads a small file (at most 64 MiB).
+    pub fn read(&mut self, e: &Entry) -> Result<Vec<u8>> {
+        if e.size > 64 << 20 {
+            return Err(self.bad(format!("{} is too large to read whole", e.name)));
+        }
+        self.read_at(e.lba as u64 * SECTOR, e.size as usize)
+    }
+
+    /// Every file below the root: (path, size).
+    pub fn walk(&mut self) -> Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        let mut stack = vec![(String::new(), self.root)];
+        while let Some((prefix, dir)) = stack.pop() {
+            for e in self.list(dir)? {
+                let p = if prefix.is_empty() {
+                    e.name.clone()
+                } else {
+                    format!("{prefix}/{}", e.name)
+                };
+                if e.is_dir {
+                    stack.push((p, (e.lba, e.size)));
+                } else {
+                    out.push((p, e.size as u64));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn root_of(rec: &[u8]) -> (u32, u32) {
+    (
+        u32::from_le_bytes([rec[2], rec[3], rec[4], rec[5]]),
+        u32::from_le_bytes([rec[10], rec[11], rec[12], rec[13]]),
+    )
+}

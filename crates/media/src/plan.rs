@@ -1,0 +1,168 @@
+//! The media plan: every output file with its source and size, per disc, decided before any
+//! byte is written (`--dry-run` prints it).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use tsmedia_site::{Arch, ManagementPoint, Package};
+
+use crate::certificate::MediaCertificate;
+use crate::spec::{MediaKind, MediaSpec, MediaType};
+
+/// Where one file of the media comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileSource {
+    /// A file of the content library (streamed once when the media are written).
+    Library(PathBuf),
+    /// A file inside the boot image WIM (`Windows/Boot/...`).
+    BootImage(String),
+    /// `sources/boot.wim`: the boot image with the media configuration injected.
+    BootWim,
+    /// A WIM of the content library over the FAT32 or disc limit: written as `.swm` parts.
+    SplitWim(PathBuf),
+    /// Made by the builder (`TsmBootstrap.ini`, `Variables.dat`, ...).
+    Generated(&'static str),
+}
+
+/// One file of one disc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    /// Path on the media, `/`-separated (`SMS/PKG/PS100004/install.wim`).
+    pub dest: String,
+    /// Size in bytes (estimated for `boot.wim` and split WIMs).
+    pub size: u64,
+    pub source: FileSource,
+}
+
+/// One output: an ISO of a set, the USB image, or the prestaged WIM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disc {
+    /// 1-based disc number.
+    pub number: u32,
+    /// Output file.
+    pub path: PathBuf,
+    pub files: Vec<PlannedFile>,
+}
+
+impl Disc {
+    /// Sum of the file sizes.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// A content package on the media (stand-alone, prestaged).
+#[derive(Debug, Clone)]
+pub struct ContentItem {
+    pub package: Package,
+    /// Content version taken (the current one).
+    pub version: u32,
+    /// Files, in library order.
+    pub files: Vec<tsmedia_site::ManifestEntry>,
+}
+
+/// A checked media build, ready to write.
+#[derive(Debug, Clone)]
+pub struct MediaPlan {
+    pub spec: MediaSpec,
+    pub boot_image: Package,
+    /// The boot image WIM in the content library and the image index used.
+    pub boot_wim: PathBuf,
+    pub boot_index: u32,
+    pub boot_arch: Arch,
+    /// Task sequence ID and name (stand-alone, prestaged; optional otherwise).
+    pub task_sequence: Option<(String, String)>,
+    /// Task sequence XML (stand-alone: encrypted into `policy.xml`).
+    pub task_sequence_xml: Option<String>,
+    pub content: Vec<ContentItem>,
+    pub management_points: Vec<ManagementPoint>,
+    pub certificate: MediaCertificate,
+    pub password: Option<String>,
+    pub discs: Vec<Disc>,
+    /// Preflight results that passed, one line each (logged).
+    pub checks: Vec<String>,
+    /// Things the user should know (WIMs split for FAT32, unprotected media, ...).
+    pub notices: Vec<String>,
+    /// Fixed time of a deterministic build, UNIX seconds.
+    pub fixed_time: Option<i64>,
+    pub seed: [u8; 32],
+    /// `_SMSMediaGuid`.
+    pub media_guid: String,
+    /// Unknown computer GUIDs by architecture (with `allow_unknown`).
+    pub unknown_guids: Vec<(Arch, String)>,
+    pub site_code: String,
+}
+
+impl MediaPlan {
+    /// The media type.
+    pub fn kind(&self) -> MediaKind {
+        self.spec.kind
+    }
+
+    /// Total bytes over all outputs (estimated).
+    pub fn total_bytes(&self) -> u64 {
+        self.discs.iter().map(Disc::bytes).sum()
+    }
+}
+
+fn human(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n => format!("{n} B"),
+    }
+}
+
+impl fmt::Display for MediaPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let out = match (self.spec.kind, self.spec.media_type) {
+            (MediaKind::Prestaged, _) => "prestaged WIM",
+            (_, MediaType::Usb) => "USB image",
+            (_, MediaType::CdDvd) => "CD/DVD set",
+        };
+        writeln!(
+            f,
+            "{} media, {out}, boot image {} ({}, index {})",
+            self.spec.kind, self.boot_image.id, self.boot_arch, self.boot_index
+        )?;
+        if let Some((id, name)) = &self.task_sequence {
+            writeln!(f, "task sequence {id} ({name})")?;
+        }
+        for c in &self.content {
+            writeln!(
+                f,
+                "content {} ({}) version {}: {} files, {}",
+                c.package.id,
+                c.package.name,
+                c.version,
+                c.files.len(),
+                human(c.files.iter().map(|e| e.size).sum())
+            )?;
+        }
+        for n in &self.notices {
+            writeln!(f, "notice: {n}")?;
+        }
+        for d in &self.discs {
+            writeln!(
+                f,
+                "disc {} of {}: {} ({} files, {})",
+                d.number,
+                self.discs.len(),
+                d.path.display(),
+                d.files.len(),
+                human(d.bytes())
+            )?;
+            for file in &d.files {
+                let src = match &file.source {
+                    FileSource::Library(p) => format!("library {}", p.display()),
+                    FileSource::BootImage(p) => format!("boot image {p}"),
+                    FileSource::BootWim => "boot image + media configuration".into(),
+                    FileSource::SplitWim(p) => format!("split from {}", p.display()),
+                    FileSource::Generated(w) => format!("generated {w}"),
+                };
+                writeln!(f, "  {:>12}  {}  <- {src}", file.size, file.dest)?;
+            }
+        }
+        Ok(())
+    }
+}

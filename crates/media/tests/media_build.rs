@@ -1,0 +1,409 @@
+//! Media built from a synthetic site and checked with the reference tools: xorriso, isoinfo,
+//! udfinfo, 7-Zip, wimlib-imagex, sfdisk, fsck.fat, mtools, QEMU (SeaBIOS, OVMF).
+//! Debian packages: xorriso, genisoimage, udftools, 7zip, wimtools, fdisk, dosfstools, mtools,
+//! qemu-system-x86, ovmf.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use tsmedia_media::{BuildOptions, Error, MediaKind, MediaType, build, inspect, preflight};
+
+fn build_ok(f: &Fixture, spec: &tsmedia_media::MediaSpec) -> tsmedia_media::BuildReport {
+    let mut site = f.site();
+    let plan = preflight(&site, spec).unwrap_or_else(|e| panic!("preflight: {e:#?}"));
+    build(&mut site, &plan, &BuildOptions::default()).unwrap()
+}
+
+fn extract_with_7zz(iso: &Path, dir: &Path) {
+    let z = tool("7zz", "7zip");
+    run(Command::new(z)
+        .arg("x")
+        .arg("-y")
+        .arg(format!("-o{}", dir.display()))
+        .arg(iso));
+}
+
+/// Nothing on the media (image bytes, every file of the ISO, every file inside boot.wim)
+/// holds the secret variable value or the MP address in plaintext.
+fn assert_no_plaintext(iso: &Path, work: &Path) {
+    let bytes = std::fs::read(iso).unwrap();
+    for needle in [SECRET_VALUE, "http://mp1.example"] {
+        assert!(
+            !contains_text(&bytes, needle),
+            "{needle} in plaintext in {}",
+            iso.display()
+        );
+    }
+    let x = work.join("x");
+    extract_with_7zz(iso, &x);
+    let boot = files_under(&x)
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("boot.wim"))
+        })
+        .expect("boot.wim on the media");
+    let applied = work.join("bootwim");
+    wimlib_apply(&boot, &applied);
+    let mut n = 0;
+    for p in files_under(&x).into_iter().chain(files_under(&applied)) {
+        let data = std::fs::read(&p).unwrap();
+        assert!(
+            !contains_text(&data, SECRET_VALUE),
+            "{} holds the secret",
+            p.display()
+        );
+        n += 1;
+    }
+    assert!(
+        files_under(&applied)
+            .iter()
+            .any(|p| p.ends_with("SMS/data/Variables.dat"))
+    );
+    assert!(n > 10);
+}
+
+#[test]
+fn bootable_iso_passes_reference_tools_inspects_and_boots() {
+    let f = fixture();
+    let mut spec = f.spec(MediaKind::Bootable, "bootmedia");
+    spec.password = Some("media-pw-1".into());
+    spec.prestart_command = Some("cmd /c echo prestart".into());
+    spec.allow_unknown = true;
+    let report = build_ok(&f, &spec);
+    let iso = f.path("bootmedia/bootmedia.iso");
+    assert_eq!(report.outputs, vec![iso.clone()]);
+    let log = std::fs::read_to_string(f.path("bootmedia/CreateTSMedia.log")).unwrap();
+    assert!(log.contains("<![LOG[Preflight OK"), "{log}");
+    assert!(log.contains(&f.boot_id));
+    assert!(log.contains("cmd /c echo prestart"));
+    assert!(log.contains("_SMSTSMediaPFX = ********"));
+    assert!(
+        log.contains(SECRET_VALUE),
+        "custom variables are logged (not secrets)"
+    );
+
+    // Reference tools.
+    let info = stdout(
+        Command::new(tool("isoinfo", "genisoimage"))
+            .args(["-d", "-i"])
+            .arg(&iso),
+    );
+    assert!(info.contains("Volume id: TSMEDIA"), "{info}");
+    assert!(info.contains("El Torito"), "{info}");
+    let report_el = stdout(
+        Command::new(tool("xorriso", "xorriso"))
+            .arg("-indev")
+            .arg(&iso)
+            .args(["-report_el_torito", "plain", "-find", "/", "-type", "f"]),
+    );
+    assert!(report_el.contains("BIOS"), "{report_el}");
+    assert!(report_el.contains("UEFI"), "{report_el}");
+    for p in [
+        "/sources/boot.wim",
+        "/SMS/data/Variables.dat",
+        "/SMS/data/TsmBootstrap.ini",
+        "/MediaLabel.txt",
+        "/EFI/Boot/bootx64.efi",
+        "/bootmgr",
+    ] {
+        assert!(
+            report_el.contains(&format!("'{p}'")),
+            "{p} missing:\n{report_el}"
+        );
+    }
+    let listing = stdout(Command::new(tool("7zz", "7zip")).arg("l").arg(&iso));
+    assert!(listing.contains("boot.wim"), "{listing}");
+    stdout(Command::new(tool("udfinfo", "udftools")).arg(&iso));
+
+    // Inspect: right, wrong and missing password.
+    let i = inspect(&iso, Some("media-pw-1"), false).unwrap();
+    assert_eq!(i.media_type, "BootMedia");
+    assert!(i.password_required);
+    let var = |n: &str| {
+        i.variables
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        var("SMSTSLocationMPs").as_deref(),
+        Some("http://mp1.example|")
+    );
+    assert_eq!(
+        var("_SMSTSBootMediaPackageID").as_deref(),
+        Some(f.boot_id.as_str())
+    );
+    assert_eq!(var("_SMSTSSiteCode").as_deref(), Some("PS1"));
+    assert_eq!(var("OSDComputerName").as_deref(), Some(SECRET_VALUE));
+    assert!(var("_SMSTSx64UnknownMachineGUID").is_some());
+    assert!(var("_SMSTSMediaPFX").unwrap().starts_with("****"));
+    let (_, nb, na) = i.certificate.clone().expect("certificate");
+    assert!(na > nb);
+    assert_eq!(i.discs.len(), 1);
+    assert!(i.discs[0].bootable);
+    let wrong = inspect(&iso, Some("nope"), false).unwrap_err();
+    assert!(matches!(wrong, Error::Decrypt { .. }), "{wrong}");
+    assert!(
+        wrong.to_string().contains("wrong media password"),
+        "{wrong}"
+    );
+    let none = inspect(&iso, None, false).unwrap_err();
+    assert!(none.to_string().contains("password-protected"), "{none}");
+
+    // The media PFX opens with OpenSSL.
+    let shown = inspect(&iso, Some("media-pw-1"), true).unwrap();
+    let pfx_hex = shown
+        .variables
+        .iter()
+        .find(|(k, _)| k == "_SMSTSMediaPFX")
+        .unwrap()
+        .1
+        .clone();
+    let pfx = f.path("media.pfx");
+    std::fs::write(&pfx, hex::decode(pfx_hex).unwrap()).unwrap();
+    let certs = stdout(
+        Command::new(tool("openssl", "openssl"))
+            .args(["pkcs12", "-nodes", "-passin", "pass:", "-in"])
+            .arg(&pfx),
+    );
+    assert!(
+        certs.contains("BEGIN CERTIFICATE") && certs.contains("PRIVATE KEY"),
+        "{certs}"
+    );
+
+    assert_no_plaintext(&iso, &f.path("np"));
+
+    let (status, out) = boot_bios_cd(&iso);
+    assert!(out.contains(BIOS_MARKER), "BIOS: status {status}\n{out}");
+    assert_eq!(status, 33, "{out}");
+    let (status, out) = boot_uefi_cd(&iso, f.dir.path());
+    assert!(out.contains(UEFI_MARKER), "UEFI: status {status}\n{out}");
+    assert_eq!(status, 0, "{out}");
+}
+
+#[test]
+fn standalone_set_splits_content_across_discs_once_each() {
+    let f = fixture_with(8, 1 << 20);
+    let mut spec = f.spec(MediaKind::Standalone, "full");
+    spec.size = Some("8MiB".into());
+    spec.password = Some("pw".into());
+    let report = build_ok(&f, &spec);
+    assert!(report.outputs.len() >= 2, "{:?}", report.outputs);
+    assert_eq!(report.outputs[0], f.path("full/full.iso"));
+    assert_eq!(report.outputs[1], f.path("full/full2.iso"));
+    for o in &report.outputs {
+        let info = stdout(
+            Command::new(tool("isoinfo", "genisoimage"))
+                .args(["-d", "-i"])
+                .arg(o),
+        );
+        assert!(info.contains("Volume id"), "{info}");
+        assert!(
+            std::fs::metadata(o).unwrap().len() <= 8 << 20,
+            "{} too large",
+            o.display()
+        );
+    }
+    let i = inspect(&f.path("full"), Some("pw"), false).unwrap();
+    assert_eq!(i.media_type, "FullMedia");
+    assert!(i.policy);
+    let n = report.outputs.len() as u32;
+    let mut content: Vec<String> = Vec::new();
+    for (k, d) in i.discs.iter().enumerate() {
+        assert_eq!((d.disc, d.discs), (k as u32 + 1, n));
+        content.extend(
+            d.files
+                .iter()
+                .filter(|(p, _)| p.starts_with("SMS/PKG/"))
+                .map(|(p, _)| p.clone()),
+        );
+    }
+    let manifest = i.content.unwrap();
+    let mut want: Vec<String> = manifest["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["path"].as_str().unwrap().to_string())
+        })
+        .collect();
+    content.sort();
+    want.sort();
+    assert_eq!(content, want, "every content file exactly once");
+    assert!(
+        want.iter()
+            .any(|p| p.contains(&f.os_id) && p.ends_with("install.wim"))
+    );
+    assert!(want.iter().filter(|p| p.contains("/data/file")).count() == 8);
+}
+
+#[test]
+fn prestaged_wim_verifies_applies_and_matches_its_manifest() {
+    let f = fixture();
+    let mut spec = f.spec(MediaKind::Prestaged, "prestaged.wim");
+    spec.created_by = Some("tests".into());
+    let report = build_ok(&f, &spec);
+    let wim = f.path("prestaged.wim");
+    assert_eq!(report.outputs, vec![wim.clone()]);
+    let w = tool("wimlib-imagex", "wimtools");
+    run(Command::new(&w).arg("verify").arg(&wim));
+    let applied = f.path("applied");
+    wimlib_apply(&wim, &applied);
+    assert!(applied.join("sources/boot.wim").exists());
+    run(Command::new(&w)
+        .arg("verify")
+        .arg(applied.join("sources/boot.wim")));
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(applied.join("SMS/data/ContentManifest.json")).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for p in manifest["packages"].as_array().unwrap() {
+        for file in p["files"].as_array().unwrap() {
+            let data = std::fs::read(applied.join(file["path"].as_str().unwrap())).unwrap();
+            use sha2::Digest;
+            assert_eq!(
+                hex::encode(sha2::Sha256::digest(&data)),
+                file["sha256"].as_str().unwrap()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "{checked}");
+    let i = inspect(&wim, None, false).unwrap();
+    assert_eq!(i.media_type, "OEMMedia");
+    assert!(!i.password_required);
+}
+
+#[test]
+fn usb_image_passes_partition_and_fat_checks_and_boots_under_ovmf() {
+    let f = fixture();
+    let mut spec = f.spec(MediaKind::Bootable, "usb.img");
+    spec.media_type = MediaType::Usb;
+    let report = build_ok(&f, &spec);
+    let img = f.path("usb.img");
+    assert_eq!(report.outputs, vec![img.clone()]);
+    let dump = stdout(Command::new(tool("sfdisk", "fdisk")).arg("-d").arg(&img));
+    assert!(dump.contains("start=        2048"), "{dump}");
+    let bytes = std::fs::read(&img).unwrap();
+    let part = f.path("part.img");
+    std::fs::write(&part, &bytes[1 << 20..]).unwrap();
+    run(Command::new(tool("fsck.fat", "dosfstools"))
+        .args(["-n", "-v"])
+        .arg(&part));
+    let dir = stdout(
+        Command::new(tool("mdir", "mtools"))
+            .arg("-i")
+            .arg(&part)
+            .arg("::/EFI/Boot"),
+    );
+    assert!(dir.to_ascii_lowercase().contains("bootx64"), "{dir}");
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(tool("qemu-system-x86_64", "qemu-system-x86"))
+        .args([
+            "-m",
+            "256",
+            "-nographic",
+            "-no-reboot",
+            "-serial",
+            "stdio",
+            "-monitor",
+            "none",
+            "-net",
+            "none",
+        ])
+        .args([
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-machine",
+            "q35",
+        ])
+        .args([
+            "-drive",
+            "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+        ])
+        .arg("-drive")
+        .arg(format!("if=pflash,format=raw,file={}", {
+            let v = f.path("vars.fd");
+            std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &v)
+                .expect("OVMF missing: install the Debian package `ovmf`");
+            v.display().to_string()
+        }))
+        .arg("-drive")
+        .arg(format!("if=none,id=s,file={},format=raw", img.display()))
+        .args(["-device", "qemu-xhci", "-device", "usb-storage,drive=s"])
+        .output()
+        .expect("qemu-system-x86_64: install the Debian package `qemu-system-x86`");
+    let serial = String::from_utf8_lossy(&out.stdout);
+    assert!(serial.contains(UEFI_MARKER), "{serial}");
+    assert_eq!(out.status.code(), Some(0), "{serial}");
+}
+
+#[test]
+fn deterministic_builds_are_byte_identical_and_need_a_given_certificate() {
+    let f = fixture();
+    let cert =
+        tsmedia_media::certificate::self_signed("repro", 1_700_000_000, 4_000_000_000).unwrap();
+    let pfx = f.path("repro.pfx");
+    std::fs::write(&pfx, &cert.pfx).unwrap();
+    let mut spec = f.spec(MediaKind::Standalone, "repro");
+    spec.deterministic = true;
+    let fails = preflight(&f.site(), &spec).unwrap_err();
+    assert!(fails.iter().any(|x| x.fix.contains("--pfx")), "{fails:?}");
+    spec.pfx = Some(pfx);
+    spec.password = Some("pw".into());
+    build_ok(&f, &spec);
+    let first = std::fs::read(f.path("repro/repro.iso")).unwrap();
+    let log1 = std::fs::read(f.path("repro/CreateTSMedia.log")).unwrap();
+    std::fs::remove_dir_all(f.path("repro")).unwrap();
+    build_ok(&f, &spec);
+    let second = std::fs::read(f.path("repro/repro.iso")).unwrap();
+    assert!(
+        first == second,
+        "ISO bytes differ between identical deterministic builds"
+    );
+    assert!(
+        log1 == std::fs::read(f.path("repro/CreateTSMedia.log")).unwrap(),
+        "logs differ"
+    );
+    let i = inspect(&f.path("repro/repro.iso"), Some("pw"), false).unwrap();
+    assert_eq!(i.certificate.unwrap().1, 1_700_000_000);
+}
+
+#[test]
+fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
+    let f = fixture();
+    let spec = f.spec(MediaKind::Bootable, "keep");
+    build_ok(&f, &spec);
+    let iso = f.path("keep/keep.iso");
+    let old = std::fs::read(&iso).unwrap();
+    let mut site = f.site();
+    let plan = preflight(&site, &spec).unwrap();
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let options = BuildOptions {
+        cancel: Some(cancel),
+        ..BuildOptions::default()
+    };
+    assert!(build(&mut site, &plan, &options).is_err());
+    assert!(
+        std::fs::read(&iso).unwrap() == old,
+        "the previous ISO was changed"
+    );
+    let names: Vec<String> = std::fs::read_dir(f.path("keep"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "temporary files left: {names:?}"
+    );
+}
