@@ -30,6 +30,33 @@ pub enum Error {
         /// The first difference found.
         reason: String,
     },
+    /// The media files (bootstrap, variables, policy) cannot be used; the message says why
+    /// (a wrong password is reported here, by the decryption).
+    #[error("media: {0}")]
+    Media(String),
+    /// Stand-alone media before their start date.
+    #[error("the media are not valid before {0}")]
+    NotYetValid(String),
+    /// Stand-alone media after their expiration date.
+    #[error("the media expired on {0}")]
+    Expired(String),
+    /// The prestart command failed.
+    #[error("prestart command {command:?} failed ({status}): {stderr}")]
+    Prestart {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// What it printed on standard error.
+        stderr: String,
+    },
+    /// The task sequence policy cannot be used.
+    #[error("task sequence policy: {0}")]
+    Policy(String),
+    /// Bootable and prestaged media need a management point, which this runtime does not
+    /// contact yet.
+    #[error("{0} media need a management point; this runtime runs stand-alone media only")]
+    NeedsManagementPoint(String),
     /// No source has the package.
     #[error(
         "content of package {0} is not available (not staged, not cached, no distribution point)"

@@ -13,13 +13,17 @@
 //!   sequence cache (`_SMSTaskSequence/Packages/<ID>`), used only when the version and the
 //!   SHA-256 of every file match the content manifest (`SMS/data/ContentManifest.json`).
 //!
-//! Not here yet: the run flow (bootstrap, variables, management point, policy) and download
-//! from a distribution point; they sit behind [`ContentProvider`].
+//! - [`run()`]: the boot-time flow for stand-alone media, and the content check of prestaged
+//!   media.
+//!
+//! Not here yet: the management point half (MP location, identity, deployments, policy) and
+//! download from a distribution point (it would be another [`ContentProvider`]).
 //!
 //! [`StepError::Unsupported`]: tsmedia_tasksequence::StepError::Unsupported
 
 pub mod content;
 pub mod error;
+pub mod run;
 pub mod runner;
 mod steps;
 
@@ -28,4 +32,5 @@ pub use content::{
     StagedContent,
 };
 pub use error::{Error, Result};
+pub use run::{RunOptions, RunResult, run};
 pub use runner::{MediaStepRunner, RunnerOptions, StepLogLine};

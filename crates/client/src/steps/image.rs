@@ -72,14 +72,20 @@ fn find_wim(step: &Step, folder: &Path) -> Result<PathBuf, StepError> {
     }
 }
 
-/// Removes everything inside `dir` (not `dir` itself).
+/// Removes everything inside `dir` (not `dir` itself) except the task sequence's working
+/// folder `_SMSTaskSequence` (its log, cache and state), which Configuration Manager keeps
+/// across the wipe too.
 fn wipe(step: &Step, dir: &Path) -> Result<(), StepError> {
     let io = |e: std::io::Error| failed(step, format!("wiping {}: {e}", dir.display()));
     if !dir.exists() {
         return Ok(());
     }
     for e in fs::read_dir(dir).map_err(io)? {
-        let p = e.map_err(io)?.path();
+        let e = e.map_err(io)?;
+        if e.file_name().eq_ignore_ascii_case("_SMSTaskSequence") {
+            continue;
+        }
+        let p = e.path();
         let meta = fs::symlink_metadata(&p).map_err(io)?;
         if meta.is_dir() {
             fs::remove_dir_all(&p).map_err(io)?;
