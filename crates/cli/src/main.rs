@@ -3,6 +3,7 @@
 //! A thin edge: parse, validate into options, call the library crates, print. Errors print
 //! their whole chain and map to the exit codes below.
 
+mod client_cmds;
 mod demo;
 mod demo_media;
 mod exit;
@@ -53,6 +54,9 @@ enum Command {
     /// Create and inspect task sequence media (bootable, prestaged, stand-alone, capture)
     #[command(subcommand)]
     Media(media_cmds::MediaCommand),
+    /// Run task sequence media (the boot-time runtime)
+    #[command(subcommand)]
+    Client(client_cmds::ClientCommand),
     #[command(flatten)]
     Site(site_cmds::SiteCommand),
 }
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
         Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
+        Command::Client(c) => client_cmds::run(c),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {
