@@ -3,6 +3,7 @@
 //! A thin edge: parse, validate into options, call the library crates, print. Errors print
 //! their whole chain and map to the exit codes below.
 
+mod client_cmds;
 mod demo;
 mod demo_media;
 mod exit;
@@ -56,6 +57,9 @@ enum Command {
     Media(media_cmds::MediaCommand),
     /// Serve the site's management point and/or distribution point over HTTP(S)
     Serve(serve_cmd::ServeArgs),
+    /// Run task sequence media (the boot-time runtime)
+    #[command(subcommand)]
+    Client(client_cmds::ClientCommand),
     #[command(flatten)]
     Site(site_cmds::SiteCommand),
 }
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a, &cancel),
         Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
         Command::Serve(a) => serve_cmd::run(&cli.site, a),
+        Command::Client(c) => client_cmds::run(c),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {

@@ -1,0 +1,353 @@
+//! The boot-time flow (`shared/reference/configmgr-media.md` §4): read the media, decrypt the
+//! variables, check the staged content and the validity window, run the prestart command,
+//! load the policy, run the task sequence and write `smsts.log` in CMTrace format.
+//!
+//! Stand-alone media (`FullMedia`) carry their policy (`SMS/data/policy.xml`) and need no
+//! network. Bootable and prestaged media need a management point; that half (MP location,
+//! identity, deployments, policy, DP download) is not implemented here yet, and such media
+//! stop with [`Error::NeedsManagementPoint`] after their content check.
+//!
+//! The prestart command runs with `sh -c` in the media root (or in its package's staged
+//! content); each line it prints as `NAME=VALUE` sets a task sequence variable, and a
+//! non-zero exit code stops the run.
+
+use std::cell::RefCell;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::rc::Rc;
+
+use tsmedia_media::{secret, variables as media_vars};
+use tsmedia_tasksequence::log::LogStamp;
+use tsmedia_tasksequence::{
+    BuiltIns, CmTraceWriter, Engine, LogRecord, LogSink, MediaType, RunReport, Severity, Step,
+    StepError, StepOutcome, StepRunner, TaskSequence, Variables,
+};
+
+use crate::content::{ContentProvider, StagedContent};
+use crate::error::{Error, IoContext, Result};
+use crate::runner::{MediaStepRunner, RunnerOptions};
+
+/// What to run. Required: the media root.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The media's root folder (mounted media or prestaged volume).
+    pub media: PathBuf,
+    /// The target system folder. Default: `<media>/../target` is not guessed: `target`
+    /// beside the current directory (`./target`).
+    pub target: Option<PathBuf>,
+    /// Disk image or device for Partition Disk. Default: none.
+    pub disk: Option<PathBuf>,
+    /// The media password. Default: none (password-protected media then fail).
+    pub password: Option<String>,
+    /// The log file. Default: `<target>/_SMSTaskSequence/Logs/smsts.log`.
+    pub log: Option<PathBuf>,
+    /// The time for the validity window, UNIX seconds. Default: now.
+    pub now: Option<i64>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// `_SMSTSMediaType` of the media.
+    pub media_type: String,
+    /// The engine's report.
+    pub report: RunReport,
+    /// Where `smsts.log` was written.
+    pub log: PathBuf,
+}
+
+/// `SMS/data/TsmBootstrap.ini` and the decrypted `Variables.dat`.
+fn read_media(media: &Path, password: Option<&str>) -> Result<(String, Vec<media_vars::Variable>)> {
+    let ini_path = media.join("SMS/data/TsmBootstrap.ini");
+    let ini = fs::read_to_string(&ini_path).at(&ini_path)?;
+    let kv = media_vars::key_values(&ini);
+    let media_type = kv
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("MediaType"))
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| Error::Media(format!("{}: no MediaType", ini_path.display())))?;
+    let vars_path = media.join("SMS/data/Variables.dat");
+    let sealed = fs::read(&vars_path).at(&vars_path)?;
+    let plain = secret::open(&sealed, password, "Variables.dat")
+        .map_err(|e| Error::Media(e.to_string()))?;
+    let vars = media_vars::from_xml(&plain).map_err(|e| Error::Media(e.to_string()))?;
+    Ok((media_type, vars))
+}
+
+fn check_window(env: &Variables, now: i64) -> Result<()> {
+    let date = |name: &str| -> Result<Option<i64>> {
+        match env.get(name) {
+            None => Ok(None),
+            Some(t) => tsmedia_media::certificate::parse_date(t)
+                .map(Some)
+                .ok_or_else(|| Error::Media(format!("{name} {t:?} is not a date"))),
+        }
+    };
+    if let Some(start) = date("_SMSTSMediaStartDate")?
+        && now < start
+    {
+        return Err(Error::NotYetValid(
+            env.get("_SMSTSMediaStartDate").unwrap_or_default().into(),
+        ));
+    }
+    if let Some(end) = date("_SMSTSMediaExpirationDate")?
+        && now > end
+    {
+        return Err(Error::Expired(
+            env.get("_SMSTSMediaExpirationDate")
+                .unwrap_or_default()
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the prestart command; its `NAME=VALUE` lines set variables.
+fn prestart(
+    media: &Path,
+    env: &mut Variables,
+    content: &mut StagedContent,
+    log: &mut dyn LogSink,
+) -> Result<()> {
+    let Some(command) = env.get("_SMSTSPreStartCommand").map(str::to_string) else {
+        return Ok(());
+    };
+    let dir = match env.get("_SMSTSPreStartPackageID").map(str::to_string) {
+        Some(id) => content.content(&id, None)?.path,
+        None => media.to_path_buf(),
+    };
+    info(
+        log,
+        format!(
+            "Running the prestart command {command:?} in {}",
+            dir.display()
+        ),
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .current_dir(&dir)
+        .output()
+        .at(&dir)?;
+    if !out.status.success() {
+        return Err(Error::Prestart {
+            command,
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some((name, value)) = line.split_once('=')
+            && !name.trim().is_empty()
+            && !name.contains(char::is_whitespace)
+        {
+            env.set(name.trim(), value.trim())
+                .map_err(|e| Error::Media(format!("prestart variable {name:?}: {e}")))?;
+            info(log, format!("Prestart set {}", name.trim()));
+        }
+    }
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn info(log: &mut dyn LogSink, message: String) {
+    log.log(LogRecord {
+        severity: Severity::Info,
+        component: "TSMBootstrap".into(),
+        message,
+    });
+}
+
+/// One log shared by the engine and the runner, so their lines interleave.
+#[derive(Clone)]
+struct SharedLog(Rc<RefCell<dyn LogSink>>);
+
+impl LogSink for SharedLog {
+    fn log(&mut self, record: LogRecord) {
+        self.0.borrow_mut().log(record);
+    }
+}
+
+/// Passes each step to the media runner and logs its detail lines.
+struct LoggingRunner<'a> {
+    inner: MediaStepRunner<'a>,
+    log: SharedLog,
+}
+
+impl StepRunner for LoggingRunner<'_> {
+    fn run(
+        &mut self,
+        step: &Step,
+        env: &mut Variables,
+    ) -> std::result::Result<StepOutcome, StepError> {
+        let result = self.inner.run(step, env);
+        for line in self.inner.take_log() {
+            self.log.log(LogRecord {
+                severity: Severity::Info,
+                component: "TSManager".into(),
+                message: format!("{}: {}", line.step, line.message),
+            });
+        }
+        result
+    }
+}
+
+/// Runs the media at `options.media`.
+pub fn run(options: &RunOptions) -> Result<RunResult> {
+    let media = options.media.as_path();
+    let target = options
+        .target
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target"));
+    fs::create_dir_all(&target).at(&target)?;
+    let log_path = options
+        .log
+        .clone()
+        .unwrap_or_else(|| target.join("_SMSTaskSequence/Logs/smsts.log"));
+    if let Some(dir) = log_path.parent() {
+        fs::create_dir_all(dir).at(dir)?;
+    }
+    let file = fs::File::create(&log_path).at(&log_path)?;
+    let writer = CmTraceWriter::new(
+        std::io::BufWriter::new(file),
+        std::process::id(),
+        LogStamp::now_utc,
+    )
+    .with_file("tsmedia-client");
+    let shared: Rc<RefCell<CmTraceWriter<std::io::BufWriter<fs::File>>>> =
+        Rc::new(RefCell::new(writer));
+    let mut log = SharedLog(shared.clone());
+    let result = run_logged(options, media, &target, &log_path, &mut log);
+    if let Err(e) = &result {
+        log.log(LogRecord {
+            severity: Severity::Error,
+            component: "TSMBootstrap".into(),
+            message: format!("{e}"),
+        });
+    }
+    drop(log);
+    let writer = Rc::try_unwrap(shared)
+        .map_err(|_| Error::Media("log still in use".into()))?
+        .into_inner();
+    writer.finish().at(&log_path)?;
+    result
+}
+
+fn run_logged(
+    options: &RunOptions,
+    media: &Path,
+    target: &Path,
+    log_path: &Path,
+    log: &mut SharedLog,
+) -> Result<RunResult> {
+    info(log, format!("Starting from media {}", media.display()));
+    let (media_type, vars) = read_media(media, options.password.as_deref())?;
+    info(
+        log,
+        format!(
+            "Media type {media_type}; {} media variables decrypted",
+            vars.len()
+        ),
+    );
+    let mut env = Variables::new();
+    for v in &vars {
+        env.set_builtin(&v.name, v.value.as_str())
+            .map_err(|e| Error::Media(format!("media variable {:?}: {e}", v.name)))?;
+    }
+    let kind = match media_type.to_ascii_lowercase().as_str() {
+        "fullmedia" => MediaType::FullMedia,
+        "oemmedia" => MediaType::OemMedia,
+        "bootmedia" => MediaType::BootMedia,
+        other => {
+            return Err(Error::Media(format!(
+                "media type {other:?} cannot run a task sequence"
+            )));
+        }
+    };
+    BuiltIns {
+        media_type: Some(kind),
+        // `_SMSTSLaunchMode` comes from the media variables.
+        launch_mode: None,
+        in_winpe: true,
+        media_root_path: Some(media.display().to_string()),
+        ..BuiltIns::default()
+    }
+    .apply(&mut env)
+    .map_err(|e| Error::Media(e.to_string()))?;
+    env.set_builtin("OSDTargetSystemDrive", target.display().to_string())
+        .map_err(|e| Error::Media(e.to_string()))?;
+
+    let mut content = if media.join(crate::content::MANIFEST_PATH).is_file() {
+        let c = StagedContent::new(
+            crate::ContentManifest::read(media)?,
+            Some(media.to_path_buf()),
+            Some(target.join("_SMSTaskSequence/Packages")),
+        );
+        c.verify_all()?;
+        info(
+            log,
+            format!(
+                "Staged content verified: {} packages match the manifest",
+                c.manifest().packages.len()
+            ),
+        );
+        c
+    } else {
+        StagedContent::new(
+            crate::ContentManifest {
+                format: String::new(),
+                packages: Vec::new(),
+            },
+            None,
+            None,
+        )
+    };
+    if kind == MediaType::FullMedia {
+        let now = options.now.unwrap_or_else(unix_now);
+        check_window(&env, now)?;
+    }
+    prestart(media, &mut env, &mut content, log)?;
+    if kind != MediaType::FullMedia {
+        return Err(Error::NeedsManagementPoint(media_type));
+    }
+    let policy_path = media.join("SMS/data/policy.xml");
+    let sealed = fs::read(&policy_path).at(&policy_path)?;
+    let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
+        .map_err(|e| Error::Media(e.to_string()))?;
+    let ts = TaskSequence::from_xml_bytes(&xml).map_err(|e| Error::Policy(e.to_string()))?;
+    info(
+        log,
+        format!(
+            "Task sequence {} from the media policy",
+            env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
+        ),
+    );
+    let runner = MediaStepRunner::new(
+        RunnerOptions {
+            target: target.to_path_buf(),
+            disk: options.disk.clone(),
+            ..RunnerOptions::default()
+        },
+        &mut content,
+    );
+    let mut runner = LoggingRunner {
+        inner: runner,
+        log: log.clone(),
+    };
+    let mut engine_log = log.clone();
+    let report = Engine::new(&ts, &mut runner, &mut engine_log)
+        .start(env)
+        .map_err(|e| Error::Policy(e.to_string()))?;
+    Ok(RunResult {
+        media_type,
+        report,
+        log: log_path.to_path_buf(),
+    })
+}

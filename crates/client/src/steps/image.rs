@@ -1,0 +1,201 @@
+//! Apply Operating System, Apply Data Image and Capture Operating System Image.
+//!
+//! The image is named by the step's action (`OSDApplyOS.exe /image:<PackageID>,<index>`) or
+//! its settings (`OSDImagePackageId`/`ImagePackageID`, `OSDImageIndex`/`ImageIndex`); the
+//! package's content holds one `.wim` file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
+use tsmedia_wim::capture::CaptureOptions;
+use tsmedia_wim::{Wim, WimWriter, WriteOptions};
+
+use super::{action_arg, failed, setting};
+use crate::runner::MediaStepRunner;
+
+/// The image package and index of an apply step.
+fn image_ref(step: &Step, env: &Variables) -> Result<(String, u32), StepError> {
+    let from_action = step
+        .action
+        .as_deref()
+        .and_then(|a| action_arg(&env.expand(a), "image"));
+    let (mut id, mut index) = (None, None);
+    if let Some(arg) = from_action {
+        let mut parts = arg.splitn(2, ',');
+        id = parts.next().map(str::to_string).filter(|s| !s.is_empty());
+        index = parts.next().map(str::to_string);
+    }
+    let id = id
+        .or_else(|| setting(step, env, "OSDImagePackageId", "ImagePackageID"))
+        .ok_or_else(|| failed(step, "no image package (action /image: or ImagePackageID)"))?;
+    let index = index
+        .or_else(|| setting(step, env, "OSDImageIndex", "ImageIndex"))
+        .unwrap_or_else(|| "1".into());
+    let index: u32 = index
+        .trim()
+        .parse()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| {
+            failed(
+                step,
+                format!("image index {index:?} is not a number from 1"),
+            )
+        })?;
+    Ok((id, index))
+}
+
+/// The single `.wim` in a content folder.
+fn find_wim(step: &Step, folder: &Path) -> Result<PathBuf, StepError> {
+    let mut wims = Vec::new();
+    let entries =
+        fs::read_dir(folder).map_err(|e| failed(step, format!("{}: {e}", folder.display())))?;
+    for e in entries {
+        let e = e.map_err(|e| failed(step, format!("{}: {e}", folder.display())))?;
+        let p = e.path();
+        if p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wim")) {
+            wims.push(p);
+        }
+    }
+    wims.sort();
+    match wims.len() {
+        1 => Ok(wims.remove(0)),
+        0 => Err(failed(
+            step,
+            format!("no .wim file in {}", folder.display()),
+        )),
+        n => Err(failed(
+            step,
+            format!("{n} .wim files in {}; expected one", folder.display()),
+        )),
+    }
+}
+
+/// Removes everything inside `dir` (not `dir` itself) except the task sequence's working
+/// folder `_SMSTaskSequence` (its log, cache and state), which Configuration Manager keeps
+/// across the wipe too.
+fn wipe(step: &Step, dir: &Path) -> Result<(), StepError> {
+    let io = |e: std::io::Error| failed(step, format!("wiping {}: {e}", dir.display()));
+    if !dir.exists() {
+        return Ok(());
+    }
+    for e in fs::read_dir(dir).map_err(io)? {
+        let e = e.map_err(io)?;
+        if e.file_name().eq_ignore_ascii_case("_SMSTaskSequence") {
+            continue;
+        }
+        let p = e.path();
+        let meta = fs::symlink_metadata(&p).map_err(io)?;
+        if meta.is_dir() {
+            fs::remove_dir_all(&p).map_err(io)?;
+        } else {
+            fs::remove_file(&p).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply(
+    r: &mut MediaStepRunner<'_>,
+    step: &Step,
+    env: &Variables,
+    wipe_first: bool,
+) -> Result<StepOutcome, StepError> {
+    let (id, index) = image_ref(step, env)?;
+    let content = r.content.content(&id, None).map_err(|e| failed(step, e))?;
+    let wim_path = find_wim(step, &content.path)?;
+    let target = r.options.target.clone();
+    if wipe_first {
+        wipe(step, &target)?;
+    }
+    fs::create_dir_all(&target).map_err(|e| failed(step, format!("{}: {e}", target.display())))?;
+    let wim =
+        Wim::open(&wim_path).map_err(|e| failed(step, format!("{}: {e}", wim_path.display())))?;
+    let report =
+        tsmedia_wim::apply::apply(&wim, index, &target, &Default::default()).map_err(|e| {
+            failed(
+                step,
+                format!("applying {} image {index}: {e}", wim_path.display()),
+            )
+        })?;
+    r.note(format!(
+        "applied image {index} of {id} ({}, from {}) to {}: {} files, {} folders, {} bytes",
+        wim_path.display(),
+        content.origin,
+        target.display(),
+        report.files,
+        report.dirs,
+        report.bytes
+    ));
+    for w in report.warnings {
+        r.note(format!("warning: {w}"));
+    }
+    Ok(StepOutcome::exit(0))
+}
+
+pub(crate) fn apply_os(
+    r: &mut MediaStepRunner<'_>,
+    step: &Step,
+    env: &mut Variables,
+) -> Result<StepOutcome, StepError> {
+    // Prestaged media: the image is already on the disk; the step neither wipes nor applies
+    // (configmgr-media.md §4, step 8).
+    if env
+        .get("_SMSTSMediaType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("OEMMedia"))
+    {
+        r.note(
+            "_SMSTSMediaType is OEMMedia: the image is prestaged; skipping the wipe and the apply",
+        );
+        return Ok(StepOutcome::exit(0));
+    }
+    apply(r, step, env, true)
+}
+
+pub(crate) fn apply_data(
+    r: &mut MediaStepRunner<'_>,
+    step: &Step,
+    env: &mut Variables,
+) -> Result<StepOutcome, StepError> {
+    let wipe_first = setting(step, env, "OSDWipeDestinationPartition", "WipePartition")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    apply(r, step, env, wipe_first)
+}
+
+pub(crate) fn capture(
+    r: &mut MediaStepRunner<'_>,
+    step: &Step,
+    env: &mut Variables,
+) -> Result<StepOutcome, StepError> {
+    let dest = setting(step, env, "OSDCaptureDestination", "CaptureDestination")
+        .ok_or_else(|| failed(step, "no capture destination (OSDCaptureDestination)"))?;
+    let dest = PathBuf::from(dest);
+    let name = setting(step, env, "OSDImageName", "ImageName");
+    let description = setting(step, env, "OSDImageDescription", "ImageDescription");
+    let target = r.options.target.clone();
+    let mut writer = WimWriter::create(&dest, WriteOptions::default())
+        .map_err(|e| failed(step, format!("{}: {e}", dest.display())))?;
+    let report = tsmedia_wim::capture::capture(
+        &target,
+        &mut writer,
+        &CaptureOptions {
+            name,
+            description,
+            unix_data: false,
+        },
+    )
+    .map_err(|e| failed(step, format!("capturing {}: {e}", target.display())))?;
+    writer
+        .finish(0)
+        .map_err(|e| failed(step, format!("{}: {e}", dest.display())))?;
+    r.note(format!(
+        "captured {} to {}: {} files, {} folders, {} bytes",
+        target.display(),
+        dest.display(),
+        report.files,
+        report.dirs,
+        report.bytes
+    ));
+    Ok(StepOutcome::exit(0))
+}

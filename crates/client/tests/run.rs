@@ -1,0 +1,202 @@
+//! `client::run` over media folders written the way the media builder writes them: sealed
+//! `Variables.dat` and `policy.xml`, `TsmBootstrap.ini`, staged content with its manifest.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{Pkg, os_wim_bytes, stage};
+use tsmedia_client::{Error, RunOptions, run};
+use tsmedia_media::secret::{KdfParams, Randomness, seal};
+use tsmedia_media::variables::{Variable, bootstrap_ini, to_xml};
+use tsmedia_tasksequence::RunStatus;
+
+const PASSWORD: &str = "correct horse";
+const KDF: KdfParams = KdfParams {
+    memory_kib: 1024,
+    passes: 1,
+    lanes: 1,
+};
+
+const POLICY: &str = r#"<sequence version="3.10">
+  <step type="SMS_TaskSequence_ApplyOperatingSystemAction" name="Apply OS">
+    <action>OSDApplyOS.exe /image:PS100004,1</action>
+  </step>
+  <step type="SMS_TaskSequence_RunCommandLineAction" name="Greet">
+    <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s' "$Greeting" &gt; greeting.txt</variable></defaultVarList>
+  </step>
+</sequence>"#;
+
+fn write_media(root: &Path, media_type: &str, extra: &[(&str, &str)]) {
+    let wim = os_wim_bytes(&root.join("..").join(format!("wim-{media_type}")));
+    stage(
+        root,
+        &[Pkg {
+            id: "PS100004",
+            version: 1,
+            files: vec![("install.wim", wim)],
+        }],
+    );
+    let data = root.join("SMS/data");
+    fs::write(
+        data.join("TsmBootstrap.ini"),
+        bootstrap_ini(media_type, true, true, None),
+    )
+    .expect("ini");
+    let mut vars = vec![
+        Variable::new("_SMSTSMediaType", media_type),
+        Variable::new("_SMSTSLaunchMode", "UFD+FORMAT"),
+        Variable::new("_SMSTSStandAloneTSID", "PS100099"),
+        Variable::new("_SMSTSPreStartCommand", "echo Greeting=hello from prestart"),
+    ];
+    for (k, v) in extra {
+        vars.push(Variable::new(k, *v));
+    }
+    let rng = Randomness::Os;
+    fs::write(
+        data.join("Variables.dat"),
+        seal(&to_xml(&vars), Some(PASSWORD), KDF, &rng, "Variables.dat").expect("seal"),
+    )
+    .expect("write");
+    fs::write(
+        data.join("policy.xml"),
+        seal(POLICY.as_bytes(), Some(PASSWORD), KDF, &rng, "policy.xml").expect("seal"),
+    )
+    .expect("write");
+}
+
+fn options(tmp: &Path, media: PathBuf) -> RunOptions {
+    RunOptions {
+        media,
+        target: Some(tmp.join("target")),
+        password: Some(PASSWORD.into()),
+        now: Some(1_800_000_000),
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn stand_alone_media_run_without_a_network_and_log_in_cmtrace_format() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(
+        &media,
+        "FullMedia",
+        &[("_SMSTSMediaExpirationDate", "2030-01-01")],
+    );
+    let result = run(&options(tmp.path(), media)).expect("runs");
+    assert_eq!(result.report.status, RunStatus::Succeeded);
+    let target = tmp.path().join("target");
+    assert_eq!(
+        fs::read(target.join("Windows/explorer.exe")).expect("applied"),
+        b"MZ explorer"
+    );
+    assert_eq!(
+        fs::read_to_string(target.join("greeting.txt")).expect("greeting"),
+        "hello from prestart"
+    );
+    assert_eq!(result.log, target.join("_SMSTaskSequence/Logs/smsts.log"));
+    let log = fs::read_to_string(&result.log).expect("log");
+    assert!(log.lines().all(|l| l.starts_with("<![LOG[")), "{log}");
+    for needle in [
+        "Staged content verified",
+        "Prestart set Greeting",
+        "Apply OS: applied image 1 of PS100004",
+        "completed successfully",
+    ] {
+        assert!(log.contains(needle), "{needle} missing in\n{log}");
+    }
+}
+
+#[test]
+fn a_wrong_or_missing_password_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    for password in [Some("wrong"), None] {
+        let mut o = options(tmp.path(), media.clone());
+        o.password = password.map(str::to_string);
+        let err = run(&o).expect_err("refused");
+        assert!(matches!(err, Error::Media(_)), "{err}");
+    }
+    assert!(!tmp.path().join("target/Windows").exists());
+    let log =
+        fs::read_to_string(tmp.path().join("target/_SMSTaskSequence/Logs/smsts.log")).expect("log");
+    assert!(
+        log.contains("type=\"3\""),
+        "the failure is logged as an error: {log}"
+    );
+}
+
+#[test]
+fn tampered_staged_content_stops_the_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    let wim = media.join("SMS/PKG/PS100004/install.wim");
+    let mut bytes = fs::read(&wim).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(&wim, bytes).expect("tamper");
+    match run(&options(tmp.path(), media)) {
+        Err(Error::ContentMismatch { package, reason }) => {
+            assert_eq!(package, "PS100004");
+            assert!(reason.contains("install.wim"), "{reason}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn stand_alone_media_outside_their_validity_window_are_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(
+        &media,
+        "FullMedia",
+        &[
+            ("_SMSTSMediaStartDate", "2026-01-01"),
+            ("_SMSTSMediaExpirationDate", "2027-01-01"),
+        ],
+    );
+    let mut o = options(tmp.path(), media);
+    o.now = Some(1_700_000_000); // 2023
+    assert!(matches!(run(&o), Err(Error::NotYetValid(_))));
+    o.now = Some(1_900_000_000); // 2030
+    assert!(matches!(run(&o), Err(Error::Expired(_))));
+    o.now = Some(1_780_000_000); // 2026
+    assert_eq!(run(&o).expect("valid").report.status, RunStatus::Succeeded);
+}
+
+#[test]
+fn a_failing_prestart_command_stops_the_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(
+        &media,
+        "FullMedia",
+        &[("_SMSTSPreStartCommand", "echo nope >&2; exit 3")],
+    );
+    match run(&options(tmp.path(), media)) {
+        Err(Error::Prestart { stderr, .. }) => assert_eq!(stderr, "nope"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn prestaged_media_check_their_content_then_need_a_management_point() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "OEMMedia", &[]);
+    match run(&options(tmp.path(), media.clone())) {
+        Err(Error::NeedsManagementPoint(t)) => assert_eq!(t, "OEMMedia"),
+        other => panic!("unexpected {other:?}"),
+    }
+    fs::write(media.join("SMS/PKG/PS100004/extra-but-harmless.txt"), b"x").expect("write");
+    fs::remove_file(media.join("SMS/PKG/PS100004/install.wim")).expect("rm");
+    assert!(matches!(
+        run(&options(tmp.path(), media)),
+        Err(Error::ContentMismatch { .. })
+    ));
+}
