@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target for N seconds each (default 60): `scripts/fuzz-smoke.sh [N]`.
+# Runs every cargo-fuzz target: `scripts/fuzz-smoke.sh [N [M]]` — the reader and LZX targets for N
+# seconds (default 60), the others for M (default 20, at most N).
 # Installs cargo-fuzz when missing. Exits non-zero when any target crashes; the crashing
 # input is left in fuzz/artifacts/<target>/ (turn it into a test in crates/*/tests/fuzz_regressions.rs).
 #
@@ -9,6 +10,10 @@
 set -euo pipefail
 
 secs="${1:-60}"
+# The reader and LZX decoder targets run the full time (the issues ask for 60 s); the others,
+# already covered by property tests, get a shorter smoke run so CI stays within its budget.
+short_secs="${2:-20}"
+long_targets=" wim_reader lzx_decompress "
 sanitizer="${FUZZ_SANITIZER:-address}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/fuzz"
@@ -30,10 +35,13 @@ for t in $targets; do
     seeds=()
     [ -d "seeds/$t" ] && seeds=("seeds/$t")
     mkdir -p "corpus/$t"
-    echo "fuzz-smoke: $t for ${secs}s" >&2
+    t_secs="$short_secs"
+    case "$long_targets" in *" $t "*) t_secs="$secs" ;; esac
+    [ "$t_secs" -le "$secs" ] || t_secs="$secs"
+    echo "fuzz-smoke: $t for ${t_secs}s" >&2
     # -rss_limit_mb: a hostile header must not make the reader allocate gigabytes.
     if ! cargo fuzz run --sanitizer "$sanitizer" "$t" "corpus/$t" "${seeds[@]}" -- \
-        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1; then
+        -max_total_time="$t_secs" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1; then
         echo "fuzz-smoke: $t CRASHED; inputs in fuzz/artifacts/$t/" >&2
         status=1
     fi
