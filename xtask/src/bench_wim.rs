@@ -87,11 +87,11 @@ impl FormatSpec {
     }
 }
 
-struct Paths {
-    target: PathBuf,
-    tsmedia: PathBuf,
-    corpus: PathBuf,
-    work: PathBuf,
+pub struct Paths {
+    pub target: PathBuf,
+    pub tsmedia: PathBuf,
+    pub corpus: PathBuf,
+    pub work: PathBuf,
     /// Where applied trees go, one directory per run.
     applied: PathBuf,
     /// Keep applied trees until every run is done. Deleting a tree between runs makes the next
@@ -186,7 +186,7 @@ pub fn run(o: &BenchOptions) -> Result<()> {
     Ok(())
 }
 
-fn paths(o: &BenchOptions) -> Result<Paths> {
+pub fn paths(o: &BenchOptions) -> Result<Paths> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has no parent directory")?
@@ -212,7 +212,7 @@ fn paths(o: &BenchOptions) -> Result<Paths> {
     })
 }
 
-fn build_tsmedia() -> Result<()> {
+pub fn build_tsmedia() -> Result<()> {
     eprintln!("cargo build --release -p tsmedia ...");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let st = Command::new(cargo)
@@ -228,7 +228,7 @@ fn build_tsmedia() -> Result<()> {
 
 /// The stamp next to a generated corpus says which spec made it, so a half-written or stale
 /// corpus is regenerated rather than measured.
-fn prepare_corpus(o: &BenchOptions, p: &Paths) -> Result<()> {
+pub fn prepare_corpus(o: &BenchOptions, p: &Paths) -> Result<()> {
     let spec = tsmedia_corpus::Spec::reference();
     let stamp_path = p.corpus.with_extension("stamp");
     let stamp = format!("{spec:?}\n");

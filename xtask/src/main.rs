@@ -6,6 +6,7 @@
 //!
 //! Everything the tasks write goes under the workspace's `target/` directory unless told otherwise.
 
+mod bench_media;
 mod bench_wim;
 mod report;
 mod run;
@@ -18,8 +19,11 @@ use std::path::PathBuf;
 
 const USAGE: &str = "\
 usage: cargo xtask bench wim [OPTIONS]
+       cargo xtask bench media [--runs N] [--threads N] [--markdown]
 
-Times tsmedia against wimlib-imagex on a deterministic ~262 MB corpus (capture and apply).
+Times tsmedia against wimlib-imagex on a deterministic ~306 MB corpus (capture and apply).
+`bench media` builds prestaged and stand-alone ISO media holding the same corpus and times
+them against `wimlib-imagex capture` and `xorriso -as mkisofs` of the same staged trees.
 
 options:
   --corpus-dir DIR     corpus location (default: target/bench-corpus, generated when missing)
@@ -47,6 +51,7 @@ fn real_main() -> Result<()> {
         .as_slice()
     {
         ["bench", "wim", rest @ ..] => bench_wim::run(&parse_bench(rest)?),
+        ["bench", "media", rest @ ..] => bench_media::run(&parse_bench(rest)?),
         ["-h" | "--help" | "help"] | [] => {
             println!("{USAGE}");
             Ok(())

@@ -11,6 +11,24 @@ pub const NOT_FOUND: u8 = 4;
 pub const UNSAFE: u8 = 5;
 pub const INTERRUPTED: u8 = 130;
 
+/// The error chain as one line, `outer: cause: ...`, leaving out a cause whose text the
+/// message before it already ends with (errors that print their source, as `{path}: {source}`
+/// does, would otherwise repeat it).
+pub fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.is_empty() {
+            if out.ends_with(&text) {
+                continue;
+            }
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 /// The exit code for an error chain: the first error in it we can classify decides.
 pub fn code_for(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
@@ -63,4 +81,26 @@ pub fn install_ctrlc() -> Arc<AtomicBool> {
         }
     });
     flag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("/x/y: {source}")]
+    struct Io {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_printed_by_its_parent_is_not_repeated() {
+        let e = anyhow::Error::new(Io {
+            source: std::io::Error::other("gone"),
+        })
+        .context("adding package \"P\"");
+        assert_eq!(message(&e), "adding package \"P\": /x/y: gone");
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(message(&e), "outer: inner");
+    }
 }

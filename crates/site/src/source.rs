@@ -65,7 +65,15 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<SourceFile>) -> Result<()> {
             format!("{prefix}/{name}")
         };
         let link = fs::symlink_metadata(&path).map_err(Error::io(&path))?;
-        let meta = fs::metadata(&path).map_err(Error::io(&path))?;
+        let meta = match fs::metadata(&path) {
+            Err(e) if link.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::invalid(
+                    format!("source {}", path.display()),
+                    "a symbolic link whose target does not exist",
+                ));
+            }
+            m => m.map_err(Error::io(&path))?,
+        };
         if meta.is_dir() {
             if link.file_type().is_symlink() {
                 return Err(Error::invalid(
@@ -107,5 +115,16 @@ mod tests {
         let single = scan(&dir.path().join("a.txt")).unwrap();
         assert_eq!(single[0].rel_path, "a.txt");
         assert!(scan(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn a_dangling_symbolic_link_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("nowhere", dir.path().join("dangling")).unwrap();
+        let e = scan(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("dangling") && e.contains("does not exist"),
+            "{e}"
+        );
     }
 }

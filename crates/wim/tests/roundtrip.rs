@@ -114,3 +114,91 @@ proptest! {
         }
     }
 }
+
+/// Writes `blobs` (unhashed, as a stream would give them) as files of one image; returns the
+/// WIM's length.
+fn write_unhashed(path: &Path, blobs: &[&[u8]], compression: Option<Format>) -> u64 {
+    let opts = WriteOptions {
+        compression,
+        threads: 2,
+        guid: Some([7; 16]),
+        timestamp: Some(1),
+        ..WriteOptions::default()
+    };
+    let mut w = WimWriter::create(path, opts).expect("create");
+    let mut root = Dentry {
+        attributes: attr::DIRECTORY,
+        security_id: -1,
+        ..Dentry::default()
+    };
+    for (i, b) in blobs.iter().enumerate() {
+        let h = w
+            .write_blob(&mut &b[..], b.len() as u64, None, Path::new("mem"))
+            .expect("write");
+        root.children.push(Dentry {
+            name: format!("f{i:02}").encode_utf16().collect(),
+            attributes: attr::NORMAL,
+            security_id: -1,
+            data: h,
+            ..Dentry::default()
+        });
+    }
+    w.add_image(
+        &Image {
+            security: SecurityData::default(),
+            root,
+        },
+        Element::new("IMAGE"),
+    )
+    .expect("image");
+    w.finish(0).expect("finish");
+    std::fs::metadata(path).expect("written").len()
+}
+
+#[test]
+fn a_duplicate_found_while_writing_takes_no_space() {
+    let pattern = |seed: u8, len: usize| -> Vec<u8> {
+        let mut x = u32::from(seed).wrapping_mul(2_654_435_761) | 1;
+        (0..len)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                if i % 3 == 0 {
+                    (x >> 24) as u8
+                } else {
+                    b'a' + (i % 7) as u8
+                }
+            })
+            .collect()
+    };
+    let big = pattern(1, 300_000); // ten chunks of 32 KiB
+    let small = pattern(2, 5_000);
+    let other = pattern(3, 120_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for compression in [None, Some(Format::Xpress), Some(Format::Lzx)] {
+        let with = dir.path().join("with.wim");
+        let without = dir.path().join("without.wim");
+        let a = write_unhashed(
+            &with,
+            &[&big, &small, &big, &other, &small, &big, &other],
+            compression,
+        );
+        // The same files, each name pointing at the first copy: no duplicate is ever written.
+        let b = write_unhashed(&without, &[&big, &small, &other], compression);
+        let wim = Wim::open(&with).expect("open");
+        for blob in [&big, &small, &other] {
+            let got = wim
+                .open_blob(&Sha1::of(blob), true)
+                .expect("blob")
+                .read_all()
+                .expect("read");
+            assert_eq!(&got, blob);
+        }
+        // Four more dentries in the metadata resource are all that may differ.
+        assert!(
+            a < b + 1024,
+            "{compression:?}: {a} bytes with duplicates, {b} without"
+        );
+    }
+}

@@ -274,10 +274,16 @@ impl WimWriter {
                         });
                     }
                     blob_hash = h;
-                    let dup = self.sizes.contains_key(&h);
+                    let dup = self.sizes.contains_key(&h) && !metadata;
                     let p = self.pending.back_mut().expect("pushed above");
                     p.sha1 = Some(h);
-                    p.duplicate = dup && !metadata;
+                    p.duplicate = dup;
+                    // Only the blob at the front of the queue has chunks on disk, and
+                    // nothing after them: a duplicate's bytes are taken back.
+                    let rewind = (dup && p.written > 0).then_some(p.start);
+                    if let Some(start) = rewind {
+                        self.rewind_to(start)?;
+                    }
                     if !metadata {
                         self.sizes.insert(h, size);
                         self.known_sizes.insert(size);
@@ -301,6 +307,17 @@ impl WimWriter {
             .pending
             .front_mut()
             .expect("a chunk belongs to a pending blob");
+        if p.duplicate {
+            // Its content is stored already: nothing of it goes to the file.
+            p.written += 1;
+            let done = p.written == p.chunks;
+            self.progress.advance(d.input.len() as u64);
+            pool.recycle(d);
+            if done {
+                self.pending.pop_front();
+            }
+            return Ok(());
+        }
         if p.written == 0 {
             p.start = self.pos;
             if p.table_len > 0 {
@@ -419,6 +436,9 @@ impl WimWriter {
             });
         }
         let duplicate = !metadata && self.sizes.contains_key(&h);
+        if duplicate {
+            self.rewind_to(start)?;
+        }
         let flags = if metadata { rflags::METADATA } else { 0 };
         let resource = ResourceHeader {
             stored_size: size,
@@ -631,6 +651,16 @@ impl WimWriter {
         self.out.file.set_len(self.pos).at(self.out.path())?;
         self.pool.take();
         self.out.commit()
+    }
+
+    /// Takes back everything written from `offset` on (the bytes of a duplicate blob).
+    fn rewind_to(&mut self, offset: u64) -> Result<()> {
+        self.out
+            .file
+            .seek(SeekFrom::Start(offset))
+            .at(self.out.path())?;
+        self.pos = offset;
+        Ok(())
     }
 
     fn write_all(&mut self, b: &[u8]) -> Result<()> {
