@@ -166,15 +166,14 @@ impl<R: Read + Seek> FatVolume<R> {
         } else {
             vec![(top.name.clone(), top)]
         };
-        for (path, _) in &items {
-            for name in path.split('/') {
-                if let Some(reason) = unsafe_name(name) {
-                    return Err(ReadError::UnsafeName {
-                        path: path.clone(),
-                        name: name.into(),
-                        reason,
-                    });
-                }
+        // Each item's own name (its parents are items too, checked before it).
+        for (path, e) in &items {
+            if let Some(reason) = unsafe_name(&e.name) {
+                return Err(ReadError::UnsafeName {
+                    path: path.clone(),
+                    name: e.name.clone(),
+                    reason,
+                });
             }
         }
         fs::create_dir_all(dest).map_err(host(dest))?;
