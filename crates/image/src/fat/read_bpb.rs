@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn our_own_boot_sectors_parse_back() {
         for (t, total, spc, root) in [
-            (FatType::Fat12, 2880u32, 1u32, 224u32),
+            (FatType::Fat12, 2880u64, 1u32, 224u32),
             (FatType::Fat16, 32_768, 4, 512),
             (FatType::Fat32, 131_072, 1, 0),
         ] {
