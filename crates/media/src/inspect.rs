@@ -114,14 +114,21 @@ fn open_usb(path: &Path) -> Result<(FatMedia, InspectedDisc)> {
             volume.fat_type()
         ));
     } else {
-        boot_entries.push(format!("no partition table: one {:?} volume", volume.fat_type()));
+        boot_entries.push(format!(
+            "no partition table: one {:?} volume",
+            volume.fat_type()
+        ));
     }
     let uefi = volume
         .find(bootfiles::BOOTX64)
         .map_err(|e| bad(format!("reading the FAT volume: {e}")))?
         .filter(|e| !e.is_dir());
     if let Some(e) = &uefi {
-        boot_entries.push(format!("UEFI x64: {} ({} bytes)", bootfiles::BOOTX64, e.size));
+        boot_entries.push(format!(
+            "UEFI x64: {} ({} bytes)",
+            bootfiles::BOOTX64,
+            e.size
+        ));
     }
     let disc = InspectedDisc {
         path: path.to_path_buf(),

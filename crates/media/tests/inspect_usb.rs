@@ -63,7 +63,11 @@ fn usb_images_inspect_like_isos() {
     ] {
         assert!(names.contains(&want), "{want} not in {names:?}");
     }
-    let boot_wim = d.files.iter().find(|(p, _)| p == "sources/boot.wim").unwrap();
+    let boot_wim = d
+        .files
+        .iter()
+        .find(|(p, _)| p == "sources/boot.wim")
+        .unwrap();
     assert!(boot_wim.1 > 0);
 
     let err = inspect(&img, Some("not-the-password"), false).unwrap_err();
@@ -79,11 +83,19 @@ fn usb_images_inspect_like_isos() {
     assert!(i.policy);
     let content = i.content.expect("content manifest");
     assert!(!content["packages"].as_array().unwrap().is_empty());
-    assert!(i.discs[0].files.iter().any(|(p, _)| p.starts_with("SMS/PKG/")));
+    assert!(
+        i.discs[0]
+            .files
+            .iter()
+            .any(|(p, _)| p.starts_with("SMS/PKG/"))
+    );
 
     // Something that is neither: a clear error naming the file.
     let junk = f.path("junk.img");
     std::fs::write(&junk, vec![0u8; 4096]).unwrap();
     let err = inspect(&junk, None, false).unwrap_err().to_string();
-    assert!(err.contains("junk.img") && err.contains("USB image"), "{err}");
+    assert!(
+        err.contains("junk.img") && err.contains("USB image"),
+        "{err}"
+    );
 }
