@@ -191,6 +191,28 @@ fn prestage_apply_gpt_checks_reads_back_and_boots() {
     // The staged disk is media too: inspect sees prestaged (OEM) media.
     let i = tsmedia_media::inspect(&disk, None, false).unwrap();
     assert_eq!(i.media_type, "OEMMedia");
+    let out = tsmedia()
+        .args(["media", "inspect", "--json"])
+        .arg(&disk)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["media_type"], "OEMMedia");
+    let entries = j["discs"][0]["boot_entries"].to_string();
+    assert!(
+        entries.contains("GPT EFI system partition") && entries.contains("UEFI x64"),
+        "{entries}"
+    );
+    assert!(
+        j["content"]["packages"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
 
     let (code, serial) = boot_under_ovmf(&disk, f.dir.path());
     assert!(serial.contains(UEFI_MARKER), "{serial}");
@@ -263,6 +285,10 @@ fn corrupt_blob_fails_and_keeps_the_existing_image() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("kept"), "{err}");
+    assert!(
+        err.contains("install.wim") && err.contains("corrupt"),
+        "{err}"
+    );
     assert!(std::fs::read(&disk).unwrap() == before, "image changed");
     let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
         .unwrap()
