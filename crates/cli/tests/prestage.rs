@@ -298,3 +298,46 @@ fn corrupt_blob_fails_and_keeps_the_existing_image() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = run;
 }
+
+#[test]
+fn files_over_the_fat32_limit_are_named() {
+    let f = fixture();
+    let wim = prestaged(&f);
+    // Make the blob table claim that one compressed blob is 5 GiB (nothing reads it: the
+    // limit is checked before any byte is written).
+    let w = Wim::open(&wim).unwrap();
+    let image = ops::load_image(&w, 1).unwrap();
+    let mut target = None;
+    image.root.walk(&mut |parents, d| {
+        let compressed = w
+            .blobs
+            .get(&d.data)
+            .is_some_and(|l| l.entry.resource.is_compressed());
+        if target.is_none() && !d.is_dir() && compressed {
+            let mut p: Vec<String> = parents.iter().skip(1).map(|x| x.name_lossy()).collect();
+            p.push(d.name_lossy());
+            target = Some((p.join("/"), d.data));
+        }
+    });
+    let (path, sha) = target.expect("a compressed blob");
+    let table = w.header.blob_table.clone();
+    drop(w);
+    let mut bytes = std::fs::read(&wim).unwrap();
+    let start = table.offset as usize;
+    let region = &bytes[start..start + table.stored_size as usize];
+    let at = region
+        .windows(20)
+        .position(|x| x == sha.0)
+        .expect("blob table entry")
+        + start
+        - 30;
+    bytes[at + 16..at + 24].copy_from_slice(&(5u64 << 30).to_le_bytes());
+    let big = f.path("big.wim");
+    std::fs::write(&big, &bytes).unwrap();
+    let disk = f.path("big.img");
+    let out = apply(&big, &disk, &["--quiet"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&path) && err.contains("4 GiB"), "{err}");
+    assert!(!disk.exists());
+}
