@@ -320,7 +320,7 @@ fn files_over_the_fat32_limit_are_named() {
         }
     });
     let (path, sha) = target.expect("a compressed blob");
-    let table = w.header.blob_table.clone();
+    let table = w.header.blob_table;
     drop(w);
     let mut bytes = std::fs::read(&wim).unwrap();
     let start = table.offset as usize;
