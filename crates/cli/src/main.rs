@@ -8,6 +8,7 @@ mod demo;
 mod demo_media;
 mod exit;
 mod media_cmds;
+mod prestage_cmd;
 mod progress;
 mod serve_cmd;
 mod site_cmds;
@@ -55,6 +56,9 @@ enum Command {
     /// Create and inspect task sequence media (bootable, prestaged, stand-alone, capture)
     #[command(subcommand)]
     Media(media_cmds::MediaCommand),
+    /// Stage prestaged media onto a disk (the OEM step): partition, format, apply, bootable
+    #[command(subcommand)]
+    Prestage(prestage_cmd::PrestageCommand),
     /// Serve the site's management point and/or distribution point over HTTP(S)
     Serve(serve_cmd::ServeArgs),
     /// Run task sequence media (the boot-time runtime)
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
         Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
+        Command::Prestage(c) => prestage_cmd::run(c, &cancel),
         Command::Serve(a) => serve_cmd::run(&cli.site, a),
         Command::Client(c) => client_cmds::run(c),
         Command::Site(c) => site_cmds::run(&cli.site, c),

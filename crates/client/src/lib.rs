@@ -25,6 +25,7 @@ pub mod content;
 pub mod error;
 pub mod run;
 pub mod runner;
+pub mod source;
 mod steps;
 
 pub use content::{

@@ -1,14 +1,19 @@
 //! `media inspect`: what media hold — type, label, boot entries, decrypted variables,
-//! certificate validity, content with versions, disc numbers.
+//! certificate validity, content with versions, disc numbers — for ISO sets, prestaged WIMs
+//! and USB images (the FAT volume of an MBR/GPT image or device, read with
+//! `tsmedia_image::fat::FatVolume`).
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use tsmedia_image::disk::{Guid, PartitionType, open_fat_volume};
+use tsmedia_image::fat::FatVolume;
 use tsmedia_wim::{Wim, ops};
 
 use crate::bootfiles;
 use crate::certificate;
-use crate::error::{Error, Result, wim};
+use crate::error::{Error, IoContext, Result, wim};
 use crate::iso_read::IsoReader;
 use crate::layout::{BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
 use crate::secret;
@@ -21,8 +26,12 @@ pub struct InspectedDisc {
     /// Disc number and count from `MediaLabel.txt` (1 of 1 when absent).
     pub disc: u32,
     pub discs: u32,
-    /// El Torito boot catalog present (ISO).
+    /// Bootable: El Torito boot catalog present (ISO), or `EFI/Boot/bootx64.efi` on the FAT
+    /// volume (USB image).
     pub bootable: bool,
+    /// What firmware starts: El Torito entries of an ISO; for a USB image the partition (table,
+    /// number, type, active flag) and the UEFI boot program.
+    pub boot_entries: Vec<String>,
     /// Files: (path, size).
     pub files: Vec<(String, u64)>,
 }
@@ -47,6 +56,112 @@ pub struct Inspection {
 
 trait Media {
     fn read_path(&mut self, path: &str) -> Result<Option<Vec<u8>>>;
+}
+
+/// A USB image (or device, or staged disk): the FAT volume of its partition.
+struct FatMedia {
+    volume: FatVolume<File>,
+    path: PathBuf,
+}
+
+impl Media for FatMedia {
+    fn read_path(&mut self, path: &str) -> Result<Option<Vec<u8>>> {
+        let bad = |e: tsmedia_image::fat::ReadError| Error::Inspect {
+            path: self.path.clone(),
+            reason: format!("reading {path}: {e}"),
+        };
+        match self.volume.find(path).map_err(bad)? {
+            Some(e) if !e.is_dir() => {}
+            _ => return Ok(None),
+        }
+        Ok(Some(self.volume.read_file(path, 64 << 20).map_err(bad)?))
+    }
+}
+
+/// Opens the FAT volume of a USB image and describes its disc.
+fn open_usb(path: &Path) -> Result<(FatMedia, InspectedDisc)> {
+    let bad = |reason: String| Error::Inspect {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = File::open(path).at(path)?;
+    let (mut volume, partition) = open_fat_volume(file).map_err(|e| {
+        bad(format!(
+            "not an ISO, a folder of ISOs, a prestaged .wim or a USB image: {e}"
+        ))
+    })?;
+    let listing = volume
+        .walk("")
+        .map_err(|e| bad(format!("reading the FAT volume: {e}")))?;
+    let mut files: Vec<(String, u64)> = listing
+        .iter()
+        .filter(|(_, e)| !e.is_dir())
+        .map(|(p, e)| (p.clone(), u64::from(e.size)))
+        .collect();
+    files.sort();
+    let mut boot_entries = Vec::new();
+    if let Some(p) = &partition {
+        let kind = match p.kind {
+            PartitionType::Mbr(t) => format!("MBR type {t:#04x}"),
+            PartitionType::Gpt(g) if g == Guid::EFI_SYSTEM => "GPT EFI system partition".into(),
+            PartitionType::Gpt(g) => format!("GPT type {g}"),
+        };
+        boot_entries.push(format!(
+            "partition {} at {} MiB: {kind}{}, {:?}",
+            p.number,
+            p.offset() >> 20,
+            if p.active { ", active" } else { "" },
+            volume.fat_type()
+        ));
+    } else {
+        boot_entries.push(format!(
+            "no partition table: one {:?} volume",
+            volume.fat_type()
+        ));
+    }
+    let uefi = volume
+        .find(bootfiles::BOOTX64)
+        .map_err(|e| bad(format!("reading the FAT volume: {e}")))?
+        .filter(|e| !e.is_dir());
+    if let Some(e) = &uefi {
+        boot_entries.push(format!(
+            "UEFI x64: {} ({} bytes)",
+            bootfiles::BOOTX64,
+            e.size
+        ));
+    }
+    let disc = InspectedDisc {
+        path: path.to_path_buf(),
+        disc: 1,
+        discs: 1,
+        bootable: uefi.is_some(),
+        boot_entries,
+        files,
+    };
+    Ok((
+        FatMedia {
+            volume,
+            path: path.to_path_buf(),
+        },
+        disc,
+    ))
+}
+
+/// El Torito entries of an ISO built by tsmedia: the builder adds one per boot program found.
+fn iso_boot_entries(r: &mut IsoReader) -> Result<Vec<String>> {
+    if !r.el_torito {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (program, what) in [
+        (bootfiles::ETFSBOOT, "El Torito BIOS (no emulation)"),
+        (bootfiles::EFISYS, "El Torito UEFI (0xEF)"),
+    ] {
+        if r.find(program)?.is_some_and(|e| !e.is_dir) {
+            out.push(format!("{what}: {program}"));
+        }
+    }
+    Ok(out)
 }
 
 impl Media for IsoReader {
@@ -83,7 +198,8 @@ impl Media for WimMedia {
     }
 }
 
-/// Inspects an ISO set (a folder of ISOs or one ISO) or a prestaged WIM. With `password`
+/// Inspects an ISO set (a folder of ISOs or one ISO), a prestaged WIM or a USB image (file or
+/// device: any other path is opened as a disk with a FAT partition). With `password`
 /// the variables of protected media are decrypted; `show_secrets` unmasks secret values.
 pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Result<Inspection> {
     let bad = |reason: &str| Error::Inspect {
@@ -110,16 +226,16 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
         v
     } else if ext.as_deref() == Some("iso") {
         vec![path.to_path_buf()]
-    } else if ext.as_deref() == Some("wim") {
-        Vec::new()
     } else {
-        return Err(bad(
-            "not an ISO, a folder of ISOs or a prestaged .wim (USB images: not supported yet; mount them and inspect the folder's files)",
-        ));
+        Vec::new()
     };
     let mut discs = Vec::new();
     let mut first: Option<Box<dyn Media>> = None;
-    if isos.is_empty() {
+    if isos.is_empty() && ext.as_deref() != Some("wim") {
+        let (media, disc) = open_usb(path)?;
+        discs.push(disc);
+        first = Some(Box::new(media));
+    } else if isos.is_empty() {
         let w = Wim::open(path).map_err(wim(path.display().to_string()))?;
         let img = ops::load_image(&w, 1).map_err(wim(path.display().to_string()))?;
         let mut files = Vec::new();
@@ -137,6 +253,7 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
             disc: 1,
             discs: 1,
             bootable: false,
+            boot_entries: Vec::new(),
             files,
         });
         first = Some(Box::new(WimMedia {
@@ -162,6 +279,7 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
                 disc: num("disc"),
                 discs: num("discs"),
                 bootable: r.el_torito,
+                boot_entries: iso_boot_entries(&mut r)?,
                 files: r.walk()?,
             });
             if first.is_none() || num("disc") == 1 {

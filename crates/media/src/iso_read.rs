@@ -1,6 +1,8 @@
 //! A small ISO 9660 reader over the Joliet tree (ECMA-119 §8.4, §9.1; Joliet: UCS-2 big-endian
 //! names in the supplementary volume descriptor). Enough for `media inspect` to find files by
-//! path and read small ones; not a general ISO library.
+//! path, read small ones, walk the tree and stream files out (the client runtime extracts
+//! ISO media with it); not a general ISO library (files over 4 GiB, held only in the UDF
+//! bridge, are not read).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -151,7 +153,19 @@ impl IsoReader {
 
     /// Every file below the root: (path, size).
     pub fn walk(&mut self) -> Result<Vec<(String, u64)>> {
+        Ok(self
+            .walk_entries()?
+            .into_iter()
+            .filter(|(_, e)| !e.is_dir)
+            .map(|(p, e)| (p, e.size as u64))
+            .collect())
+    }
+
+    /// Every file and directory below the root, sorted by path; a directory reached twice
+    /// (a cycle in a damaged image) is an error.
+    pub fn walk_entries(&mut self) -> Result<Vec<(String, Entry)>> {
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::from([self.root.0]);
         let mut stack = vec![(String::new(), self.root)];
         while let Some((prefix, dir)) = stack.pop() {
             for e in self.list(dir)? {
@@ -161,14 +175,29 @@ impl IsoReader {
                     format!("{prefix}/{}", e.name)
                 };
                 if e.is_dir {
-                    stack.push((p, (e.lba, e.size)));
-                } else {
-                    out.push((p, e.size as u64));
+                    if !seen.insert(e.lba) {
+                        return Err(self.bad(format!("directory {p} is reached twice")));
+                    }
+                    stack.push((p.clone(), (e.lba, e.size)));
                 }
+                out.push((p, e));
             }
         }
-        out.sort();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
+    }
+
+    /// Streams a file of any size to `out`; returns the bytes copied.
+    pub fn copy_to(&mut self, e: &Entry, out: &mut dyn std::io::Write) -> Result<u64> {
+        self.file
+            .seek(SeekFrom::Start(e.lba as u64 * SECTOR))
+            .at(&self.path)?;
+        let mut limited = (&mut self.file).take(u64::from(e.size));
+        let n = std::io::copy(&mut limited, out).at(&self.path)?;
+        if n != u64::from(e.size) {
+            return Err(self.bad(format!("{} ends after {n} of {} bytes", e.name, e.size)));
+        }
+        Ok(n)
     }
 }
 

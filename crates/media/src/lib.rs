@@ -20,7 +20,7 @@ mod build;
 pub mod certificate;
 mod error;
 mod inspect;
-mod iso_read;
+pub mod iso_read;
 mod layout;
 pub mod log;
 mod plan;

@@ -3,7 +3,9 @@
 //! front to back. [`UsbImagePlan`] lays out a bootable USB drive: the table and one FAT32
 //! partition at 1 MiB holding a declared tree (UEFI firmware boots `EFI/BOOT/BOOTX64.EFI`
 //! from it) and, optionally, BIOS firmware boots a small boot program through generated MBR
-//! code. Not supported: more than one partition, reading existing tables, sector sizes
+//! code. Reading: [`read_partition_table`] (MBR, GPT with CRC checks and backup header)
+//! and [`open_fat_volume`] (the FAT volume of a disk image, device or superfloppy).
+//! Not supported: writing more than one partition, extended MBR partitions, sector sizes
 //! other than 512.
 
 mod chainload;
@@ -11,6 +13,7 @@ mod error;
 mod gpt;
 mod guid;
 mod mbr;
+mod read;
 mod target;
 mod usb;
 
@@ -18,5 +21,9 @@ pub use chainload::chainload_code;
 pub use error::{Error, Result};
 pub use guid::{Guid, GuidGenerator, crc32};
 pub use mbr::{MbrPartition, chs, mbr_sector};
+pub use read::{
+    DiskLayout, PartitionInfo, PartitionType, TableError, TableKind, open_fat_volume,
+    read_partition_table,
+};
 pub use target::{TargetOptions, block_device_size};
 pub use usb::{PartitionKind, PartitionTable, UsbImageOptions, UsbImagePlan};
