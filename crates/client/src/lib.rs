@@ -39,6 +39,7 @@ pub mod network;
 pub mod run;
 pub mod runner;
 mod steps;
+pub mod trust;
 
 pub use content::{
     Content, ContentManifest, ContentProvider, FirstAvailable, ManifestFile, ManifestPackage,
