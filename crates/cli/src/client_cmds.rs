@@ -38,8 +38,9 @@ refused by the site.
 
 Exit codes: 0 the task sequence succeeded; 1 it failed, or the network or a server failed;
 3 wrong password or damaged media; 4 something named was not found (deployment, content,
-file); 5 refused by the site (certificate blocked or expired, unknown computer, no read
-access) or the media are outside their validity dates.
+file); 5 refused by the site (certificate blocked or expired, unknown computer) or the media
+are outside their validity dates. A distribution point that refuses content (no read access
+for --principal) fails the step that needed it (exit 1); the log names the DP and principal.
 
 Examples:
   TSMEDIA_MEDIA_PASSWORD=... tsmedia client run --media /mnt/usb --target /mnt/target

@@ -77,6 +77,8 @@ pub fn connect(
     unattended: bool,
     log: &mut dyn LogSink,
 ) -> Result<SitePolicy> {
+    let setting = MpSetting::from_variables(env)
+        .ok_or_else(|| Error::NeedsManagementPoint(media_type.to_string()))?;
     let signer = media_signer(env)?;
     log_line(
         log,
@@ -101,8 +103,6 @@ pub fn connect(
         what: "setting up the site client".into(),
         source: e,
     })?;
-    let setting = MpSetting::from_variables(env)
-        .ok_or_else(|| Error::NeedsManagementPoint(media_type.to_string()))?;
     let mut mps = mp::locate(&client, &setting, options.client_ip)?;
     log_line(log, Severity::Info, mps.how.clone());
 

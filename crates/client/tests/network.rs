@@ -390,3 +390,40 @@ fn a_principal_without_read_access_is_refused_by_the_dp() {
     }
     assert!(!lab.path("target/Windows").exists());
 }
+
+#[test]
+fn https_sites_need_their_ca() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("https://{}", listener.local_addr().expect("address"));
+    let lab = Lab::new(
+        &url,
+        &[MpDef {
+            name: "MP1",
+            url: url.clone(),
+            boundaries: vec![],
+        }],
+    );
+    let (cert_pem, key_pem, der) = loopback_certificate();
+    let _server = serve_tls(listener, &lab.site_dir, &cert_pem, &key_pem);
+    let media = lab.media(&lab.spec(MediaKind::Bootable, "tls-iso"), "tls");
+
+    let e = run(&options(&lab, &media, "target-untrusted")).expect_err("untrusted");
+    match &e {
+        Error::NoManagementPoint { tried } => {
+            assert!(tried.len() == 1 && tried[0].starts_with(&url), "{tried:?}")
+        }
+        other => panic!("{other}"),
+    }
+
+    let mut o = options(&lab, &media, "target");
+    o.root_certs = tsmedia_client::trust::parse_ca(cert_pem.as_bytes()).expect("PEM");
+    assert_eq!(o.root_certs, vec![der]);
+    let r = run(&o).expect("runs over HTTPS");
+    assert_eq!(r.report.status, RunStatus::Succeeded);
+    let log = log_of(&r);
+    let line = step_line(&log, "Apply Drivers");
+    assert!(
+        line.contains(&format!("from distribution point DP1 ({url})")),
+        "{line}"
+    );
+}

@@ -37,6 +37,37 @@ impl Running {
     }
 }
 
+/// Serves the site at `site_dir` (MP and DP) on `listener`, over TLS with this certificate.
+pub fn serve_tls(listener: TcpListener, site_dir: &Path, cert_pem: &str, key_pem: &str) -> Running {
+    let tls = tsmedia_server::tls_config_from_pem(cert_pem.as_bytes(), key_pem.as_bytes())
+        .expect("TLS configuration");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = listener.local_addr().expect("address");
+    let app = tsmedia_server::router(site_dir, &tsmedia_server::ServerOptions::default())
+        .expect("router");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    rt.spawn(tsmedia_server::serve_tls(listener, app, tls, async move {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        _stop: tx,
+        _rt: rt,
+    }
+}
+
+/// A server certificate for 127.0.0.1 (PEM certificate, PEM key, DER certificate).
+pub fn loopback_certificate() -> (String, String, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("params");
+    let cert = params.self_signed(&key).expect("certificate");
+    (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+}
+
 /// Serves the site at `site_dir` (MP and DP) on `listener`.
 pub fn serve(listener: TcpListener, site_dir: &Path) -> Running {
     let rt = tokio::runtime::Builder::new_multi_thread()
