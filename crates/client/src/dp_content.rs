@@ -2,8 +2,9 @@
 //! which DPs hold content `<PackageID>.<version>`; the first DP that serves it is used. Files
 //! go to the task sequence cache (`<target>/_SMSTaskSequence/Packages/<ID>`), each one
 //! resumed from its `.partial` file after an interruption and checked against the size and
-//! SHA-256 the DP publishes before it is put in place; files already there that match are
-//! kept, files the content no longer has are removed.
+//! SHA-256 the DP publishes before it is put in place (a file that does not match is fetched
+//! once more from the start); files already there that match are kept, files the content no
+//! longer has are removed.
 //!
 //! Which version: the one asked for, else the one the task sequence policy names for the
 //! package (the site's current version when the policy was made).
@@ -131,7 +132,14 @@ fn download(
     let manifest = client.manifest(dp, content_id)?;
     let mut total = DownloadReport::default();
     for file in &manifest.files {
-        let r = client.download_file(dp, content_id, file, &dest.join(&file.path))?;
+        let path = dest.join(&file.path);
+        let r = match client.download_file(dp, content_id, file, &path) {
+            // A damaged partial file from an earlier attempt was deleted: start over once.
+            Err(ClientError::Mismatch { .. }) => {
+                client.download_file(dp, content_id, file, &path)?
+            }
+            other => other?,
+        };
         total.files += r.files;
         total.bytes_downloaded += r.bytes_downloaded;
         total.bytes_reused += r.bytes_reused;

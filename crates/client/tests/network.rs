@@ -427,3 +427,48 @@ fn https_sites_need_their_ca() {
         "{line}"
     );
 }
+
+#[test]
+fn interrupted_downloads_resume_and_damaged_ones_start_over() {
+    let (lab, _server) = served_lab();
+    let media = lab.media(&lab.spec(MediaKind::Bootable, "resume-iso"), "resume");
+    let wim = fs::read(lab.path("src/os/install.wim")).expect("OS image");
+    let half = wim.len() / 2;
+    let partial = |target: &str| {
+        lab.path(target)
+            .join("_SMSTaskSequence/Packages")
+            .join(&lab.os_id)
+            .join("install.wim.partial")
+    };
+
+    // An interrupted download: the first half is there.
+    write(&partial("target-resume"), &wim[..half]);
+    let r = run(&options(&lab, &media, "target-resume")).expect("runs");
+    assert_eq!(r.report.status, RunStatus::Succeeded);
+    let log = log_of(&r);
+    let line = step_line(&log, "Apply Operating System");
+    assert!(
+        line.contains(&format!(
+            "{} bytes downloaded, {half} bytes already in the cache",
+            wim.len() - half
+        )),
+        "{line}"
+    );
+    assert!(!partial("target-resume").exists());
+
+    // A damaged partial file: found at the end, and the file is fetched again whole.
+    let mut bad = wim[..half].to_vec();
+    bad[10] ^= 0xFF;
+    write(&partial("target-damaged"), &bad);
+    let r = run(&options(&lab, &media, "target-damaged")).expect("runs");
+    assert_eq!(r.report.status, RunStatus::Succeeded, "{}", log_of(&r));
+    let cached = lab
+        .path("target-damaged/_SMSTaskSequence/Packages")
+        .join(&lab.os_id)
+        .join("install.wim");
+    assert_eq!(fs::read(cached).expect("cached"), wim);
+    assert_eq!(
+        fs::read(lab.path("target-damaged/Windows/explorer.exe")).expect("applied"),
+        b"MZ explorer"
+    );
+}
