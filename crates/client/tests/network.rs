@@ -472,3 +472,59 @@ fn interrupted_downloads_resume_and_damaged_ones_start_over() {
         b"MZ explorer"
     );
 }
+
+#[test]
+fn attended_media_with_several_deployments_need_a_choice() {
+    let (lab, _server) = served_lab();
+    let second = lab.deploy_another(
+        "Deploy Windows 11 (second)",
+        tsmedia_site::Availability::MediaPxe,
+    );
+    let hidden = lab.deploy_another(
+        "Deploy Windows 11 (hidden)",
+        tsmedia_site::Availability::MediaPxeHidden,
+    );
+    let mut spec = lab.spec(MediaKind::Bootable, "attended-iso");
+    spec.unattended = false;
+    let media = lab.media(&spec, "attended");
+
+    let e = run(&options(&lab, &media, "target-none")).expect_err("no choice");
+    match &e {
+        Error::DeploymentChoice { offered } => {
+            assert_eq!(
+                offered.len(),
+                2,
+                "the hidden one is not offered: {offered:?}"
+            );
+            assert!(offered[0].starts_with(&lab.deployment), "{offered:?}");
+            assert!(offered[1].starts_with(&second), "{offered:?}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.class(), ErrorClass::InvalidInput);
+
+    let mut o = options(&lab, &media, "target-named");
+    o.deployment = Some(second.clone());
+    let r = run(&o).expect("the named deployment runs");
+    assert_eq!(
+        r.report.variables.get("_SMSTSAdvertID"),
+        Some(second.as_str())
+    );
+
+    o.deployment = Some("PS1FFFFF".into());
+    let e = run(&o).expect_err("not offered");
+    assert!(e.to_string().contains("PS1FFFFF"), "{e}");
+    assert_eq!(e.class(), ErrorClass::NotFound);
+
+    let mut spec = lab.spec(MediaKind::Bootable, "zero-touch-iso");
+    spec.unattended = false;
+    spec.variable
+        .insert("SMSTSPreferredAdvertID".into(), hidden.clone());
+    let media = lab.media(&spec, "zero-touch");
+    let r = run(&options(&lab, &media, "target-hidden")).expect("the hidden deployment runs");
+    assert_eq!(
+        r.report.variables.get("_SMSTSAdvertID"),
+        Some(hidden.as_str())
+    );
+    assert!(log_of(&r).contains("named by SMSTSPreferredAdvertID"));
+}

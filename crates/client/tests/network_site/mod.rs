@@ -361,6 +361,24 @@ impl Lab {
         root
     }
 
+    /// Another task sequence like the first, deployed to the lab with `availability`; returns
+    /// the deployment ID.
+    pub fn deploy_another(&self, name: &str, availability: Availability) -> String {
+        let mut site = self.site();
+        let ts = site
+            .import_task_sequence(
+                &sequence(&self.os_id, &self.drivers_id),
+                name,
+                Some(&self.boot_id),
+            )
+            .expect("task sequence");
+        site.distribute(std::slice::from_ref(&ts.id), "DP1")
+            .expect("distribute");
+        site.deploy(&ts.id, "Lab", availability, Purpose::Available)
+            .expect("deploy")
+            .id
+    }
+
     /// Changes the driver package's files and makes a new content version on DP1, as
     /// `tsmedia package update` and `tsmedia content distribute` do.
     pub fn update_drivers(&self) -> String {
