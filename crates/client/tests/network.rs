@@ -528,3 +528,72 @@ fn attended_media_with_several_deployments_need_a_choice() {
     );
     assert!(log_of(&r).contains("named by SMSTSPreferredAdvertID"));
 }
+
+/// `openssl` with these arguments, failing (not skipping) when it is missing.
+fn openssl(args: &[&str], dir: &Path) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl is needed (apt-get install openssl): {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn media_with_a_pki_certificate_sign_with_its_password_protected_pfx() {
+    let (lab, _server) = served_lab();
+    let dir = lab.path("pki");
+    fs::create_dir_all(&dir).expect("mkdir");
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=tsmedia PKI media",
+        ],
+        &dir,
+    );
+    openssl(
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "key.pem",
+            "-in",
+            "cert.pem",
+            "-out",
+            "media.pfx",
+            "-passout",
+            "pass:pfx secret",
+        ],
+        &dir,
+    );
+    let mut spec = lab.spec(MediaKind::Bootable, "pki-iso");
+    spec.pfx = Some(dir.join("media.pfx"));
+    spec.pfx_password = Some("pfx secret".into());
+    let media = lab.media(&spec, "pki");
+    let r = run(&options(&lab, &media, "target")).expect("runs");
+    assert_eq!(r.report.status, RunStatus::Succeeded);
+    let certs = lab.site().certificates().expect("certificates");
+    assert_eq!(certs.len(), 1);
+    assert!(
+        log_of(&r).contains(&format!("media certificate {}", certs[0].id)),
+        "{}",
+        log_of(&r)
+    );
+}
