@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use tsmedia_client::{ErrorClass, RunOptions, run as run_media};
-use tsmedia_tasksequence::RunStatus;
+use tsmedia_tasksequence::{NodeResult, RunStatus};
 
 use crate::exit;
 
@@ -143,8 +143,20 @@ pub fn run(c: ClientCommand) -> Result<()> {
                     Ok(())
                 }
                 RunStatus::Failed { step, exit_code } => {
+                    let why = result
+                        .report
+                        .records
+                        .iter()
+                        .rev()
+                        .find_map(|r| match &r.result {
+                            NodeResult::Failed {
+                                message: Some(m), ..
+                            } => Some(format!(": {m}")),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
                     bail!(
-                        "task sequence failed at step {step:?} with exit code {exit_code} (0x{:08X}); see the log",
+                        "task sequence failed at step {step:?} with exit code {exit_code} (0x{:08X}){why}",
                         exit_code as u32
                     )
                 }

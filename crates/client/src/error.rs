@@ -65,12 +65,13 @@ pub enum Error {
         tried: Vec<String>,
     },
     /// A request to the site failed or was refused; `what` says which request.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Site {
         /// The request (`identity at http://mp1`, `policy of deployment PS120001`...).
         what: String,
-        /// What the client library reported (a refusal carries the site's code and message).
-        source: ClientError,
+        /// What the client library reported (a refusal carries the site's code and message);
+        /// part of this error's message, so not repeated as its source.
+        error: ClientError,
     },
     /// The media certificate (`_SMSTSMediaPFX`) cannot be used to sign requests.
     #[error("media certificate: {0}")]
@@ -154,7 +155,7 @@ impl Error {
             Error::Io { .. } | Error::Prestart { .. } | Error::NoManagementPoint { .. } => {
                 ErrorClass::Failure
             }
-            Error::Site { source, .. } => client_class(source),
+            Error::Site { error, .. } => client_class(error),
             Error::Download { refused: true, .. } => ErrorClass::Refused,
             Error::Download { .. } => ErrorClass::Failure,
             Error::NoDeployment(_)

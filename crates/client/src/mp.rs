@@ -82,7 +82,7 @@ pub fn locate(
                 ClientError::NoManagementPoint(tried) => Error::NoManagementPoint { tried },
                 other => Error::Site {
                     what: "MP location".into(),
-                    source: other,
+                    error: other,
                 },
             })?;
             let mut candidates: Vec<String> = Vec::new();
@@ -130,7 +130,7 @@ impl ManagementPoints {
                 Err(e) => {
                     return Err(Error::Site {
                         what: format!("{what} at {mp}"),
-                        source: e,
+                        error: e,
                     });
                 }
             }

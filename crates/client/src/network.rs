@@ -101,7 +101,7 @@ pub fn connect(
     })
     .map_err(|e| Error::Site {
         what: "setting up the site client".into(),
-        source: e,
+        error: e,
     })?;
     let mut mps = mp::locate(&client, &setting, options.client_ip)?;
     log_line(log, Severity::Info, mps.how.clone());

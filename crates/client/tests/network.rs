@@ -62,7 +62,7 @@ fn step_line<'a>(log: &'a str, step: &str) -> &'a str {
 fn refusal(e: &Error) -> (&str, &str) {
     match e {
         Error::Site {
-            source: ClientError::Refused { code, message, .. },
+            error: ClientError::Refused { code, message, .. },
             ..
         } => (code.as_str(), message.as_str()),
         other => panic!("expected a refusal by the site, got {other}"),
