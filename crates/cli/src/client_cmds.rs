@@ -83,7 +83,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     ca_cert: Vec<PathBuf>,
     /// The principal distribution points check read access for (tsmedia dp grant)
-    #[arg(long, default_value = "Everyone")]
+    #[arg(long, default_value = tsmedia_client::network::DEFAULT_PRINCIPAL)]
     principal: String,
     /// The address the MP location request asks for [default: the address the MP sees]
     #[arg(long, value_name = "IP")]

@@ -183,3 +183,57 @@ impl<T> IoContext<T> for std::io::Result<T> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16) -> Error {
+        Error::Site {
+            what: "identity at http://mp".into(),
+            error: ClientError::Refused {
+                url: "http://mp/mp/v1/identity".into(),
+                status,
+                code: "c".into(),
+                message: "m".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn classes() {
+        let table = [
+            (refused(403), ErrorClass::Refused),
+            (refused(401), ErrorClass::Refused),
+            (refused(404), ErrorClass::NotFound),
+            (refused(400), ErrorClass::InvalidInput),
+            (refused(500), ErrorClass::Failure),
+            (
+                Error::Media("wrong password".into()),
+                ErrorClass::InvalidInput,
+            ),
+            (Error::NoDeployment("PC1".into()), ErrorClass::NotFound),
+            (
+                Error::NoManagementPoint { tried: vec![] },
+                ErrorClass::Failure,
+            ),
+            (Error::Expired("2020-01-01".into()), ErrorClass::Refused),
+            (
+                Error::Download {
+                    content_id: "PS100001.1".into(),
+                    tried: vec!["DP1: 403".into()],
+                    refused: true,
+                },
+                ErrorClass::Refused,
+            ),
+        ];
+        for (e, class) in table {
+            assert_eq!(e.class(), class, "{e}");
+        }
+        let text = refused(403).to_string();
+        assert!(
+            text.starts_with("identity at http://mp: ") && text.ends_with("403 c: m"),
+            "{text}"
+        );
+    }
+}
