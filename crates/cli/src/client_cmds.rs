@@ -1,18 +1,51 @@
 //! `tsmedia client run`: the boot-time runtime on a media folder.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use tsmedia_client::{RunOptions, run as run_media};
-use tsmedia_tasksequence::RunStatus;
+use tsmedia_client::{ErrorClass, RunOptions, run as run_media};
+use tsmedia_tasksequence::{NodeResult, RunStatus};
+
+use crate::exit;
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
-    /// Run the task sequence of media (stand-alone media run without a network; prestaged
-    /// media have their staged content checked against the manifest)
+    /// Run the task sequence of media: stand-alone media run without a network; bootable and
+    /// prestaged media ask the site's management point for their task sequence and take
+    /// content from the staged media (prestaged), the task sequence cache or a distribution
+    /// point
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
 }
+
+const RUN_HELP: &str = "\
+How bootable and prestaged media find their task sequence:
+  1. The management point: site-based media use SMSTSMP; dynamic media ask the MPs of
+     SMSTSLocationMPs in priority order (one that is down is passed over) which MP serves this
+     computer's address, and use that one.
+  2. The computer is identified by its SMBIOS GUID and MAC addresses (read from /sys, or
+     --smbios-guid / --mac). A computer the site does not know runs as the site's Unknown
+     Computer only when the media were made with unknown computer support.
+  3. The deployment: --deployment, else SMSTSPreferredAdvertID, else the only one offered,
+     else the first on unattended media. Otherwise the offered deployments are listed.
+  4. Content: staged content whose version and SHA-256 match is used as it is; anything else
+     is downloaded from a distribution point into <target>/_SMSTaskSequence/Packages,
+     resumed after an interruption and verified. smsts.log says where each package came from.
+Every request is signed with the media certificate; a blocked or expired certificate is
+refused by the site.
+
+Exit codes: 0 the task sequence succeeded; 1 it failed, or the network or a server failed;
+3 wrong password or damaged media; 4 something named was not found (deployment, content,
+file); 5 refused by the site (certificate blocked or expired, unknown computer) or the media
+are outside their validity dates. A distribution point that refuses content (no read access
+for --principal) fails the step that needed it (exit 1); the log names the DP and principal.
+
+Examples:
+  TSMEDIA_MEDIA_PASSWORD=... tsmedia client run --media /mnt/usb --target /mnt/target
+  tsmedia client run --media ./iso --mac 00:15:5d:01:02:03 --deployment PS120001
+  tsmedia client run --media ./iso --ca-cert site-ca.pem   (HTTPS management points)";
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -31,21 +64,78 @@ pub struct RunArgs {
     /// smsts.log path [default: <target>/_SMSTaskSequence/Logs/smsts.log]
     #[arg(long)]
     log: Option<PathBuf>,
+    /// This computer's SMBIOS GUID, as the site knows it [default: /sys/class/dmi/id/product_uuid]
+    #[arg(long, value_name = "GUID")]
+    smbios_guid: Option<String>,
+    /// A MAC address of this computer (repeat for several adapters)
+    /// [default: /sys/class/net/*/address]
+    #[arg(long = "mac", value_name = "MAC")]
+    macs: Vec<String>,
+    /// This computer's architecture, which picks the Unknown Computer record
+    /// [default: this machine's]
+    #[arg(long, value_parser = ["x86", "x64", "arm64"])]
+    arch: Option<String>,
+    /// The deployment to run when several are offered (its ID, e.g. PS120001)
+    #[arg(long, value_name = "ID")]
+    deployment: Option<String>,
+    /// CA certificates (PEM) that HTTPS management and distribution points are checked
+    /// against [default: the Web PKI roots]
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
+    /// The principal distribution points check read access for (tsmedia dp grant)
+    #[arg(long, default_value = tsmedia_client::network::DEFAULT_PRINCIPAL)]
+    principal: String,
+    /// The address the MP location request asks for [default: the address the MP sees]
+    #[arg(long, value_name = "IP")]
+    client_ip: Option<IpAddr>,
+}
+
+/// The exit code of a runtime error.
+fn exit_code(e: &tsmedia_client::Error) -> u8 {
+    match e.class() {
+        ErrorClass::Refused => exit::UNSAFE,
+        ErrorClass::NotFound => exit::NOT_FOUND,
+        ErrorClass::InvalidInput => exit::INVALID_INPUT,
+        _ => exit::FAILURE,
+    }
 }
 
 pub fn run(c: ClientCommand) -> Result<()> {
     match c {
         ClientCommand::Run(a) => {
+            let mut root_certs = Vec::new();
+            for f in &a.ca_cert {
+                root_certs.extend(
+                    tsmedia_client::trust::read_ca_file(f)
+                        .with_context(|| format!("--ca-cert {}", f.display()))?,
+                );
+            }
             let options = RunOptions {
                 media: a.media.clone(),
                 target: Some(a.target),
                 disk: a.disk,
                 password: a.password,
                 log: a.log,
-                now: None,
+                smbios_guid: a.smbios_guid,
+                macs: a.macs,
+                arch: a.arch,
+                deployment: a.deployment,
+                root_certs,
+                client_ip: a.client_ip,
+                principal: Some(a.principal),
+                ..RunOptions::default()
             };
-            let result = run_media(&options)
-                .with_context(|| format!("running media {}", a.media.display()))?;
+            let result = match run_media(&options) {
+                Ok(r) => r,
+                Err(e) => {
+                    // The runtime's own classes: refused by the site, not found, invalid input.
+                    let code = exit_code(&e);
+                    let e = anyhow::Error::new(e)
+                        .context(format!("running media {}", a.media.display()));
+                    eprintln!("error: {e:#}");
+                    std::process::exit(i32::from(code));
+                }
+            };
             println!("log: {}", result.log.display());
             match result.report.status {
                 RunStatus::Succeeded => {
@@ -53,8 +143,20 @@ pub fn run(c: ClientCommand) -> Result<()> {
                     Ok(())
                 }
                 RunStatus::Failed { step, exit_code } => {
+                    let why = result
+                        .report
+                        .records
+                        .iter()
+                        .rev()
+                        .find_map(|r| match &r.result {
+                            NodeResult::Failed {
+                                message: Some(m), ..
+                            } => Some(format!(": {m}")),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
                     bail!(
-                        "task sequence failed at step {step:?} with exit code {exit_code} (0x{:08X})",
+                        "task sequence failed at step {step:?} with exit code {exit_code} (0x{:08X}){why}",
                         exit_code as u32
                     )
                 }

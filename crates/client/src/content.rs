@@ -297,3 +297,32 @@ impl ContentProvider for FirstAvailable {
         Err(failure.unwrap_or_else(|| Error::ContentUnavailable(package_id.to_string())))
     }
 }
+
+/// Asks `inner` for the version the task sequence policy names when a step asks for "the
+/// package" without a version, so that staged content of an older version is passed over
+/// for the site's current one (a package updated after the media were made).
+pub struct PinnedVersions<P> {
+    versions: std::collections::BTreeMap<String, u32>,
+    inner: P,
+}
+
+impl<P: ContentProvider> PinnedVersions<P> {
+    /// `versions`: package ID → content version; IDs compare without case.
+    pub fn new(versions: impl IntoIterator<Item = (String, u32)>, inner: P) -> PinnedVersions<P> {
+        PinnedVersions {
+            versions: versions
+                .into_iter()
+                .map(|(id, v)| (id.to_ascii_uppercase(), v))
+                .collect(),
+            inner,
+        }
+    }
+}
+
+impl<P: ContentProvider> ContentProvider for PinnedVersions<P> {
+    fn content(&mut self, package_id: &str, version: Option<u32>) -> Result<Content> {
+        let version =
+            version.or_else(|| self.versions.get(&package_id.to_ascii_uppercase()).copied());
+        self.inner.content(package_id, version)
+    }
+}

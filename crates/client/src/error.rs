@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use tsmedia_server::client::ClientError;
+
 /// Runtime errors.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -53,15 +55,116 @@ pub enum Error {
     /// The task sequence policy cannot be used.
     #[error("task sequence policy: {0}")]
     Policy(String),
-    /// Bootable and prestaged media need a management point, which this runtime does not
-    /// contact yet.
-    #[error("{0} media need a management point; this runtime runs stand-alone media only")]
+    /// The media name no management point (neither `SMSTSMP` nor `SMSTSLocationMPs`).
+    #[error("{0} media name no management point (SMSTSMP or SMSTSLocationMPs)")]
     NeedsManagementPoint(String),
+    /// No management point answered; each one tried is named with what happened.
+    #[error("no management point answered; tried {}", .tried.join("; "))]
+    NoManagementPoint {
+        /// `URL: reason` per management point, in the order tried.
+        tried: Vec<String>,
+    },
+    /// A request to the site failed or was refused; `what` says which request.
+    #[error("{what}: {error}")]
+    Site {
+        /// The request (`identity at http://mp1`, `policy of deployment PS120001`...).
+        what: String,
+        /// What the client library reported (a refusal carries the site's code and message);
+        /// part of this error's message, so not repeated as its source.
+        error: ClientError,
+    },
+    /// The media certificate (`_SMSTSMediaPFX`) cannot be used to sign requests.
+    #[error("media certificate: {0}")]
+    MediaCertificate(String),
+    /// Neither an SMBIOS GUID nor a MAC address is known for this computer.
+    #[error("{0}")]
+    NoIdentity(String),
+    /// No deployment is available to media for this computer.
+    #[error("no task sequence deployment is available to media for {0}")]
+    NoDeployment(String),
+    /// Several deployments and nothing chooses one.
+    #[error(
+        "{} deployments are available and the media are not unattended: {}; choose one with --deployment ID (or set SMSTSPreferredAdvertID)",
+        .offered.len(), .offered.join(", ")
+    )]
+    DeploymentChoice {
+        /// `ID (task sequence name)` of each deployment offered.
+        offered: Vec<String>,
+    },
+    /// The deployment asked for is not offered to this computer.
+    #[error("deployment {id} is not available to media for this computer; offered: {}", if .offered.is_empty() { "none".to_string() } else { .offered.join(", ") })]
+    DeploymentNotOffered {
+        /// The deployment asked for.
+        id: String,
+        /// `ID (task sequence name)` of each deployment offered.
+        offered: Vec<String>,
+    },
+    /// No distribution point gave the content; each one tried is named with what happened.
+    #[error("content {content_id}: no distribution point gave it; tried {}", if .tried.is_empty() { "none (the management point knows no distribution point holding it)".to_string() } else { .tried.join("; ") })]
+    Download {
+        /// `<PackageID>.<version>`.
+        content_id: String,
+        /// `DP (URL): reason` per distribution point, in the order tried.
+        tried: Vec<String>,
+        /// Whether every distribution point refused (no read access, refused certificate).
+        refused: bool,
+    },
     /// No source has the package.
     #[error(
         "content of package {0} is not available (not staged, not cached, no distribution point)"
     )]
     ContentUnavailable(String),
+}
+
+/// What kind of failure an [`Error`] is, for exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The site refused (blocked, expired or unknown media certificate, unknown computer,
+    /// no read access on the distribution point).
+    Refused,
+    /// Something named does not exist (file, deployment, content, management point for this
+    /// address).
+    NotFound,
+    /// The input is wrong (wrong password, damaged media or content, bad policy, several
+    /// deployments with nothing to choose).
+    InvalidInput,
+    /// Anything else (I/O, network down, a server error).
+    Failure,
+}
+
+fn client_class(e: &ClientError) -> ErrorClass {
+    match e {
+        ClientError::Refused {
+            status: 401 | 403, ..
+        } => ErrorClass::Refused,
+        ClientError::Refused { status: 404, .. } => ErrorClass::NotFound,
+        ClientError::Refused { status, .. } if *status < 500 => ErrorClass::InvalidInput,
+        ClientError::Mismatch { .. } | ClientError::Protocol { .. } => ErrorClass::InvalidInput,
+        _ => ErrorClass::Failure,
+    }
+}
+
+impl Error {
+    /// The kind of failure.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                ErrorClass::NotFound
+            }
+            Error::Io { .. } | Error::Prestart { .. } | Error::NoManagementPoint { .. } => {
+                ErrorClass::Failure
+            }
+            Error::Site { error, .. } => client_class(error),
+            Error::Download { refused: true, .. } => ErrorClass::Refused,
+            Error::Download { .. } => ErrorClass::Failure,
+            Error::NoDeployment(_)
+            | Error::DeploymentNotOffered { .. }
+            | Error::ContentUnavailable(_) => ErrorClass::NotFound,
+            Error::NotYetValid(_) | Error::Expired(_) => ErrorClass::Refused,
+            _ => ErrorClass::InvalidInput,
+        }
+    }
 }
 
 /// Result with [`Error`].
@@ -78,5 +181,59 @@ impl<T> IoContext<T> for std::io::Result<T> {
             path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16) -> Error {
+        Error::Site {
+            what: "identity at http://mp".into(),
+            error: ClientError::Refused {
+                url: "http://mp/mp/v1/identity".into(),
+                status,
+                code: "c".into(),
+                message: "m".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn classes() {
+        let table = [
+            (refused(403), ErrorClass::Refused),
+            (refused(401), ErrorClass::Refused),
+            (refused(404), ErrorClass::NotFound),
+            (refused(400), ErrorClass::InvalidInput),
+            (refused(500), ErrorClass::Failure),
+            (
+                Error::Media("wrong password".into()),
+                ErrorClass::InvalidInput,
+            ),
+            (Error::NoDeployment("PC1".into()), ErrorClass::NotFound),
+            (
+                Error::NoManagementPoint { tried: vec![] },
+                ErrorClass::Failure,
+            ),
+            (Error::Expired("2020-01-01".into()), ErrorClass::Refused),
+            (
+                Error::Download {
+                    content_id: "PS100001.1".into(),
+                    tried: vec!["DP1: 403".into()],
+                    refused: true,
+                },
+                ErrorClass::Refused,
+            ),
+        ];
+        for (e, class) in table {
+            assert_eq!(e.class(), class, "{e}");
+        }
+        let text = refused(403).to_string();
+        assert!(
+            text.starts_with("identity at http://mp: ") && text.ends_with("403 c: m"),
+            "{text}"
+        );
     }
 }

@@ -13,25 +13,40 @@
 //!   sequence cache (`_SMSTaskSequence/Packages/<ID>`), used only when the version and the
 //!   SHA-256 of every file match the content manifest (`SMS/data/ContentManifest.json`).
 //!
-//! - [`run()`]: the boot-time flow for stand-alone media, and the content check of prestaged
-//!   media.
+//! - [`run()`]: the boot-time flow: media read and decrypted, staged content checked,
+//!   validity window, prestart command, then the task sequence — from the media
+//!   (stand-alone) or from the site ([`network`]: bootable and prestaged media) — run with
+//!   `smsts.log` written in CMTrace format.
+//! - [`network`]: the media certificate signs every request; [`mp`] finds the management
+//!   point (`SMSTSMP`, or `SMSTSLocationMPs` in priority order with fallback and the MP
+//!   location answer); [`identity`] reads the SMBIOS GUID and MACs; [`deployment`] chooses
+//!   the deployment; [`dp_content`] downloads content from distribution points into the
+//!   task sequence cache, resumed and verified.
 //!
-//! Not here yet: the management point half (MP location, identity, deployments, policy) and
-//! download from a distribution point (it would be another [`ContentProvider`]).
+//! Not here: an interactive user interface (several deployments on attended media stop with
+//! their list), PXE, the Network Access Account (distribution points check read access for
+//! a principal named in [`RunOptions::principal`]).
 //!
 //! [`StepError::Unsupported`]: tsmedia_tasksequence::StepError::Unsupported
 
 pub mod content;
+pub mod deployment;
+pub mod dp_content;
 pub mod error;
+pub mod identity;
+pub mod mp;
+pub mod network;
 pub mod run;
 pub mod runner;
 pub mod source;
 mod steps;
+pub mod trust;
 
 pub use content::{
     Content, ContentManifest, ContentProvider, FirstAvailable, ManifestFile, ManifestPackage,
-    StagedContent,
+    PinnedVersions, StagedContent,
 };
-pub use error::{Error, Result};
+pub use dp_content::DistributionPointContent;
+pub use error::{Error, ErrorClass, Result};
 pub use run::{RunOptions, RunResult, run};
 pub use runner::{MediaStepRunner, RunnerOptions, StepLogLine};

@@ -3,9 +3,9 @@
 //! load the policy, run the task sequence and write `smsts.log` in CMTrace format.
 //!
 //! Stand-alone media (`FullMedia`) carry their policy (`SMS/data/policy.xml`) and need no
-//! network. Bootable and prestaged media need a management point; that half (MP location,
-//! identity, deployments, policy, DP download) is not implemented here yet, and such media
-//! stop with [`Error::NeedsManagementPoint`] after their content check.
+//! network. Bootable (`BootMedia`) and prestaged (`OEMMedia`) media get their task sequence
+//! from a management point and content from staged media, the cache or a distribution point
+//! ([`crate::network`]).
 //!
 //! The prestart command runs with `sh -c` in the media root (or in its package's staged
 //! content); each line it prints as `NAME=VALUE` sets a task sequence variable, and a
@@ -44,6 +44,23 @@ pub struct RunOptions {
     pub log: Option<PathBuf>,
     /// The time for the validity window, UNIX seconds. Default: now.
     pub now: Option<i64>,
+    /// The computer's SMBIOS GUID. Default: `/sys/class/dmi/id/product_uuid`.
+    pub smbios_guid: Option<String>,
+    /// The computer's MAC addresses. Default: `/sys/class/net/*/address` but `lo`.
+    pub macs: Vec<String>,
+    /// The computer's architecture (`x86`, `x64`, `arm64`). Default: this runtime's.
+    pub arch: Option<String>,
+    /// The deployment to run when several are offered. Default: the media's rules
+    /// (`SMSTSPreferredAdvertID`, the only one, or the first on unattended media).
+    pub deployment: Option<String>,
+    /// Root certificates (DER) trusted for HTTPS management and distribution points.
+    /// Default: none (the Web PKI roots).
+    pub root_certs: Vec<Vec<u8>>,
+    /// The address the MP location request asks for. Default: the address the management
+    /// point sees.
+    pub client_ip: Option<std::net::IpAddr>,
+    /// The principal distribution points check read access for. Default: `Everyone`.
+    pub principal: Option<String>,
 }
 
 /// What a run did.
@@ -57,8 +74,17 @@ pub struct RunResult {
     pub log: PathBuf,
 }
 
+/// What `TsmBootstrap.ini` says.
+struct Bootstrap {
+    media_type: String,
+    unattended: bool,
+}
+
 /// `SMS/data/TsmBootstrap.ini` and the decrypted `Variables.dat`.
-fn read_media(media: &Path, password: Option<&str>) -> Result<(String, Vec<media_vars::Variable>)> {
+fn read_media(
+    media: &Path,
+    password: Option<&str>,
+) -> Result<(Bootstrap, Vec<media_vars::Variable>)> {
     let ini_path = media.join("SMS/data/TsmBootstrap.ini");
     let ini = fs::read_to_string(&ini_path).at(&ini_path)?;
     let kv = media_vars::key_values(&ini);
@@ -67,12 +93,21 @@ fn read_media(media: &Path, password: Option<&str>) -> Result<(String, Vec<media
         .find(|(k, _)| k.eq_ignore_ascii_case("MediaType"))
         .map(|(_, v)| v.clone())
         .ok_or_else(|| Error::Media(format!("{}: no MediaType", ini_path.display())))?;
+    let unattended = kv
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("Unattended") && v.eq_ignore_ascii_case("true"));
     let vars_path = media.join("SMS/data/Variables.dat");
     let sealed = fs::read(&vars_path).at(&vars_path)?;
     let plain = secret::open(&sealed, password, "Variables.dat")
         .map_err(|e| Error::Media(e.to_string()))?;
     let vars = media_vars::from_xml(&plain).map_err(|e| Error::Media(e.to_string()))?;
-    Ok((media_type, vars))
+    Ok((
+        Bootstrap {
+            media_type,
+            unattended,
+        },
+        vars,
+    ))
 }
 
 fn check_window(env: &Variables, now: i64) -> Result<()> {
@@ -157,7 +192,7 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-fn info(log: &mut dyn LogSink, message: String) {
+pub(crate) fn info(log: &mut dyn LogSink, message: String) {
     log.log(LogRecord {
         severity: Severity::Info,
         component: "TSMBootstrap".into(),
@@ -248,7 +283,8 @@ fn run_logged(
     log: &mut SharedLog,
 ) -> Result<RunResult> {
     info(log, format!("Starting from media {}", media.display()));
-    let (media_type, vars) = read_media(media, options.password.as_deref())?;
+    let (bootstrap, vars) = read_media(media, options.password.as_deref())?;
+    let media_type = bootstrap.media_type;
     info(
         log,
         format!(
@@ -314,28 +350,44 @@ fn run_logged(
         check_window(&env, now)?;
     }
     prestart(media, &mut env, &mut content, log)?;
-    if kind != MediaType::FullMedia {
-        return Err(Error::NeedsManagementPoint(media_type));
-    }
-    let policy_path = media.join("SMS/data/policy.xml");
-    let sealed = fs::read(&policy_path).at(&policy_path)?;
-    let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
-        .map_err(|e| Error::Media(e.to_string()))?;
-    let ts = TaskSequence::from_xml_bytes(&xml).map_err(|e| Error::Policy(e.to_string()))?;
-    info(
-        log,
-        format!(
-            "Task sequence {} from the media policy",
-            env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
-        ),
-    );
+    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) = if kind
+        == MediaType::FullMedia
+    {
+        let policy_path = media.join("SMS/data/policy.xml");
+        let sealed = fs::read(&policy_path).at(&policy_path)?;
+        let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
+            .map_err(|e| Error::Media(e.to_string()))?;
+        let ts = TaskSequence::from_xml_bytes(&xml).map_err(|e| Error::Policy(e.to_string()))?;
+        info(
+            log,
+            format!(
+                "Task sequence {} from the media policy",
+                env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
+            ),
+        );
+        (ts, Box::new(content))
+    } else {
+        let site = crate::network::connect(options, &media_type, &env, bootstrap.unattended, log)?;
+        site.apply(&mut env, log)?;
+        let ts = TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes())
+            .map_err(|e| Error::Policy(format!("task sequence {}: {e}", site.policy.ts_id)))?;
+        info(
+            log,
+            format!(
+                "Task sequence {} ({}) from the management point",
+                site.policy.ts_id, site.policy.ts_name
+            ),
+        );
+        let cache = target.join("_SMSTaskSequence/Packages");
+        (ts, Box::new(site.content(content, cache)))
+    };
     let runner = MediaStepRunner::new(
         RunnerOptions {
             target: target.to_path_buf(),
             disk: options.disk.clone(),
             ..RunnerOptions::default()
         },
-        &mut content,
+        &mut *content,
     );
     let mut runner = LoggingRunner {
         inner: runner,

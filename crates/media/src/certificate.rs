@@ -119,6 +119,24 @@ pub fn import_pfx(path: &Path, password: &str) -> Result<MediaCertificate> {
     })
 }
 
+/// Opens a PFX (as `_SMSTSMediaPFX` carries it, decoded from hex): the certificate (DER) and
+/// its PKCS#8 private key (DER), what the runtime signs its requests with.
+pub fn open_pfx(pfx: &[u8], password: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+    let ks = KeyStore::from_pkcs12(pfx, password, Pkcs12ImportPolicy::Relaxed).map_err(|e| {
+        Error::Certificate(format!(
+            "cannot open the media PFX (wrong PFX password?): {e}"
+        ))
+    })?;
+    let (_, chain) = ks.private_key_chain().ok_or_else(|| {
+        Error::Certificate("the media PFX holds no private key with its certificate".into())
+    })?;
+    let cert = chain
+        .certs()
+        .first()
+        .ok_or_else(|| Error::Certificate("the media PFX holds no certificate".into()))?;
+    Ok((cert.as_der().to_vec(), chain.key().as_der().to_vec()))
+}
+
 /// Validity (UNIX seconds) and subject of a DER certificate.
 pub fn validity(der: &[u8]) -> Result<(i64, i64, String)> {
     let (_, c) = x509_parser::parse_x509_certificate(der)
@@ -158,6 +176,10 @@ mod tests {
         let back = import_pfx(&p, "").unwrap();
         assert_eq!(back.der, c.der);
         assert!(import_pfx(&p, "wrong").is_err());
+        let (der, key) = open_pfx(&c.pfx, "").unwrap();
+        assert_eq!(der, c.der);
+        assert!(!key.is_empty());
+        assert!(open_pfx(&c.pfx, "wrong").is_err());
     }
 
     #[test]
