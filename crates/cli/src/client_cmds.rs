@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use tsmedia_client::{ErrorClass, RunOptions, run as run_media};
+use tsmedia_client::{RunOptions, run as run_media};
 use tsmedia_tasksequence::{NodeResult, RunStatus};
 
-use crate::exit;
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
@@ -91,15 +90,6 @@ pub struct RunArgs {
 }
 
 /// The exit code of a runtime error.
-fn exit_code(e: &tsmedia_client::Error) -> u8 {
-    match e.class() {
-        ErrorClass::Refused => exit::UNSAFE,
-        ErrorClass::NotFound => exit::NOT_FOUND,
-        ErrorClass::InvalidInput => exit::INVALID_INPUT,
-        _ => exit::FAILURE,
-    }
-}
-
 pub fn run(c: ClientCommand) -> Result<()> {
     match c {
         ClientCommand::Run(a) => {
@@ -125,17 +115,9 @@ pub fn run(c: ClientCommand) -> Result<()> {
                 principal: Some(a.principal),
                 ..RunOptions::default()
             };
-            let result = match run_media(&options) {
-                Ok(r) => r,
-                Err(e) => {
-                    // The runtime's own classes: refused by the site, not found, invalid input.
-                    let code = exit_code(&e);
-                    let e = anyhow::Error::new(e)
-                        .context(format!("running media {}", a.media.display()));
-                    eprintln!("error: {e:#}");
-                    std::process::exit(i32::from(code));
-                }
-            };
+            // `exit::code_for` maps the runtime's error classes to exit codes.
+            let result = run_media(&options)
+                .with_context(|| format!("running media {}", a.media.display()))?;
             println!("log: {}", result.log.display());
             match result.report.status {
                 RunStatus::Succeeded => {

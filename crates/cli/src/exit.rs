@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_client::ErrorClass;
 use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
 
 pub const FAILURE: u8 = 1;
 pub const INVALID_INPUT: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
+/// Unsafe input (a name that would leave the target), or refused by the site (blocked or
+/// expired certificate, unknown computer, no read access, media outside their dates).
 pub const UNSAFE: u8 = 5;
 pub const INTERRUPTED: u8 = 130;
 
@@ -46,6 +49,14 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
                     FAILURE
                 }
                 _ => INVALID_INPUT,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<tsmedia_client::Error>() {
+            return match e.class() {
+                ErrorClass::Refused => UNSAFE,
+                ErrorClass::NotFound => NOT_FOUND,
+                ErrorClass::InvalidInput => INVALID_INPUT,
+                _ => FAILURE,
             };
         }
         if let Some(e) = cause.downcast_ref::<SiteError>() {

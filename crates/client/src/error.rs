@@ -16,6 +16,9 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The media (ISO set, USB image, staged disk) could not be read into a folder.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
     /// The content manifest cannot be read.
     #[error("content manifest {path}: {reason}")]
     Manifest {
@@ -152,6 +155,12 @@ impl Error {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 ErrorClass::NotFound
             }
+            Error::Source(crate::source::SourceError::Open { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                ErrorClass::NotFound
+            }
+            Error::Source(crate::source::SourceError::Write { .. }) => ErrorClass::Failure,
             Error::Io { .. } | Error::Prestart { .. } | Error::NoManagementPoint { .. } => {
                 ErrorClass::Failure
             }

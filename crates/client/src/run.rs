@@ -31,7 +31,8 @@ use crate::runner::{MediaStepRunner, RunnerOptions};
 /// What to run. Required: the media root.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// The media's root folder (mounted media or prestaged volume).
+    /// The media: a folder (mounted media or prestaged volume), an ISO of a set, a USB image
+    /// or a staged disk image (extracted into `<target>/_SMSTaskSequence/Media`).
     pub media: PathBuf,
     /// The target system folder. Default: `<media>/../target` is not guessed: `target`
     /// beside the current directory (`./target`).
@@ -234,7 +235,12 @@ impl StepRunner for LoggingRunner<'_> {
     }
 }
 
-/// Runs the media at `options.media`.
+/// Where media that are not a folder (an ISO set, a USB image, a staged disk) are extracted,
+/// under the target.
+pub const MEDIA_WORK: &str = "_SMSTaskSequence/Media";
+
+/// Runs the media at `options.media`: a media folder, an ISO (with the other discs of its
+/// set), a USB image or a staged disk image (see [`crate::source`]).
 pub fn run(options: &RunOptions) -> Result<RunResult> {
     let media = options.media.as_path();
     let target = options
@@ -259,7 +265,25 @@ pub fn run(options: &RunOptions) -> Result<RunResult> {
     let shared: Rc<RefCell<CmTraceWriter<std::io::BufWriter<fs::File>>>> =
         Rc::new(RefCell::new(writer));
     let mut log = SharedLog(shared.clone());
-    let result = run_logged(options, media, &target, &log_path, &mut log);
+    let result = crate::source::materialise(media, &target.join(MEDIA_WORK))
+        .map_err(Error::from)
+        .and_then(|m| {
+            match m.kind {
+                crate::source::SourceKind::Folder => {}
+                kind => info(
+                    &mut log,
+                    format!(
+                        "Media {} ({kind:?}) {} into {}: {} files, {} bytes",
+                        media.display(),
+                        if m.reused { "reused" } else { "extracted" },
+                        m.root.display(),
+                        m.files,
+                        m.bytes
+                    ),
+                ),
+            }
+            run_logged(options, &m.root, &target, &log_path, &mut log)
+        });
     if let Err(e) = &result {
         log.log(LogRecord {
             severity: Severity::Error,
