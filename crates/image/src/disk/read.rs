@@ -126,7 +126,7 @@ fn u64_at(s: &[u8], o: usize) -> u64 {
     ])
 }
 
-/// Reads the partition table of a disk (or image) of `disk_bytes` bytes.
+/// Reads the partition table of a disk or image (its size is taken from seeking to the end).
 pub fn read_partition_table<R: Read + Seek>(r: &mut R) -> Result<DiskLayout, TableError> {
     let disk_bytes = r
         .seek(SeekFrom::End(0))
@@ -354,4 +354,66 @@ pub fn open_fat_volume<R: Read + Seek>(
     } else {
         tried.join("; ")
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::{MbrPartition, mbr_sector};
+    use std::io::Cursor;
+
+    fn disk(entries: &[MbrPartition], sectors: usize) -> Cursor<Vec<u8>> {
+        let mut d = vec![0u8; sectors * 512];
+        d[..512].copy_from_slice(&mbr_sector(None, 0x1234_5678, entries));
+        Cursor::new(d)
+    }
+
+    fn part(bootable: bool, kind: u8, first_lba: u32, sectors: u32) -> MbrPartition {
+        MbrPartition {
+            bootable,
+            kind,
+            first_lba,
+            sectors,
+        }
+    }
+
+    #[test]
+    fn mbr_entries_and_their_checks() {
+        let layout = read_partition_table(&mut disk(
+            &[part(false, 0x83, 2048, 100), part(true, 0x0C, 4096, 1000)],
+            8192,
+        ))
+        .unwrap();
+        assert_eq!(layout.table, TableKind::Mbr);
+        assert_eq!(layout.disk_signature, Some(0x1234_5678));
+        let p = &layout.partitions;
+        assert_eq!(
+            (p[0].number, p[0].active, p[0].may_hold_fat()),
+            (1, false, false)
+        );
+        assert_eq!(
+            (p[1].number, p[1].active, p[1].may_hold_fat()),
+            (2, true, true)
+        );
+        assert_eq!((p[1].offset(), p[1].size()), (4096 * 512, 1000 * 512));
+
+        // Past the end of the disk.
+        let err = read_partition_table(&mut disk(&[part(true, 0x0C, 4096, 8192)], 8192));
+        assert!(matches!(err, Err(TableError::Bad(_))), "{err:?}");
+        // A status byte other than 0x00 / 0x80.
+        let mut d = disk(&[part(true, 0x0C, 2048, 100)], 8192);
+        d.get_mut()[446] = 0x12;
+        assert!(read_partition_table(&mut d).is_err());
+        // Protective MBR without a GPT behind it.
+        let err = read_partition_table(&mut disk(&[part(false, 0xEE, 1, 8191)], 8192));
+        assert!(err.unwrap_err().to_string().contains("EFI PART"));
+        // No FAT partition: the error says what was there.
+        let err = open_fat_volume(disk(&[part(false, 0x83, 2048, 100)], 8192)).unwrap_err();
+        assert!(matches!(err, TableError::NoFat(_)), "{err}");
+        // A FAT-typed partition without a FAT boot sector.
+        let err = open_fat_volume(disk(&[part(true, 0x0C, 2048, 100)], 8192)).unwrap_err();
+        assert!(err.to_string().contains("partition 1"), "{err}");
+        // A disk shorter than one sector.
+        assert!(read_partition_table(&mut Cursor::new(vec![0u8; 100])).is_err());
+    }
 }
