@@ -120,9 +120,11 @@ pub fn lay_out(
             source: FileSource::BootImage(b.wim_path.into()),
         })
         .collect();
+    // Upper bound: the boot image, the runtime uncompressed, 1 MiB for the media configuration.
     let boot_wim_size = std::fs::metadata(&plan.boot_wim)
         .map(|m| m.len())
         .unwrap_or(0)
+        + plan.runtime_size
         + (1 << 20);
     first.push(PlannedFile {
         dest: BOOT_WIM.into(),

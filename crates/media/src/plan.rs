@@ -12,18 +12,24 @@ use crate::spec::{MediaKind, MediaSpec, MediaType};
 use crate::swm::SwmLayout;
 
 /// How preflight lays media out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Largest file of USB media: a larger content WIM is stored as `.swm` parts of at most
     /// this size. Default: [`FAT32_MAX_FILE`] (4 GiB − 1). Smaller values are for tests and
     /// for file systems with smaller limits.
     pub usb_max_file: u64,
+    /// The runtime injected into `sources/boot.wim` as `SMS/bin/<arch>/tsmedia`. Default:
+    /// the running executable (`std::env::current_exe()`). Give a path for reproducible
+    /// builds across machines, or a small file in tests. Planned here because its size
+    /// counts towards boot.wim's.
+    pub runtime: Option<PathBuf>,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             usb_max_file: FAT32_MAX_FILE,
+            runtime: None,
         }
     }
 }
@@ -103,6 +109,9 @@ pub struct MediaPlan {
     pub boot_wim: PathBuf,
     pub boot_index: u32,
     pub boot_arch: Arch,
+    /// The runtime executable injected into boot.wim, and its size.
+    pub runtime: PathBuf,
+    pub runtime_size: u64,
     /// Task sequence ID and name (stand-alone, prestaged; optional otherwise).
     pub task_sequence: Option<(String, String)>,
     /// Task sequence XML (stand-alone: encrypted into `policy.xml`).

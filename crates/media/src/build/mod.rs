@@ -6,7 +6,8 @@
 //!
 //! `CreateTSMedia.log` is written whether the build succeeds or fails ([`write_failure_log`]
 //! for preflight failures); a failed build removes its temporary files and keeps earlier
-//! outputs.
+//! outputs. Failure logs go where [`log_path`] says when that folder exists, else beside the
+//! folder a CD/DVD set would have had.
 
 mod boot_wim;
 mod iso;
@@ -58,14 +59,10 @@ pub struct BuildOptions {
     /// Set (e.g. by Ctrl-C) to stop: the build fails with an "interrupted" error and removes
     /// its temporary files; finished outputs of earlier runs are kept. Default: never.
     pub cancel: Option<Arc<AtomicBool>>,
-    /// The runtime injected into boot.wim as `SMS/bin/<arch>/tsmedia` ([`runtime_dest`]).
-    /// Default: the running executable (`std::env::current_exe()`). Give a path for
-    /// reproducible builds across machines, or a small file in tests.
-    pub runtime: Option<PathBuf>,
 }
 
-/// Where `CreateTSMedia.log` goes: `spec.log`, else beside the output (in a CD/DVD set's
-/// folder; in the folder of a USB image or prestaged WIM).
+/// Where `CreateTSMedia.log` of a successful build goes: `spec.log`, else beside the output
+/// (in a CD/DVD set's folder; in the folder of a USB image or prestaged WIM).
 pub fn log_path(spec: &MediaSpec) -> PathBuf {
     spec.log
         .clone()
@@ -86,9 +83,18 @@ fn parent(p: &Path) -> PathBuf {
     }
 }
 
-/// Writes `CreateTSMedia.log` for a build refused by preflight: every failure as an error
-/// line. A CD/DVD set's folder is created for it when its parent exists; no media are
-/// written. Returns where the log went.
+/// Where the log of a failed build goes: `spec.log`; else beside the output as on success
+/// when that folder exists; else (a CD/DVD set's folder that was never made) in the folder
+/// that would have held it, so a failed build creates no media folder.
+fn failure_log_path(spec: &MediaSpec) -> PathBuf {
+    if spec.log.is_some() || out_dir(spec).is_dir() {
+        return log_path(spec);
+    }
+    parent(&out_dir(spec)).join("CreateTSMedia.log")
+}
+
+/// Writes `CreateTSMedia.log` for a build refused by preflight, every failure as an error
+/// line (CMTrace type 3); no media are written. Returns where the log went.
 pub fn write_failure_log(spec: &MediaSpec, failures: &[PreflightFailure]) -> Result<PathBuf> {
     let mut log = MediaLog::new(build_time(spec).1);
     log.info(format!("Creating {} media", spec.kind));
@@ -102,27 +108,26 @@ pub fn write_failure_log(spec: &MediaSpec, failures: &[PreflightFailure]) -> Res
         "Media creation failed: {} preflight check(s) failed; nothing was written",
         failures.len()
     ));
-    let path = log_path(spec);
-    let dir = parent(&path);
-    if spec.log.is_none() && !dir.is_dir() && parent(&dir).is_dir() {
-        std::fs::create_dir(&dir).at(&dir)?;
-    }
+    let path = failure_log_path(spec);
     std::fs::write(&path, log.text()).at(&path)?;
     Ok(path)
 }
 
-/// Builds the media of a checked plan, registering the media certificate at the site. The
-/// log is written beside the output whether the build succeeds or not.
+/// Builds the media of a checked plan, registering the media certificate at the site.
+/// `CreateTSMedia.log` is written whether the build succeeds or fails; a failed build leaves
+/// no temporary files, no new outputs, and no output folder it made itself.
 pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Result<BuildReport> {
     let mut log = MediaLog::new(plan.fixed_time);
-    let log_path = log_path(&plan.spec);
+    let dir = out_dir(&plan.spec);
+    let made_dir = !dir.exists();
     match write_media(site, plan, options, &mut log) {
         Ok((outputs, variables)) => {
             log.info("Media created successfully");
-            std::fs::write(&log_path, log.text()).at(&log_path)?;
+            let path = log_path(&plan.spec);
+            std::fs::write(&path, log.text()).at(&path)?;
             Ok(BuildReport {
                 outputs,
-                log: log_path,
+                log: path,
                 variables,
             })
         }
@@ -131,13 +136,13 @@ pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Resul
             log.error(
                 "Temporary files removed; no new media were written and existing outputs were kept",
             );
-            if let Some(dir) = log_path.parent()
-                && dir.is_dir()
-            {
-                // The build's own error is what the caller needs; a log that cannot be
-                // written as well is not reported over it.
-                let _ = std::fs::write(&log_path, log.text());
+            if made_dir {
+                // Empty once the temporary files are gone; kept if anything else is in it.
+                let _ = std::fs::remove_dir(&dir);
             }
+            // The build's own error is what the caller needs; a log that cannot be written
+            // as well is not reported over it.
+            let _ = std::fs::write(failure_log_path(&plan.spec), log.text());
             Err(e)
         }
     }
@@ -258,21 +263,21 @@ fn write_media(
         )
         .into_bytes()
     };
-    let runtime = sources::runtime_path(options.runtime.as_deref())?;
-    let runtime_size = std::fs::metadata(&runtime).at(&runtime)?.len();
+    let runtime = &plan.runtime;
     boot_wim::write(
         plan,
         &boot_src,
         &boot_wim,
         &boot_wim::Injection {
             files: &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
-            runtime: &runtime,
+            runtime,
         },
         &options.cancel,
     )?;
     log.info(format!(
-        "Runtime {} ({runtime_size} bytes) injected into boot.wim as {}; media configuration as {BOOTSTRAP} and {VARIABLES}",
+        "Runtime {} ({} bytes) injected into boot.wim as {}; media configuration as {BOOTSTRAP} and {VARIABLES}",
         runtime.display(),
+        plan.runtime_size,
         runtime_dest(plan.boot_arch),
     ));
     log.timing("boot.wim prepared");

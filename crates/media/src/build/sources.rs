@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -141,12 +140,4 @@ pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>)
         .collect();
     let doc = serde_json::json!({ "format": "tsmedia-content-manifest/1", "packages": packages });
     serde_json::to_vec_pretty(&doc).unwrap_or_default()
-}
-
-/// The runtime to inject: `given`, else the running executable.
-pub(super) fn runtime_path(given: Option<&Path>) -> Result<std::path::PathBuf> {
-    match given {
-        Some(p) => Ok(p.to_path_buf()),
-        None => std::env::current_exe().at(Path::new("the running executable")),
-    }
 }

@@ -12,6 +12,7 @@ mod content;
 mod options;
 
 use std::fmt;
+use std::path::PathBuf;
 
 use tsmedia_site::{Arch, Site};
 
@@ -158,12 +159,13 @@ fn run(
     }
 
     certificate::check_window(&mut c, spec);
+    let runtime = check_runtime(&mut c, options);
     let cert = certificate::check(&mut c, spec, now);
 
     if !c.failures.is_empty() {
         return Ok(Err(c.failures));
     }
-    let (Some(boot), Some(cert)) = (boot, cert) else {
+    let (Some(boot), Some(cert), Some((runtime, runtime_size))) = (boot, cert, runtime) else {
         return Ok(Err(vec![PreflightFailure {
             object: "media".into(),
             problem: "incomplete plan".into(),
@@ -200,6 +202,8 @@ fn run(
         boot_wim: boot.wim,
         boot_index: boot.index,
         boot_arch: boot.arch,
+        runtime,
+        runtime_size,
         task_sequence: ts.map(|t| (t.id, t.name)),
         task_sequence_xml: ts_xml,
         content,
@@ -219,6 +223,50 @@ fn run(
     match layout::lay_out(&mut plan, &boot.files, checked.disc_size, options) {
         Ok(()) => Ok(Ok(plan)),
         Err(f) => Ok(Err(f)),
+    }
+}
+
+/// The runtime to inject into boot.wim (the running executable unless given) and its size.
+fn check_runtime(c: &mut Checker, options: &PlanOptions) -> Option<(PathBuf, u64)> {
+    let path = match &options.runtime {
+        Some(p) => p.clone(),
+        None => match std::env::current_exe() {
+            Ok(p) => p,
+            Err(e) => {
+                c.fail(
+                    "runtime",
+                    format!("the running executable cannot be found: {e}"),
+                    "give the tsmedia executable to put into boot.wim (--runtime PATH)",
+                );
+                return None;
+            }
+        },
+    };
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => {
+            c.pass(format!(
+                "runtime {} ({} bytes) for boot.wim",
+                path.display(),
+                m.len()
+            ));
+            Some((path, m.len()))
+        }
+        Ok(_) => {
+            c.fail(
+                format!("runtime {}", path.display()),
+                "is not a file",
+                "give the tsmedia executable (--runtime PATH)",
+            );
+            None
+        }
+        Err(e) => {
+            c.fail(
+                format!("runtime {}", path.display()),
+                e.to_string(),
+                "give the tsmedia executable (--runtime PATH)",
+            );
+            None
+        }
     }
 }
 
