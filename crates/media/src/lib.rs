@@ -34,8 +34,8 @@ pub mod swm;
 pub mod variables;
 
 pub use build::{
-    BuildOptions, BuildReport, RUNTIME_NAME, build, log_path, media_variables, runtime_dest,
-    write_failure_log,
+    BuildOptions, BuildReport, RUNTIME_NAME, build, failure_log_path, log_path, media_variables,
+    runtime_dest, write_failure_log,
 };
 pub use error::{Error, Result};
 pub use inspect::{InspectedDisc, Inspection, inspect};

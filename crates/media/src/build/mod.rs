@@ -86,7 +86,7 @@ fn parent(p: &Path) -> PathBuf {
 /// Where the log of a failed build goes: `spec.log`; else beside the output as on success
 /// when that folder exists; else (a CD/DVD set's folder that was never made) in the folder
 /// that would have held it, so a failed build creates no media folder.
-fn failure_log_path(spec: &MediaSpec) -> PathBuf {
+pub fn failure_log_path(spec: &MediaSpec) -> PathBuf {
     if spec.log.is_some() || out_dir(spec).is_dir() {
         return log_path(spec);
     }

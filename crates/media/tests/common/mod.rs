@@ -20,7 +20,7 @@ use tsmedia_wim::{WimWriter, WriteOptions};
 #[path = "../../../image/tests/iso_common/mod.rs"]
 pub mod iso_common;
 #[allow(unused_imports)]
-pub use iso_common::{boot_bios_cd, boot_uefi_cd, run, stdout, tool};
+pub use iso_common::{boot_bios_cd, boot_uefi_cd, run, stdout, stdout_and_stderr, tool};
 
 pub const BIOS_MARKER: &str = "tsmedia-media-bios-4d1e";
 pub const UEFI_MARKER: &str = "tsmedia-media-uefi-93b7";
@@ -148,6 +148,32 @@ impl Default for FixtureOptions {
     }
 }
 
+/// Writes `size` bytes of cheap pseudo-random data to `path`, streaming: 1 MiB runs of one
+/// xorshift block, each run stamped with `seed` and its index (so no two runs or files are
+/// equal) and a few bytes changed every 4 KiB.
+pub fn write_runs(path: &Path, seed: u64, size: u64) {
+    use std::io::Write;
+    static BLOCK: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let block = BLOCK.get_or_init(|| pattern(0x5eed, 1 << 20));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut run = block.clone();
+    let mut left = size;
+    let mut index = 0u64;
+    while left > 0 {
+        for (k, chunk) in run.chunks_mut(4096).enumerate() {
+            chunk[..8].copy_from_slice(&seed.to_le_bytes());
+            chunk[8..16].copy_from_slice(&index.to_le_bytes());
+            chunk[16..24].copy_from_slice(&(k as u64).to_le_bytes());
+        }
+        let n = left.min(run.len() as u64) as usize;
+        out.write_all(&run[..n]).unwrap();
+        left -= n as u64;
+        index += 1;
+    }
+    out.flush().unwrap();
+}
+
 /// Builds the site. `tools_files` extra files of `tools_size` bytes go into the Tools package.
 pub fn fixture_with(tools_files: usize, tools_size: usize) -> Fixture {
     fixture_opts(FixtureOptions {
@@ -216,10 +242,12 @@ pub fn fixture_opts(o: FixtureOptions) -> Fixture {
     let tools = root.join("src/tools");
     write(&tools.join("setup.cmd"), b"@echo off\r\nexit /b 0\r\n");
     for i in 0..tools_files {
-        write(
-            &tools.join(format!("data/file{i:03}.bin")),
-            &pattern(100 + i as u32, tools_size),
-        );
+        let path = tools.join(format!("data/file{i:03}.bin"));
+        if tools_size >= 8 << 20 {
+            write_runs(&path, 100 + i as u64, tools_size as u64);
+        } else {
+            write(&path, &pattern(100 + i as u32, tools_size));
+        }
     }
 
     let site_dir = root.join("site");
