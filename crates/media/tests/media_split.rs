@@ -254,6 +254,22 @@ fn cd_set_wim_larger_than_a_disc_spans_discs() {
     check_parts(&f, &paths[0], &paths, &f.path("work"));
     let manifest = i.content.unwrap();
     check_manifest(&manifest, &f.os_id, &parts);
+    // Each file records the disc it is on.
+    for x in manifest["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["files"].as_array().unwrap())
+    {
+        let path = x["path"].as_str().unwrap();
+        let disc = i
+            .discs
+            .iter()
+            .find(|d| d.files.iter().any(|(p, _)| p == path))
+            .unwrap()
+            .disc;
+        assert_eq!(x["disc"].as_u64(), Some(u64::from(disc)), "{path}");
+    }
     // Every manifest file is on exactly one disc.
     let mut want: Vec<String> = manifest["packages"]
         .as_array()

@@ -94,8 +94,23 @@ pub(super) fn part_hashes(
 /// `SMS/data/ContentManifest.json`: every content file with size and SHA-256. A split WIM is
 /// listed as its parts (what is on the media, so the runtime checks them as files), each
 /// naming the WIM it belongs to (`split_wim`: media path, SHA-256 of the whole WIM in the
-/// library, part number and count).
+/// library, part number and count). On a multi-disc set every file records its `disc`.
 pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>) -> Vec<u8> {
+    // On a multi-disc set each file also records its disc, for the runtime's "insert disc N".
+    let mut disc_of: BTreeMap<&str, u32> = BTreeMap::new();
+    if plan.discs.len() > 1 {
+        for d in &plan.discs {
+            for f in &d.files {
+                disc_of.insert(f.dest.as_str(), d.number);
+            }
+        }
+    }
+    let with_disc = |mut v: serde_json::Value, dest: &str| {
+        if let Some(n) = disc_of.get(dest) {
+            v["disc"] = serde_json::json!(n);
+        }
+        v
+    };
     let split_of =
         |dest: &str| -> Option<&SplitWim> { plan.splits.iter().find(|s| s.dest == dest) };
     let packages: Vec<serde_json::Value> = plan
@@ -106,17 +121,18 @@ pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>)
             for f in &c.files {
                 let dest = format!("SMS/PKG/{}/{}", c.package.id, f.path.replace('\\', "/"));
                 let Some(split) = split_of(&dest) else {
-                    files.push(serde_json::json!({
+                    let entry = serde_json::json!({
                         "path": dest,
                         "size": f.size,
                         "sha256": f.hash,
-                    }));
+                    });
+                    files.push(with_disc(entry, &dest));
                     continue;
                 };
                 let parts = split.layout.parts.len();
                 for p in &split.layout.parts {
                     let path = crate::swm::part_dest(&dest, p.number);
-                    files.push(serde_json::json!({
+                    let entry = serde_json::json!({
                         "sha256": part_hashes.get(&path).cloned().unwrap_or_default(),
                         "path": path,
                         "size": p.size,
@@ -126,7 +142,8 @@ pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>)
                             "part": p.number,
                             "parts": parts,
                         },
-                    }));
+                    });
+                    files.push(with_disc(entry, &path));
                 }
             }
             serde_json::json!({
