@@ -82,7 +82,30 @@ fn parts_equal_the_wim_engines_split() {
         }
         // Few pieces: adjacent source ranges are merged.
         assert!(layout.parts.iter().all(|p| p.pieces.len() <= 5));
+        // The reference reads the parts (equal to ours) as one WIM.
+        wimlib_verify(&names);
     }
+}
+
+/// `wimlib-imagex verify FIRST --ref=GLOB` over parts `ref.swm`, `ref2.swm`, ...
+fn wimlib_verify(parts: &[PathBuf]) {
+    let exe = ["/usr/bin/wimlib-imagex", "/bin/wimlib-imagex"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("wimlib-imagex is missing: install the Debian package `wimtools`");
+    let glob = parts[0].with_file_name("ref*.swm");
+    let out = std::process::Command::new(exe)
+        .arg("verify")
+        .arg(&parts[0])
+        .arg(format!("--ref={}", glob.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wimlib-imagex verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
