@@ -296,7 +296,7 @@ fn pack_discs(out: &mut Packed, first: Vec<PlannedFile>, content: Vec<ContentFil
             continue;
         }
         // The first part fills the room left here; when even that cannot be, a new disc.
-        let full = cap - PER_FILE;
+        let full = cap.saturating_sub(PER_FILE);
         let room = cap.saturating_sub(used + PER_FILE);
         let path = c.library();
         let planned = match swm::plan(&path, &|i| if i == 0 { room } else { full }) {

@@ -37,6 +37,8 @@ pub enum SplitRefusal {
     /// One resource (a file's compressed data or an image's metadata) is larger than a part
     /// may be: parts never cut a resource.
     ResourceTooLarge { size: u64, limit: u64 },
+    /// More parts than a WIM header can number (65,535).
+    TooManyParts,
 }
 
 impl std::fmt::Display for SplitRefusal {
@@ -53,6 +55,9 @@ impl std::fmt::Display for SplitRefusal {
                 f,
                 "holds one resource of {size} bytes; a resource is never cut across parts, so no part can stay within {limit} bytes"
             ),
+            SplitRefusal::TooManyParts => {
+                f.write_str("would need more than 65,535 parts (the most a WIM header can number)")
+            }
         }
     }
 }
@@ -161,7 +166,7 @@ fn plan_open(
         parts.last_mut().expect("at least one part").copy(e);
     }
 
-    let total = parts.len() as u16;
+    let total = u16::try_from(parts.len()).map_err(|_| SplitRefusal::TooManyParts)?;
     let mut out = Vec::with_capacity(parts.len());
     for (i, p) in parts.into_iter().enumerate() {
         let number = i as u16 + 1;

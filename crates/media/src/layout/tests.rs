@@ -160,3 +160,22 @@ fn a_non_wim_larger_than_a_disc_is_refused() {
     assert_eq!(out.failures.len(), 1);
     assert!(out.failures[0].problem.contains("only WIM files"));
 }
+
+#[test]
+fn a_disc_too_small_for_anything_is_a_failure_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let wim = sample_wim(dir.path(), None, 2, 10_000);
+    let mut out = Packed::default();
+    pack_discs(
+        &mut out,
+        vec![boot_wim(100_000)],
+        vec![content("SMS/PKG/P/install.wim", &wim)],
+        1 << 20,
+    );
+    assert!(
+        out.failures
+            .iter()
+            .any(|f| f.problem.contains("do not fit"))
+    );
+    assert!(out.failures.len() >= 2, "{:?}", out.failures);
+}
