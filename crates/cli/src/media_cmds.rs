@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MediaType, MpMode, Uda};
+use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MediaType, MpMode, PlanOptions, Uda};
 use tsmedia_site::Site;
 
 /// Media commands.
@@ -147,6 +147,9 @@ pub struct CreateArgs {
     /// Print the plan (every file with its source and size, per disc) and write nothing
     #[arg(long)]
     dry_run: bool,
+    /// The runtime put into boot.wim as SMS/bin/<arch>/tsmedia (default: this executable)
+    #[arg(long)]
+    runtime: Option<PathBuf>,
 }
 
 /// `media inspect`.
@@ -163,7 +166,7 @@ pub struct InspectArgs {
     json: bool,
 }
 
-fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
+fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool, PlanOptions)> {
     let mut s = match &a.spec {
         Some(p) => {
             let text =
@@ -255,24 +258,39 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool)> {
         vars.insert(k.to_string(), val.to_string());
     }
     s.variable.extend(vars);
-    Ok((s, a.dry_run))
+    let plan_options = PlanOptions {
+        runtime: a.runtime,
+        ..PlanOptions::default()
+    };
+    Ok((s, a.dry_run, plan_options))
 }
 
 /// Runs a media command against the site in `site_dir`.
 pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
     match c {
         MediaCommand::Create(a) => {
-            let (spec, dry_run) = to_spec(*a)?;
+            let (spec, dry_run, plan_options) = to_spec(*a)?;
             let mut site = Site::open(site_dir)
                 .with_context(|| format!("opening site {}", site_dir.display()))?;
-            let plan =
-                tsmedia_media::preflight(&site, &spec).map_err(tsmedia_media::Error::Preflight)?;
+            let plan = match tsmedia_media::preflight_with(&site, &spec, &plan_options) {
+                Ok(p) => p,
+                Err(failures) => {
+                    // A dry run writes nothing, not even the log.
+                    if !dry_run {
+                        match tsmedia_media::write_failure_log(&spec, &failures) {
+                            Ok(log) => eprintln!("log: {}", log.display()),
+                            Err(e) => eprintln!("log not written: {e}"),
+                        }
+                    }
+                    return Err(tsmedia_media::Error::Preflight(failures).into());
+                }
+            };
+            for n in &plan.notices {
+                eprintln!("notice: {n}");
+            }
             if dry_run {
                 print!("{plan}");
                 return Ok(());
-            }
-            for n in &plan.notices {
-                eprintln!("notice: {n}");
             }
             let options = BuildOptions {
                 cancel: Some(cancel.clone()),
@@ -280,11 +298,17 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>
             };
             let report = match tsmedia_media::build(&mut site, &plan, &options) {
                 Ok(r) => r,
-                Err(_) if cancel.load(Ordering::SeqCst) => {
-                    return Err(anyhow::Error::new(tsmedia_wim::Error::Cancelled)
-                        .context("media build interrupted; temporary files removed"));
+                Err(e) => {
+                    let log = tsmedia_media::failure_log_path(&spec);
+                    if log.is_file() {
+                        eprintln!("log: {}", log.display());
+                    }
+                    if cancel.load(Ordering::SeqCst) {
+                        return Err(anyhow::Error::new(tsmedia_wim::Error::Cancelled)
+                            .context("media build interrupted; temporary files removed"));
+                    }
+                    return Err(e.into());
                 }
-                Err(e) => return Err(e.into()),
             };
             for o in &report.outputs {
                 println!("{}", o.display());

@@ -1,12 +1,23 @@
 //! Which file goes on which disc: disc 1 boots (boot files, `sources/boot.wim`, `SMS/data`);
 //! content follows in package order, split across discs at file boundaries.
+//!
+//! WIMs too large for where they go are stored as `.swm` parts ([`crate::swm`]):
+//! - USB (FAT32): a content WIM over [`PlanOptions::usb_max_file`] (4 GiB − 1) becomes parts of
+//!   at most that size, with a notice;
+//! - a CD/DVD set: a content WIM larger than an empty disc becomes parts spread across discs,
+//!   the first filling the room left on the current disc, each next one a disc of its own.
+//!
+//! Refused where splitting cannot help: `sources/boot.wim` (the boot manager loads it whole
+//! into a RAM disk and reads no `.swm` parts), boot files and content files that are not WIMs,
+//! WIMs with solid resources, and WIMs holding one resource larger than a part may be.
 
 use std::path::PathBuf;
 
 use crate::bootfiles::BootFile;
-use crate::plan::{Disc, FileSource, MediaPlan, PlannedFile};
+use crate::plan::{Disc, FileSource, MediaPlan, PlanOptions, PlannedFile, SplitWim};
 use crate::preflight::PreflightFailure;
 use crate::spec::{MediaKind, MediaType};
+use crate::swm::{self, SwmLayout};
 
 /// FAT32's largest file.
 pub const FAT32_MAX_FILE: u64 = (4 << 30) - 1;
@@ -14,6 +25,8 @@ pub const FAT32_MAX_FILE: u64 = (4 << 30) - 1;
 fn overhead(size: u64) -> u64 {
     (2 << 20) + size / 100
 }
+/// Directory records and sector rounding allowed per file on a disc.
+const PER_FILE: u64 = 4096;
 
 /// Generated files (sizes are upper bounds: the exact bytes are made when writing).
 pub const VARIABLES: &str = "SMS/data/Variables.dat";
@@ -46,11 +59,57 @@ fn generated(dest: &str, what: &'static str) -> PlannedFile {
     }
 }
 
-/// Fills `plan.discs`.
+/// One content file with what splitting it needs.
+struct ContentFile {
+    file: PlannedFile,
+    package_id: String,
+    sha256: String,
+}
+
+impl ContentFile {
+    fn is_wim(&self) -> bool {
+        self.file.dest.to_ascii_lowercase().ends_with(".wim")
+    }
+
+    fn library(&self) -> PathBuf {
+        match &self.file.source {
+            FileSource::Library(p) => p.clone(),
+            _ => PathBuf::new(),
+        }
+    }
+
+    /// The parts as planned files, and the split's record.
+    fn into_parts(self, layout: SwmLayout) -> (Vec<PlannedFile>, SplitWim) {
+        let parts = layout.parts.len() as u16;
+        let files = layout
+            .parts
+            .iter()
+            .map(|p| PlannedFile {
+                dest: swm::part_dest(&self.file.dest, p.number),
+                size: p.size,
+                source: FileSource::SwmPart {
+                    wim: self.file.dest.clone(),
+                    part: p.number,
+                    parts,
+                },
+            })
+            .collect();
+        let split = SplitWim {
+            package_id: self.package_id,
+            dest: self.file.dest,
+            sha256: self.sha256,
+            layout,
+        };
+        (files, split)
+    }
+}
+
+/// Fills `plan.discs` and `plan.splits`; notices about split WIMs go to `plan.notices`.
 pub fn lay_out(
     plan: &mut MediaPlan,
     boot_files: &[BootFile],
     disc_size: Option<u64>,
+    options: &PlanOptions,
 ) -> Result<(), Vec<PreflightFailure>> {
     let spec = &plan.spec;
     let mut first: Vec<PlannedFile> = boot_files
@@ -61,9 +120,11 @@ pub fn lay_out(
             source: FileSource::BootImage(b.wim_path.into()),
         })
         .collect();
+    // Upper bound: the boot image, the runtime uncompressed, 1 MiB for the media configuration.
     let boot_wim_size = std::fs::metadata(&plan.boot_wim)
         .map(|m| m.len())
         .unwrap_or(0)
+        + plan.runtime_size
         + (1 << 20);
     first.push(PlannedFile {
         dest: BOOT_WIM.into(),
@@ -81,107 +142,221 @@ pub fn lay_out(
     if spec.autorun && spec.kind != MediaKind::Prestaged {
         first.push(generated(AUTORUN, "autorun.inf"));
     }
-    let content: Vec<PlannedFile> = plan
+    let content: Vec<ContentFile> = plan
         .content
         .iter()
         .flat_map(|c| {
-            c.files.iter().map(move |f| PlannedFile {
-                dest: format!("SMS/PKG/{}/{}", c.package.id, f.path.replace('\\', "/")),
-                size: f.size,
-                source: FileSource::Library(f.library_path.clone()),
+            c.files.iter().map(move |f| ContentFile {
+                file: PlannedFile {
+                    dest: format!("SMS/PKG/{}/{}", c.package.id, f.path.replace('\\', "/")),
+                    size: f.size,
+                    source: FileSource::Library(f.library_path.clone()),
+                },
+                package_id: c.package.id.clone(),
+                sha256: f.hash.clone(),
             })
         })
         .collect();
 
-    let mut failures = Vec::new();
     let usb = spec.media_type == MediaType::Usb && spec.kind != MediaKind::Prestaged;
-    if usb {
-        for f in first.iter().chain(&content) {
-            if f.size > FAT32_MAX_FILE {
-                failures.push(PreflightFailure {
-                    object: f.dest.clone(),
-                    problem: format!("{} bytes is over FAT32's 4 GiB file limit", f.size),
-                    fix: "use --type cd-dvd with --size unlimited, or prestaged media (splitting to .swm parts is not implemented yet)".into(),
-                });
-            }
-        }
-    }
-    let mut discs = Vec::new();
+    let mut out = Packed::default();
     match (spec.kind, disc_size) {
+        _ if usb => pack_usb(&mut out, first, content, options.usb_max_file),
         (MediaKind::Prestaged, _) | (_, None) => {
-            let mut files = first;
-            files.extend(content);
+            out.discs.push(first);
+            out.discs[0].extend(content.into_iter().map(|c| c.file));
+        }
+        (_, Some(size)) => pack_discs(&mut out, first, content, size),
+    }
+    if !out.failures.is_empty() {
+        return Err(out.failures);
+    }
+    let mut discs: Vec<Disc> = out
+        .discs
+        .into_iter()
+        .enumerate()
+        .map(|(i, files)| {
+            let number = i as u32 + 1;
             let path = if spec.kind == MediaKind::Prestaged || usb {
                 spec.out.clone()
             } else {
-                disc_path(&spec.out, 1)
+                disc_path(&spec.out, number)
             };
-            discs.push(Disc {
-                number: 1,
+            Disc {
+                number,
                 path,
                 files,
-            });
-        }
-        (_, Some(size)) if usb => {
-            let _ = size;
-            let mut files = first;
-            files.extend(content);
-            discs.push(Disc {
-                number: 1,
-                path: spec.out.clone(),
-                files,
-            });
-        }
-        (_, Some(size)) => {
-            let cap = size.saturating_sub(overhead(size));
-            let mut current = first;
-            let mut used: u64 = current.iter().map(|f| f.size + 4096).sum();
-            if used > cap {
-                failures.push(PreflightFailure {
-                    object: "--size".into(),
-                    problem: format!("the boot files and boot.wim ({used} bytes) do not fit on a {size}-byte disc"),
-                    fix: "choose a larger --size".into(),
-                });
             }
-            for f in content {
-                let need = f.size + 4096;
-                if need > cap {
-                    failures.push(PreflightFailure {
-                        object: f.dest.clone(),
-                        problem: format!("{} bytes is larger than one disc ({size} bytes)", f.size),
-                        fix: "choose a larger --size (splitting WIMs across discs is not implemented yet)".into(),
-                    });
-                    continue;
-                }
-                if used + need > cap {
-                    let n = discs.len() as u32 + 1;
-                    discs.push(Disc {
-                        number: n,
-                        path: disc_path(&spec.out, n),
-                        files: std::mem::take(&mut current),
-                    });
-                    used = 0;
-                }
-                used += need;
-                current.push(f);
-            }
-            let n = discs.len() as u32 + 1;
-            discs.push(Disc {
-                number: n,
-                path: disc_path(&spec.out, n),
-                files: current,
-            });
-        }
-    }
+        })
+        .collect();
     if spec.kind != MediaKind::Prestaged {
         for d in &mut discs {
             d.files
                 .push(generated(LABEL, "media label and disc number"));
         }
     }
-    if !failures.is_empty() {
-        return Err(failures);
+    let usb_limit = usb.then_some(options.usb_max_file);
+    for s in &out.splits {
+        plan.notices.push(split_notice(s, &discs, usb_limit));
     }
     plan.discs = discs;
+    plan.splits = out.splits;
     Ok(())
 }
+
+/// Discs (their files), splits and failures being collected.
+#[derive(Default)]
+struct Packed {
+    discs: Vec<Vec<PlannedFile>>,
+    splits: Vec<SplitWim>,
+    failures: Vec<PreflightFailure>,
+}
+
+impl Packed {
+    fn fail(&mut self, object: &str, problem: String, fix: &str) {
+        self.failures.push(PreflightFailure {
+            object: object.into(),
+            problem,
+            fix: fix.into(),
+        });
+    }
+}
+
+fn pack_usb(out: &mut Packed, first: Vec<PlannedFile>, content: Vec<ContentFile>, max: u64) {
+    for f in first.iter().filter(|f| f.size > max) {
+        let why = if f.source == FileSource::BootWim {
+            "; splitting cannot help: the boot manager loads sources/boot.wim whole into a RAM disk and reads no .swm parts"
+        } else {
+            "; only content WIMs can be split into .swm parts"
+        };
+        out.fail(
+            &f.dest,
+            format!("{} bytes is over the USB file limit of {max} bytes (FAT32){why}", f.size),
+            "use a smaller boot image (fewer drivers and optional components) or --type cd-dvd (UDF holds large files)",
+        );
+    }
+    let mut files = first;
+    for c in content {
+        if c.file.size <= max {
+            files.push(c.file);
+            continue;
+        }
+        if !c.is_wim() {
+            out.fail(
+                &c.file.dest,
+                format!("{} bytes is over the USB file limit of {max} bytes (FAT32); splitting cannot help: only WIM files can be stored as .swm parts", c.file.size),
+                "use --type cd-dvd (UDF holds files over 4 GiB) or make the package's files smaller",
+            );
+            continue;
+        }
+        match swm::plan(&c.library(), &|_| max) {
+            Ok(layout) => {
+                let (parts, split) = c.into_parts(layout);
+                files.extend(parts);
+                out.splits.push(split);
+            }
+            Err(why) => out.fail(
+                &c.file.dest,
+                format!("{} bytes is over the USB file limit of {max} bytes (FAT32) and the WIM {why}", c.file.size),
+                "use --type cd-dvd (UDF holds files over 4 GiB), or re-export the WIM without solid compression (wimlib-imagex export SRC 1 DEST --compress=LZX)",
+            ),
+        }
+    }
+    out.discs.push(files);
+}
+
+fn pack_discs(out: &mut Packed, first: Vec<PlannedFile>, content: Vec<ContentFile>, size: u64) {
+    let cap = size.saturating_sub(overhead(size));
+    let mut used: u64 = first.iter().map(|f| f.size + PER_FILE).sum();
+    if used > cap {
+        out.fail(
+            "--size",
+            format!("the boot files and boot.wim ({used} bytes) do not fit on a {size}-byte disc"),
+            "choose a larger --size",
+        );
+    }
+    let mut current = first;
+    for c in content {
+        let need = c.file.size + PER_FILE;
+        if need <= cap {
+            if used + need > cap {
+                out.discs.push(std::mem::take(&mut current));
+                used = 0;
+            }
+            used += need;
+            current.push(c.file);
+            continue;
+        }
+        if !c.is_wim() {
+            out.fail(
+                &c.file.dest,
+                format!("{} bytes is larger than one disc ({size} bytes); splitting cannot help: only WIM files can be stored as .swm parts", c.file.size),
+                "choose a larger --size",
+            );
+            continue;
+        }
+        // The first part fills the room left here; when even that cannot be, a new disc.
+        let full = cap.saturating_sub(PER_FILE);
+        let room = cap.saturating_sub(used + PER_FILE);
+        let path = c.library();
+        let planned = match swm::plan(&path, &|i| if i == 0 { room } else { full }) {
+            Ok(l) => Ok(l),
+            Err(_) if !current.is_empty() => {
+                out.discs.push(std::mem::take(&mut current));
+                used = 0;
+                swm::plan(&path, &|_| full)
+            }
+            Err(e) => Err(e),
+        };
+        match planned {
+            Ok(layout) => {
+                let (parts, split) = c.into_parts(layout);
+                for (i, p) in parts.into_iter().enumerate() {
+                    if i > 0 {
+                        out.discs.push(std::mem::take(&mut current));
+                        used = 0;
+                    }
+                    used += p.size + PER_FILE;
+                    current.push(p);
+                }
+                out.splits.push(split);
+            }
+            Err(why) => out.fail(
+                &c.file.dest,
+                format!("{} bytes is larger than one disc ({size} bytes) and the WIM {why}", c.file.size),
+                "choose a larger --size, or re-export the WIM without solid compression (wimlib-imagex export SRC 1 DEST --compress=LZX)",
+            ),
+        }
+    }
+    out.discs.push(current);
+}
+
+/// `PS100004 install.wim (5.1 GiB) is over ...: stored as 2 .swm parts ...`.
+fn split_notice(s: &SplitWim, discs: &[Disc], usb_limit: Option<u64>) -> String {
+    let names: Vec<String> = s
+        .layout
+        .parts
+        .iter()
+        .map(|p| swm::part_dest(&s.dest, p.number))
+        .collect();
+    let on: Vec<String> = names
+        .iter()
+        .filter_map(|n| discs.iter().find(|d| d.files.iter().any(|f| &f.dest == n)))
+        .map(|d| d.number.to_string())
+        .collect();
+    let total: u64 = s.layout.parts.iter().map(|p| p.size).sum();
+    let why = match usb_limit {
+        Some(FAT32_MAX_FILE) => "is over FAT32's 4 GiB file limit".to_string(),
+        Some(max) => format!("is over the USB file limit of {max} bytes"),
+        None => format!("is larger than one disc; on discs {}", on.join(", ")),
+    };
+    format!(
+        "{} ({total} bytes as parts) {why}: stored as {} .swm parts ({}); read them as one WIM with the first part and the others as references (DISM /SWMFile, wimlib-imagex --ref)",
+        s.dest,
+        names.len(),
+        names.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests;

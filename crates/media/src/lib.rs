@@ -5,15 +5,18 @@
 //! 2. [`preflight`]: every check against the [`tsmedia_site::Site`] before any byte is
 //!    written; each [`PreflightFailure`] names the object and the fix. The result is a
 //!    [`MediaPlan`]: every output file with its source and size, per disc (`--dry-run`).
+//!    Content WIMs over FAT32's 4 GiB limit (USB) or larger than a disc (CD/DVD sets) are
+//!    planned as `.swm` parts ([`swm`]), streamed from the library WIM when written.
 //! 3. [`build`]: writes the outputs under temporary names and renames them at the end,
-//!    streams content once from the library, writes `CreateTSMedia.log` (CMTrace).
+//!    streams content once from the library, injects the media configuration and the runtime
+//!    (the tsmedia executable, [`runtime_dest`]) into `sources/boot.wim`, and writes
+//!    `CreateTSMedia.log` (CMTrace) on success and on failure ([`write_failure_log`]).
 //! 4. [`inspect()`]: reads media back (ISO set, prestaged WIM), decrypting the variables.
 //!
 //! Secrets (`Variables.dat`, `policy.xml`) use Argon2id + XChaCha20-Poly1305 ([`secret`]).
 //!
-//! Not supported yet: splitting WIMs into `.swm` parts (for FAT32's 4 GiB limit or a disc
-//! size: preflight refuses such media instead), injecting the client runtime into boot.wim
-//! (only the media configuration is injected), inspecting USB images, BIOS boot of USB images.
+//! Not supported yet: BIOS boot of USB images; splitting the boot image itself (the boot
+//! manager reads `sources/boot.wim` whole, so preflight refuses one over the limit).
 
 mod bootfiles;
 mod build;
@@ -27,14 +30,18 @@ mod plan;
 mod preflight;
 pub mod secret;
 mod spec;
+pub mod swm;
 pub mod variables;
 
-pub use build::{BuildOptions, BuildReport, build, media_variables};
+pub use build::{
+    BuildOptions, BuildReport, RUNTIME_NAME, build, failure_log_path, log_path, media_variables,
+    runtime_dest, write_failure_log,
+};
 pub use error::{Error, Result};
 pub use inspect::{InspectedDisc, Inspection, inspect};
 pub use layout::{FAT32_MAX_FILE, disc_path};
-pub use plan::{ContentItem, Disc, FileSource, MediaPlan, PlannedFile};
-pub use preflight::{PreflightFailure, build_time, preflight};
+pub use plan::{ContentItem, Disc, FileSource, MediaPlan, PlanOptions, PlannedFile, SplitWim};
+pub use preflight::{PreflightFailure, build_time, preflight, preflight_with};
 pub use spec::{
     CD_650MB, DVD_4_7GB, DVD_8_5GB, MediaKind, MediaSpec, MediaType, MpMode, Uda, parse_size,
 };

@@ -12,7 +12,8 @@ pub enum Severity {
     Error = 3,
 }
 
-/// Collects log lines in memory; written beside the output when the build ends.
+/// Collects log lines in memory; written beside the output when the build ends, whether it
+/// succeeded or not.
 #[derive(Debug)]
 pub struct MediaLog {
     lines: Vec<String>,
@@ -62,6 +63,11 @@ impl MediaLog {
     /// A warning line.
     pub fn warn(&mut self, message: impl AsRef<str>) {
         self.line(Severity::Warning, message)
+    }
+
+    /// An error line.
+    pub fn error(&mut self, message: impl AsRef<str>) {
+        self.line(Severity::Error, message)
     }
 
     /// A line with the time since the log began (omitted in deterministic builds).

@@ -7,7 +7,45 @@ use std::path::PathBuf;
 use tsmedia_site::{Arch, ManagementPoint, Package};
 
 use crate::certificate::MediaCertificate;
+use crate::layout::FAT32_MAX_FILE;
 use crate::spec::{MediaKind, MediaSpec, MediaType};
+use crate::swm::SwmLayout;
+
+/// How preflight lays media out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Largest file of USB media: a larger content WIM is stored as `.swm` parts of at most
+    /// this size. Default: [`FAT32_MAX_FILE`] (4 GiB − 1). Smaller values are for tests and
+    /// for file systems with smaller limits.
+    pub usb_max_file: u64,
+    /// The runtime injected into `sources/boot.wim` as `SMS/bin/<arch>/tsmedia`. Default:
+    /// the running executable (`std::env::current_exe()`). Give a path for reproducible
+    /// builds across machines, or a small file in tests. Planned here because its size
+    /// counts towards boot.wim's.
+    pub runtime: Option<PathBuf>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            usb_max_file: FAT32_MAX_FILE,
+            runtime: None,
+        }
+    }
+}
+
+/// A content WIM stored as `.swm` parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitWim {
+    /// Package the WIM belongs to.
+    pub package_id: String,
+    /// Media path the WIM would have had (`SMS/PKG/PS100004/install.wim`).
+    pub dest: String,
+    /// SHA-256 of the WIM in the library (lowercase hex).
+    pub sha256: String,
+    /// The parts, streamed from the library WIM.
+    pub layout: SwmLayout,
+}
 
 /// Where one file of the media comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +56,9 @@ pub enum FileSource {
     BootImage(String),
     /// `sources/boot.wim`: the boot image with the media configuration injected.
     BootWim,
-    /// A WIM of the content library over the FAT32 or disc limit: written as `.swm` parts.
-    SplitWim(PathBuf),
+    /// Part `part` of `parts` of a content WIM over the FAT32 or disc limit, streamed from
+    /// the library WIM as [`MediaPlan::splits`] describes (`wim` is the WIM's media path).
+    SwmPart { wim: String, part: u16, parts: u16 },
     /// Made by the builder (`TsmBootstrap.ini`, `Variables.dat`, ...).
     Generated(&'static str),
 }
@@ -29,7 +68,7 @@ pub enum FileSource {
 pub struct PlannedFile {
     /// Path on the media, `/`-separated (`SMS/PKG/PS100004/install.wim`).
     pub dest: String,
-    /// Size in bytes (estimated for `boot.wim` and split WIMs).
+    /// Size in bytes (estimated for `boot.wim`; exact for `.swm` parts).
     pub size: u64,
     pub source: FileSource,
 }
@@ -70,6 +109,9 @@ pub struct MediaPlan {
     pub boot_wim: PathBuf,
     pub boot_index: u32,
     pub boot_arch: Arch,
+    /// The runtime executable injected into boot.wim, and its size.
+    pub runtime: PathBuf,
+    pub runtime_size: u64,
     /// Task sequence ID and name (stand-alone, prestaged; optional otherwise).
     pub task_sequence: Option<(String, String)>,
     /// Task sequence XML (stand-alone: encrypted into `policy.xml`).
@@ -79,6 +121,8 @@ pub struct MediaPlan {
     pub certificate: MediaCertificate,
     pub password: Option<String>,
     pub discs: Vec<Disc>,
+    /// Content WIMs stored as `.swm` parts (their parts are files of `discs`).
+    pub splits: Vec<SplitWim>,
     /// Preflight results that passed, one line each (logged).
     pub checks: Vec<String>,
     /// Things the user should know (WIMs split for FAT32, unprotected media, ...).
@@ -157,7 +201,9 @@ impl fmt::Display for MediaPlan {
                     FileSource::Library(p) => format!("library {}", p.display()),
                     FileSource::BootImage(p) => format!("boot image {p}"),
                     FileSource::BootWim => "boot image + media configuration".into(),
-                    FileSource::SplitWim(p) => format!("split from {}", p.display()),
+                    FileSource::SwmPart { wim, part, parts } => {
+                        format!("part {part} of {parts} of {wim}")
+                    }
                     FileSource::Generated(w) => format!("generated {w}"),
                 };
                 writeln!(f, "  {:>12}  {}  <- {src}", file.size, file.dest)?;

@@ -9,12 +9,57 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use tsmedia_media::{BuildOptions, Error, MediaKind, MediaType, build, inspect, preflight};
+use tsmedia_media::{BuildOptions, Error, MediaKind, MediaType, build, inspect};
 
 fn build_ok(f: &Fixture, spec: &tsmedia_media::MediaSpec) -> tsmedia_media::BuildReport {
-    let mut site = f.site();
-    let plan = preflight(&site, spec).unwrap_or_else(|e| panic!("preflight: {e:#?}"));
-    build(&mut site, &plan, &BuildOptions::default()).unwrap()
+    let plan = f.plan(spec).unwrap_or_else(|e| panic!("preflight: {e:#?}"));
+    build(&mut f.site(), &plan, &BuildOptions::default()).unwrap()
+}
+
+/// The boot.wim of the media holds the runtime at `SMS/bin/x64/tsmedia` and the media
+/// configuration at `SMS/data`, read with our WIM reader and with `wimlib-imagex dir`.
+fn assert_runtime_in_boot_wim(boot_wim: &Path, runtime: &[u8]) {
+    let w = tsmedia_wim::Wim::open(boot_wim).unwrap();
+    let img = tsmedia_wim::ops::load_image(&w, 1).unwrap();
+    let find = |path: &str| {
+        let mut d = &img.root;
+        for part in path.split('/') {
+            d = d
+                .children
+                .iter()
+                .find(|c| c.name_lossy() == part)
+                .unwrap_or_else(|| panic!("{path} not in boot.wim"));
+        }
+        w.open_blob(&d.data, true).unwrap().read_all().unwrap()
+    };
+    assert!(
+        find("SMS/bin/x64/tsmedia") == runtime,
+        "runtime bytes differ"
+    );
+    assert!(
+        String::from_utf8(find("SMS/data/TsmBootstrap.ini"))
+            .unwrap()
+            .contains("MediaType=")
+    );
+    assert!(!find("SMS/data/Variables.dat").is_empty());
+    assert!(
+        !find("Windows/System32/winpeshl.ini").is_empty(),
+        "the boot image is kept"
+    );
+    let listing = stdout(
+        Command::new(tool("wimlib-imagex", "wimtools"))
+            .arg("dir")
+            .arg(boot_wim)
+            .arg("1"),
+    );
+    for p in [
+        "/SMS/bin/x64/tsmedia",
+        "/SMS/data/TsmBootstrap.ini",
+        "/SMS/data/Variables.dat",
+        "/Windows/System32/winpeshl.ini",
+    ] {
+        assert!(listing.lines().any(|l| l == p), "{p} missing:\n{listing}");
+    }
 }
 
 fn extract_with_7zz(iso: &Path, dir: &Path) {
@@ -176,6 +221,17 @@ fn bootable_iso_passes_reference_tools_inspects_and_boots() {
     );
 
     assert_no_plaintext(&iso, &f.path("np"));
+    let x = f.path("rt");
+    extract_with_7zz(&iso, &x);
+    assert_runtime_in_boot_wim(
+        &x.join("sources/boot.wim"),
+        &std::fs::read(&f.runtime).unwrap(),
+    );
+    let log = std::fs::read_to_string(f.path("bootmedia/CreateTSMedia.log")).unwrap();
+    assert!(
+        log.contains("injected into boot.wim as SMS/bin/x64/tsmedia"),
+        "{log}"
+    );
 
     let (status, out) = boot_bios_cd(&iso);
     assert!(out.contains(BIOS_MARKER), "BIOS: status {status}\n{out}");
@@ -357,7 +413,7 @@ fn deterministic_builds_are_byte_identical_and_need_a_given_certificate() {
     std::fs::write(&pfx, &cert.pfx).unwrap();
     let mut spec = f.spec(MediaKind::Standalone, "repro");
     spec.deterministic = true;
-    let fails = preflight(&f.site(), &spec).unwrap_err();
+    let fails = f.plan(&spec).unwrap_err();
     assert!(fails.iter().any(|x| x.fix.contains("--pfx")), "{fails:?}");
     spec.pfx = Some(pfx);
     spec.password = Some("pw".into());
@@ -387,7 +443,7 @@ fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
     let iso = f.path("keep/keep.iso");
     let old = std::fs::read(&iso).unwrap();
     let mut site = f.site();
-    let plan = preflight(&site, &spec).unwrap();
+    let plan = f.plan(&spec).unwrap();
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let options = BuildOptions {
         cancel: Some(cancel),

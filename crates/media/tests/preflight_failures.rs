@@ -3,14 +3,18 @@
 mod common;
 
 use common::*;
-use tsmedia_media::{MediaKind, MediaSpec, preflight};
+use tsmedia_media::{MediaKind, MediaSpec, MediaType, PlanOptions, preflight_with};
 use tsmedia_site::{PackageOptions, PackageType};
 
 /// Runs preflight on `spec`, expects a failure whose text contains `want`, and checks that
 /// the fixture folder holds nothing new.
 fn fails(f: &Fixture, spec: &MediaSpec, want: &str) {
+    fails_with(f, spec, &PlanOptions::default(), want)
+}
+
+fn fails_with(f: &Fixture, spec: &MediaSpec, options: &PlanOptions, want: &str) {
     let before = files_under(f.dir.path()).len();
-    let err = preflight(&f.site(), spec).expect_err("preflight should fail");
+    let err = preflight_with(&f.site(), spec, options).expect_err("preflight should fail");
     let text: Vec<String> = err.iter().map(|e| e.to_string()).collect();
     assert!(
         text.iter().any(|t| t.contains(want)),
@@ -156,4 +160,44 @@ fn standalone_needs_a_task_sequence() {
     let mut s = f.spec(MediaKind::Standalone, "out");
     s.ts = None;
     fails(&f, &s, "need a task sequence");
+}
+
+#[test]
+fn usb_boot_wim_over_the_file_limit_cannot_be_split() {
+    let f = fixture();
+    let mut s = f.spec(MediaKind::Bootable, "usb.img");
+    s.media_type = MediaType::Usb;
+    let options = PlanOptions {
+        usb_max_file: 1_000_000,
+        ..f.plan_options()
+    };
+    fails_with(&f, &s, &options, "reads no .swm parts");
+}
+
+#[test]
+fn usb_content_over_the_file_limit_that_is_not_a_wim() {
+    let f = fixture_with(2, 1_700_000);
+    let mut s = f.spec(MediaKind::Standalone, "usb.img");
+    s.media_type = MediaType::Usb;
+    let options = PlanOptions {
+        usb_max_file: 1_600_000,
+        ..f.plan_options()
+    };
+    fails_with(
+        &f,
+        &s,
+        &options,
+        "only WIM files can be stored as .swm parts",
+    );
+}
+
+#[test]
+fn runtime_missing() {
+    let f = fixture();
+    let s = f.spec(MediaKind::Bootable, "out");
+    let options = PlanOptions {
+        runtime: Some(f.path("no/such/tsmedia")),
+        ..PlanOptions::default()
+    };
+    fails_with(&f, &s, &options, "runtime");
 }

@@ -6,8 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tsmedia_codecs::Format;
 use tsmedia_image::boot_payload::{bios_boot_image, uefi_boot_app};
-use tsmedia_media::{MediaKind, MediaSpec};
+use tsmedia_media::{
+    MediaKind, MediaPlan, MediaSpec, PlanOptions, PreflightFailure, preflight_with,
+};
 use tsmedia_site::{
     ALL_UNKNOWN_COMPUTERS, Arch, Availability, PackageOptions, PackageType, Purpose, Site,
 };
@@ -17,12 +20,14 @@ use tsmedia_wim::{WimWriter, WriteOptions};
 #[path = "../../../image/tests/iso_common/mod.rs"]
 pub mod iso_common;
 #[allow(unused_imports)]
-pub use iso_common::{boot_bios_cd, boot_uefi_cd, run, stdout, tool};
+pub use iso_common::{boot_bios_cd, boot_uefi_cd, run, stdout, stdout_and_stderr, tool};
 
 pub const BIOS_MARKER: &str = "tsmedia-media-bios-4d1e";
 pub const UEFI_MARKER: &str = "tsmedia-media-uefi-93b7";
 /// A custom variable value that must never appear in plaintext on the media.
 pub const SECRET_VALUE: &str = "Zebra-Quokka-7731-plaintext-canary";
+/// The first bytes of the stand-in runtime injected into boot.wim.
+pub const RUNTIME_MARKER: &[u8] = b"tsmedia runtime stand-in 6c1f\n";
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -31,6 +36,10 @@ pub struct Fixture {
     pub os_id: String,
     pub tools_id: String,
     pub ts_id: String,
+    /// A small stand-in for the tsmedia executable (the real one is injected by the CLI test).
+    pub runtime: PathBuf,
+    /// The OS image's source tree (what applying install.wim must give back).
+    pub os_tree: PathBuf,
 }
 
 impl Fixture {
@@ -40,6 +49,19 @@ impl Fixture {
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// Plan options using the stand-in runtime.
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            runtime: Some(self.runtime.clone()),
+            ..PlanOptions::default()
+        }
+    }
+
+    /// Preflight with the stand-in runtime.
+    pub fn plan(&self, spec: &MediaSpec) -> Result<MediaPlan, Vec<PreflightFailure>> {
+        preflight_with(&self.site(), spec, &self.plan_options())
     }
 
     /// A spec with the fixture's objects filled in.
@@ -62,7 +84,15 @@ impl Fixture {
 }
 
 fn capture_wim(src: &Path, out: &Path, name: &str) {
-    let mut w = WimWriter::create(out, WriteOptions::default()).unwrap();
+    capture_wim_with(src, out, name, Some(Format::Lzx));
+}
+
+fn capture_wim_with(src: &Path, out: &Path, name: &str, compression: Option<Format>) {
+    let opts = WriteOptions {
+        compression,
+        ..WriteOptions::default()
+    };
+    let mut w = WimWriter::create(out, opts).unwrap();
     capture::capture(
         src,
         &mut w,
@@ -93,8 +123,69 @@ pub fn pattern(seed: u32, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// What the fixture site holds beyond its fixed objects.
+#[derive(Clone, Copy)]
+pub struct FixtureOptions {
+    /// Extra files of `tools_size` bytes in the Tools package.
+    pub tools_files: usize,
+    pub tools_size: usize,
+    /// Extra files of `os_file_size` bytes in the OS image.
+    pub os_files: usize,
+    pub os_file_size: usize,
+    /// OS image compression (None: stored, so its size is predictable).
+    pub os_compression: Option<Format>,
+}
+
+impl Default for FixtureOptions {
+    fn default() -> Self {
+        FixtureOptions {
+            tools_files: 2,
+            tools_size: 10_000,
+            os_files: 0,
+            os_file_size: 0,
+            os_compression: Some(Format::Lzx),
+        }
+    }
+}
+
+/// Writes `size` bytes of cheap pseudo-random data to `path`, streaming: 1 MiB runs of one
+/// xorshift block, each run stamped with `seed` and its index (so no two runs or files are
+/// equal) and a few bytes changed every 4 KiB.
+pub fn write_runs(path: &Path, seed: u64, size: u64) {
+    use std::io::Write;
+    static BLOCK: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let block = BLOCK.get_or_init(|| pattern(0x5eed, 1 << 20));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut run = block.clone();
+    let mut left = size;
+    let mut index = 0u64;
+    while left > 0 {
+        for (k, chunk) in run.chunks_mut(4096).enumerate() {
+            chunk[..8].copy_from_slice(&seed.to_le_bytes());
+            chunk[8..16].copy_from_slice(&index.to_le_bytes());
+            chunk[16..24].copy_from_slice(&(k as u64).to_le_bytes());
+        }
+        let n = left.min(run.len() as u64) as usize;
+        out.write_all(&run[..n]).unwrap();
+        left -= n as u64;
+        index += 1;
+    }
+    out.flush().unwrap();
+}
+
 /// Builds the site. `tools_files` extra files of `tools_size` bytes go into the Tools package.
 pub fn fixture_with(tools_files: usize, tools_size: usize) -> Fixture {
+    fixture_opts(FixtureOptions {
+        tools_files,
+        tools_size,
+        ..FixtureOptions::default()
+    })
+}
+
+/// Builds the site with `o`.
+pub fn fixture_opts(o: FixtureOptions) -> Fixture {
+    let (tools_files, tools_size) = (o.tools_files, o.tools_size);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     // Boot image: Windows PE shape.
@@ -129,17 +220,34 @@ pub fn fixture_with(tools_files: usize, tools_size: usize) -> Fixture {
         &pattern(5, 50_000),
     );
     write(&os.join("Users/Default/NTUSER.DAT"), &pattern(6, 20_000));
+    for i in 0..o.os_files {
+        write(
+            &os.join(format!("Program Files/App/data{i:02}.bin")),
+            &pattern(1000 + i as u32, o.os_file_size),
+        );
+    }
     let os_pkg = root.join("src/os");
     std::fs::create_dir_all(&os_pkg).unwrap();
-    capture_wim(&os, &os_pkg.join("install.wim"), "Windows 11 Enterprise");
+    capture_wim_with(
+        &os,
+        &os_pkg.join("install.wim"),
+        "Windows 11 Enterprise",
+        o.os_compression,
+    );
+    let runtime = root.join("runtime/tsmedia");
+    let mut rt = RUNTIME_MARKER.to_vec();
+    rt.extend(pattern(77, 20_000));
+    write(&runtime, &rt);
     // A package.
     let tools = root.join("src/tools");
     write(&tools.join("setup.cmd"), b"@echo off\r\nexit /b 0\r\n");
     for i in 0..tools_files {
-        write(
-            &tools.join(format!("data/file{i:03}.bin")),
-            &pattern(100 + i as u32, tools_size),
-        );
+        let path = tools.join(format!("data/file{i:03}.bin"));
+        if tools_size >= 8 << 20 {
+            write_runs(&path, 100 + i as u64, tools_size as u64);
+        } else {
+            write(&path, &pattern(100 + i as u32, tools_size));
+        }
     }
 
     let site_dir = root.join("site");
@@ -216,6 +324,8 @@ pub fn fixture_with(tools_files: usize, tools_size: usize) -> Fixture {
         os_id: os_image.id,
         tools_id: tools_pkg.id,
         ts_id: ts.id,
+        runtime,
+        os_tree: os,
         dir,
     }
 }

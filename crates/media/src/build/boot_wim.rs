@@ -1,0 +1,204 @@
+//! `sources/boot.wim`: the boot image with the media configuration and the runtime injected
+//! through the WIM engine (blobs copied verbatim, new files added, one image written).
+//!
+//! Where things go, as in Configuration Manager's boot images (the boot image is mounted as
+//! `X:\`): the runtime under `X:\SMS\bin\<arch>\` beside where Configuration Manager keeps
+//! `TsBootShell.exe` and `TsmBootstrap.exe` (`i386` for x86, `x64`, `arm64`), and the media
+//! configuration under `X:\SMS\data\` (`TsmBootstrap.ini`, `Variables.dat`, reference §3), the
+//! same paths as on the media root, so the runtime reads `SMS/data/TsmBootstrap.ini` below
+//! whichever root it started from (`tsmedia client run --media X:\`).
+//! `Windows\System32` is left to Windows PE.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use sha2::{Digest, Sha256};
+use tsmedia_site::Arch;
+use tsmedia_wim::dentry::{Dentry, attr};
+use tsmedia_wim::xml::Element;
+use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions, ops};
+
+use crate::error::{IoContext, Result, wim};
+use crate::plan::MediaPlan;
+
+/// The runtime's name inside the boot image.
+pub const RUNTIME_NAME: &str = "tsmedia";
+
+/// `SMS/bin/<arch>/tsmedia`: where the runtime goes in the boot image.
+pub fn runtime_dest(arch: Arch) -> String {
+    let dir = match arch {
+        Arch::X86 => "i386",
+        other => other.as_str(),
+    };
+    format!("SMS/bin/{dir}/{RUNTIME_NAME}")
+}
+
+/// WIM write options of a plan: fixed GUID and time in deterministic builds.
+pub(super) fn write_options(
+    plan: &MediaPlan,
+    base: WriteOptions,
+    cancel: &Option<Arc<AtomicBool>>,
+) -> WriteOptions {
+    let mut o = base;
+    o.cancel = cancel.clone();
+    if let Some(t) = plan.fixed_time {
+        let mut h = Sha256::new();
+        h.update(plan.seed);
+        h.update(b"wim guid");
+        let d = h.finalize();
+        let mut g = [0u8; 16];
+        g.copy_from_slice(&d[..16]);
+        o.guid = Some(g);
+        o.timestamp = Some(unix_to_filetime(t));
+    }
+    o
+}
+
+/// FILETIME (100 ns since 1601) of UNIX seconds.
+pub(super) fn unix_to_filetime(t: i64) -> u64 {
+    ((t + 11_644_473_600).max(0) as u64) * 10_000_000
+}
+
+/// The plan's file time: fixed in deterministic builds, else now.
+pub(super) fn file_time(plan: &MediaPlan) -> u64 {
+    plan.fixed_time
+        .map(unix_to_filetime)
+        .unwrap_or_else(tsmedia_wim::write::filetime_now)
+}
+
+/// Inserts a file dentry at `path` (creating directories) whose data is `sha1`; a file
+/// already there (any case) is replaced.
+pub(super) fn insert(root: &mut Dentry, path: &str, sha1: Sha1, time: u64) {
+    let mut d = root;
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let name: Vec<u16> = part.encode_utf16().collect();
+        let pos = d
+            .children
+            .iter()
+            .position(|c| String::from_utf16_lossy(&c.name).eq_ignore_ascii_case(part));
+        let pos = match pos {
+            Some(p) if !last => p,
+            Some(p) => {
+                d.children.remove(p);
+                d.children.len()
+            }
+            None => d.children.len(),
+        };
+        if pos == d.children.len() {
+            d.children.push(Dentry {
+                name,
+                attributes: if last { attr::ARCHIVE } else { attr::DIRECTORY },
+                security_id: -1,
+                creation_time: time,
+                last_write_time: time,
+                last_access_time: time,
+                data: if last { sha1 } else { Sha1::ZERO },
+                ..Dentry::default()
+            });
+        }
+        d = &mut d.children[pos];
+    }
+}
+
+/// What goes into boot.wim besides the boot image.
+pub(super) struct Injection<'a> {
+    /// Small generated files: (path in the image, bytes).
+    pub files: &'a [(&'a str, Vec<u8>)],
+    /// The runtime executable, streamed from this file to `runtime_dest`.
+    pub runtime: &'a Path,
+}
+
+/// Writes `out`: image `plan.boot_index` of `src` with `inject` added, in `src`'s compression.
+pub(super) fn write(
+    plan: &MediaPlan,
+    src: &Wim,
+    out: &Path,
+    inject: &Injection<'_>,
+    cancel: &Option<Arc<AtomicBool>>,
+) -> Result<()> {
+    let what = || format!("writing {}", out.display());
+    let opts = ops::inherit_options(
+        src,
+        write_options(plan, WriteOptions::default(), cancel),
+        false,
+    )
+    .map_err(wim(what()))?;
+    let opts = write_options(plan, opts, cancel);
+    let mut image = ops::load_image(src, plan.boot_index).map_err(wim("reading the boot image"))?;
+    let mut w = WimWriter::create(out, opts).map_err(wim(what()))?;
+    let mut hashes = Vec::new();
+    image.root.walk(&mut |_, d| hashes.extend(d.blobs()));
+    let mut locs = Vec::new();
+    for h in hashes {
+        if let Some(l) = src.blobs.get(&h) {
+            locs.push(l);
+        }
+    }
+    // In file order, so the source is read sequentially.
+    locs.sort_by_key(|l| (l.part, l.entry.resource.offset));
+    for l in locs {
+        if !w.has_blob(&l.entry.sha1) {
+            w.copy_blob(src, l).map_err(wim(what()))?;
+        }
+    }
+    let t = file_time(plan);
+    for (path, bytes) in inject.files {
+        let sha = w
+            .write_blob(&mut &bytes[..], bytes.len() as u64, None, Path::new(path))
+            .map_err(wim(what()))?;
+        insert(&mut image.root, path, sha, t);
+    }
+    let rt = inject.runtime;
+    let mut f = File::open(rt).at(rt)?;
+    let size = f.metadata().at(rt)?.len();
+    let sha = w.write_blob(&mut f, size, None, rt).map_err(wim(what()))?;
+    insert(&mut image.root, &runtime_dest(plan.boot_arch), sha, t);
+    image.root.sort_children();
+    let xml = src
+        .image_xml(plan.boot_index)
+        .cloned()
+        .unwrap_or_else(|| Element::new("IMAGE"));
+    w.add_image(&image, xml).map_err(wim(what()))?;
+    w.finish(1).map_err(wim(what()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_goes_where_configuration_manager_keeps_its_binaries() {
+        assert_eq!(runtime_dest(Arch::X64), "SMS/bin/x64/tsmedia");
+        assert_eq!(runtime_dest(Arch::X86), "SMS/bin/i386/tsmedia");
+        assert_eq!(runtime_dest(Arch::Arm64), "SMS/bin/arm64/tsmedia");
+    }
+
+    #[test]
+    fn insert_creates_folders_and_replaces_files_case_insensitively() {
+        let mut root = Dentry {
+            attributes: attr::DIRECTORY,
+            ..Dentry::default()
+        };
+        let a = Sha1([1; 20]);
+        let b = Sha1([2; 20]);
+        insert(&mut root, "SMS/data/x.ini", a, 7);
+        insert(&mut root, "sms/DATA/X.INI", b, 7);
+        insert(&mut root, "SMS/bin/x64/tsmedia", a, 7);
+        assert_eq!(root.children.len(), 1);
+        let sms = &root.children[0];
+        assert!(sms.is_dir());
+        assert_eq!(sms.children.len(), 2);
+        let data = sms
+            .children
+            .iter()
+            .find(|c| c.name_lossy() == "data")
+            .unwrap();
+        assert_eq!(data.children.len(), 1);
+        assert_eq!(data.children[0].data, b);
+        assert_eq!(data.children[0].name_lossy(), "X.INI");
+    }
+}

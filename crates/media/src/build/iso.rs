@@ -1,0 +1,44 @@
+//! One disc of a CD/DVD set: ISO 9660 + Joliet + UDF bridge; disc 1 carries the El Torito
+//! BIOS (`boot/etfsboot.com`, no emulation) and UEFI (`efisys.bin`, platform 0xEF) entries.
+
+use std::path::Path;
+
+use tsmedia_image::iso::{self, BootEntry, BootImage, IsoBuilder, IsoOptions};
+use tsmedia_wim::output::AtomicFile;
+
+use super::{Files, Staged};
+use crate::bootfiles::{EFISYS, ETFSBOOT};
+use crate::error::{Error, Result, wim};
+use crate::plan::MediaPlan;
+
+/// Writes `files` as the ISO `out` (under a temporary name until committed).
+pub(super) fn write(plan: &MediaPlan, files: Files, out: &Path, boot: bool) -> Result<Staged> {
+    let iso_err = |source| Error::Iso {
+        what: out.display().to_string(),
+        source,
+    };
+    let mut options = IsoOptions {
+        volume_label: plan.spec.label().to_ascii_uppercase(),
+        ..IsoOptions::default()
+    };
+    if let Some(t) = plan.fixed_time {
+        options.timestamp = Some(t);
+    }
+    let mut b = IsoBuilder::new(options);
+    let mut has = (false, false);
+    for (dest, size, src) in files {
+        has.0 |= dest == ETFSBOOT;
+        has.1 |= dest == EFISYS;
+        b.add_file(&dest, size, src).map_err(iso_err)?;
+    }
+    if boot && has.0 {
+        b.add_boot_entry(BootEntry::bios(BootImage::File(ETFSBOOT.into())));
+    }
+    if boot && has.1 {
+        b.add_boot_entry(BootEntry::uefi(BootImage::File(EFISYS.into())));
+    }
+    let iso_plan = b.plan().map_err(iso_err)?;
+    let mut f = AtomicFile::create(out).map_err(wim(format!("creating {}", out.display())))?;
+    iso::write(&iso_plan, std::io::BufWriter::new(&mut f.file)).map_err(iso_err)?;
+    Ok(Staged::File(f))
+}

@@ -1,0 +1,387 @@
+//! Writing planned media: the generated files, `boot.wim` with the media configuration and the
+//! runtime ([`boot_wim`]), and each output — ISO set ([`iso`]), USB image ([`usb`]), prestaged
+//! WIM ([`prestaged`]) — under a temporary name, renamed only when every output is complete.
+//! Content is streamed once from the library ([`sources`]); nothing is staged, so memory stays
+//! bounded whatever the content's size.
+//!
+//! `CreateTSMedia.log` is written whether the build succeeds or fails ([`write_failure_log`]
+//! for preflight failures); a failed build removes its temporary files and keeps earlier
+//! outputs. Failure logs go where [`log_path`] says when that folder exists, else beside the
+//! folder a CD/DVD set would have had.
+
+mod boot_wim;
+mod iso;
+mod media_vars;
+mod prestaged;
+mod sources;
+mod usb;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use tsmedia_image::DataSource;
+use tsmedia_site::Site;
+use tsmedia_wim::Wim;
+use tsmedia_wim::output::AtomicFile;
+
+pub use boot_wim::{RUNTIME_NAME, runtime_dest};
+pub use media_vars::media_variables;
+
+use crate::bootfiles::{self, BootFile};
+use crate::error::{Error, IoContext, Result, wim};
+use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
+use crate::log::MediaLog;
+use crate::plan::{FileSource, MediaPlan};
+use crate::preflight::{PreflightFailure, build_time};
+use crate::secret::{self, KdfParams, Randomness};
+use crate::spec::{MediaKind, MediaSpec, MediaType};
+use crate::variables::{self, Variable};
+use sources::Cancellable;
+
+/// What a build wrote.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// Output files (ISOs, USB image, WIM).
+    pub outputs: Vec<PathBuf>,
+    /// The log file.
+    pub log: PathBuf,
+    /// The media variables (secrets included; mask with [`Variable::display_value`]).
+    pub variables: Vec<Variable>,
+}
+
+/// How media are written.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Argon2id cost of the media password. Default: 64 MiB, 3 passes.
+    pub kdf: KdfParams,
+    /// Set (e.g. by Ctrl-C) to stop: the build fails with an "interrupted" error and removes
+    /// its temporary files; finished outputs of earlier runs are kept. Default: never.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// Where `CreateTSMedia.log` of a successful build goes: `spec.log`, else beside the output
+/// (in a CD/DVD set's folder; in the folder of a USB image or prestaged WIM).
+pub fn log_path(spec: &MediaSpec) -> PathBuf {
+    spec.log
+        .clone()
+        .unwrap_or_else(|| out_dir(spec).join("CreateTSMedia.log"))
+}
+
+fn out_dir(spec: &MediaSpec) -> PathBuf {
+    match (spec.kind, spec.media_type) {
+        (MediaKind::Prestaged, _) | (_, MediaType::Usb) => parent(&spec.out),
+        _ => spec.out.clone(),
+    }
+}
+
+fn parent(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Where the log of a failed build goes: `spec.log`; else beside the output as on success
+/// when that folder exists; else (a CD/DVD set's folder that was never made) in the folder
+/// that would have held it, so a failed build creates no media folder.
+pub fn failure_log_path(spec: &MediaSpec) -> PathBuf {
+    if spec.log.is_some() || out_dir(spec).is_dir() {
+        return log_path(spec);
+    }
+    parent(&out_dir(spec)).join("CreateTSMedia.log")
+}
+
+/// Writes `CreateTSMedia.log` for a build refused by preflight, every failure as an error
+/// line (CMTrace type 3); no media are written. Returns where the log went.
+pub fn write_failure_log(spec: &MediaSpec, failures: &[PreflightFailure]) -> Result<PathBuf> {
+    let mut log = MediaLog::new(build_time(spec).1);
+    log.info(format!("Creating {} media", spec.kind));
+    for f in failures {
+        log.error(format!(
+            "Preflight failed: {}: {}; fix: {}",
+            f.object, f.problem, f.fix
+        ));
+    }
+    log.error(format!(
+        "Media creation failed: {} preflight check(s) failed; nothing was written",
+        failures.len()
+    ));
+    let path = failure_log_path(spec);
+    std::fs::write(&path, log.text()).at(&path)?;
+    Ok(path)
+}
+
+/// Builds the media of a checked plan, registering the media certificate at the site.
+/// `CreateTSMedia.log` is written whether the build succeeds or fails; a failed build leaves
+/// no temporary files, no new outputs, and no output folder it made itself.
+pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Result<BuildReport> {
+    let mut log = MediaLog::new(plan.fixed_time);
+    let dir = out_dir(&plan.spec);
+    let made_dir = !dir.exists();
+    match write_media(site, plan, options, &mut log) {
+        Ok((outputs, variables)) => {
+            log.info("Media created successfully");
+            let path = log_path(&plan.spec);
+            std::fs::write(&path, log.text()).at(&path)?;
+            Ok(BuildReport {
+                outputs,
+                log: path,
+                variables,
+            })
+        }
+        Err(e) => {
+            log.error(format!("Media creation failed: {e}"));
+            log.error(
+                "Temporary files removed; no new media were written and existing outputs were kept",
+            );
+            if made_dir {
+                // Empty once the temporary files are gone; kept if anything else is in it.
+                let _ = std::fs::remove_dir(&dir);
+            }
+            // The build's own error is what the caller needs; a log that cannot be written
+            // as well is not reported over it.
+            let _ = std::fs::write(failure_log_path(&plan.spec), log.text());
+            Err(e)
+        }
+    }
+}
+
+fn log_plan(plan: &MediaPlan, log: &mut MediaLog) {
+    let spec = &plan.spec;
+    log.info(format!(
+        "Creating {} media, site {}",
+        spec.kind, plan.site_code
+    ));
+    for c in &plan.checks {
+        log.info(format!("Preflight {c}"));
+    }
+    for n in &plan.notices {
+        log.warn(n);
+    }
+    if plan.fixed_time.is_some() {
+        log.info("Deterministic build: salts, nonces, the per-media key and the media GUID are derived from a SHA-256 of the media spec; times are fixed");
+    }
+    log.info(format!(
+        "Boot image {} ({}), index {}",
+        plan.boot_image.id, plan.boot_arch, plan.boot_index
+    ));
+    for c in &plan.content {
+        log.info(format!(
+            "Content {} ({}) version {}, {} files",
+            c.package.id,
+            c.package.name,
+            c.version,
+            c.files.len()
+        ));
+    }
+    if let Some(cmd) = &spec.prestart_command {
+        log.info(format!(
+            "Prestart command: {cmd} (package {})",
+            spec.prestart_package.as_deref().unwrap_or("none")
+        ));
+    }
+    match &plan.password {
+        Some(_) => log.info("Variables.dat and policy.xml are encrypted with XChaCha20-Poly1305 under an Argon2id key from the media password"),
+        None => log.warn("No media password: Variables.dat and policy.xml are encrypted with a random key STORED ON THE MEDIA. The media are UNPROTECTED."),
+    }
+    log.info("Not encrypted: boot files, boot.wim and package content (integrity-checked by the content manifest).");
+}
+
+/// A planned file ready for an image writer: media path, size, source.
+type Files = Vec<(String, u64, Box<dyn DataSource>)>;
+
+fn write_media(
+    site: &mut Site,
+    plan: &MediaPlan,
+    options: &BuildOptions,
+    log: &mut MediaLog,
+) -> Result<(Vec<PathBuf>, Vec<Variable>)> {
+    let spec = &plan.spec;
+    log_plan(plan, log);
+    let rng = match plan.fixed_time {
+        Some(_) => Randomness::Seeded(plan.seed),
+        None => Randomness::Os,
+    };
+    match site.register_certificate(&plan.certificate.der) {
+        Ok(_) | Err(tsmedia_site::Error::Duplicate { .. }) => log.info(format!(
+            "Media certificate {} registered at the site (valid {} to {}, UNIX seconds)",
+            plan.certificate.subject, plan.certificate.not_before, plan.certificate.not_after
+        )),
+        Err(e) => return Err(e.into()),
+    }
+
+    let vars = media_variables(plan);
+    for v in &vars {
+        log.info(format!("Variable {} = {}", v.name, v.display_value()));
+    }
+    let pw = plan.password.as_deref();
+    let mut small: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
+    small.insert(
+        VARIABLES,
+        secret::seal(
+            &variables::to_xml(&vars),
+            pw,
+            options.kdf,
+            &rng,
+            "Variables.dat",
+        )?,
+    );
+    if spec.kind == MediaKind::Standalone {
+        let xml = plan.task_sequence_xml.clone().unwrap_or_default();
+        small.insert(
+            POLICY,
+            secret::seal(xml.as_bytes(), pw, options.kdf, &rng, "policy.xml")?,
+        );
+    }
+    let hashes = sources::part_hashes(plan, &options.cancel)?;
+    if !plan.splits.is_empty() {
+        log.timing("split WIM parts hashed");
+    }
+    small.insert(MANIFEST, sources::manifest(plan, &hashes));
+    if spec.autorun {
+        small.insert(
+            AUTORUN,
+            b"[autorun]\r\nopen=sources\\boot.wim\r\nlabel=Task sequence media\r\n".to_vec(),
+        );
+    }
+
+    let out_dir = out_dir(spec);
+    std::fs::create_dir_all(&out_dir).at(&out_dir)?;
+    let work = TempDir::new(&out_dir)?;
+    let boot_src = Wim::open(&plan.boot_wim).map_err(wim(plan.boot_wim.display().to_string()))?;
+    let boot_files = bootfiles::find(&boot_src, plan.boot_index)?;
+    let boot_wim = work.path.join("boot.wim");
+    let disc_count = plan.discs.len() as u32;
+    let ini = |disc: u32| {
+        variables::bootstrap_ini(
+            spec.kind.bootstrap_name(),
+            pw.is_some(),
+            spec.unattended,
+            (disc_count > 1).then_some((disc, disc_count)),
+        )
+        .into_bytes()
+    };
+    let runtime = &plan.runtime;
+    boot_wim::write(
+        plan,
+        &boot_src,
+        &boot_wim,
+        &boot_wim::Injection {
+            files: &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
+            runtime,
+        },
+        &options.cancel,
+    )?;
+    log.info(format!(
+        "Runtime {} ({} bytes) injected into boot.wim as {}; media configuration as {BOOTSTRAP} and {VARIABLES}",
+        runtime.display(),
+        plan.runtime_size,
+        runtime_dest(plan.boot_arch),
+    ));
+    log.timing("boot.wim prepared");
+
+    let mut pending = Vec::new();
+    for disc in &plan.discs {
+        let mut files: Files = Vec::new();
+        for f in &disc.files {
+            let (src, size): (Box<dyn DataSource>, u64) = match &f.source {
+                FileSource::Library(p) => (Box::new(p.clone()), f.size),
+                FileSource::SwmPart { wim, part, .. } => {
+                    (Box::new(sources::part_source(plan, wim, *part)?), f.size)
+                }
+                FileSource::BootWim => (
+                    Box::new(boot_wim.clone()),
+                    std::fs::metadata(&boot_wim).at(&boot_wim)?.len(),
+                ),
+                FileSource::BootImage(p) => {
+                    let b: &BootFile =
+                        boot_files.iter().find(|b| b.wim_path == p).ok_or_else(|| {
+                            Error::Inspect {
+                                path: plan.boot_wim.clone(),
+                                reason: format!("{p} vanished from the boot image"),
+                            }
+                        })?;
+                    let bytes = bootfiles::read(&boot_src, b)?;
+                    let n = bytes.len() as u64;
+                    (Box::new(bytes), n)
+                }
+                FileSource::Generated(_) => {
+                    let bytes = match f.dest.as_str() {
+                        BOOTSTRAP => ini(disc.number),
+                        LABEL => variables::media_label(&spec.label(), disc.number, disc_count)
+                            .into_bytes(),
+                        other => small.get(other).cloned().unwrap_or_default(),
+                    };
+                    let n = bytes.len() as u64;
+                    (Box::new(bytes), n)
+                }
+            };
+            let src: Box<dyn DataSource> = Box::new(Cancellable {
+                inner: src,
+                cancel: options.cancel.clone(),
+            });
+            files.push((f.dest.clone(), size, src));
+        }
+        let staged = match (spec.kind, spec.media_type) {
+            (MediaKind::Prestaged, _) => {
+                prestaged::write(plan, files, &disc.path, &options.cancel)?
+            }
+            (_, MediaType::Usb) => usb::write(plan, files, &disc.path)?,
+            (_, MediaType::CdDvd) => iso::write(plan, files, &disc.path, disc.number == 1)?,
+        };
+        log.info(format!(
+            "Disc {} of {disc_count}: {} written ({} files)",
+            disc.number,
+            disc.path.display(),
+            disc.files.len()
+        ));
+        log.timing("disc written");
+        pending.push(staged);
+    }
+    let mut outputs = Vec::new();
+    for p in pending {
+        outputs.push(p.commit()?);
+    }
+    Ok((outputs, vars))
+}
+
+/// A temporary folder beside the output, removed when dropped.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(dir: &Path) -> Result<TempDir> {
+        let path = dir.join(format!(".tsmedia-work-{}", std::process::id()));
+        std::fs::create_dir_all(&path).at(&path)?;
+        Ok(TempDir { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// An output written under a temporary name, renamed by `commit`.
+enum Staged {
+    File(AtomicFile),
+    Done(PathBuf),
+}
+
+impl Staged {
+    fn commit(self) -> Result<PathBuf> {
+        match self {
+            Staged::File(f) => {
+                let p = f.path().to_path_buf();
+                f.commit()
+                    .map_err(wim(format!("renaming {}", p.display())))?;
+                Ok(p)
+            }
+            Staged::Done(p) => Ok(p),
+        }
+    }
+}

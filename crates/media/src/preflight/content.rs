@@ -1,0 +1,219 @@
+//! The task sequence and its content: the task sequence exists and has a deployment available
+//! to media; every package it references (and the chosen extras and dependencies) exists, its
+//! current version is on one of the chosen distribution points, and the user may read it there.
+
+use tsmedia_site::{Package, PackageType, Site, StoredTaskSequence};
+
+use super::Checker;
+use crate::error::Result;
+use crate::plan::ContentItem;
+use crate::spec::{MediaKind, MediaSpec};
+
+/// The task sequence named by `--ts`, checked for a deployment available to media.
+pub(super) fn task_sequence(
+    c: &mut Checker,
+    site: &Site,
+    spec: &MediaSpec,
+) -> Result<Option<StoredTaskSequence>> {
+    let ts = match &spec.ts {
+        Some(id) => match site.task_sequence(id) {
+            Ok(ts) => ts,
+            Err(e) => {
+                c.fail(
+                    format!("task sequence {id}"),
+                    e.to_string(),
+                    "give the ID of an imported task sequence (tsmedia ts list)",
+                );
+                return Ok(None);
+            }
+        },
+        None => {
+            if matches!(spec.kind, MediaKind::Standalone | MediaKind::Prestaged) {
+                c.fail(
+                    "--ts",
+                    format!("{} media need a task sequence", spec.kind),
+                    "add --ts ID",
+                );
+            }
+            return Ok(None);
+        }
+    };
+    let deployed = site
+        .deployments_for_media(None)?
+        .into_iter()
+        .any(|d| d.ts_id == ts.id);
+    if deployed || spec.kind == MediaKind::Standalone {
+        c.pass(format!(
+            "task sequence {} has a deployment available to media",
+            ts.id
+        ));
+    } else {
+        c.fail(
+            format!("task sequence {} ({})", ts.id, ts.name),
+            "has no deployment available to media and PXE",
+            format!("deploy it with availability clients-media-pxe or media-pxe (tsmedia deploy {} COLLECTION --availability media-pxe)", ts.id),
+        );
+    }
+    Ok(Some(ts))
+}
+
+/// The packages the media carry, each checked on the chosen DPs. `boot` is the boot image
+/// package (checked on the DPs, never carried as content).
+pub(super) fn content(
+    c: &mut Checker,
+    site: &Site,
+    spec: &MediaSpec,
+    ts: Option<&StoredTaskSequence>,
+    boot: Option<&Package>,
+) -> Result<Vec<ContentItem>> {
+    let mut wanted: Vec<String> = Vec::new();
+    if let Some(ts) = ts
+        && matches!(spec.kind, MediaKind::Standalone | MediaKind::Prestaged)
+    {
+        for r in site.task_sequence_references(&ts.id)? {
+            if r.only_disabled || Some(&r.package_id) == boot.map(|b| &b.id) {
+                continue;
+            }
+            if !r.resolved {
+                c.fail(
+                    format!("package {} (step {})", r.package_id, r.steps.join(", ")),
+                    format!("referenced by task sequence {} but not in the site", ts.id),
+                    "add the package to the site or fix the step",
+                );
+                continue;
+            }
+            wanted.push(r.package_id);
+        }
+    }
+    if spec.kind == MediaKind::Prestaged {
+        wanted.extend(spec.os_image.iter().cloned());
+        wanted.extend(spec.application.iter().cloned());
+        wanted.extend(spec.package.iter().cloned());
+        wanted.extend(spec.driver_package.iter().cloned());
+    }
+    wanted.extend(spec.prestart_package.iter().cloned());
+    if spec.include_dependencies {
+        let mut i = 0;
+        while i < wanted.len() {
+            if let Ok(p) = site.package(&wanted[i]) {
+                for d in p.depends {
+                    if !wanted.contains(&d) {
+                        wanted.push(d);
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    wanted.retain(|w| seen.insert(w.to_ascii_uppercase()));
+    let mut content = Vec::new();
+    let mut on_dp: Vec<Package> = boot.into_iter().cloned().collect();
+    for id in &wanted {
+        match site.package(id) {
+            Ok(p) => {
+                let files = site.content_files(&p.content_id)?;
+                let version = site.content_version(&p.content_id)?.version;
+                on_dp.push(p.clone());
+                if spec.kind == MediaKind::Bootable
+                    && spec.prestart_package.as_deref() != Some(id.as_str())
+                {
+                    continue;
+                }
+                content.push(ContentItem {
+                    package: p,
+                    version,
+                    files,
+                });
+            }
+            Err(e) => c.fail(
+                format!("package {id}"),
+                e.to_string(),
+                "give the ID of a site package",
+            ),
+        }
+    }
+    if spec.kind == MediaKind::Prestaged
+        && let Some(os) = &spec.os_image
+        && let Ok(p) = site.package(os)
+        && p.kind != PackageType::OsImage
+    {
+        c.fail(
+            format!("OS image {os}"),
+            format!("is a {}", p.kind.as_str()),
+            "give an OS image package",
+        );
+    }
+    distribution(c, site, spec, &on_dp)?;
+    Ok(content)
+}
+
+/// Each package's current content version is on a chosen DP readable by the user.
+fn distribution(
+    c: &mut Checker,
+    site: &Site,
+    spec: &MediaSpec,
+    packages: &[Package],
+) -> Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    if spec.dp.is_empty() {
+        c.fail(
+            "--dp",
+            "no distribution point chosen",
+            "add --dp NAME (a DP holding the content)",
+        );
+        return Ok(());
+    }
+    let principal = spec.user.clone().unwrap_or_else(|| "Everyone".into());
+    let mut dps = Vec::new();
+    for name in &spec.dp {
+        match site.distribution_point(name) {
+            Ok(d) => dps.push(d),
+            Err(e) => c.fail(
+                format!("distribution point {name}"),
+                e.to_string(),
+                "give a site DP (tsmedia dp list)",
+            ),
+        }
+    }
+    for p in packages {
+        let holding: Vec<&str> = dps
+            .iter()
+            .filter(|d| d.content.iter().any(|x| x.content_id == p.content_id))
+            .map(|d| d.id.as_str())
+            .collect();
+        if holding.is_empty() {
+            c.fail(
+                format!("package {} ({}) content {}", p.id, p.name, p.content_id),
+                format!(
+                    "its current version is on none of the chosen DPs ({})",
+                    spec.dp.join(", ")
+                ),
+                format!("distribute it: tsmedia distribute {} {}", p.id, spec.dp[0]),
+            );
+            continue;
+        }
+        let mut readable = false;
+        for dp in &holding {
+            readable |= site.has_dp_read_access(dp, &principal)?;
+        }
+        if readable {
+            c.pass(format!(
+                "package {} content {} on DP {}",
+                p.id, p.content_id, holding[0]
+            ));
+        } else {
+            c.fail(
+                format!("package {} on DP {}", p.id, holding.join(", ")),
+                format!("{principal} may not read it there"),
+                format!(
+                    "grant read access: tsmedia dp grant {} {principal}",
+                    holding[0]
+                ),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Preflight: every check of a media build, run against the site before any byte is written.
+//! Each failure names the object and the fix; a passing run yields the [`MediaPlan`].
+//!
+//! The checks, by concept: [`options`] (sizes, lengths, password, output), [`content`] (task
+//! sequence, deployment, packages on the DPs), [`boot_image`] (architecture, boot files),
+//! [`certificate`] (dates, media certificate), then the layout (FAT32 and disc limits, WIMs
+//! planned as `.swm` parts) in [`crate::layout`].
+
+mod boot_image;
+mod certificate;
+mod content;
+mod options;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use tsmedia_site::{Arch, Site};
+
+use crate::error::{Error, Result};
+use crate::layout;
+use crate::plan::{MediaPlan, PlanOptions};
+use crate::secret::Randomness;
+use crate::spec::{MediaKind, MediaSpec};
+
+pub(crate) use options::is_block_device;
+
+/// One failed check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightFailure {
+    /// What is wrong (`boot image PS100003`, `--label`, `DP dp2`).
+    pub object: String,
+    /// The problem.
+    pub problem: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl fmt::Display for PreflightFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}; fix: {}", self.object, self.problem, self.fix)
+    }
+}
+
+/// Limits of Configuration Manager's media properties.
+pub const MAX_CREATED_BY: usize = 50;
+/// `--version`.
+pub const MAX_VERSION: usize = 32;
+/// `--comment`.
+pub const MAX_COMMENT: usize = 50;
+/// ISO 9660 / Joliet volume label.
+pub const MAX_ISO_LABEL: usize = 32;
+/// FAT volume label.
+pub const MAX_FAT_LABEL: usize = 11;
+
+/// Failures and passed checks collected while checking.
+pub(crate) struct Checker {
+    failures: Vec<PreflightFailure>,
+    passed: Vec<String>,
+}
+
+impl Checker {
+    fn fail(
+        &mut self,
+        object: impl Into<String>,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.failures.push(PreflightFailure {
+            object: object.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        });
+    }
+    fn pass(&mut self, what: impl Into<String>) {
+        self.passed.push(format!("OK: {}", what.into()));
+    }
+}
+
+/// Build time: `SOURCE_DATE_EPOCH` or 0 in deterministic builds, else now.
+pub fn build_time(spec: &MediaSpec) -> (i64, Option<i64>) {
+    if spec.is_deterministic() {
+        let t = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        (t, Some(t))
+    } else {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        (now, None)
+    }
+}
+
+/// Runs every check with the default [`PlanOptions`]. On success the plan says what will be
+/// written; on failure nothing was.
+pub fn preflight(site: &Site, spec: &MediaSpec) -> Result<MediaPlan, Vec<PreflightFailure>> {
+    preflight_with(site, spec, &PlanOptions::default())
+}
+
+/// Runs every check, laying the media out with `options`.
+pub fn preflight_with(
+    site: &Site,
+    spec: &MediaSpec,
+    options: &PlanOptions,
+) -> Result<MediaPlan, Vec<PreflightFailure>> {
+    match run(site, spec, options) {
+        Ok(Ok(plan)) => Ok(plan),
+        Ok(Err(f)) => Err(f),
+        Err(e) => Err(vec![PreflightFailure {
+            object: "site".into(),
+            problem: format!("{e}"),
+            fix: "check the site folder and its content library".into(),
+        }]),
+    }
+}
+
+fn run(
+    site: &Site,
+    spec: &MediaSpec,
+    options: &PlanOptions,
+) -> Result<Result<MediaPlan, Vec<PreflightFailure>>> {
+    let mut c = Checker {
+        failures: Vec::new(),
+        passed: Vec::new(),
+    };
+    let (now, fixed_time) = build_time(spec);
+    let mut notices = Vec::new();
+
+    let checked = options::check(&mut c, spec, &mut notices);
+    let ts = content::task_sequence(&mut c, site, spec)?;
+    let (boot_package, boot) = boot_image::check(&mut c, site, spec, ts.as_ref())?;
+    let content = content::content(&mut c, site, spec, ts.as_ref(), boot_package.as_ref())?;
+
+    // Management points (capture media need none).
+    let mps = if spec.mp.is_empty() {
+        site.management_points()?
+    } else {
+        let mut v = Vec::new();
+        for name in &spec.mp {
+            match site.management_point(name) {
+                Ok(m) => v.push(m),
+                Err(e) => c.fail(
+                    format!("management point {name}"),
+                    e.to_string(),
+                    "give a site MP (tsmedia mp list)",
+                ),
+            }
+        }
+        v
+    };
+    if mps.is_empty() && spec.kind != MediaKind::Capture && spec.kind != MediaKind::Standalone {
+        c.fail(
+            "--mp",
+            "the site has no management point",
+            "add one (tsmedia mp add) or pass --mp",
+        );
+    }
+
+    certificate::check_window(&mut c, spec);
+    let runtime = check_runtime(&mut c, options);
+    let cert = certificate::check(&mut c, spec, now);
+
+    if !c.failures.is_empty() {
+        return Ok(Err(c.failures));
+    }
+    let (Some(boot), Some(cert), Some((runtime, runtime_size))) = (boot, cert, runtime) else {
+        return Ok(Err(vec![PreflightFailure {
+            object: "media".into(),
+            problem: "incomplete plan".into(),
+            fix: "report this".into(),
+        }]));
+    };
+    let seed = spec.digest();
+    let rng = if fixed_time.is_some() {
+        Randomness::Seeded(seed)
+    } else {
+        Randomness::Os
+    };
+    let guid_bytes: [u8; 16] = rng.bytes("media guid", 16)?.try_into().unwrap_or([0; 16]);
+    let media_guid = uuid::Builder::from_random_bytes(guid_bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+        .to_uppercase();
+    let mut unknown_guids = Vec::new();
+    if spec.allow_unknown {
+        for arch in [Arch::X64, Arch::X86] {
+            if let Ok(u) = site.unknown_computer(arch) {
+                unknown_guids.push((arch, u.sms_guid));
+            }
+        }
+    }
+    let ts_xml = match &ts {
+        Some(t) => Some(site.task_sequence_source_xml(&t.id)?),
+        None => None,
+    };
+    let mut plan = MediaPlan {
+        spec: spec.clone(),
+        boot_image: boot.package,
+        boot_wim: boot.wim,
+        boot_index: boot.index,
+        boot_arch: boot.arch,
+        runtime,
+        runtime_size,
+        task_sequence: ts.map(|t| (t.id, t.name)),
+        task_sequence_xml: ts_xml,
+        content,
+        management_points: mps,
+        certificate: cert,
+        password: checked.password,
+        discs: Vec::new(),
+        splits: Vec::new(),
+        checks: c.passed,
+        notices,
+        fixed_time,
+        seed,
+        media_guid,
+        unknown_guids,
+        site_code: site.code().to_string(),
+    };
+    match layout::lay_out(&mut plan, &boot.files, checked.disc_size, options) {
+        Ok(()) => Ok(Ok(plan)),
+        Err(f) => Ok(Err(f)),
+    }
+}
+
+/// The runtime to inject into boot.wim (the running executable unless given) and its size.
+fn check_runtime(c: &mut Checker, options: &PlanOptions) -> Option<(PathBuf, u64)> {
+    let path = match &options.runtime {
+        Some(p) => p.clone(),
+        None => match std::env::current_exe() {
+            Ok(p) => p,
+            Err(e) => {
+                c.fail(
+                    "runtime",
+                    format!("the running executable cannot be found: {e}"),
+                    "give the tsmedia executable to put into boot.wim (--runtime PATH)",
+                );
+                return None;
+            }
+        },
+    };
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => {
+            c.pass(format!(
+                "runtime {} ({} bytes) for boot.wim",
+                path.display(),
+                m.len()
+            ));
+            Some((path, m.len()))
+        }
+        Ok(_) => {
+            c.fail(
+                format!("runtime {}", path.display()),
+                "is not a file",
+                "give the tsmedia executable (--runtime PATH)",
+            );
+            None
+        }
+        Err(e) => {
+            c.fail(
+                format!("runtime {}", path.display()),
+                e.to_string(),
+                "give the tsmedia executable (--runtime PATH)",
+            );
+            None
+        }
+    }
+}
+
+impl From<Vec<PreflightFailure>> for Error {
+    fn from(f: Vec<PreflightFailure>) -> Self {
+        Error::Preflight(f)
+    }
+}
