@@ -8,7 +8,6 @@ use clap::{Args, Subcommand};
 use tsmedia_client::{RunOptions, run as run_media};
 use tsmedia_tasksequence::{NodeResult, RunStatus};
 
-
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Run the task sequence of media: stand-alone media run without a network; bootable and

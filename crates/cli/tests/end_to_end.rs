@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 
 use common::{s, tsmedia};
 use tsmedia_image::boot_payload::{bios_boot_image, uefi_boot_app};
@@ -109,8 +109,8 @@ impl Lab {
             .args(["--smbios-guid", GUID, "--mac", MAC, "--arch", "x64"])
             .output()
             .expect("client run");
-        let log = fs::read_to_string(target.join("_SMSTaskSequence/Logs/smsts.log"))
-            .unwrap_or_default();
+        let log =
+            fs::read_to_string(target.join("_SMSTaskSequence/Logs/smsts.log")).unwrap_or_default();
         (out, log)
     }
 }
@@ -158,7 +158,7 @@ fn lab() -> (Lab, Server, [String; 4]) {
         ("os", "install.wim", "Windows 11 Enterprise"),
     ] {
         let out = tsmedia()
-            .args(["wim", "capture", "--quiet"])
+            .args(["wim", "capture", "--quiet", "--compress", "xpress"])
             .arg(lab.path(tree))
             .arg(lab.path(wim))
             .arg(name)
@@ -392,11 +392,9 @@ fn prestaged_bootable_and_stand_alone_media_run_end_to_end() {
     );
     assert!(
         fs::read_to_string(&inf).is_ok()
-            && fs::read_to_string(lab.path(&format!(
-                "t-standalone/Drivers/{drivers}/net/e1d.inf"
-            )))
-            .expect("drivers from the media")
-            .contains("2.0")
+            && fs::read_to_string(lab.path(&format!("t-standalone/Drivers/{drivers}/net/e1d.inf")))
+                .expect("drivers from the media")
+                .contains("2.0")
     );
 }
 
