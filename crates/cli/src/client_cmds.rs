@@ -34,7 +34,8 @@ How bootable and prestaged media find their task sequence:
 Every request is signed with the media certificate; a blocked or expired certificate is
 refused by the site.
 
-Exit codes: 0 the task sequence succeeded; 1 it failed, or the network or a server failed;
+Exit codes: 0 the task sequence succeeded; 6 it stopped for a restart (state saved under
+<target>/_SMSTaskSequence; run the same command again to resume); 1 it failed, or the network or a server failed;
 3 wrong password or damaged media; 4 something named was not found (deployment, content,
 file); 5 refused by the site (certificate blocked or expired, unknown computer) or the media
 are outside their validity dates. A distribution point that refuses content (no read access
@@ -141,9 +142,18 @@ pub fn run(c: ClientCommand) -> Result<()> {
                         exit_code as u32
                     )
                 }
-                RunStatus::Suspended(_) => bail!(
-                    "task sequence suspended for a restart, which this runtime does not perform"
-                ),
+                RunStatus::Suspended(state) => Err(crate::exit::Suspended(format!(
+                    "task sequence suspended ({:?}); its state is saved under {}: run the same \
+                     command again to resume after the restart",
+                    state.reason,
+                    result
+                        .log
+                        .parent()
+                        .and_then(|p| p.parent())
+                        .unwrap_or(&result.log)
+                        .display()
+                ))
+                .into()),
             }
         }
     }

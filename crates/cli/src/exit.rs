@@ -12,7 +12,14 @@ pub const NOT_FOUND: u8 = 4;
 /// Unsafe input (a name that would leave the target), or refused by the site (blocked or
 /// expired certificate, unknown computer, no read access, media outside their dates).
 pub const UNSAFE: u8 = 5;
+/// A task sequence stopped for a restart; running it again resumes it.
+pub const SUSPENDED: u8 = 6;
 pub const INTERRUPTED: u8 = 130;
+
+/// A task sequence run suspended for a restart (exit code [`SUSPENDED`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Suspended(pub String);
 
 /// The error chain as one line, `outer: cause: ...`, leaving out a cause whose text the
 /// message before it already ends with (errors that print their source, as `{path}: {source}`
@@ -35,6 +42,9 @@ pub fn message(e: &anyhow::Error) -> String {
 /// The exit code for an error chain: the first error in it we can classify decides.
 pub fn code_for(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
+        if cause.downcast_ref::<Suspended>().is_some() {
+            return SUSPENDED;
+        }
         if let Some(w) = cause.downcast_ref::<WimError>() {
             return match w {
                 WimError::Cancelled => INTERRUPTED,

@@ -24,7 +24,10 @@ Exit codes:
   2    bad command line
   3    invalid or corrupt input (not a WIM, bad hash, undecodable data, bad metadata)
   4    not found (no such image, file, part or object)
-  5    refused as unsafe (path traversal, would overwrite something that is not ours)
+  5    refused as unsafe (path traversal, would overwrite something that is not ours) or
+       refused by the site (blocked or expired media certificate, unknown computer, media
+       outside their validity dates)
+  6    `client run`: the task sequence stopped for a restart; run it again to resume
   130  interrupted (Ctrl-C); no partial output is left behind";
 
 #[derive(Parser)]

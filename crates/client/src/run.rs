@@ -20,8 +20,8 @@ use std::rc::Rc;
 use tsmedia_media::{secret, variables as media_vars};
 use tsmedia_tasksequence::log::LogStamp;
 use tsmedia_tasksequence::{
-    BuiltIns, CmTraceWriter, Engine, LogRecord, LogSink, MediaType, RunReport, Severity, Step,
-    StepError, StepOutcome, StepRunner, TaskSequence, Variables,
+    BuiltIns, CmTraceWriter, Engine, ExecutionState, LogRecord, LogSink, MediaType, RunReport,
+    RunStatus, Severity, Step, StepError, StepOutcome, StepRunner, TaskSequence, Variables,
 };
 
 use crate::content::{ContentProvider, StagedContent};
@@ -235,6 +235,38 @@ impl StepRunner for LoggingRunner<'_> {
     }
 }
 
+/// The saved state of a run suspended for a restart (sealed as the media variables are, with
+/// the media password), under the target as Configuration Manager keeps `_SMSTaskSequence`.
+pub const STATE_FILE: &str = "_SMSTaskSequence/TSState.dat";
+
+fn load_state(path: &Path, password: Option<&str>) -> Result<Option<ExecutionState>> {
+    let sealed = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).at(path),
+    };
+    let json = secret::open(&sealed, password, "TSState.dat")
+        .map_err(|e| Error::Media(format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|e| Error::Media(format!("{}: {e}", path.display())))
+}
+
+fn save_state(path: &Path, state: &ExecutionState, password: Option<&str>) -> Result<()> {
+    let json = serde_json::to_vec(state).map_err(|e| Error::Media(e.to_string()))?;
+    let sealed = secret::seal(
+        &json,
+        password,
+        secret::KdfParams::default(),
+        &secret::Randomness::Os,
+        "TSState.dat",
+    )
+    .map_err(|e| Error::Media(format!("{}: {e}", path.display())))?;
+    let tmp = path.with_extension("dat.partial");
+    fs::write(&tmp, sealed).at(&tmp)?;
+    fs::rename(&tmp, path).at(path)
+}
+
 /// Where media that are not a folder (an ISO set, a USB image, a staged disk) are extracted,
 /// under the target.
 pub const MEDIA_WORK: &str = "_SMSTaskSequence/Media";
@@ -418,9 +450,44 @@ fn run_logged(
         log: log.clone(),
     };
     let mut engine_log = log.clone();
-    let report = Engine::new(&ts, &mut runner, &mut engine_log)
-        .start(env)
-        .map_err(|e| Error::Policy(e.to_string()))?;
+    let state_path = target.join(STATE_FILE);
+    let saved = load_state(&state_path, options.password.as_deref())?;
+    let mut engine = Engine::new(&ts, &mut runner, &mut engine_log);
+    let report = match saved {
+        Some(state) => {
+            info(
+                log,
+                format!(
+                    "Resuming the task sequence saved in {} ({:?})",
+                    state_path.display(),
+                    state.reason
+                ),
+            );
+            engine.resume(state)
+        }
+        None => engine.start(env),
+    }
+    .map_err(|e| Error::Policy(e.to_string()))?;
+    drop(engine);
+    match &report.status {
+        RunStatus::Suspended(state) => {
+            save_state(&state_path, state, options.password.as_deref())?;
+            info(
+                log,
+                format!(
+                    "Suspended ({:?}); state saved in {}: run again on the same target to resume",
+                    state.reason,
+                    state_path.display()
+                ),
+            );
+        }
+        _ => match fs::remove_file(&state_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).at(&state_path);
+            }
+            _ => {}
+        },
+    }
     Ok(RunResult {
         media_type,
         report,

@@ -94,6 +94,7 @@ impl StepRunner for MediaStepRunner<'_> {
             "DownloadPackageContentAction" => steps::package::download(self, step, env),
             "RunCommandLineAction" => steps::command::run_command_line(self, step, env),
             "SetVariableAction" => steps::command::set_variable(step, env),
+            "RebootAction" => steps::command::restart(self, step, env),
             _ => Err(StepError::Unsupported {
                 step_type: format!("{} (step {:?})", step.step_type, step.name),
             }),

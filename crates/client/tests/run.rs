@@ -200,3 +200,75 @@ fn prestaged_media_check_their_content_then_need_a_management_point() {
         Err(Error::ContentMismatch { .. })
     ));
 }
+
+const RESTART_POLICY: &str = r#"<sequence version="3.10">
+  <step type="SMS_TaskSequence_SetVariableAction" name="Before">
+    <defaultVarList>
+      <variable name="VariableName" property="VariableName">Phase</variable>
+      <variable name="VariableValue" property="VariableValue">set-before-restart</variable>
+    </defaultVarList>
+  </step>
+  <step type="SMS_TaskSequence_RebootAction" name="Restart Computer">
+    <defaultVarList><variable name="SMSRebootTarget" property="Target">HD</variable></defaultVarList>
+  </step>
+  <step type="SMS_TaskSequence_RunCommandLineAction" name="After">
+    <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s' "$Phase" &gt;&gt; after.txt</variable></defaultVarList>
+  </step>
+</sequence>"#;
+
+#[test]
+fn a_restart_suspends_the_run_and_the_next_run_resumes_after_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    fs::write(
+        media.join("SMS/data/policy.xml"),
+        seal(
+            RESTART_POLICY.as_bytes(),
+            Some(PASSWORD),
+            KDF,
+            &Randomness::Os,
+            "policy.xml",
+        )
+        .expect("seal"),
+    )
+    .expect("write");
+    let o = options(tmp.path(), media);
+    let target = tmp.path().join("target");
+    let state = target.join(tsmedia_client::run::STATE_FILE);
+
+    let first = run(&o).expect("runs");
+    assert!(
+        matches!(first.report.status, RunStatus::Suspended(_)),
+        "{:?}",
+        first.report.status
+    );
+    assert!(state.is_file(), "the state is saved for the next run");
+    assert!(
+        !target.join("after.txt").exists(),
+        "nothing ran after the restart"
+    );
+    let sealed = fs::read(&state).expect("state");
+    assert!(
+        !sealed.windows(18).any(|w| w == b"set-before-restart"),
+        "the saved variables are sealed"
+    );
+
+    // The wrong password cannot open the saved state.
+    let wrong = RunOptions {
+        password: Some("wrong".into()),
+        ..o.clone()
+    };
+    assert!(run(&wrong).is_err());
+
+    let second = run(&o).expect("resumes");
+    assert_eq!(second.report.status, RunStatus::Succeeded);
+    assert_eq!(
+        fs::read_to_string(target.join("after.txt")).expect("after"),
+        "set-before-restart",
+        "the run went on after the restart with the variables it had, and only once"
+    );
+    assert!(!state.exists(), "a finished run leaves no state behind");
+    let log = fs::read_to_string(&second.log).expect("log");
+    assert!(log.contains("Resuming the task sequence"), "{log}");
+}

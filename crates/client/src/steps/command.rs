@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
+use tsmedia_tasksequence::{RestartTarget, Step, StepError, StepOutcome, Variables};
 
 use super::{failed, setting};
 use crate::runner::MediaStepRunner;
@@ -92,6 +92,25 @@ pub(crate) fn run_command_line(
     }
     let code = run_shell(r, step, env, &command, &dir)?;
     Ok(StepOutcome::exit(code))
+}
+
+/// Restart Computer: asks the engine to suspend the run for a restart into the installed
+/// operating system (`SMSRebootTarget` = `HD`) or the boot image (anything else). The
+/// runtime saves the state; the next run on the same target resumes after this step.
+pub(crate) fn restart(
+    r: &mut MediaStepRunner<'_>,
+    step: &Step,
+    env: &Variables,
+) -> Result<StepOutcome, StepError> {
+    let target = match setting(step, env, "SMSRebootTarget", "Target") {
+        Some(t) if t.eq_ignore_ascii_case("HD") => RestartTarget::InstalledOs,
+        _ => RestartTarget::BootImage,
+    };
+    r.note(format!("restart requested into {target:?}"));
+    Ok(StepOutcome {
+        exit_code: 0,
+        restart: Some(target),
+    })
 }
 
 pub(crate) fn set_variable(step: &Step, env: &mut Variables) -> Result<StepOutcome, StepError> {

@@ -326,7 +326,7 @@ fn write_media(
         }
         let staged = match (spec.kind, spec.media_type) {
             (MediaKind::Prestaged, _) => {
-                prestaged::write(plan, files, &disc.path, &options.cancel)?
+                prestaged::write(plan, files, &disc.files, &disc.path, &options.cancel)?
             }
             (_, MediaType::Usb) => usb::write(plan, files, &disc.path)?,
             (_, MediaType::CdDvd) => iso::write(plan, files, &disc.path, disc.number == 1)?,

@@ -1,23 +1,26 @@
 //! Prestaged media: one WIM holding `sources/boot.wim`, the boot files, the media
 //! configuration and the content under `SMS/PKG`, with the media properties in its XML.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use tsmedia_wim::dentry::{Dentry, attr};
 use tsmedia_wim::xml::Element;
-use tsmedia_wim::{WimWriter, WriteOptions};
+use tsmedia_wim::{Sha1, WimWriter, WriteOptions};
 
 use super::boot_wim::{file_time, insert, write_options};
 use super::{Files, Staged};
 use crate::error::{IoContext, Result, wim};
-use crate::plan::MediaPlan;
+use crate::plan::{FileSource, MediaPlan, PlannedFile};
 
-/// Writes `files` as the one image of the WIM `out`, each read once.
+/// Writes `files` (`planned` says where each comes from) as the one image of the WIM `out`,
+/// each library file read once.
 pub(super) fn write(
     plan: &MediaPlan,
     files: Files,
+    planned: &[PlannedFile],
     out: &Path,
     cancel: &Option<Arc<AtomicBool>>,
 ) -> Result<Staged> {
@@ -33,11 +36,25 @@ pub(super) fn write(
         last_access_time: t,
         ..Dentry::default()
     };
-    for (dest, size, src) in files {
+    // The library is single-instance: one library file is one blob, read and compressed once
+    // however many packages hold it.
+    let mut stored: HashMap<&Path, Sha1> = HashMap::new();
+    for ((dest, size, src), planned) in files.into_iter().zip(planned) {
+        let library = match &planned.source {
+            FileSource::Library(p) if planned.dest == dest => Some(p.as_path()),
+            _ => None,
+        };
+        if let Some(sha) = library.and_then(|p| stored.get(p)) {
+            insert(&mut root, &dest, *sha, t);
+            continue;
+        }
         let mut r = src.open().at(Path::new(&dest))?;
         let sha = w
             .write_blob(&mut r, size, None, Path::new(&dest))
             .map_err(wim(what()))?;
+        if let Some(p) = library {
+            stored.insert(p, sha);
+        }
         insert(&mut root, &dest, sha, t);
     }
     root.sort_children();
