@@ -408,3 +408,52 @@ fn manifests_that_leave_the_package_folder_are_refused() {
         tsmedia_client::ContentManifest::parse(wrong.to_string().as_bytes(), tmp.path()).is_err()
     );
 }
+
+#[test]
+fn an_os_image_stored_as_swm_parts_is_applied_from_all_its_parts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let wim_bytes = os_wim_bytes(tmp.path());
+    let whole = tmp.path().join("whole.wim");
+    fs::write(&whole, &wim_bytes).expect("write");
+    let parts_dir = tmp.path().join("parts");
+    fs::create_dir_all(&parts_dir).expect("mkdir");
+    let wim = tsmedia_wim::Wim::open(&whole).expect("open");
+    let parts = tsmedia_wim::ops::split(&wim, &parts_dir.join("install.swm"), 700).expect("split");
+    assert!(parts.len() >= 2, "{parts:?}");
+    let files: Vec<(String, Vec<u8>)> = parts
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            (name, fs::read(p).expect("part"))
+        })
+        .collect();
+    let media = tmp.path().join("media");
+    stage(
+        &media,
+        &[Pkg {
+            id: "PS100004",
+            version: 1,
+            files: files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect(),
+        }],
+    );
+    let target = tmp.path().join("target");
+    let xml = r#"<sequence><step type="SMS_TaskSequence_ApplyOperatingSystemAction" name="Apply OS">
+        <action>OSDApplyOS.exe /image:PS100004,1</action></step></sequence>"#;
+    let mut content = StagedContent::from_media(&media).expect("manifest");
+    let options = RunnerOptions {
+        target: target.clone(),
+        ..RunnerOptions::default()
+    };
+    let (report, lines) = run(
+        xml,
+        &mut content,
+        options,
+        env_for(Some(MediaType::FullMedia)),
+    );
+    assert_eq!(report.status, RunStatus::Succeeded, "{lines:?}");
+    assert_eq!(
+        fs::read(target.join("Windows/explorer.exe")).expect("applied"),
+        b"MZ explorer"
+    );
+    assert!(lines.iter().any(|l| l.contains("install.swm")), "{lines:?}");
+}

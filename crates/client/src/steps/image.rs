@@ -46,21 +46,49 @@ fn image_ref(step: &Step, env: &Variables) -> Result<(String, u32), StepError> {
     Ok((id, index))
 }
 
-/// The single `.wim` in a content folder.
-fn find_wim(step: &Step, folder: &Path) -> Result<PathBuf, StepError> {
+/// The single `.wim` in a content folder, or the parts of one split WIM (`install.swm`,
+/// `install2.swm`, ... as media store WIMs over FAT32's or a disc's limit): the first part
+/// and the others.
+fn find_wim(step: &Step, folder: &Path) -> Result<(PathBuf, Vec<PathBuf>), StepError> {
     let mut wims = Vec::new();
+    let mut parts = Vec::new();
     let entries =
         fs::read_dir(folder).map_err(|e| failed(step, format!("{}: {e}", folder.display())))?;
     for e in entries {
         let e = e.map_err(|e| failed(step, format!("{}: {e}", folder.display())))?;
         let p = e.path();
-        if p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wim")) {
+        let ext = p.extension().map(|x| x.to_ascii_lowercase());
+        if p.is_file() && ext.as_deref() == Some("wim".as_ref()) {
             wims.push(p);
+        } else if p.is_file() && ext.as_deref() == Some("swm".as_ref()) {
+            parts.push(p);
         }
     }
     wims.sort();
     match wims.len() {
-        1 => Ok(wims.remove(0)),
+        1 => Ok((wims.remove(0), Vec::new())),
+        0 if !parts.is_empty() => {
+            // The first part is the one whose stem has no part number.
+            parts.sort();
+            let first = parts
+                .iter()
+                .position(|p| {
+                    p.file_stem()
+                        .and_then(|s| s.to_str())
+                        .is_some_and(|s| !s.ends_with(|c: char| c.is_ascii_digit()))
+                })
+                .ok_or_else(|| {
+                    failed(
+                        step,
+                        format!(
+                            "no first part (NAME.swm) among the .swm files in {}",
+                            folder.display()
+                        ),
+                    )
+                })?;
+            let first = parts.remove(first);
+            Ok((first, parts))
+        }
         0 => Err(failed(
             step,
             format!("no .wim file in {}", folder.display()),
@@ -70,6 +98,18 @@ fn find_wim(step: &Step, folder: &Path) -> Result<PathBuf, StepError> {
             format!("{n} .wim files in {}; expected one", folder.display()),
         )),
     }
+}
+
+/// Opens the WIM of a content folder, with its other parts when it is split.
+fn open_wim(step: &Step, folder: &Path) -> Result<(Wim, PathBuf), StepError> {
+    let (path, refs) = find_wim(step, folder)?;
+    let err = |p: &Path, e: tsmedia_wim::Error| failed(step, format!("{}: {e}", p.display()));
+    let mut wim = Wim::open(&path).map_err(|e| err(&path, e))?;
+    for r in &refs {
+        wim.add_ref(r).map_err(|e| err(r, e))?;
+    }
+    wim.check_parts().map_err(|e| err(&path, e))?;
+    Ok((wim, path))
 }
 
 /// Removes everything inside `dir` (not `dir` itself) except the task sequence's working
@@ -104,14 +144,12 @@ fn apply(
 ) -> Result<StepOutcome, StepError> {
     let (id, index) = image_ref(step, env)?;
     let content = r.content.content(&id, None).map_err(|e| failed(step, e))?;
-    let wim_path = find_wim(step, &content.path)?;
+    let (wim, wim_path) = open_wim(step, &content.path)?;
     let target = r.options.target.clone();
     if wipe_first {
         wipe(step, &target)?;
     }
     fs::create_dir_all(&target).map_err(|e| failed(step, format!("{}: {e}", target.display())))?;
-    let wim =
-        Wim::open(&wim_path).map_err(|e| failed(step, format!("{}: {e}", wim_path.display())))?;
     let report =
         tsmedia_wim::apply::apply(&wim, index, &target, &Default::default()).map_err(|e| {
             failed(
