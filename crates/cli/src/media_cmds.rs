@@ -12,10 +12,27 @@ use clap::{Args, Subcommand, ValueEnum};
 use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MediaType, MpMode, PlanOptions, Uda};
 use tsmedia_site::Site;
 
+const CREATE_HELP: &str = "\
+Everything is checked before a byte is written (boot image architecture, content on the DPs and
+readable by --user, a deployment available to media, FAT32's 4 GiB limit, certificate dates,
+property lengths); each failure names the object and the fix, and CreateTSMedia.log lists them.
+Outputs are written under temporary names and renamed when complete.
+
+Examples:
+  tsmedia media create bootable --boot-image PS100001 --dp DP1 --mode dynamic --mp MP1 MP2 \\
+      --type cd-dvd --out ./media --password-file pw.txt
+  tsmedia media create prestaged --boot-image PS100001 --ts PS100009 --os-image PS100004 \\
+      --driver-package PS100006 --dp DP1 --mp MP1 --out staged.wim
+  tsmedia media create standalone --boot-image PS100001 --ts PS100009 --dp DP1 --type usb \\
+      --out usb.img --size 8gb --expiration-date 2027-06-30
+  tsmedia media create --spec media.toml --deterministic      (reproducible: same bytes)
+  tsmedia media create bootable ... --dry-run                 (the plan, nothing written)";
+
 /// Media commands.
 #[derive(Subcommand)]
 pub enum MediaCommand {
     /// Create bootable, prestaged, stand-alone or capture media
+    #[command(after_help = CREATE_HELP)]
     Create(Box<CreateArgs>),
     /// Show what media hold: type, label, boot entries, variables, certificate, content, discs
     Inspect(InspectArgs),
@@ -56,6 +73,7 @@ pub struct CreateArgs {
     /// Read the options from a TOML file; command-line options override it
     #[arg(long)]
     spec: Option<PathBuf>,
+    /// Boot image package ID (tsmedia package list --type boot-image); its architecture must suit --arch
     #[arg(long)]
     boot_image: Option<String>,
     /// Architecture the media must boot (x86, x64, arm64)
@@ -67,11 +85,13 @@ pub struct CreateArgs {
     /// Principal that needs read access on the DPs (default Everyone)
     #[arg(long)]
     user: Option<String>,
+    /// Media management: dynamic (ask the MPs of --mp in order which MP serves the client) or site-based (always the first --mp)
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
     /// Management points in priority order
     #[arg(long, num_args = 1..)]
     mp: Vec<String>,
+    /// CD/DVD set (ISOs) or USB (disk image or block device); not for prestaged media
     #[arg(long = "type", value_enum)]
     media_type: Option<TypeArg>,
     /// A folder (CD/DVD set), an image file or block device (USB), a .wim (prestaged)
@@ -80,59 +100,85 @@ pub struct CreateArgs {
     /// 650mb, 4.7gb, 8.5gb, unlimited or a byte count
     #[arg(long)]
     size: Option<String>,
+    /// Volume label (11 characters on FAT32, 32 on ISO); default TSMEDIA
     #[arg(long)]
     label: Option<String>,
+    /// Start without prompts: the media pick the deployment and need no key press (_SMSTSLaunchMode)
     #[arg(long)]
     unattended: bool,
+    /// Let computers the site does not know run as the Unknown Computer of their architecture
     #[arg(long)]
     allow_unknown: bool,
+    /// Media password: it derives the key (Argon2id, 64 MiB) that seals Variables.dat and policy.xml
     #[arg(long, env = "TSMEDIA_MEDIA_PASSWORD", hide_env_values = true)]
     password: Option<String>,
+    /// Read the media password from the first line of a file
     #[arg(long)]
     password_file: Option<PathBuf>,
+    /// Make a self-signed media certificate (registered at the site) for signed requests; the default
     #[arg(long)]
     self_signed_cert: bool,
+    /// Self-signed certificate valid from (YYYY-MM-DD or RFC 3339; default now)
     #[arg(long)]
     cert_start: Option<String>,
+    /// Self-signed certificate valid until (default one year after the start)
     #[arg(long)]
     cert_expire: Option<String>,
+    /// PKI media certificate: a PFX (PKCS #12) with its private key, instead of a self-signed one
     #[arg(long)]
     pfx: Option<PathBuf>,
+    /// Password of --pfx
     #[arg(long)]
     pfx_password: Option<String>,
+    /// User device affinity for the deployed computer
     #[arg(long, value_enum)]
     uda: Option<UdaArg>,
     /// NAME=VALUE (repeatable)
     #[arg(long = "variable")]
     variables: Vec<String>,
+    /// Command run by the runtime before the task sequence is chosen; NAME=VALUE lines it prints set variables
     #[arg(long)]
     prestart_command: Option<String>,
+    /// Package holding the prestart command's files (carried on the media)
     #[arg(long)]
     prestart_package: Option<String>,
+    /// Task sequence ID (required for prestaged and stand-alone media); its referenced content is checked on the DPs
     #[arg(long)]
     ts: Option<String>,
+    /// OS image package staged on prestaged media
     #[arg(long)]
     os_image: Option<String>,
+    /// Image index of --os-image the task sequence applies (default 1)
     #[arg(long)]
     os_image_index: Option<u32>,
+    /// Applications to carry (prestaged: staged; stand-alone: with all task sequence content)
     #[arg(long, num_args = 1..)]
     application: Vec<String>,
+    /// Packages to carry
     #[arg(long, num_args = 1..)]
     package: Vec<String>,
+    /// Driver packages to carry
     #[arg(long, num_args = 1..)]
     driver_package: Vec<String>,
+    /// Also carry the packages the chosen ones depend on
     #[arg(long)]
     include_dependencies: bool,
+    /// Media property: created by (up to 50 characters)
     #[arg(long)]
     created_by: Option<String>,
+    /// Media property: version (up to 32 characters)
     #[arg(long)]
     version: Option<String>,
+    /// Media property: comment (up to 50 characters)
     #[arg(long)]
     comment: Option<String>,
+    /// Stand-alone media: not valid before this date (YYYY-MM-DD)
     #[arg(long)]
     start_date: Option<String>,
+    /// Stand-alone media: not valid after this date (YYYY-MM-DD)
     #[arg(long)]
     expiration_date: Option<String>,
+    /// Write autorun.inf on CD/DVD media
     #[arg(long)]
     autorun: bool,
     /// Repartition and format a USB block device
@@ -155,7 +201,7 @@ pub struct CreateArgs {
 /// `media inspect`.
 #[derive(Args)]
 pub struct InspectArgs {
-    /// A folder of ISOs, one ISO, or a prestaged .wim
+    /// A folder of ISOs, one ISO, a USB image or device, or a prestaged .wim
     path: PathBuf,
     #[arg(long, env = "TSMEDIA_MEDIA_PASSWORD", hide_env_values = true)]
     password: Option<String>,
@@ -345,17 +391,15 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>
             }
             for d in &i.discs {
                 println!(
-                    "disc {} of {}: {} ({} files{})",
+                    "disc {} of {}: {} ({} files)",
                     d.disc,
                     d.discs,
                     d.path.display(),
                     d.files.len(),
-                    if d.bootable {
-                        ", El Torito BIOS+UEFI"
-                    } else {
-                        ""
-                    }
                 );
+                for b in &d.boot_entries {
+                    println!("  boot: {b}");
+                }
             }
             Ok(())
         }
