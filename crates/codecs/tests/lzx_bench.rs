@@ -4,7 +4,7 @@
 //!
 //! Corpora: text-like and x86-like generated data, and real files from this machine
 //! (`/usr/bin`, `/usr/lib/x86_64-linux-gnu`, `/usr/share/doc`, ...) up to `LZX_BENCH_MB`
-//! (default 32) MiB. Prints numbers; asserts only correctness.
+//! (default 32) MiB, or from `LZX_BENCH_DIR`. Prints numbers; asserts only correctness.
 
 mod lzx_common;
 
@@ -15,16 +15,20 @@ use tsmedia_codecs::{Format, new_compressor, new_decompressor};
 fn real_files(limit: usize) -> Vec<Vec<u8>> {
     let mut files = Vec::new();
     let mut total = 0;
-    let mut stack: Vec<std::path::PathBuf> = [
-        "/usr/share/doc",
-        "/usr/bin",
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/share/perl",
-        "/usr/lib/python3",
-    ]
-    .iter()
-    .map(|p| p.into())
-    .collect();
+    // LZX_BENCH_DIR replaces the default directories (e.g. the WIM benchmark's corpus).
+    let dirs: Vec<String> = match std::env::var("LZX_BENCH_DIR") {
+        Ok(d) => vec![d],
+        Err(_) => [
+            "/usr/share/doc",
+            "/usr/bin",
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/share/perl",
+            "/usr/lib/python3",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    let mut stack: Vec<std::path::PathBuf> = dirs.iter().map(|p| p.into()).collect();
     stack.reverse();
     while let Some(p) = stack.pop() {
         let Ok(meta) = std::fs::symlink_metadata(&p) else {

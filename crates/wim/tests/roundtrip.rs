@@ -202,3 +202,64 @@ fn a_duplicate_found_while_writing_takes_no_space() {
         );
     }
 }
+
+#[test]
+fn a_blob_stored_raw_in_a_compressed_wim_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mixed.wim");
+    let text: Vec<u8> = (0..200_000u32)
+        .map(|i| b"abcabd"[(i % 6) as usize])
+        .collect();
+    let noise: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let opts = WriteOptions {
+        threads: 2,
+        ..WriteOptions::default()
+    };
+    let mut w = WimWriter::create(&path, opts).expect("create");
+    let mut root = Dentry {
+        attributes: attr::DIRECTORY,
+        security_id: -1,
+        ..Dentry::default()
+    };
+    let a = w
+        .write_blob(&mut &text[..], text.len() as u64, None, Path::new("a"))
+        .expect("a");
+    let b = w
+        .write_blob_stored(&mut &noise[..], noise.len() as u64, None, Path::new("b"))
+        .expect("b");
+    let c = w
+        .write_blob(&mut &text[..100_000], 100_000, None, Path::new("c"))
+        .expect("c");
+    for (i, h) in [a, b, c].into_iter().enumerate() {
+        root.children.push(Dentry {
+            name: format!("f{i}").encode_utf16().collect(),
+            attributes: attr::NORMAL,
+            security_id: -1,
+            data: h,
+            ..Dentry::default()
+        });
+    }
+    w.add_image(
+        &Image {
+            security: SecurityData::default(),
+            root,
+        },
+        Element::new("IMAGE"),
+    )
+    .expect("image");
+    w.finish(0).expect("finish");
+    let wim = Wim::open(&path).expect("open");
+    for blob in [&text[..], &noise[..], &text[..100_000]] {
+        let got = wim
+            .open_blob(&Sha1::of(blob), true)
+            .expect("blob")
+            .read_all()
+            .expect("read");
+        assert_eq!(got, blob);
+    }
+    let stored = wim.blobs.get(&b).expect("listed");
+    assert!(!stored.entry.resource.is_compressed());
+    assert_eq!(stored.entry.resource.stored_size, noise.len() as u64);
+}

@@ -2,10 +2,12 @@
 //! configuration and the content under `SMS/PKG`, with the media properties in its XML.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use tsmedia_image::DataSource;
 use tsmedia_wim::dentry::{Dentry, attr};
 use tsmedia_wim::xml::Element;
 use tsmedia_wim::{Sha1, WimWriter, WriteOptions};
@@ -48,10 +50,14 @@ pub(super) fn write(
             insert(&mut root, &dest, *sha, t);
             continue;
         }
+        let raw = compressed_wim(src.as_ref()).at(Path::new(&dest))?;
         let mut r = src.open().at(Path::new(&dest))?;
-        let sha = w
-            .write_blob(&mut r, size, None, Path::new(&dest))
-            .map_err(wim(what()))?;
+        let sha = if raw {
+            w.write_blob_stored(&mut r, size, None, Path::new(&dest))
+        } else {
+            w.write_blob(&mut r, size, None, Path::new(&dest))
+        }
+        .map_err(wim(what()))?;
         if let Some(p) = library {
             stored.insert(p, sha);
         }
@@ -84,4 +90,44 @@ pub(super) fn write(
     w.add_image(&image, xml).map_err(wim(what()))?;
     w.finish(0).map_err(wim(what()))?;
     Ok(Staged::Done(out.to_path_buf()))
+}
+
+/// Whether a file is a WIM (or `.swm` part) with compressed resources: `sources/boot.wim` and
+/// OS images, the bulk of prestaged media. Compressing them again costs minutes on real
+/// images and gains nothing, so they are stored as they are.
+fn compressed_wim(src: &dyn DataSource) -> std::io::Result<bool> {
+    let mut head = [0u8; 20];
+    let mut r = src.open()?;
+    let mut n = 0;
+    while n < head.len() {
+        match r.read(&mut head[n..])? {
+            0 => return Ok(false),
+            k => n += k,
+        }
+    }
+    let flags = u32::from_le_bytes([head[16], head[17], head[18], head[19]]);
+    Ok(&head[..8] == b"MSWIM\0\0\0" && flags & WIM_HDR_FLAG_COMPRESSION != 0)
+}
+
+/// `FLAG_HEADER_COMPRESSION` of the WIM header.
+const WIM_HDR_FLAG_COMPRESSION: u32 = 0x0000_0002;
+
+#[cfg(test)]
+mod tests {
+    use super::compressed_wim;
+
+    #[test]
+    fn compressed_wims_are_recognised_by_their_header() {
+        let mut wim = b"MSWIM\0\0\0".to_vec();
+        wim.extend_from_slice(&208u32.to_le_bytes());
+        wim.extend_from_slice(&0x10d00u32.to_le_bytes());
+        let mut lzx = wim.clone();
+        lzx.extend_from_slice(&0x0004_0002u32.to_le_bytes());
+        let mut none = wim.clone();
+        none.extend_from_slice(&0u32.to_le_bytes());
+        assert!(compressed_wim(&lzx).expect("reads"));
+        assert!(!compressed_wim(&none).expect("reads"));
+        assert!(!compressed_wim(&b"MSWIM".to_vec()).expect("reads"));
+        assert!(!compressed_wim(&vec![0u8; 64]).expect("reads"));
+    }
 }

@@ -223,6 +223,29 @@ impl WimWriter {
         self.write_new_blob(data, size, sha1, what, false)
     }
 
+    /// Stores a blob uncompressed even in a compressed WIM: for content that is compressed
+    /// already (a WIM inside the image, an archive), where compressing again costs time and
+    /// gains nothing. Readers take such a resource as it is (no `COMPRESSED` flag).
+    pub fn write_blob_stored(
+        &mut self,
+        data: &mut dyn Read,
+        size: u64,
+        sha1: Option<Sha1>,
+        what: &Path,
+    ) -> Result<Sha1> {
+        if size == 0 {
+            return Ok(Sha1::ZERO);
+        }
+        if let Some(h) = sha1
+            && self.has_blob(&h)
+        {
+            return Ok(h);
+        }
+        // Chunks in flight belong before this blob in the file.
+        self.flush()?;
+        self.write_uncompressed(data, size, sha1, what, false)
+    }
+
     fn write_new_blob(
         &mut self,
         data: &mut dyn Read,
