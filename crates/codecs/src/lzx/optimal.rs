@@ -164,9 +164,9 @@ impl MatchCosts {
 
     fn update(&mut self, costs: &Costs, num_main: usize) {
         let slots = (num_main - NUM_CHARS) / 8;
-        for slot in 0..slots {
+        for (slot, &extra) in SLOT_EXTRA[..slots].iter().enumerate() {
             let main = &costs.main[NUM_CHARS + slot * 8..NUM_CHARS + slot * 8 + 8];
-            let extra = u32::from(SLOT_EXTRA[slot]);
+            let extra = u32::from(extra);
             let extra = if costs.use_aligned && extra >= 3 {
                 extra - 3
             } else {
