@@ -1,5 +1,5 @@
-//! Match finders over one chunk: hash chains (fast levels) and binary trees (near-optimal
-//! parsing). Both index 3-byte prefixes and reset per chunk; positions are `u32`.
+//! Hash chains (the fast levels' match finder), match length and the hashes shared with the
+//! binary trees ([`super::bintree`]). Chains index 3-byte prefixes and reset per chunk.
 
 const NONE: u32 = u32::MAX;
 
@@ -27,13 +27,13 @@ pub(crate) fn match_len(data: &[u8], a: usize, b: usize, max: usize) -> usize {
 }
 
 #[inline(always)]
-fn hash3(data: &[u8], pos: usize, bits: u32) -> usize {
+pub(crate) fn hash3(data: &[u8], pos: usize, bits: u32) -> usize {
     let v = u32::from(data[pos]) | u32::from(data[pos + 1]) << 8 | u32::from(data[pos + 2]) << 16;
     (v.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
 }
 
 #[inline(always)]
-fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
+pub(crate) fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
     let v = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
     (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
 }
@@ -115,131 +115,6 @@ impl HashChains {
     }
 }
 
-/// A match: `len` bytes at distance `off`.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Match {
-    pub(crate) len: u32,
-    pub(crate) off: u32,
-}
-
-/// Binary trees: each bucket of a 4-byte hash is a binary search tree of earlier positions
-/// ordered by the bytes that follow them, so a search visits candidates in order of increasing
-/// match length. Length-3 matches come from a separate 3-byte hash table holding the most recent
-/// position only.
-pub(crate) struct BinaryTrees {
-    bits: u32,
-    head3: Vec<u32>,
-    head: Vec<u32>,
-    /// Left (smaller) and right (larger) children of each position.
-    child: Vec<u32>,
-}
-
-impl BinaryTrees {
-    pub(crate) fn new(bits: u32, max_chunk: usize) -> Self {
-        BinaryTrees {
-            bits,
-            head3: vec![NONE; 1 << (bits - 1)],
-            head: vec![NONE; 1 << bits],
-            child: vec![NONE; 2 * max_chunk],
-        }
-    }
-
-    pub(crate) fn reset(&mut self) {
-        self.head3.fill(NONE);
-        self.head.fill(NONE);
-    }
-
-    /// Inserts `pos` and appends to `out` the matches found, in order of increasing length, each
-    /// the nearest of its length among the candidates visited. Needs `pos + 3 <= data.len()` and
-    /// `max_len <= data.len() - pos`. With `out == None` only the tables are updated.
-    #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn advance(
-        &mut self,
-        data: &[u8],
-        pos: usize,
-        max_len: usize,
-        nice: usize,
-        mut depth: u32,
-        max_off: usize,
-        mut out: Option<&mut Vec<Match>>,
-    ) {
-        let h3 = hash3(data, pos, self.bits - 1);
-        let c3 = self.head3[h3];
-        self.head3[h3] = pos as u32;
-        let mut best = 2usize;
-        if let Some(o) = out.as_deref_mut()
-            && c3 != NONE
-            && pos - c3 as usize <= max_off
-        {
-            let c = c3 as usize;
-            if data[c..c + 3] == data[pos..pos + 3] {
-                best = 3;
-                o.push(Match {
-                    len: 3,
-                    off: (pos - c) as u32,
-                });
-            }
-        }
-        if max_len < 4 {
-            return;
-        }
-        let h = hash4(data, pos, self.bits);
-        let mut cur = self.head[h];
-        self.head[h] = pos as u32;
-        let nice = nice.min(max_len);
-        let mut lt = 2 * pos; // where to hang the next smaller node
-        let mut gt = 2 * pos + 1; // where to hang the next larger node
-        let (mut lt_len, mut gt_len) = (0usize, 0usize);
-        loop {
-            if cur == NONE || pos - cur as usize > max_off || depth == 0 {
-                self.child[lt] = NONE;
-                self.child[gt] = NONE;
-                return;
-            }
-            depth -= 1;
-            let c = cur as usize;
-            let mut len = lt_len.min(gt_len);
-            if data[c + len] == data[pos + len] {
-                len += 1 + match_len(data, c + len + 1, pos + len + 1, max_len - len - 1);
-                if len >= nice {
-                    if len > best
-                        && let Some(o) = out.as_deref_mut()
-                    {
-                        o.push(Match {
-                            len: len as u32,
-                            off: (pos - c) as u32,
-                        });
-                    }
-                    self.child[lt] = self.child[2 * c];
-                    self.child[gt] = self.child[2 * c + 1];
-                    return;
-                }
-                if len > best {
-                    best = len;
-                    if let Some(o) = out.as_deref_mut() {
-                        o.push(Match {
-                            len: len as u32,
-                            off: (pos - c) as u32,
-                        });
-                    }
-                }
-            }
-            if data[c + len] < data[pos + len] {
-                self.child[lt] = cur;
-                lt = 2 * c + 1;
-                lt_len = len;
-                cur = self.child[lt];
-            } else {
-                self.child[gt] = cur;
-                gt = 2 * c;
-                gt_len = len;
-                cur = self.child[gt];
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,27 +138,6 @@ mod tests {
                 }
             })
             .collect()
-    }
-
-    #[test]
-    fn binary_trees_find_the_longest_match() {
-        let data = sample();
-        let mut bt = BinaryTrees::new(12, data.len());
-        let mut out = Vec::new();
-        for pos in 0..data.len() - 3 {
-            let max_len = (data.len() - pos).min(257);
-            out.clear();
-            bt.advance(&data, pos, max_len, 257, u32::MAX, 1 << 20, Some(&mut out));
-            let best = out.last().map_or(0, |m| m.len as usize);
-            let want = brute(&data, pos, max_len, 1 << 20);
-            if want >= 4 {
-                assert_eq!(best, want, "pos {pos}");
-            }
-            for m in &out {
-                // The length-3 table reports 3 even where the match goes on.
-                assert!(match_len(&data, pos - m.off as usize, pos, max_len) >= m.len as usize);
-            }
-        }
     }
 
     #[test]

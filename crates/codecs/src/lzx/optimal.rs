@@ -5,10 +5,11 @@
 //! Repeat offsets make the true optimum path-dependent; like other LZX compressors we keep, at
 //! each position, the repeat-offset queue of the cheapest path that reaches it.
 
+use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
 use super::huffman::Scratch;
 use super::lazy::gain;
-use super::matchfind::{BinaryTrees, Match, match_len};
+use super::matchfind::match_len;
 use super::*;
 
 /// How hard the parser works.
@@ -221,10 +222,9 @@ pub(crate) struct NearOptimal {
 
 impl NearOptimal {
     pub(crate) fn new(params: OptimalParams, max_chunk: usize) -> Self {
-        let bits = if max_chunk <= 1 << 16 { 15 } else { 17 };
         NearOptimal {
             params,
-            bt: BinaryTrees::new(bits, max_chunk),
+            bt: BinaryTrees::new(max_chunk),
             matches: Vec::new(),
             starts: Vec::new(),
             nodes: Vec::new(),
@@ -248,48 +248,14 @@ impl NearOptimal {
 
     /// Finds and caches the matches of every position of `data[start..end]`.
     fn find_matches(&mut self, data: &[u8], start: usize, end: usize, max_off: usize) {
-        let p = self.params;
-        self.matches.clear();
-        self.starts.clear();
-        let mut skip = 0;
-        for pos in start..end {
-            self.starts.push(self.matches.len() as u32);
-            if pos + 3 > data.len() {
-                continue;
-            }
-            let max_len = (data.len() - pos).min(MAX_MATCH);
-            if skip > 0 {
-                // Inside a long match: insert with a shallow search; its bytes are already
-                // indexed at their earlier occurrence.
-                skip -= 1;
-                self.bt.advance(
-                    data,
-                    pos,
-                    max_len,
-                    p.nice,
-                    (p.depth / 4).max(1),
-                    max_off,
-                    None,
-                );
-                continue;
-            }
-            let before = self.matches.len();
-            self.bt.advance(
-                data,
-                pos,
-                max_len,
-                p.nice,
-                p.depth,
-                max_off,
-                Some(&mut self.matches),
-            );
-            if let Some(m) = self.matches[before..].last()
-                && m.len as usize >= p.nice
-            {
-                skip = m.len as usize - 1;
-            }
-        }
-        self.starts.push(self.matches.len() as u32);
+        let p = SearchParams {
+            depth: self.params.depth,
+            nice: self.params.nice,
+            skip_depth: (self.params.depth / 4).max(1),
+            max_off,
+        };
+        self.bt
+            .find_all(data, start, end, p, &mut self.matches, &mut self.starts);
     }
 
     /// One minimum-cost pass over `data[start..end]` with the current costs; the chosen items
