@@ -3,7 +3,7 @@
 //! Each bucket of a 4-byte hash is a binary search tree of earlier positions ordered by the bytes
 //! that follow them, so a search visits candidates in order of increasing match length and
 //! re-roots the tree at the new position on the way. Length-3 matches come from a separate
-//! 3-byte hash table holding the most recent position only.
+//! 3-byte hash table holding the most recent position only, and only at near offsets.
 //!
 //! Positions are `u16` for chunks of up to 32 KiB (WIM's default, and half the cache footprint)
 //! and `u32` above. The head of the next position's buckets is loaded one position ahead so that
@@ -48,6 +48,11 @@ impl Pos for u32 {
         self as usize
     }
 }
+
+/// Largest offset of a length-3 match from the 3-byte table. A far one costs nearly as much as
+/// its three literals, and offering them misleads the first cost model: on text, x86 code and
+/// real files, keeping only near ones gives smaller output (and less work).
+const NEAR3: usize = 256;
 
 /// How hard the match finder searches.
 #[derive(Clone, Copy, Debug)]
@@ -179,7 +184,7 @@ impl<P: Pos> Trees<P> {
                 let mut best = 2;
                 if c3 != P::NONE {
                     let c = c3.get();
-                    if data[c..c + 3] == data[pos..pos + 3] {
+                    if pos - c <= NEAR3 && data[c..c + 3] == data[pos..pos + 3] {
                         best = 3;
                         matches.push(Match {
                             len: 3,

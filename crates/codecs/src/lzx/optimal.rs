@@ -300,10 +300,17 @@ impl NearOptimal {
                 let here = u16::from_le_bytes([block[pos], block[pos + 1]]);
                 for k in 0..nreps {
                     let r = rep.r(k) as usize;
-                    if r > pos || here != u16::from_le_bytes([block[pos - r], block[pos + 1 - r]]) {
+                    if r > pos || covered >= max_len {
                         continue;
                     }
-                    let l = 2 + match_len(block, pos - r + 2, pos + 2, max_len - 2);
+                    // To beat `covered` the match must reach its last byte: test that first.
+                    let m = pos - r;
+                    if block[m + covered] != block[pos + covered]
+                        || here != u16::from_le_bytes([block[m], block[m + 1]])
+                    {
+                        continue;
+                    }
+                    let l = 2 + match_len(block, m + 2, pos + 2, max_len - 2);
                     if l <= covered {
                         continue;
                     }
@@ -473,7 +480,10 @@ fn relax(
     let lens = &costs[from - MIN_MATCH..=to - MIN_MATCH];
     let item = u64::from(val << LEN_BITS | from as u32);
     for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
-        let cand = u64::from(base + lc) << 32 | (item + k as u64);
-        *t = (*t).min(cand);
+        let c = base + lc;
+        // Strictly cheaper only: on a tie the earlier offer (shorter kind first) stays.
+        if u64::from(c) < *t >> 32 {
+            *t = u64::from(c) << 32 | (item + k as u64);
+        }
     }
 }
