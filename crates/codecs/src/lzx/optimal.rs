@@ -8,7 +8,7 @@
 use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
 use super::huffman::Scratch;
-use super::lazy::gain;
+use super::lazy::gain_with;
 use super::matchfind::match_len;
 use super::*;
 
@@ -376,6 +376,23 @@ impl NearOptimal {
         self.path.clear();
         let mut i = 0;
         let n = end - start;
+        // Literals cost what the block's byte entropy says plus half a bit (in eighths of a
+        // bit; entropy clamped to 2..=8 bits): a fixed guess takes too many short matches on
+        // text and so starts the cost model badly.
+        let mut hist = [0u32; 256];
+        for &b in &data[start..end] {
+            hist[usize::from(b)] += 1;
+        }
+        let total = n.max(1) as f64;
+        let entropy: f64 = hist
+            .iter()
+            .filter(|&&h| h > 0)
+            .map(|&h| {
+                let p = f64::from(h) / total;
+                -p * p.log2()
+            })
+            .sum();
+        let literal = ((entropy.clamp(2.0, 8.0) + 0.5) * 8.0) as i32;
         while i < n {
             let pos = start + i;
             let max_len = (n - i).min(MAX_MATCH);
@@ -387,16 +404,16 @@ impl NearOptimal {
                     let r = r as usize;
                     if r <= pos {
                         let l = match_len(data, pos - r, pos, max_len);
-                        if l >= MIN_MATCH && gain(l, k as u32) > best_gain {
+                        if l >= MIN_MATCH && gain_with(l, k as u32, literal) > best_gain {
                             best = (l, k as u32);
-                            best_gain = gain(l, k as u32);
+                            best_gain = gain_with(l, k as u32, literal);
                         }
                     }
                 }
                 let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
                 for m in &self.matches[a..b] {
                     let l = (m.len as usize).min(max_len);
-                    let g = gain(l, m.off + 2);
+                    let g = gain_with(l, m.off + 2, literal);
                     if g > best_gain && !rep.contains(&m.off) {
                         best = (l, m.off + 2);
                         best_gain = g;
