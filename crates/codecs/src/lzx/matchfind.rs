@@ -90,9 +90,17 @@ impl HashChains {
         max_off: usize,
         min_len: usize,
     ) -> (usize, usize) {
+        // Both bucket heads are loaded first so that their cache misses overlap.
         let h3 = hash3(data, pos, self.bits - 1);
         let c3 = self.head3[h3];
+        let has4 = pos + 4 <= data.len();
+        let h = if has4 { hash4(data, pos, self.bits) } else { 0 };
+        let mut cand = if has4 { self.head[h] } else { NONE };
         self.head3[h3] = pos as u32;
+        if has4 {
+            self.prev[pos] = cand;
+            self.head[h] = pos as u32;
+        }
         let (mut best_len, mut best_off) = (min_len.max(2), 0usize);
         let nice = nice.min(max_len);
         if best_len < 3 && c3 != NONE && pos - c3 as usize <= max_off {
@@ -103,17 +111,13 @@ impl HashChains {
                 best_off = pos - c;
             }
         }
-        if pos + 4 > data.len() {
+        if !has4 {
             return if best_off == 0 {
                 (0, 0)
             } else {
                 (best_len, best_off)
             };
         }
-        let h = hash4(data, pos, self.bits);
-        let mut cand = self.head[h];
-        self.prev[pos] = cand;
-        self.head[h] = pos as u32;
         if best_len >= nice {
             return (best_len, best_off);
         }
