@@ -250,8 +250,13 @@ impl LzxDecompressor {
                 let b = out[src];
                 out[pos..pos + len].fill(b);
             } else {
-                for k in 0..len {
-                    out[pos + k] = out[src + k];
+                // Overlapping: the bytes repeat with period `offset`, so copy in pieces that
+                // do not overlap their source, each as long as everything copied so far.
+                let mut done = 0;
+                while done < len {
+                    let n = (offset + done).min(len - done);
+                    out.copy_within(src..src + n, pos + done);
+                    done += n;
                 }
             }
             pos += len;

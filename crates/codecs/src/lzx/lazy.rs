@@ -32,7 +32,12 @@ const NO_CHOICE: Choice = Choice {
 /// Estimated bits saved by a match over coding its bytes as literals (in 1/8 bits).
 #[inline]
 pub(crate) fn gain(len: usize, formatted: u32) -> i32 {
-    const LITERAL: i32 = 8 * 7;
+    gain_with(len, formatted, 8 * 7)
+}
+
+/// [`gain`] with literals costing `literal` eighths of a bit each.
+#[inline]
+pub(crate) fn gain_with(len: usize, formatted: u32, literal: i32) -> i32 {
     let slot = offset_slot(formatted);
     let mut cost = 8 * 8 + 8 * i32::from(SLOT_EXTRA[slot]);
     cost += if slot < 3 {
@@ -43,7 +48,7 @@ pub(crate) fn gain(len: usize, formatted: u32) -> i32 {
     if len - MIN_MATCH >= NUM_PRIMARY_LENS {
         cost += 8 * 5;
     }
-    len as i32 * LITERAL - cost
+    len as i32 * literal - cost
 }
 
 /// Parses `data` (a whole chunk) into `items`.

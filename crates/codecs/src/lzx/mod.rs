@@ -16,6 +16,7 @@
 //!   with an iterated Huffman cost model, one block per 32 KiB of input. It writes verbatim and
 //!   aligned-offset blocks only: wimlib's decoder mis-aligns uncompressed blocks that follow a
 //!   compressed block in the same chunk.
+mod bintree;
 mod bitio;
 mod block;
 mod compress;

@@ -5,10 +5,11 @@
 //! Repeat offsets make the true optimum path-dependent; like other LZX compressors we keep, at
 //! each position, the repeat-offset queue of the cheapest path that reaches it.
 
+use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
 use super::huffman::Scratch;
-use super::lazy::gain;
-use super::matchfind::{BinaryTrees, Match, match_len};
+use super::lazy::gain_with;
+use super::matchfind::match_len;
 use super::*;
 
 /// How hard the parser works.
@@ -88,28 +89,118 @@ impl Costs {
     fn literal(&self, b: u8) -> u32 {
         self.main[usize::from(b)]
     }
+}
 
-    /// Cost of an explicit offset's extra bits.
+/// A position of the segment on the cheapest path found so far: its cost (high 32 bits) and
+/// the item that reaches it (low 32 bits: `val << 9 | len`, len 0 = literal, `val` < 2^22), so
+/// that the cheaper of two is their minimum, found without a branch.
+type Node = u64;
+
+const UNREACHED: Node = (INFINITE as u64) << 32;
+
+const LEN_BITS: u32 = 9;
+const LEN_MASK: u32 = (1 << LEN_BITS) - 1;
+/// Positions of repeat-offset history kept by the path search (a power of two > MAX_MATCH).
+const RING: usize = 512;
+
+/// The three repeat offsets packed in one integer, 21 bits each (offsets are below 2^21), R0 in
+/// the low bits: cheap to copy and kept in a register.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Queue(u64);
+
+const Q_BITS: u32 = 21;
+const Q_MASK: u64 = (1 << Q_BITS) - 1;
+
+impl Queue {
+    fn new(r: [u32; 3]) -> Self {
+        Queue(u64::from(r[0]) | u64::from(r[1]) << Q_BITS | u64::from(r[2]) << (2 * Q_BITS))
+    }
+
+    fn get(self) -> [u32; 3] {
+        [self.r(0), self.r(1), self.r(2)]
+    }
+
     #[inline(always)]
-    fn offset_extra(&self, slot: usize, formatted: u32) -> u32 {
-        let extra = u32::from(SLOT_EXTRA[slot]);
-        if self.use_aligned && extra >= 3 {
-            (extra - 3) * BIT + self.aligned[(formatted & 7) as usize]
-        } else {
-            extra * BIT
+    fn r(self, k: u32) -> u32 {
+        ((self.0 >> (k * Q_BITS)) & Q_MASK) as u32
+    }
+
+    /// Whether `off` is one of the three.
+    #[inline(always)]
+    fn contains(self, off: u32) -> bool {
+        self.r(0) == off || self.r(1) == off || self.r(2) == off
+    }
+
+    /// The offsets after a match with formatted offset `val`.
+    #[inline(always)]
+    fn after(self, val: u32) -> Self {
+        if val >= 3 {
+            return Queue(((self.0 << Q_BITS) | u64::from(val - 2)) & ((1 << (3 * Q_BITS)) - 1));
         }
+        // Swap R0 and R`val` (a no-op for 0).
+        let shift = val * Q_BITS;
+        let hi = Q_MASK << shift;
+        Queue((self.0 & !(Q_MASK | hi)) | ((self.0 & hi) >> shift) | ((self.0 & Q_MASK) << shift))
     }
 }
 
-/// A position of the segment on the cheapest path found so far: its cost and the item that
-/// reaches it, packed as `len << 23 | val` (len 0 = literal; `val` < 2^22).
-#[derive(Clone, Copy)]
-struct Node {
-    cost: u32,
-    item: u32,
+/// Cost of a match by length (index `len - 2`) for each offset slot: main symbol, length symbol
+/// and the offset's verbatim extra bits; aligned bits are added per offset.
+struct MatchCosts {
+    rep: [[u32; 256]; 3],
+    explicit: Vec<[u32; 256]>,
+    aligned: [u32; ALIGNED_SYMS],
+    use_aligned: bool,
 }
 
-const VAL_BITS: u32 = 23;
+impl MatchCosts {
+    fn new() -> Self {
+        MatchCosts {
+            rep: [[0; 256]; 3],
+            explicit: vec![[0; 256]; MAX_MAIN_SYMS / 8],
+            aligned: [0; ALIGNED_SYMS],
+            use_aligned: false,
+        }
+    }
+
+    fn update(&mut self, costs: &Costs, num_main: usize) {
+        let slots = (num_main - NUM_CHARS) / 8;
+        for (slot, &extra) in SLOT_EXTRA[..slots].iter().enumerate() {
+            let main = &costs.main[NUM_CHARS + slot * 8..NUM_CHARS + slot * 8 + 8];
+            let extra = u32::from(extra);
+            let extra = if costs.use_aligned && extra >= 3 {
+                extra - 3
+            } else {
+                extra
+            } * BIT;
+            let row = if slot < 3 {
+                &mut self.rep[slot]
+            } else {
+                &mut self.explicit[slot]
+            };
+            for (l, c) in row.iter_mut().enumerate() {
+                *c = extra
+                    + if l < NUM_PRIMARY_LENS {
+                        main[l]
+                    } else {
+                        main[NUM_PRIMARY_LENS] + costs.len[l - NUM_PRIMARY_LENS]
+                    };
+            }
+        }
+        self.aligned = costs.aligned;
+        self.use_aligned = costs.use_aligned;
+    }
+
+    /// The aligned-symbol part of an explicit offset's cost.
+    #[inline(always)]
+    fn aligned_cost(&self, slot: usize, formatted: u32) -> u32 {
+        if self.use_aligned && SLOT_EXTRA[slot] >= 3 {
+            self.aligned[(formatted & 7) as usize]
+        } else {
+            0
+        }
+    }
+}
 
 /// The near-optimal parser's state, reused across chunks.
 pub(crate) struct NearOptimal {
@@ -119,9 +210,11 @@ pub(crate) struct NearOptimal {
     /// Index into `matches` of each segment position's first match (one extra at the end).
     starts: Vec<u32>,
     nodes: Vec<Node>,
-    /// Repeat offsets on arrival at each position, filled in as the pass reaches it.
-    reps: Vec<[u32; 3]>,
+    /// Repeat offsets on arrival at the last `RING` positions, filled in as the pass reaches
+    /// them.
+    ring: Box<[Queue; RING]>,
     costs: Box<Costs>,
+    match_costs: Box<MatchCosts>,
     freqs: Freqs,
     codes: Codes,
     path: Vec<Item>,
@@ -129,14 +222,14 @@ pub(crate) struct NearOptimal {
 
 impl NearOptimal {
     pub(crate) fn new(params: OptimalParams, max_chunk: usize) -> Self {
-        let bits = if max_chunk <= 1 << 16 { 15 } else { 17 };
         NearOptimal {
             params,
-            bt: BinaryTrees::new(bits, max_chunk),
+            bt: BinaryTrees::new(max_chunk),
             matches: Vec::new(),
             starts: Vec::new(),
             nodes: Vec::new(),
-            reps: Vec::new(),
+            ring: Box::new([Queue::new([1; 3]); RING]),
+            match_costs: Box::new(MatchCosts::new()),
             costs: Box::new(Costs {
                 main: [0; MAX_MAIN_SYMS],
                 len: [0; LEN_SYMS],
@@ -155,48 +248,14 @@ impl NearOptimal {
 
     /// Finds and caches the matches of every position of `data[start..end]`.
     fn find_matches(&mut self, data: &[u8], start: usize, end: usize, max_off: usize) {
-        let p = self.params;
-        self.matches.clear();
-        self.starts.clear();
-        let mut skip = 0;
-        for pos in start..end {
-            self.starts.push(self.matches.len() as u32);
-            if pos + 3 > data.len() {
-                continue;
-            }
-            let max_len = (data.len() - pos).min(MAX_MATCH);
-            if skip > 0 {
-                // Inside a long match: insert with a shallow search; its bytes are already
-                // indexed at their earlier occurrence.
-                skip -= 1;
-                self.bt.advance(
-                    data,
-                    pos,
-                    max_len,
-                    p.nice,
-                    (p.depth / 4).max(1),
-                    max_off,
-                    None,
-                );
-                continue;
-            }
-            let before = self.matches.len();
-            self.bt.advance(
-                data,
-                pos,
-                max_len,
-                p.nice,
-                p.depth,
-                max_off,
-                Some(&mut self.matches),
-            );
-            if let Some(m) = self.matches[before..].last()
-                && m.len as usize >= p.nice
-            {
-                skip = m.len as usize - 1;
-            }
-        }
-        self.starts.push(self.matches.len() as u32);
+        let p = SearchParams {
+            depth: self.params.depth,
+            nice: self.params.nice,
+            skip_depth: (self.params.depth / 4).max(1),
+            max_off,
+        };
+        self.bt
+            .find_all(data, start, end, p, &mut self.matches, &mut self.starts);
     }
 
     /// One minimum-cost pass over `data[start..end]` with the current costs; the chosen items
@@ -211,94 +270,95 @@ impl NearOptimal {
         let n = end - start;
         let nice = self.params.nice;
         let costs = &*self.costs;
+        let mc = &*self.match_costs;
         self.nodes.clear();
-        self.nodes.resize(
-            n + 1,
-            Node {
-                cost: INFINITE,
-                item: 0,
-            },
-        );
-        self.nodes[0].cost = 0;
-        self.reps.clear();
-        self.reps.resize(n + 1, rep_in);
-        let nodes = &mut self.nodes;
-        let reps = &mut self.reps;
+        self.nodes.resize(n + 1, UNREACHED);
+        self.nodes[0] = 0;
+        let nodes = &mut self.nodes[..];
+        // Repeat offsets on arrival at each of the last RING positions: a match reaches back
+        // at most MAX_MATCH positions.
+        let ring = &mut *self.ring;
+        let rep_in = Queue::new(rep_in);
+        ring[0] = rep_in;
+        let block = &data[..end];
+        let starts = &self.starts[..=n];
+        // The repeat offsets on arrival at position i (also in the ring, but read back from
+        // there it would wait for the store just made).
+        let mut rep = rep_in;
         for i in 0..n {
-            let cur = nodes[i];
-            // The repeat offsets after the item that reached this position.
-            let rep = if i == 0 {
-                rep_in
-            } else {
-                let len = (cur.item >> VAL_BITS) as usize;
-                if len == 0 {
-                    reps[i - 1]
-                } else {
-                    let mut r = reps[i - len];
-                    match cur.item & ((1 << VAL_BITS) - 1) {
-                        0 => {}
-                        1 => r.swap(0, 1),
-                        2 => r.swap(0, 2),
-                        f => r = [f - 2, r[0], r[1]],
-                    }
-                    r
-                }
-            };
-            reps[i] = rep;
+            let cur_cost = (nodes[i] >> 32) as u32;
             let pos = start + i;
-            // Literal.
-            let c = cur.cost + costs.literal(data[pos]);
-            if c < nodes[i + 1].cost {
-                nodes[i + 1] = Node {
-                    cost: c,
-                    item: u32::from(data[pos]),
-                };
-            }
+            let (a, b) = (starts[i] as usize, starts[i + 1] as usize);
             let max_len = (n - i).min(MAX_MATCH);
-            if max_len < MIN_MATCH {
-                continue;
-            }
-            // Repeat offsets. A length that a cheaper kind of match (R0 before R1 before R2
-            // before an explicit offset, nearly always) already offers is not offered again.
-            let mut covered = MIN_MATCH - 1;
-            for (k, &r) in rep.iter().enumerate() {
-                let r = r as usize;
-                if r > pos || data[pos] != data[pos - r] || data[pos + 1] != data[pos + 1 - r] {
-                    continue;
+            if max_len >= MIN_MATCH {
+                // Repeat offsets. A length that a cheaper kind of match (R0 before R1 before
+                // R2 before an explicit offset, nearly always) already offers is not offered
+                // again. Where the match finder found nothing (inside long matches, in
+                // incompressible stretches) only R0 is tried: the others rarely pay there.
+                let mut covered = MIN_MATCH - 1;
+                let nreps = if a < b { 3 } else { 1 };
+                let here = u16::from_le_bytes([block[pos], block[pos + 1]]);
+                for k in 0..nreps {
+                    let r = rep.r(k) as usize;
+                    if r > pos || covered >= max_len {
+                        continue;
+                    }
+                    // To beat `covered` the match must reach its last byte: test that first.
+                    let m = pos - r;
+                    if block[m + covered] != block[pos + covered]
+                        || here != u16::from_le_bytes([block[m], block[m + 1]])
+                    {
+                        continue;
+                    }
+                    let l = 2 + match_len(block, m + 2, pos + 2, max_len - 2);
+                    if l <= covered {
+                        continue;
+                    }
+                    let from = if l >= nice { l } else { covered + 1 };
+                    relax(nodes, &mc.rep[k as usize], i, cur_cost, k, from, l);
+                    covered = l;
                 }
-                let l = 2 + match_len(data, pos - r + 2, pos + 2, max_len - 2);
-                if l <= covered {
-                    continue;
+                // Explicit offsets.
+                let mut prev = covered;
+                for m in &self.matches[a..b] {
+                    let off = m.off;
+                    let mlen = (m.len as usize).min(max_len);
+                    if mlen <= prev || rep.contains(off) {
+                        prev = prev.max(mlen);
+                        continue;
+                    }
+                    let f = off + 2;
+                    let slot = offset_slot(f);
+                    let base = cur_cost + mc.aligned_cost(slot, f);
+                    let from = if mlen >= nice { mlen } else { prev + 1 };
+                    relax(nodes, &mc.explicit[slot], i, base, f, from, mlen);
+                    prev = mlen;
                 }
-                let from = if l >= nice { l } else { covered + 1 };
-                relax(nodes, costs, i, cur.cost, k, k as u32, from, l);
-                covered = l;
             }
-            // Explicit offsets.
-            let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
-            let mut prev = covered;
-            for m in &self.matches[a..b] {
-                let off = m.off;
-                let mlen = (m.len as usize).min(max_len);
-                if mlen <= prev || off == rep[0] || off == rep[1] || off == rep[2] {
-                    prev = prev.max(mlen);
-                    continue;
-                }
-                let f = off + 2;
-                let slot = offset_slot(f);
-                let base = cur.cost + costs.offset_extra(slot, f);
-                let from = if mlen >= nice { mlen } else { prev + 1 };
-                relax(nodes, costs, i, base, slot, f, from, mlen);
-                prev = prev.max(mlen);
-            }
+            // Literal (preferred on a tie); then the next node's cost is final and so are its
+            // repeat offsets. Both outcomes are computed and one selected: which one wins is
+            // unpredictable.
+            let lit = block[pos];
+            let c = u64::from(cur_cost + costs.literal(lit));
+            let next = nodes[i + 1];
+            let len = (next as u32 & LEN_MASK) as usize;
+            let by_match = ring[(i + 1).wrapping_sub(len) % RING].after(next as u32 >> LEN_BITS);
+            let is_lit = c <= next >> 32;
+            nodes[i + 1] = if is_lit {
+                c << 32 | u64::from(lit) << LEN_BITS
+            } else {
+                next
+            };
+            rep = if is_lit { rep } else { by_match };
+            ring[(i + 1) % RING] = rep;
         }
         // Walk back from the end.
         self.path.clear();
         let mut j = n;
         while j > 0 {
-            let item = nodes[j].item;
-            let len = (item >> VAL_BITS) as usize;
-            let val = item & ((1 << VAL_BITS) - 1);
+            let item = nodes[j] as u32;
+            let len = (item & LEN_MASK) as usize;
+            let val = item >> LEN_BITS;
             if len == 0 {
                 self.path.push(Item::literal(val as u8));
                 j -= 1;
@@ -308,21 +368,7 @@ impl NearOptimal {
             }
         }
         self.path.reverse();
-        // The offsets after the last item.
-        let item = nodes[n].item;
-        let len = (item >> VAL_BITS) as usize;
-        if len == 0 {
-            reps[n - 1]
-        } else {
-            let mut r = reps[n - len];
-            match item & ((1 << VAL_BITS) - 1) {
-                0 => {}
-                1 => r.swap(0, 1),
-                2 => r.swap(0, 2),
-                f => r = [f - 2, r[0], r[1]],
-            }
-            r
-        }
+        rep.get()
     }
 
     /// A quick greedy parse of the cached matches into `self.path`, for a first cost model.
@@ -330,6 +376,23 @@ impl NearOptimal {
         self.path.clear();
         let mut i = 0;
         let n = end - start;
+        // Literals cost what the block's byte entropy says plus half a bit (in eighths of a
+        // bit; entropy clamped to 2..=8 bits): a fixed guess takes too many short matches on
+        // text and so starts the cost model badly.
+        let mut hist = [0u32; 256];
+        for &b in &data[start..end] {
+            hist[usize::from(b)] += 1;
+        }
+        let total = n.max(1) as f64;
+        let entropy: f64 = hist
+            .iter()
+            .filter(|&&h| h > 0)
+            .map(|&h| {
+                let p = f64::from(h) / total;
+                -p * p.log2()
+            })
+            .sum();
+        let literal = ((entropy.clamp(2.0, 8.0) + 0.5) * 8.0) as i32;
         while i < n {
             let pos = start + i;
             let max_len = (n - i).min(MAX_MATCH);
@@ -341,16 +404,16 @@ impl NearOptimal {
                     let r = r as usize;
                     if r <= pos {
                         let l = match_len(data, pos - r, pos, max_len);
-                        if l >= MIN_MATCH && gain(l, k as u32) > best_gain {
+                        if l >= MIN_MATCH && gain_with(l, k as u32, literal) > best_gain {
                             best = (l, k as u32);
-                            best_gain = gain(l, k as u32);
+                            best_gain = gain_with(l, k as u32, literal);
                         }
                     }
                 }
                 let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
                 for m in &self.matches[a..b] {
                     let l = (m.len as usize).min(max_len);
-                    let g = gain(l, m.off + 2);
+                    let g = gain_with(l, m.off + 2, literal);
                     if g > best_gain && !rep.contains(&m.off) {
                         best = (l, m.off + 2);
                         best_gain = g;
@@ -403,6 +466,7 @@ impl NearOptimal {
         }
         let mut out_rep = *rep;
         for pass in 0..self.params.passes.max(1) {
+            self.match_costs.update(&self.costs, num_main);
             out_rep = self.min_cost_path(data, start, end, *rep);
             if pass + 1 < self.params.passes {
                 self.freqs.clear();
@@ -417,51 +481,26 @@ impl NearOptimal {
     }
 }
 
-/// Offers a match of lengths `from..=to` with offset `val` (slot `slot`) from position `i`,
-/// whose cost before the length is `base`.
+/// Offers a match of lengths `from..=to` with formatted offset `val` from position `i`, whose
+/// cost apart from the length-dependent part (`costs`, by `len - 2`) is `base`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn relax(
     nodes: &mut [Node],
-    costs: &Costs,
+    costs: &[u32; 256],
     i: usize,
     base: u32,
-    slot: usize,
     val: u32,
     from: usize,
     to: usize,
 ) {
-    let main = &costs.main[NUM_CHARS + slot * 8..NUM_CHARS + slot * 8 + 8];
-    // Lengths 2..=8: the length is in the main symbol.
-    let short_end = to.min(MIN_MATCH + NUM_PRIMARY_LENS - 1);
-    if from <= short_end {
-        let targets = &mut nodes[i + from..=i + short_end];
-        for (k, t) in targets.iter_mut().enumerate() {
-            let len = from + k;
-            let c = base + main[len - MIN_MATCH];
-            if c < t.cost {
-                *t = Node {
-                    cost: c,
-                    item: (len as u32) << VAL_BITS | val,
-                };
-            }
-        }
-    }
-    // Lengths 9..=257: main symbol with header 7, plus a length symbol.
-    let long_from = from.max(MIN_MATCH + NUM_PRIMARY_LENS);
-    if long_from <= to {
-        let base = base + main[NUM_PRIMARY_LENS];
-        let lens = &costs.len
-            [long_from - MIN_MATCH - NUM_PRIMARY_LENS..=to - MIN_MATCH - NUM_PRIMARY_LENS];
-        let targets = &mut nodes[i + long_from..=i + to];
-        for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
-            let c = base + lc;
-            if c < t.cost {
-                *t = Node {
-                    cost: c,
-                    item: ((long_from + k) as u32) << VAL_BITS | val,
-                };
-            }
+    let targets = &mut nodes[i + from..=i + to];
+    let lens = &costs[from - MIN_MATCH..=to - MIN_MATCH];
+    let item = u64::from(val << LEN_BITS | from as u32);
+    for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
+        let c = base + lc;
+        // Strictly cheaper only: on a tie the earlier offer (shorter kind first) stays.
+        if u64::from(c) < *t >> 32 {
+            *t = u64::from(c) << 32 | (item + k as u64);
         }
     }
 }
