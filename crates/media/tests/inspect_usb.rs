@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use tsmedia_media::{BuildOptions, MediaKind, MediaType, build, inspect, preflight};
+use tsmedia_media::{BuildOptions, MediaKind, MediaType, build, inspect, preflight_with};
 
 fn build_usb(f: &Fixture, kind: MediaKind, out: &str, password: Option<&str>) {
     let mut spec = f.spec(kind, out);
@@ -13,7 +13,8 @@ fn build_usb(f: &Fixture, kind: MediaKind, out: &str, password: Option<&str>) {
     spec.password = password.map(str::to_string);
     spec.variable.insert("Color".into(), "Teal".into());
     let mut site = f.site();
-    let plan = preflight(&site, &spec).unwrap_or_else(|e| panic!("preflight: {e:#?}"));
+    let plan = preflight_with(&site, &spec, &f.plan_options())
+        .unwrap_or_else(|e| panic!("preflight: {e:#?}"));
     build(&mut site, &plan, &BuildOptions::default()).unwrap();
 }
 

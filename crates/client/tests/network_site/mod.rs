@@ -11,7 +11,9 @@ use std::process::Command;
 
 use tsmedia_image::boot_payload::bios_boot_image;
 use tsmedia_media::secret::KdfParams;
-use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MpMode, build, preflight};
+use tsmedia_media::{
+    BuildOptions, MediaKind, MediaSpec, MpMode, PlanOptions, build, preflight_with,
+};
 use tsmedia_site::{
     ALL_UNKNOWN_COMPUTERS, Arch, Availability, PackageOptions, PackageType, Purpose, Site,
 };
@@ -327,7 +329,21 @@ impl Lab {
     /// a folder: the ISO extracted with 7-Zip, or the prestaged WIM applied with the wim crate.
     pub fn media(&self, spec: &MediaSpec, name: &str) -> PathBuf {
         let mut site = self.site();
-        let plan = preflight(&site, spec).unwrap_or_else(|e| panic!("preflight: {e:#?}"));
+        // A small stand-in runtime: the runtime's bytes do not matter here, and compressing
+        // this test binary into every boot.wim would cost minutes.
+        let runtime = self.path("runtime-stand-in");
+        if !runtime.is_file() {
+            write(&runtime, b"tsmedia runtime stand-in\n");
+        }
+        let plan = preflight_with(
+            &site,
+            spec,
+            &PlanOptions {
+                runtime: Some(runtime),
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("preflight: {e:#?}"));
         let options = BuildOptions {
             kdf: KdfParams {
                 memory_kib: 1024,
