@@ -293,27 +293,7 @@ impl<P: Pos> Trees<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn brute(data: &[u8], pos: usize, max_len: usize, max_off: usize) -> usize {
-        (1..=pos.min(max_off))
-            .map(|o| match_len(data, pos - o, pos, max_len))
-            .max()
-            .unwrap_or(0)
-    }
-
-    fn sample() -> Vec<u8> {
-        let mut x = 12345u32;
-        (0..4000)
-            .map(|i| {
-                x = x.wrapping_mul(1103515245).wrapping_add(12345);
-                if i % 97 < 40 {
-                    b"abcabcabd"[(x >> 16) as usize % 9]
-                } else {
-                    (x >> 24) as u8 % 4
-                }
-            })
-            .collect()
-    }
+    use crate::lzx::matchfind::tests::{brute, sample};
 
     fn check(mut bt: BinaryTrees, max_off: usize) {
         let data = sample();

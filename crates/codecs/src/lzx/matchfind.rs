@@ -152,17 +152,17 @@ impl HashChains {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn brute(data: &[u8], pos: usize, max_len: usize, max_off: usize) -> usize {
+    pub(crate) fn brute(data: &[u8], pos: usize, max_len: usize, max_off: usize) -> usize {
         (1..=pos.min(max_off))
             .map(|o| match_len(data, pos - o, pos, max_len))
             .max()
             .unwrap_or(0)
     }
 
-    fn sample() -> Vec<u8> {
+    pub(crate) fn sample() -> Vec<u8> {
         let mut x = 12345u32;
         (0..4000)
             .map(|i| {

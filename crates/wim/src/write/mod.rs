@@ -203,6 +203,14 @@ impl WimWriter {
         }
     }
 
+    /// The hash of a blob that needs no writing: empty, or known and stored already.
+    fn stored_already(&self, size: u64, sha1: Option<Sha1>) -> Option<Sha1> {
+        if size == 0 {
+            return Some(Sha1::ZERO);
+        }
+        sha1.filter(|h| self.has_blob(h))
+    }
+
     /// Stores a blob of `size` bytes read from `data`. With `sha1` known and already stored,
     /// nothing is read. Returns the blob's SHA-1. `what` names the source in errors.
     pub fn write_blob(
@@ -212,12 +220,7 @@ impl WimWriter {
         sha1: Option<Sha1>,
         what: &Path,
     ) -> Result<Sha1> {
-        if size == 0 {
-            return Ok(Sha1::ZERO);
-        }
-        if let Some(h) = sha1
-            && self.has_blob(&h)
-        {
+        if let Some(h) = self.stored_already(size, sha1) {
             return Ok(h);
         }
         self.write_new_blob(data, size, sha1, what, false)
@@ -233,12 +236,7 @@ impl WimWriter {
         sha1: Option<Sha1>,
         what: &Path,
     ) -> Result<Sha1> {
-        if size == 0 {
-            return Ok(Sha1::ZERO);
-        }
-        if let Some(h) = sha1
-            && self.has_blob(&h)
-        {
+        if let Some(h) = self.stored_already(size, sha1) {
             return Ok(h);
         }
         // Chunks in flight belong before this blob in the file.
