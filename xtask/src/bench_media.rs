@@ -238,18 +238,16 @@ fn setup(tsmedia: &Path, work: &Path, corpus: &Path) -> Result<Setup> {
             .arg(&site)
             .arg("--json"),
     )?;
+    let list: serde_json::Value =
+        serde_json::from_str(&list).context("package list --json printed no JSON")?;
     let id_of = |kind: &str| -> Result<String> {
-        let needle = format!("\"type\": \"{kind}\"");
-        let at = list
-            .find(&needle)
-            .with_context(|| format!("no {kind} in the demo site"))?;
-        let before = &list[..at];
-        let id = before
-            .rfind("\"id\": \"")
-            .map(|i| &before[i + 7..])
-            .and_then(|rest| rest.split('"').next())
-            .with_context(|| format!("no id for the {kind}"))?;
-        Ok(id.to_string())
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["type"] == kind)
+            .and_then(|p| p["id"].as_str())
+            .map(str::to_string)
+            .with_context(|| format!("no {kind} in the demo site"))
     };
     let (boot, os) = (id_of("boot-image")?, id_of("os-image")?);
     eprintln!("importing the corpus as a package ...");
@@ -324,10 +322,10 @@ fn setup(tsmedia: &Path, work: &Path, corpus: &Path) -> Result<Setup> {
     })
 }
 
-/// The first `"id": "..."` of a JSON answer.
+/// The `id` of a `--json` answer.
 fn json_id(json: &str) -> Option<String> {
-    let i = json.find("\"id\": \"")?;
-    json[i + 7..].split('"').next().map(str::to_string)
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v["id"].as_str().map(str::to_string)
 }
 
 fn fresh(dir: &Path) -> Result<()> {
@@ -365,9 +363,9 @@ mod tests {
     use super::json_id;
 
     #[test]
-    fn first_id_of_json() {
+    fn id_of_json() {
         assert_eq!(
-            json_id("{\n  \"id\": \"DEM00005\",\n  \"name\": \"x\", \"id\": \"B\"}").as_deref(),
+            json_id("{\n  \"id\": \"DEM00005\",\n  \"name\": \"x\"}").as_deref(),
             Some("DEM00005")
         );
         assert_eq!(json_id("{}"), None);

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 
 use tsmedia_image::DataSource;
 use tsmedia_wim::dentry::{Dentry, attr};
+use tsmedia_wim::header::{HEADER_SIZE, Header};
 use tsmedia_wim::xml::Element;
 use tsmedia_wim::{Sha1, WimWriter, WriteOptions};
 
@@ -96,38 +97,30 @@ pub(super) fn write(
 /// OS images, the bulk of prestaged media. Compressing them again costs minutes on real
 /// images and gains nothing, so they are stored as they are.
 fn compressed_wim(src: &dyn DataSource) -> std::io::Result<bool> {
-    let mut head = [0u8; 20];
-    let mut r = src.open()?;
-    let mut n = 0;
-    while n < head.len() {
-        match r.read(&mut head[n..])? {
-            0 => return Ok(false),
-            k => n += k,
-        }
-    }
-    let flags = u32::from_le_bytes([head[16], head[17], head[18], head[19]]);
-    Ok(&head[..8] == b"MSWIM\0\0\0" && flags & WIM_HDR_FLAG_COMPRESSION != 0)
+    let mut head = Vec::with_capacity(HEADER_SIZE);
+    src.open()?
+        .take(HEADER_SIZE as u64)
+        .read_to_end(&mut head)?;
+    Ok(Header::parse(&head)
+        .and_then(|h| h.compression())
+        .is_ok_and(|c| c.is_some()))
 }
-
-/// `FLAG_HEADER_COMPRESSION` of the WIM header.
-const WIM_HDR_FLAG_COMPRESSION: u32 = 0x0000_0002;
 
 #[cfg(test)]
 mod tests {
     use super::compressed_wim;
+    use tsmedia_codecs::Format;
+    use tsmedia_wim::header::Header;
 
     #[test]
     fn compressed_wims_are_recognised_by_their_header() {
-        let mut wim = b"MSWIM\0\0\0".to_vec();
-        wim.extend_from_slice(&208u32.to_le_bytes());
-        wim.extend_from_slice(&0x10d00u32.to_le_bytes());
-        let mut lzx = wim.clone();
-        lzx.extend_from_slice(&0x0004_0002u32.to_le_bytes());
-        let mut none = wim.clone();
-        none.extend_from_slice(&0u32.to_le_bytes());
+        let lzx = Header::new([1; 16], Some(Format::Lzx), 32_768)
+            .to_bytes()
+            .to_vec();
+        let none = Header::new([1; 16], None, 32_768).to_bytes().to_vec();
         assert!(compressed_wim(&lzx).expect("reads"));
         assert!(!compressed_wim(&none).expect("reads"));
-        assert!(!compressed_wim(&b"MSWIM".to_vec()).expect("reads"));
-        assert!(!compressed_wim(&vec![0u8; 64]).expect("reads"));
+        assert!(!compressed_wim(&lzx[..100].to_vec()).expect("reads"));
+        assert!(!compressed_wim(&vec![0u8; 4096]).expect("reads"));
     }
 }
