@@ -351,6 +351,7 @@ fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
     let opts = ApplyOptions {
         cancel: Some(cancel.clone()),
         progress: bar.clone(),
+        ..Default::default()
     };
     let report = if image.eq_ignore_ascii_case("all") {
         ops::apply_all(&wim, &target, &opts)?

@@ -192,6 +192,19 @@ fn wimlib_wims_apply_identically_with_ours() {
         &["--compress=XPRESS", "--check", "--chunk-size=4096"][..],
         &["--compress=none", "--unix-data"][..],
         &["--compress=XPRESS", "--unix-data", "--chunk-size=65536"][..],
+        // Solid resources: chunks shared by many blobs, decoded once by the apply stream.
+        &[
+            "--compress=XPRESS",
+            "--solid",
+            "--solid-compress=XPRESS",
+            "--solid-chunk-size=65536",
+        ][..],
+        &[
+            "--compress=LZX",
+            "--solid",
+            "--solid-compress=LZX",
+            "--solid-chunk-size=32768",
+        ][..],
     ]
     .iter()
     .enumerate()

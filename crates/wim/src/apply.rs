@@ -9,6 +9,7 @@ use crate::dentry::{Dentry, attr};
 use crate::error::{Error, IoContext, Result};
 use crate::metadata::Image;
 use crate::read::Wim;
+use crate::read::stream::{Piece, StreamOptions, stream_blobs};
 use crate::reparse;
 use crate::sha1::Sha1;
 use crate::time::filetime_to_unix;
@@ -29,6 +30,8 @@ pub struct ApplyOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Receives bytes written. Default: none.
     pub progress: Arc<dyn Progress>,
+    /// Threads decompressing ahead of the writes. Default: one per core.
+    pub threads: usize,
 }
 
 impl Default for ApplyOptions {
@@ -36,6 +39,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             cancel: None,
             progress: Arc::new(NoProgress),
+            threads: StreamOptions::default().threads,
         }
     }
 }
@@ -189,30 +193,57 @@ pub(crate) fn apply_image(
             v[0].path.clone(),
         )
     });
+    // Blobs of size 0 (zero hash) need no reading; the others stream in file order while worker
+    // threads decompress ahead.
+    let mut streamed: Vec<(Sha1, &Vec<&Entry>)> = Vec::with_capacity(blobs.len());
     for (h, targets) in &blobs {
-        check_cancel(opts)?;
-        let mut outs = Vec::with_capacity(targets.len());
-        for t in targets {
-            outs.push((create_file(&t.path)?, &t.path));
+        if h.is_zero() {
+            check_cancel(opts)?;
+            for t in targets {
+                create_file(&t.path)?;
+            }
+            report.files += targets.len() as u64;
+        } else {
+            streamed.push((*h, targets));
         }
-        if !h.is_zero() {
-            let mut r = wim.open_blob(h, true)?;
-            loop {
-                let s = r
-                    .next_slice(1 << 20)
-                    .map_err(|e| with_path(e, &targets[0].shown))?;
-                if s.is_empty() {
-                    break;
-                }
+    }
+    let hashes: Vec<Sha1> = streamed.iter().map(|(h, _)| *h).collect();
+    let mut outs: Vec<(File, &Path)> = Vec::new();
+    let mut open: Option<usize> = None;
+    let stream_opts = StreamOptions {
+        threads: opts.threads.max(1),
+        ..StreamOptions::default()
+    };
+    stream_blobs(wim, &hashes, stream_opts, |i, piece| {
+        let targets = streamed[i].1;
+        if open != Some(i) {
+            check_cancel(opts)?;
+            outs.clear();
+            for t in targets {
+                outs.push((create_file(&t.path)?, &t.path));
+            }
+            open = Some(i);
+        }
+        match piece {
+            Piece::Data(s) => {
                 for (f, p) in outs.iter_mut() {
-                    f.write_all(s).at(p.as_path())?;
+                    f.write_all(s).at(*p)?;
                 }
-                opts.progress.advance(s.len() as u64 * outs.len() as u64);
-                report.bytes += s.len() as u64 * outs.len() as u64;
+                let n = s.len() as u64 * outs.len() as u64;
+                opts.progress.advance(n);
+                report.bytes += n;
+            }
+            Piece::End => {
+                outs.clear();
+                report.files += targets.len() as u64;
             }
         }
-        report.files += targets.len() as u64;
-    }
+        Ok(())
+    })
+    .map_err(|e| match e.blob {
+        Some(i) => with_path(e.error, &streamed[i].1[0].shown),
+        None => e.error,
+    })?;
     for (e, first) in &links {
         fs::hard_link(first, &e.path).at(&e.path)?;
         report.files += 1;
@@ -317,22 +348,27 @@ fn safe_name(name: &[u16]) -> std::result::Result<String, &'static str> {
 }
 
 fn create_file(path: &Path) -> Result<File> {
-    if let Ok(m) = fs::symlink_metadata(path) {
-        if m.is_file() {
-            fs::remove_file(path).at(path)?;
-        } else {
-            return Err(Error::Unsafe {
-                path: path.display().to_string(),
-                reason: "already exists in the target and is not a file".into(),
-            });
-        }
+    let create = || {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    };
+    match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => return other.at(path),
     }
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .at(path)
+    // Something is in the way: a regular file is replaced, anything else refused.
+    let m = fs::symlink_metadata(path).at(path)?;
+    if !m.is_file() {
+        return Err(Error::Unsafe {
+            path: path.display().to_string(),
+            reason: "already exists in the target and is not a file".into(),
+        });
+    }
+    fs::remove_file(path).at(path)?;
+    create().at(path)
 }
 
 fn effective_uid() -> u32 {

@@ -5,6 +5,7 @@ use std::path::Path;
 use tsmedia_codecs::Format;
 use tsmedia_wim::dentry::{Dentry, IO_REPARSE_TAG_SYMLINK, UnixData, attr};
 use tsmedia_wim::metadata::Image;
+use tsmedia_wim::read::stream::{Piece, StreamError, StreamOptions, stream_blobs};
 use tsmedia_wim::security::SecurityData;
 use tsmedia_wim::xml::Element;
 use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions};
@@ -262,4 +263,125 @@ fn a_blob_stored_raw_in_a_compressed_wim_reads_back() {
     let stored = wim.blobs.get(&b).expect("listed");
     assert!(!stored.entry.resource.is_compressed());
     assert_eq!(stored.entry.resource.stored_size, noise.len() as u64);
+}
+
+/// Streams `hashes` from `wim` with the given threads and buffer bound; returns each blob's bytes
+/// as delivered (in call order) and the error, if any.
+fn stream(
+    wim: &Wim,
+    hashes: &[Sha1],
+    threads: usize,
+    max_buffered: usize,
+) -> (Vec<(usize, Vec<u8>)>, Option<StreamError>) {
+    let mut got: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut open = false;
+    let opts = StreamOptions {
+        threads,
+        max_buffered,
+    };
+    let r = stream_blobs(wim, hashes, opts, |i, piece| {
+        if !open {
+            got.push((i, Vec::new()));
+            open = true;
+        }
+        let last = got.last_mut().expect("pushed above");
+        assert_eq!(last.0, i, "a blob's pieces come together");
+        match piece {
+            Piece::Data(d) => {
+                assert!(!d.is_empty(), "data pieces are never empty");
+                last.1.extend_from_slice(d);
+            }
+            Piece::End => open = false,
+        }
+        Ok(())
+    });
+    assert!(!open || r.is_err(), "every blob delivered ends with End");
+    (got, r.err())
+}
+
+fn patterned(seed: u32, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..len)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if i % 4 == 0 {
+                (x >> 24) as u8
+            } else {
+                b"wim "[i % 4]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn streamed_blobs_arrive_whole_and_in_order_for_any_window() {
+    let sizes = [1usize, 32_767, 32_768, 100_000, 5, 300_001, 65_536, 7_000];
+    let blobs: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| patterned(i as u32 + 1, n))
+        .collect();
+    let refs: Vec<&[u8]> = blobs.iter().map(|b| &b[..]).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for compression in [None, Some(Format::Xpress), Some(Format::Lzx)] {
+        let path = dir.path().join("s.wim");
+        write_unhashed(&path, &refs, compression);
+        let wim = Wim::open(&path).expect("open");
+        // A different order from the file's, and a missing blob at the end.
+        let mut order: Vec<usize> = (0..blobs.len()).rev().collect();
+        order.rotate_left(3);
+        let mut hashes: Vec<Sha1> = order.iter().map(|&i| Sha1::of(&blobs[i])).collect();
+        hashes.push(Sha1([0xab; 20]));
+        for (threads, max_buffered) in [(1, 1), (2, 40_000), (3, 100_000), (4, 16 << 20)] {
+            let (got, err) = stream(&wim, &hashes, threads, max_buffered);
+            let what = format!("{compression:?}, {threads} threads, {max_buffered} buffered");
+            assert_eq!(got.len(), blobs.len(), "{what}");
+            for (k, (i, data)) in got.iter().enumerate() {
+                assert_eq!(*i, k, "{what}");
+                assert!(data == &blobs[order[k]], "{what}: blob {k} differs");
+            }
+            let err = err.expect("the missing blob fails");
+            assert_eq!(err.blob, Some(blobs.len()), "{what}");
+            assert!(
+                matches!(err.error, tsmedia_wim::Error::MissingBlob { .. }),
+                "{what}: {}",
+                err.error
+            );
+        }
+    }
+}
+
+#[test]
+fn a_damaged_blob_fails_the_stream_at_that_blob_after_the_ones_before() {
+    let blobs: Vec<Vec<u8>> = (0..5).map(|i| patterned(i + 10, 90_000)).collect();
+    let refs: Vec<&[u8]> = blobs.iter().map(|b| &b[..]).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for compression in [None, Some(Format::Xpress), Some(Format::Lzx)] {
+        let path = dir.path().join("d.wim");
+        write_unhashed(&path, &refs, compression);
+        let hashes: Vec<Sha1> = blobs.iter().map(|b| Sha1::of(b)).collect();
+        let victim = Wim::open(&path).expect("open").blobs[&hashes[3]]
+            .entry
+            .resource;
+        let mut bytes = std::fs::read(&path).expect("read");
+        let at = (victim.offset + victim.stored_size / 2) as usize;
+        bytes[at] ^= 0x55;
+        std::fs::write(&path, &bytes).expect("write");
+        let wim = Wim::open(&path).expect("open");
+        for threads in [1, 2, 4] {
+            let (got, err) = stream(&wim, &hashes, threads, 1 << 20);
+            let err = err.expect("the damaged blob fails");
+            assert_eq!(err.blob, Some(3), "{compression:?}: {}", err.error);
+            assert!(
+                got.iter().take(3).all(|(i, d)| d == &blobs[*i]),
+                "{compression:?}: the blobs before the damage arrive whole"
+            );
+            assert!(
+                got.len() <= 4,
+                "{compression:?}: nothing after the damaged blob"
+            );
+        }
+    }
 }

@@ -1,11 +1,10 @@
 //! Streaming one blob out of a resource (possibly spread over a solid run), verifying its SHA-1.
 
-use super::chunks::{ChunkLayout, PartFile};
+use super::chunks::{ChunkLayout, Decoders, PartFile};
 use crate::error::{Error, Result};
 use crate::sha1::{Hasher, Sha1};
 use std::io::{self, Read};
 use std::sync::Arc;
-use tsmedia_codecs::Decompressor;
 
 /// A piece of a blob: `len` bytes from uncompressed offset `start` of a resource.
 #[derive(Clone, Debug)]
@@ -27,7 +26,7 @@ pub struct BlobReader {
     chunk: Vec<u8>,
     chunk_index: Option<u64>,
     scratch: Vec<u8>,
-    decompressor: Option<Box<dyn Decompressor>>,
+    decoders: Decoders,
     hasher: Option<Hasher>,
     size: u64,
 }
@@ -43,7 +42,7 @@ impl BlobReader {
             chunk: Vec::new(),
             chunk_index: None,
             scratch: Vec::new(),
-            decompressor: None,
+            decoders: Decoders::default(),
             hasher: verify.then(Hasher::default),
             size,
         }
@@ -88,7 +87,7 @@ impl BlobReader {
                 layout.read_chunk(
                     &seg.part,
                     ci,
-                    &mut self.decompressor,
+                    &mut self.decoders,
                     &mut self.scratch,
                     &mut self.chunk,
                 )?;

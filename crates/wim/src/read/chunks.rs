@@ -241,7 +241,7 @@ impl ChunkLayout {
         &self,
         part: &PartFile,
         i: u64,
-        decompressor: &mut Option<Box<dyn Decompressor>>,
+        decoders: &mut Decoders,
         scratch: &mut Vec<u8>,
         out: &mut [u8],
     ) -> Result<()> {
@@ -256,17 +256,35 @@ impl ChunkLayout {
             offset: self.resource_offset,
             reason: format!("chunk {i} is shorter than its data in an uncompressed resource"),
         })?;
-        if decompressor.is_none() {
-            *decompressor = Some(tsmedia_codecs::new_decompressor(
-                format,
-                self.chunk_size as usize,
-            )?);
-        }
-        let d = decompressor.as_mut().expect("set just above");
+        let d = decoders.get(format, self.chunk_size as usize)?;
         d.decompress(scratch, out).map_err(|source| Error::Decode {
             offset: self.resource_offset,
             chunk: i,
             source,
         })
+    }
+}
+
+/// Decompressors kept for reuse, one per format and chunk size (creating one allocates its
+/// tables; a reader keeps them across blobs).
+#[derive(Default)]
+pub struct Decoders(Vec<(Format, usize, Box<dyn Decompressor>)>);
+
+impl Decoders {
+    /// The decompressor for `format` chunks of up to `chunk_size` bytes, created on first use.
+    pub fn get(&mut self, format: Format, chunk_size: usize) -> Result<&mut dyn Decompressor> {
+        let i = match self
+            .0
+            .iter()
+            .position(|(f, c, _)| *f == format && *c == chunk_size)
+        {
+            Some(i) => i,
+            None => {
+                let d = tsmedia_codecs::new_decompressor(format, chunk_size)?;
+                self.0.push((format, chunk_size, d));
+                self.0.len() - 1
+            }
+        };
+        Ok(self.0[i].2.as_mut())
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod blob_reader;
 pub mod chunks;
+pub mod stream;
 
 use crate::blob_table::{self, BlobEntry, SOLID_RESOURCE_MAGIC};
 use crate::error::{Error, Result};
@@ -29,8 +30,16 @@ pub struct BlobLocation {
 }
 
 impl BlobLocation {
+    /// The blob's uncompressed size. A blob inside a solid run keeps it in its entry's size
+    /// field (the one that holds the stored size of other resources); wimlib writes 0 in the
+    /// uncompressed-size field of such entries.
     pub fn size(&self) -> u64 {
-        self.entry.resource.uncompressed_size
+        let r = &self.entry.resource;
+        if self.solid_run.is_some() {
+            r.stored_size
+        } else {
+            r.uncompressed_size
+        }
     }
 }
 
@@ -201,6 +210,11 @@ impl Wim {
     }
 
     pub fn open_location(&self, loc: &BlobLocation, verify: bool) -> Result<BlobReader> {
+        Ok(BlobReader::new(loc.entry.sha1, self.segments(loc)?, verify))
+    }
+
+    /// Where a blob's bytes are: pieces of one or more resources, in order.
+    pub(crate) fn segments(&self, loc: &BlobLocation) -> Result<Vec<Segment>> {
         let part = &self.parts[loc.part];
         let format = self.header.compression()?;
         let r = &loc.entry.resource;
@@ -214,9 +228,9 @@ impl Wim {
                     len: r.uncompressed_size,
                 }]
             }
-            Some(run) => solid_segments(part, run, r.offset, r.uncompressed_size)?,
+            Some(run) => solid_segments(part, run, r.offset, loc.size())?,
         };
-        Ok(BlobReader::new(loc.entry.sha1, segments, verify))
+        Ok(segments)
     }
 
     /// Reads a metadata resource whole, checking its SHA-1.
