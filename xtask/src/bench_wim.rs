@@ -30,6 +30,9 @@ pub struct BenchOptions {
     pub formats: Vec<FormatSpec>,
     /// Print Markdown instead of aligned text. Default: false.
     pub markdown: bool,
+    /// Where applied trees go. Default: a folder in /dev/shm (tmpfs) when it has room, else
+    /// `target/bench-wim/applied`.
+    pub apply_dir: Option<PathBuf>,
 }
 
 impl Default for BenchOptions {
@@ -45,6 +48,7 @@ impl Default for BenchOptions {
                 .unwrap_or(1),
             formats: formats.to_vec(),
             markdown: false,
+            apply_dir: None,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct Paths {
     pub work: PathBuf,
     /// Where applied trees go, one directory per run.
     applied: PathBuf,
+    /// Said in the report: where and how trees were applied.
+    pub applied_note: String,
     /// Keep applied trees until every run is done. Deleting a tree between runs makes the next
     /// run's file creations slow and erratic: ext4's inode allocator then scans past recently
     /// deleted inodes (`recently_deleted` and `find_inode_bit` dominate a profile).
@@ -124,6 +130,13 @@ pub fn run(o: &BenchOptions) -> Result<()> {
         o.runs
     );
     fs::create_dir_all(&p.work).with_context(|| format!("creating {}", p.work.display()))?;
+    // A tmpfs measures the tools, not a disk file system's inode allocator (see keep_applied).
+    let shm = Path::new("/dev/shm");
+    let on_tmpfs = o.apply_dir.is_none()
+        && free_bytes(shm).is_some_and(|free| free > corpus.bytes.saturating_mul(3));
+    if on_tmpfs {
+        p.applied = shm.join("tsmedia-bench-applied");
+    }
     fresh_dir(&p.applied)?;
     // wimlib-imagex apply creates the target but not its parents.
     fs::create_dir_all(&p.applied).with_context(|| format!("creating {}", p.applied.display()))?;
@@ -131,8 +144,19 @@ pub fn run(o: &BenchOptions) -> Result<()> {
     let need = corpus
         .bytes
         .saturating_mul((4 * o.runs * o.formats.len()) as u64 + 4 * o.formats.len() as u64);
-    p.keep_applied = free_bytes(&p.work).is_some_and(|free| free > need.saturating_add(need / 4));
-    if !p.keep_applied {
+    p.keep_applied =
+        !on_tmpfs && free_bytes(&p.work).is_some_and(|free| free > need.saturating_add(need / 4));
+    p.applied_note = format!(
+        "Apply: into {}{}; tsmedia decompresses on {} threads, wimlib-imagex apply on one",
+        p.applied.display(),
+        if on_tmpfs {
+            " (tmpfs: no disk allocator in the figures)"
+        } else {
+            ""
+        },
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    if !p.keep_applied && !on_tmpfs {
         eprintln!(
             "not enough free space to keep every applied tree: deleting each after its run (noisier)"
         );
@@ -168,16 +192,13 @@ pub fn run(o: &BenchOptions) -> Result<()> {
 
     eprintln!("removing the applied trees ...");
     fresh_dir(&p.applied)?;
-    let text = render(o, &p.corpus, corpus, &captures, &applies, true)?;
+    let text = render(o, &p, corpus, &captures, &applies, true)?;
     let md_path = p.target.join("bench-wim.md");
     fs::write(&md_path, &text).with_context(|| format!("writing {}", md_path.display()))?;
     if o.markdown {
         print!("{text}");
     } else {
-        print!(
-            "{}",
-            render(o, &p.corpus, corpus, &captures, &applies, false)?
-        );
+        print!("{}", render(o, &p, corpus, &captures, &applies, false)?);
     }
     eprintln!("markdown written to {}", md_path.display());
     if !failures.is_empty() {
@@ -205,7 +226,11 @@ pub fn paths(o: &BenchOptions) -> Result<Paths> {
             .corpus_dir
             .clone()
             .unwrap_or_else(|| target.join("bench-corpus")),
-        applied: target.join("bench-wim/applied"),
+        applied: o
+            .apply_dir
+            .clone()
+            .unwrap_or_else(|| target.join("bench-wim/applied")),
+        applied_note: String::new(),
         work: target.join("bench-wim"),
         keep_applied: false,
         target,

@@ -33,6 +33,8 @@ options:
   --formats LIST       comma-separated: none, xpress[:L], lzx[:L], lzms[:L]
                        (default: none,xpress,lzx,lzx:20)
   --markdown           print the tables as Markdown (always written to target/bench-wim.md)
+  --apply-dir DIR      where applied trees go (default: /dev/shm when it has room, so the
+                       figures hold the tools' work and not the disk's inode allocator)
   -h, --help           this text";
 
 fn main() {
@@ -103,6 +105,7 @@ fn parse_bench(args: &[&str]) -> Result<BenchOptions> {
                 }
             }
             "--markdown" => o.markdown = true,
+            "--apply-dir" => o.apply_dir = Some(PathBuf::from(value()?)),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);

@@ -1,12 +1,11 @@
 //! The tables of `bench wim`: capture and apply figures of both tools, ratios and the goals.
 
-use crate::bench_wim::{BenchOptions, FormatSpec, WIMLIB};
+use crate::bench_wim::{BenchOptions, FormatSpec, Paths, WIMLIB};
 use crate::report::{Table, thousands};
 use crate::run::{self, Cmd, Summary};
 use crate::tree;
 use anyhow::Result;
 use std::fs;
-use std::path::Path;
 
 /// Measurements of one tool on one task; `Err` holds why there are none.
 pub type Outcome = Result<Summary, String>;
@@ -64,7 +63,7 @@ fn ratio(ours: Option<f64>, theirs: f64) -> String {
 
 pub fn render(
     o: &BenchOptions,
-    corpus_dir: &Path,
+    p: &Paths,
     corpus: tree::TreeStats,
     captures: &[CaptureRow],
     applies: &[ApplyRow],
@@ -97,7 +96,7 @@ pub fn render(
         format!("Reference: {wimlib_version}"),
         format!(
             "Corpus: {} ({} files, {} directories, {} symlinks, {} bytes of file data)",
-            corpus_dir.display(),
+            p.corpus.display(),
             corpus.files,
             corpus.dirs,
             corpus.symlinks,
@@ -107,6 +106,7 @@ pub fn render(
             "{} compression threads for both tools; median wall and CPU time of {} runs, warm cache",
             o.threads, o.runs
         ),
+        p.applied_note.clone(),
     ] {
         out.push_str(&format!("{bullet}{line}\n"));
     }

@@ -14,6 +14,9 @@ use crate::sha1::{Hasher, Sha1};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
+/// Decoded bytes a job aims at: several 32 KiB chunks per hand-over and per write.
+const JOB_BYTES: usize = 256 << 10;
+
 /// What [`stream_blobs`] hands to its sink for one blob of the list.
 pub enum Piece<'a> {
     /// The next bytes of the blob (never empty).
@@ -148,6 +151,9 @@ where
                 sink(blob, Piece::End).map_err(tag)?;
             }
         }
+        if let Some(e) = job.error {
+            return Err(e);
+        }
         let mut st = shared.lock();
         st.buffered -= job.len;
         st.free.push(buf);
@@ -220,20 +226,28 @@ impl<'a> Shared<'a> {
                 let buf = st.free.pop().unwrap_or_default();
                 (seq, job, buf)
             };
-            let result = job.and_then(|job| {
-                if let Some((part, layout, chunk)) = &job.chunk {
-                    buf.resize(job.len, 0);
-                    layout
-                        .read_chunk(part, *chunk, &mut decoders, &mut scratch, &mut buf)
-                        .map_err(|error| StreamError {
-                            blob: job.spans.first().map(|s| s.blob),
+            let result = job.map(|mut job| {
+                buf.resize(job.len, 0);
+                for (i, c) in job.chunks.iter().enumerate() {
+                    let out = &mut buf[c.at..c.at + c.len];
+                    if let Err(error) =
+                        c.layout
+                            .read_chunk(&c.part, c.index, &mut decoders, &mut scratch, out)
+                    {
+                        // The bytes before the bad chunk still go out, then the error.
+                        let at = c.at;
+                        job.error = Some(StreamError {
+                            blob: job.blob_of(&job.chunks[i]),
                             error,
-                        })?;
+                        });
+                        job.spans.retain(|s| s.start + s.len <= at);
+                        break;
+                    }
                 }
-                Ok((job, buf))
+                (job, buf)
             });
             let mut st = self.lock();
-            if result.is_err() {
+            if result.as_ref().map_or(true, |(job, _)| job.error.is_some()) {
                 // Nothing after a failure is needed; the planner stops too.
                 st.planner.failed = true;
             }
@@ -251,20 +265,88 @@ struct Span {
     len: usize,
 }
 
-/// A chunk to read and decompress, and the blob bytes it holds; `chunk` is `None` for a blob
-/// of size 0.
+/// Where a piece of blob data lives: a part, a resource's chunk layout and a chunk index.
+type ChunkKey = (PartFile, Arc<ChunkLayout>, u64);
+
+/// One chunk of a job, decoded at `at..at + len` of the job's buffer.
+struct ChunkRef {
+    part: PartFile,
+    layout: Arc<ChunkLayout>,
+    index: u64,
+    at: usize,
+    len: usize,
+}
+
+impl ChunkRef {
+    fn is(&self, part: &PartFile, layout: &ChunkLayout, index: u64) -> bool {
+        Arc::ptr_eq(&self.part.file, &part.file)
+            && self.layout.data_start == layout.data_start
+            && self.index == index
+    }
+}
+
+/// Consecutive chunks read and decompressed by one worker into one buffer, and the blob bytes
+/// they hold (span starts are offsets in that buffer).
+#[derive(Default)]
 struct Job {
-    chunk: Option<(PartFile, Arc<ChunkLayout>, u64)>,
-    /// Decoded length of the chunk.
+    chunks: Vec<ChunkRef>,
+    /// Decoded length of all the chunks.
     len: usize,
     spans: Vec<Span>,
+    /// A chunk failed: the spans before it are kept, this comes after them.
+    error: Option<StreamError>,
 }
 
 impl Job {
-    fn same_chunk(&self, part: &PartFile, layout: &ChunkLayout, chunk: u64) -> bool {
-        self.chunk.as_ref().is_some_and(|(p, l, c)| {
-            Arc::ptr_eq(&p.file, &part.file) && l.data_start == layout.data_start && *c == chunk
-        })
+    /// Adds a span whose start is relative to `chunk` (`None`: a blob of size 0). Gives them
+    /// back when the job already holds `target` bytes; a job always takes its first chunk.
+    fn try_add(
+        &mut self,
+        chunk: Option<ChunkKey>,
+        mut span: Span,
+        target: usize,
+    ) -> Option<(Option<ChunkKey>, Span)> {
+        match chunk {
+            None => span.start = self.len,
+            Some((part, layout, index)) => {
+                let at = match self.chunks.last() {
+                    Some(c) if c.is(&part, &layout, index) => c.at,
+                    _ => {
+                        let len = layout.chunk_len(index);
+                        if !self.chunks.is_empty() && self.len + len > target {
+                            return Some((Some((part, layout, index)), span));
+                        }
+                        let at = self.len;
+                        self.chunks.push(ChunkRef {
+                            part,
+                            layout,
+                            index,
+                            at,
+                            len,
+                        });
+                        self.len += len;
+                        at
+                    }
+                };
+                span.start += at;
+            }
+        }
+        match self.spans.last_mut() {
+            Some(last) if last.blob == span.blob && last.start + last.len == span.start => {
+                last.len += span.len;
+            }
+            _ => self.spans.push(span),
+        }
+        None
+    }
+
+    /// The blob whose bytes chunk `c` holds first, for messages.
+    fn blob_of(&self, c: &ChunkRef) -> Option<usize> {
+        self.spans
+            .iter()
+            .find(|s| s.start < c.at + c.len && s.start + s.len > c.at)
+            .or(self.spans.first())
+            .map(|s| s.blob)
     }
 }
 
@@ -323,30 +405,17 @@ impl<'a> Planner<'a> {
                     };
                 }
             };
-            if let (Some(p), Some((part, layout, c))) = (&mut self.pending, &chunk)
-                && p.same_chunk(part, layout, *c)
-            {
-                p.spans.push(span);
-                continue;
-            }
-            let len = chunk.as_ref().map_or(0, |(_, l, c)| l.chunk_len(*c));
-            let job = Job {
-                chunk,
-                len,
-                spans: vec![span],
-            };
-            if let Some(previous) = self.pending.replace(job) {
-                return Some(Ok(previous));
+            let job = self.pending.get_or_insert_with(Job::default);
+            if let Some((chunk, span)) = job.try_add(chunk, span, JOB_BYTES) {
+                let mut next = Job::default();
+                next.try_add(chunk, span, JOB_BYTES);
+                return self.pending.replace(next).map(Ok);
             }
         }
     }
 
     /// The next piece of blob data and the chunk holding it.
-    #[allow(clippy::type_complexity)]
-    fn next_span(
-        &mut self,
-    ) -> Option<std::result::Result<(Option<(PartFile, Arc<ChunkLayout>, u64)>, Span), StreamError>>
-    {
+    fn next_span(&mut self) -> Option<std::result::Result<(Option<ChunkKey>, Span), StreamError>> {
         loop {
             let Some((blob, rest, seg)) = &mut self.open else {
                 let blob = self.next_blob;
