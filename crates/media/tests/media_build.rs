@@ -463,3 +463,61 @@ fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
         "temporary files left: {names:?}"
     );
 }
+
+#[test]
+fn the_runtime_is_compressed_once_into_the_site_cache_and_a_damaged_copy_is_not_used() {
+    let f = fixture();
+    let runtime = std::fs::read(&f.runtime).unwrap();
+    let cache = f.site_dir.join("cache");
+    let usb = |name: &str| {
+        let mut spec = f.spec(MediaKind::Bootable, &format!("{name}.img"));
+        spec.media_type = MediaType::Usb;
+        spec.password = Some("pw".into());
+        spec
+    };
+    let boot_wim_of = |img: &str, to: &str| {
+        let out = f.path(to);
+        std::fs::create_dir_all(&out).unwrap();
+        let st = Command::new(tool("mcopy", "mtools"))
+            .arg("-i")
+            .arg(format!("{}@@1M", f.path(img).display()))
+            .arg("::/sources/boot.wim")
+            .arg(out.join("boot.wim"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "mcopy boot.wim out of {img}");
+        out.join("boot.wim")
+    };
+    build_ok(&f, &usb("first"));
+    let cached: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(cached.len(), 1, "one cached runtime");
+    let cached = cached[0].path();
+    assert!(
+        cached
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("runtime-"),
+        "{}",
+        cached.display()
+    );
+    let log = std::fs::read_to_string(f.path("CreateTSMedia.log")).unwrap();
+    assert!(log.contains("from the site cache"), "{log}");
+    assert_runtime_in_boot_wim(&boot_wim_of("first.img", "b1"), &runtime);
+
+    // Damage the compressed data of the cached copy: the next build compresses the runtime
+    // itself, says why, and its boot.wim still holds the right bytes.
+    let mut bytes = std::fs::read(&cached).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0xa5;
+    }
+    std::fs::write(&cached, &bytes).unwrap();
+    build_ok(&f, &usb("second"));
+    let log = std::fs::read_to_string(f.path("CreateTSMedia.log")).unwrap();
+    assert!(
+        log.contains("Runtime compressed for this build only") && log.contains("unusable"),
+        "{log}"
+    );
+    assert_runtime_in_boot_wim(&boot_wim_of("second.img", "b2"), &runtime);
+}

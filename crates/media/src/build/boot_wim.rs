@@ -23,6 +23,8 @@ use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions, ops};
 use crate::error::{IoContext, Result, wim};
 use crate::plan::MediaPlan;
 
+use super::runtime_cache;
+
 /// The runtime's name inside the boot image.
 pub const RUNTIME_NAME: &str = "tsmedia";
 
@@ -110,6 +112,16 @@ pub(super) struct Injection<'a> {
     pub files: &'a [(&'a str, Vec<u8>)],
     /// The runtime executable, streamed from this file to `runtime_dest`.
     pub runtime: &'a Path,
+    /// The site's cache folder, where the runtime is kept compressed between builds.
+    pub cache: Option<&'a Path>,
+}
+
+/// Where the runtime's compressed bytes in boot.wim came from.
+pub(super) enum RuntimeCopy {
+    /// Copied from the site's cache (compressed into it by this build or an earlier one).
+    Cached,
+    /// Compressed by this build, for the reason given.
+    Compressed(String),
 }
 
 /// Writes `out`: image `plan.boot_index` of `src` with `inject` added, in `src`'s compression.
@@ -119,7 +131,7 @@ pub(super) fn write(
     out: &Path,
     inject: &Injection<'_>,
     cancel: &Option<Arc<AtomicBool>>,
-) -> Result<()> {
+) -> Result<RuntimeCopy> {
     let what = || format!("writing {}", out.display());
     let opts = ops::inherit_options(
         src,
@@ -129,7 +141,7 @@ pub(super) fn write(
     .map_err(wim(what()))?;
     let opts = write_options(plan, opts, cancel);
     let mut image = ops::load_image(src, plan.boot_index).map_err(wim("reading the boot image"))?;
-    let mut w = WimWriter::create(out, opts).map_err(wim(what()))?;
+    let mut w = WimWriter::create(out, opts.clone()).map_err(wim(what()))?;
     let mut hashes = Vec::new();
     image.root.walk(&mut |_, d| hashes.extend(d.blobs()));
     let mut locs = Vec::new();
@@ -153,9 +165,27 @@ pub(super) fn write(
         insert(&mut image.root, path, sha, t);
     }
     let rt = inject.runtime;
-    let mut f = File::open(rt).at(rt)?;
-    let size = f.metadata().at(rt)?.len();
-    let sha = w.write_blob(&mut f, size, None, rt).map_err(wim(what()))?;
+    let cached = match inject.cache {
+        Some(dir) => runtime_cache::get(dir, rt, &opts)?,
+        None => Err("no site cache".to_string()),
+    };
+    let (sha, copy) = match cached {
+        Ok(c) => {
+            let loc = c
+                .wim
+                .blobs
+                .get(&c.sha1)
+                .expect("checked by runtime_cache::get");
+            let sha = w.copy_blob(&c.wim, loc).map_err(wim(what()))?;
+            (sha, RuntimeCopy::Cached)
+        }
+        Err(why) => {
+            let mut f = File::open(rt).at(rt)?;
+            let size = f.metadata().at(rt)?.len();
+            let sha = w.write_blob(&mut f, size, None, rt).map_err(wim(what()))?;
+            (sha, RuntimeCopy::Compressed(why))
+        }
+    };
     insert(&mut image.root, &runtime_dest(plan.boot_arch), sha, t);
     image.root.sort_children();
     let xml = src
@@ -163,7 +193,8 @@ pub(super) fn write(
         .cloned()
         .unwrap_or_else(|| Element::new("IMAGE"));
     w.add_image(&image, xml).map_err(wim(what()))?;
-    w.finish(1).map_err(wim(what()))
+    w.finish(1).map_err(wim(what()))?;
+    Ok(copy)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod boot_wim;
 mod iso;
 mod media_vars;
 mod prestaged;
+mod runtime_cache;
 mod sources;
 mod usb;
 
@@ -264,16 +265,29 @@ fn write_media(
         .into_bytes()
     };
     let runtime = &plan.runtime;
-    boot_wim::write(
+    let cache = runtime_cache::dir(site.dir());
+    let copy = boot_wim::write(
         plan,
         &boot_src,
         &boot_wim,
         &boot_wim::Injection {
             files: &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
             runtime,
+            cache: Some(&cache),
         },
         &options.cancel,
     )?;
+    // One message whether this build filled the cache or found it: deterministic builds give
+    // identical logs.
+    log.info(match copy {
+        boot_wim::RuntimeCopy::Cached => format!(
+            "Runtime's compressed copy from the site cache {} (made once per runtime and compression settings)",
+            cache.display()
+        ),
+        boot_wim::RuntimeCopy::Compressed(why) => {
+            format!("Runtime compressed for this build only: {why}")
+        }
+    });
     log.info(format!(
         "Runtime {} ({} bytes) injected into boot.wim as {}; media configuration as {BOOTSTRAP} and {VARIABLES}",
         runtime.display(),

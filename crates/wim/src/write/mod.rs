@@ -511,7 +511,7 @@ impl WimWriter {
         if !same {
             let mut reader = src.open_location(loc, true)?;
             let what = src.parts[loc.part].path.clone();
-            return self.write_new_blob(&mut reader, r.uncompressed_size, Some(sha1), &what, false);
+            return self.write_new_blob(&mut reader, loc.size(), Some(sha1), &what, false);
         }
         self.flush()?;
         let part = &src.parts[loc.part];
