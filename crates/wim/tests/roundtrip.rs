@@ -158,21 +158,7 @@ fn write_unhashed(path: &Path, blobs: &[&[u8]], compression: Option<Format>) -> 
 
 #[test]
 fn a_duplicate_found_while_writing_takes_no_space() {
-    let pattern = |seed: u8, len: usize| -> Vec<u8> {
-        let mut x = u32::from(seed).wrapping_mul(2_654_435_761) | 1;
-        (0..len)
-            .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                if i % 3 == 0 {
-                    (x >> 24) as u8
-                } else {
-                    b'a' + (i % 7) as u8
-                }
-            })
-            .collect()
-    };
+    let pattern = |seed: u8, len: usize| patterned(u32::from(seed), len);
     let big = pattern(1, 300_000); // ten chunks of 32 KiB
     let small = pattern(2, 5_000);
     let other = pattern(3, 120_000);
