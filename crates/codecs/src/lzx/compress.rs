@@ -51,7 +51,8 @@ impl LzxCompressor {
                 params,
             }
         } else {
-            // Level 50: 16 candidates, stop at 64 bytes, one pass from a greedy model;
+            // Level 50: 16 candidates, stop at 64 bytes, one pass from a greedy model that
+            // adapts every 4 KiB;
             // level 100: 32 candidates, 128 bytes, three passes.
             let params = OptimalParams {
                 depth: (level * 16 / 50).max(4),
@@ -61,6 +62,7 @@ impl LzxCompressor {
                     + u32::from(level >= 100)
                     + u32::from(level >= 150),
                 greedy_seed: true,
+                adapt_every: 4096,
             };
             Parser::Optimal(Box::new(NearOptimal::new(params, max_chunk_size)))
         };

@@ -2,6 +2,11 @@
 //! segment under a bit-cost model taken from Huffman code lengths, iterated: each pass builds the
 //! codes its parse would use and the next pass parses again with those costs.
 //!
+//! Within a pass the model also adapts: every [`OptimalParams::adapt_every`] positions, the
+//! cheapest path to there (final by then) and the seed's items for the rest make new codes and so
+//! new costs for the rest of the pass. With one pass from a greedy seed this recovers most of
+//! what a second pass gains, at a fraction of its cost.
+//!
 //! Repeat offsets make the true optimum path-dependent; like other LZX compressors we keep, at
 //! each position, the repeat-offset queue of the cheapest path that reaches it.
 
@@ -21,6 +26,9 @@ pub(crate) struct OptimalParams {
     /// Take the first block's initial cost model from a greedy parse of the cached matches
     /// (else from fixed guesses).
     pub(crate) greedy_seed: bool,
+    /// In a block's first pass from the greedy seed, rebuild the cost model every this many
+    /// positions (0: never).
+    pub(crate) adapt_every: usize,
 }
 
 /// Costs are in 1/16 bits.
@@ -178,13 +186,13 @@ impl MatchCosts {
             } else {
                 &mut self.explicit[slot]
             };
-            for (l, c) in row.iter_mut().enumerate() {
-                *c = extra
-                    + if l < NUM_PRIMARY_LENS {
-                        main[l]
-                    } else {
-                        main[NUM_PRIMARY_LENS] + costs.len[l - NUM_PRIMARY_LENS]
-                    };
+            let (short, long) = row.split_at_mut(NUM_PRIMARY_LENS);
+            for (c, &m) in short.iter_mut().zip(main) {
+                *c = extra + m;
+            }
+            let base = extra + main[NUM_PRIMARY_LENS];
+            for (c, &l) in long.iter_mut().zip(&costs.len) {
+                *c = base + l;
             }
         }
         self.aligned = costs.aligned;
@@ -218,6 +226,20 @@ pub(crate) struct NearOptimal {
     freqs: Freqs,
     codes: Codes,
     path: Vec<Item>,
+    /// The greedy seed's items, for the in-pass model updates.
+    seed: Vec<Item>,
+    adapt: Box<Adapt>,
+}
+
+/// Tallies for the in-pass model updates.
+struct Adapt {
+    /// The path's items up to position `tallied`.
+    path: Freqs,
+    tallied: usize,
+    /// The seed's items from the `seed_next`th on, which starts at position `seed_pos`.
+    rest: Freqs,
+    seed_next: usize,
+    seed_pos: usize,
 }
 
 impl NearOptimal {
@@ -239,6 +261,14 @@ impl NearOptimal {
             freqs: Freqs::default(),
             codes: Codes::default(),
             path: Vec::new(),
+            seed: Vec::new(),
+            adapt: Box::new(Adapt {
+                path: Freqs::default(),
+                tallied: 0,
+                rest: Freqs::default(),
+                seed_next: 0,
+                seed_pos: 0,
+            }),
         }
     }
 
@@ -259,33 +289,114 @@ impl NearOptimal {
     }
 
     /// One minimum-cost pass over `data[start..end]` with the current costs; the chosen items
-    /// go to `self.path` in order. Returns the repeat offsets at the end.
+    /// go to `self.path` in order. Returns the repeat offsets at the end. With `adapt` (scratch
+    /// space, main alphabet size, interval), the costs are rebuilt every interval positions from
+    /// the path so far and `self.seed` for the rest.
     fn min_cost_path(
         &mut self,
         data: &[u8],
         start: usize,
         end: usize,
         rep_in: [u32; 3],
+        mut adapt: Option<(&mut Scratch, usize, usize)>,
     ) -> [u32; 3] {
+        let n = end - start;
+        let every = match &adapt {
+            Some((_, _, every)) if *every > 0 => *every,
+            _ => n,
+        };
+        self.nodes.clear();
+        self.nodes.resize(n + 1, UNREACHED);
+        self.nodes[0] = 0;
+        // Repeat offsets on arrival at each of the last RING positions: a match reaches back
+        // at most MAX_MATCH positions.
+        let rep_in = Queue::new(rep_in);
+        self.ring[0] = rep_in;
+        let mut rep = rep_in;
+        let mut seg = 0;
+        while seg < n {
+            if seg > 0
+                && let Some((scratch, num_main, _)) = adapt.as_mut()
+            {
+                self.adapt_costs(seg, scratch, *num_main);
+            }
+            let seg_end = (seg + every).min(n);
+            rep = self.min_cost_range(data, start, end, seg, seg_end, rep);
+            seg = seg_end;
+        }
+        // Walk back from the end.
+        self.path.clear();
+        let mut j = n;
+        while j > 0 {
+            let item = self.nodes[j] as u32;
+            let len = (item & LEN_MASK) as usize;
+            let val = item >> LEN_BITS;
+            if len == 0 {
+                self.path.push(Item::literal(val as u8));
+                j -= 1;
+            } else {
+                self.path.push(Item::matched(len, val));
+                j -= len;
+            }
+        }
+        self.path.reverse();
+        rep.get()
+    }
+
+    /// Rebuilds the cost model at position `i` of a pass: the path to `i` (final by now) and
+    /// the seed's items for the rest. Incremental: the path's items are tallied back to the
+    /// previous update only (where the cheapest path to `i` leaves the one tallied before, the
+    /// difference is small and ignored), and the seed's items before `i` are taken out.
+    fn adapt_costs(&mut self, i: usize, scratch: &mut Scratch, num_main: usize) {
+        let a = &mut *self.adapt;
+        let mut j = i;
+        while j > a.tallied {
+            let item = self.nodes[j] as u32;
+            let len = (item & LEN_MASK) as usize;
+            let val = item >> LEN_BITS;
+            if len == 0 {
+                a.path.add(Item::literal(val as u8));
+                j -= 1;
+            } else {
+                a.path.add(Item::matched(len, val));
+                j = j.saturating_sub(len);
+            }
+        }
+        a.tallied = i;
+        while a.seed_pos < i && a.seed_next < self.seed.len() {
+            let it = self.seed[a.seed_next];
+            a.rest.remove(it);
+            a.seed_pos += if it.len == 0 { 1 } else { it.len as usize };
+            a.seed_next += 1;
+        }
+        self.freqs.set_sum(&a.path, &a.rest);
+        self.codes.build(&self.freqs, num_main, scratch);
+        let aligned = self.codes.prefer_aligned(&self.freqs);
+        self.costs.set_from_codes(&self.codes, aligned, num_main);
+        self.match_costs.update(&self.costs, num_main);
+    }
+
+    /// The path search over positions `i0..i1` of the segment `data[start..end]`, arriving at
+    /// `i0` with repeat offsets `rep`; returns those on arrival at `i1`.
+    #[allow(clippy::too_many_arguments)]
+    fn min_cost_range(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        i0: usize,
+        i1: usize,
+        mut rep: Queue,
+    ) -> Queue {
         let n = end - start;
         let nice = self.params.nice;
         let costs = &*self.costs;
         let mc = &*self.match_costs;
-        self.nodes.clear();
-        self.nodes.resize(n + 1, UNREACHED);
-        self.nodes[0] = 0;
         let nodes = &mut self.nodes[..];
-        // Repeat offsets on arrival at each of the last RING positions: a match reaches back
-        // at most MAX_MATCH positions.
         let ring = &mut *self.ring;
-        let rep_in = Queue::new(rep_in);
-        ring[0] = rep_in;
         let block = &data[..end];
         let starts = &self.starts[..=n];
-        // The repeat offsets on arrival at position i (also in the ring, but read back from
-        // there it would wait for the store just made).
-        let mut rep = rep_in;
-        for i in 0..n {
+        for i in i0..i1 {
             let cur_cost = (nodes[i] >> 32) as u32;
             let pos = start + i;
             let (a, b) = (starts[i] as usize, starts[i + 1] as usize);
@@ -352,23 +463,7 @@ impl NearOptimal {
             rep = if is_lit { rep } else { by_match };
             ring[(i + 1) % RING] = rep;
         }
-        // Walk back from the end.
-        self.path.clear();
-        let mut j = n;
-        while j > 0 {
-            let item = nodes[j] as u32;
-            let len = (item & LEN_MASK) as usize;
-            let val = item >> LEN_BITS;
-            if len == 0 {
-                self.path.push(Item::literal(val as u8));
-                j -= 1;
-            } else {
-                self.path.push(Item::matched(len, val));
-                j -= len;
-            }
-        }
-        self.path.reverse();
-        rep.get()
+        rep
     }
 
     /// A quick greedy parse of the cached matches into `self.path`, for a first cost model.
@@ -452,6 +547,7 @@ impl NearOptimal {
         items: &mut Vec<Item>,
     ) {
         self.find_matches(data, start, end, max_off);
+        let mut adapt_first = false;
         match prev {
             Some((codes, aligned)) => self.costs.set_from_codes(codes, aligned, num_main),
             None if self.params.greedy_seed => {
@@ -461,13 +557,26 @@ impl NearOptimal {
                 self.codes.build(&self.freqs, num_main, scratch);
                 let aligned = self.codes.prefer_aligned(&self.freqs);
                 self.costs.set_from_codes(&self.codes, aligned, num_main);
+                std::mem::swap(&mut self.seed, &mut self.path);
+                adapt_first = self.params.adapt_every > 0;
+                let a = &mut *self.adapt;
+                a.path.clear();
+                a.tallied = 0;
+                a.rest.clone_from(&self.freqs);
+                a.seed_next = 0;
+                a.seed_pos = 0;
             }
             None => self.costs.defaults(&data[start..end], num_main),
         }
         let mut out_rep = *rep;
         for pass in 0..self.params.passes.max(1) {
             self.match_costs.update(&self.costs, num_main);
-            out_rep = self.min_cost_path(data, start, end, *rep);
+            let adapt = (adapt_first && pass == 0).then_some((
+                &mut *scratch,
+                num_main,
+                self.params.adapt_every,
+            ));
+            out_rep = self.min_cost_path(data, start, end, *rep, adapt);
             if pass + 1 < self.params.passes {
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
