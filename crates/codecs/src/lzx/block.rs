@@ -95,20 +95,20 @@ impl Freqs {
         }
     }
 
-    /// Sets these to the sum of `a` and `b`.
-    pub(crate) fn set_sum(&mut self, a: &Freqs, b: &Freqs) {
+    /// Sets these to `k * a + b`.
+    pub(crate) fn set_weighted_sum(&mut self, k: u32, a: &Freqs, b: &Freqs) {
         for (d, (x, y)) in self.main.iter_mut().zip(a.main.iter().zip(&b.main)) {
-            *d = x + y;
+            *d = k * x + y;
         }
         for (d, (x, y)) in self.len.iter_mut().zip(a.len.iter().zip(&b.len)) {
-            *d = x + y;
+            *d = k * x + y;
         }
         for (d, (x, y)) in self
             .aligned
             .iter_mut()
             .zip(a.aligned.iter().zip(&b.aligned))
         {
-            *d = x + y;
+            *d = k * x + y;
         }
     }
 
