@@ -113,7 +113,15 @@ const UNREACHED: Node = (INFINITE as u64) << 32;
 
 const LEN_BITS: u32 = 9;
 const LEN_MASK: u32 = (1 << LEN_BITS) - 1;
-/// Positions of repeat-offset history kept by the path search (a power of two > MAX_MATCH).
+/// Bits of `val` in an item.
+const VAL_MASK: u32 = (1 << 22) - 1;
+/// Flag of an item that is a match, one literal and a match at R0 (the same offset again): its
+/// len field is the span of all three, `val` the first match's, and the first match's length
+/// is kept apart (`NearOptimal::split`).
+const COMPOUND: u32 = 1 << 31;
+/// Longest span of a compound item (what the len field holds).
+const MAX_SPAN: usize = LEN_MASK as usize;
+/// Positions of repeat-offset history kept by the path search (a power of two > MAX_SPAN).
 const RING: usize = 512;
 
 /// The three repeat offsets packed in one integer, 21 bits each (offsets are below 2^21), R0 in
@@ -223,6 +231,8 @@ pub(crate) struct NearOptimal {
     /// Index into `matches` of each segment position's first match (one extra at the end).
     starts: Vec<u32>,
     nodes: Vec<Node>,
+    /// The first match's length of each node's compound item, if it has one.
+    split: Vec<u16>,
     /// Repeat offsets on arrival at the last `RING` positions, filled in as the pass reaches
     /// them.
     ring: Box<[Queue; RING]>,
@@ -255,6 +265,7 @@ impl NearOptimal {
             matches: Vec::new(),
             starts: Vec::new(),
             nodes: Vec::new(),
+            split: Vec::new(),
             ring: Box::new([Queue::new([1; 3]); RING]),
             match_costs: Box::new(MatchCosts::new()),
             costs: Box::new(Costs {
@@ -313,6 +324,7 @@ impl NearOptimal {
         self.nodes.clear();
         self.nodes.resize(n + 1, UNREACHED);
         self.nodes[0] = 0;
+        self.split.resize(n + 1, 0);
         // Repeat offsets on arrival at each of the last RING positions: a match reaches back
         // at most MAX_MATCH positions.
         let rep_in = Queue::new(rep_in);
@@ -323,7 +335,7 @@ impl NearOptimal {
             if seg > 0
                 && let Some((scratch, num_main, _)) = adapt.as_mut()
             {
-                self.adapt_costs(seg, scratch, *num_main);
+                self.adapt_costs(&data[start..end], seg, scratch, *num_main);
             }
             // Twice as often in the first quarter, where the model is furthest off.
             let step = if seg < n / 4 {
@@ -339,16 +351,9 @@ impl NearOptimal {
         self.path.clear();
         let mut j = n;
         while j > 0 {
-            let item = self.nodes[j] as u32;
-            let len = (item & LEN_MASK) as usize;
-            let val = item >> LEN_BITS;
-            if len == 0 {
-                self.path.push(Item::literal(val as u8));
-                j -= 1;
-            } else {
-                self.path.push(Item::matched(len, val));
-                j -= len;
-            }
+            j = step_back(&self.nodes, &self.split, &data[start..end], j, |it| {
+                self.path.push(it)
+            });
         }
         self.path.reverse();
         rep.get()
@@ -358,20 +363,11 @@ impl NearOptimal {
     /// the seed's items for the rest. Incremental: the path's items are tallied back to the
     /// previous update only (where the cheapest path to `i` leaves the one tallied before, the
     /// difference is small and ignored), and the seed's items before `i` are taken out.
-    fn adapt_costs(&mut self, i: usize, scratch: &mut Scratch, num_main: usize) {
+    fn adapt_costs(&mut self, segment: &[u8], i: usize, scratch: &mut Scratch, num_main: usize) {
         let a = &mut *self.adapt;
         let mut j = i;
         while j > a.tallied {
-            let item = self.nodes[j] as u32;
-            let len = (item & LEN_MASK) as usize;
-            let val = item >> LEN_BITS;
-            if len == 0 {
-                a.path.add(Item::literal(val as u8));
-                j -= 1;
-            } else {
-                a.path.add(Item::matched(len, val));
-                j = j.saturating_sub(len);
-            }
+            j = step_back(&self.nodes, &self.split, segment, j, |it| a.path.add(it));
         }
         a.tallied = i;
         while a.seed_pos < i && a.seed_next < self.seed.len() {
@@ -404,6 +400,7 @@ impl NearOptimal {
         let costs = &*self.costs;
         let mc = &*self.match_costs;
         let nodes = &mut self.nodes[..];
+        let split = &mut self.split[..];
         let ring = &mut *self.ring;
         let block = &data[..end];
         let starts = &self.starts[..=n];
@@ -455,6 +452,28 @@ impl NearOptimal {
                     let from = if mlen >= nice { mlen } else { prev + 1 };
                     relax(nodes, &mc.explicit[slot], i, base, f, from, mlen);
                     prev = mlen;
+                    // The match, one literal, and the same offset again as R0.
+                    let j = i + mlen;
+                    let p2 = pos + mlen + 1;
+                    let src = p2 - off as usize;
+                    if j + 3 <= n
+                        && mlen + 3 <= MAX_SPAN
+                        && u16::from_le_bytes([block[p2], block[p2 + 1]])
+                            == u16::from_le_bytes([block[src], block[src + 1]])
+                    {
+                        let max2 = (n - j - 1).min(MAX_MATCH).min(MAX_SPAN - mlen - 1);
+                        let l2 = 2 + match_len(block, src + 2, p2 + 2, max2 - 2);
+                        let c = base
+                            + mc.explicit[slot][mlen - MIN_MATCH]
+                            + costs.literal(block[pos + mlen])
+                            + mc.rep[0][l2 - MIN_MATCH];
+                        let t = j + 1 + l2;
+                        if c < (nodes[t] >> 32) as u32 {
+                            nodes[t] = u64::from(c) << 32
+                                | u64::from(COMPOUND | f << LEN_BITS | (mlen + 1 + l2) as u32);
+                            split[t] = mlen as u16;
+                        }
+                    }
                 }
             }
             // Literal (preferred on a tie); then the next node's cost is final and so are its
@@ -464,7 +483,8 @@ impl NearOptimal {
             let c = u64::from(cur_cost + costs.literal(lit));
             let next = nodes[i + 1];
             let len = (next as u32 & LEN_MASK) as usize;
-            let by_match = ring[(i + 1).wrapping_sub(len) % RING].after(next as u32 >> LEN_BITS);
+            let by_match =
+                ring[(i + 1).wrapping_sub(len) % RING].after((next as u32 >> LEN_BITS) & VAL_MASK);
             let is_lit = c <= next >> 32;
             nodes[i + 1] = if is_lit {
                 c << 32 | u64::from(lit) << LEN_BITS
@@ -599,6 +619,35 @@ impl NearOptimal {
         *rep = out_rep;
         items.extend_from_slice(&self.path);
     }
+}
+
+/// Steps back over the item that reaches node `j` of `segment`'s path, giving its items (last
+/// first) to `push`; returns the node it leaves from.
+#[inline]
+fn step_back(
+    nodes: &[Node],
+    split: &[u16],
+    segment: &[u8],
+    j: usize,
+    mut push: impl FnMut(Item),
+) -> usize {
+    let item = nodes[j] as u32;
+    let len = (item & LEN_MASK) as usize;
+    let val = (item >> LEN_BITS) & VAL_MASK;
+    if len == 0 {
+        push(Item::literal(val as u8));
+        return j - 1;
+    }
+    if item & COMPOUND != 0 {
+        let first = usize::from(split[j]);
+        let second = len - first - 1;
+        push(Item::matched(second, 0));
+        push(Item::literal(segment[j - second - 1]));
+        push(Item::matched(first, val));
+    } else {
+        push(Item::matched(len, val));
+    }
+    j - len
 }
 
 /// Offers a match of lengths `from..=to` with formatted offset `val` from position `i`, whose
