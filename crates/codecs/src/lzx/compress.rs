@@ -52,7 +52,7 @@ impl LzxCompressor {
             }
         } else {
             // Level 50: 16 candidates, stop at 64 bytes, one pass from a greedy model that
-            // adapts every 4 KiB;
+            // adapts every 2 KiB;
             // level 100: 32 candidates, 128 bytes, three passes.
             let params = OptimalParams {
                 depth: (level * 16 / 50).max(4),
@@ -62,7 +62,7 @@ impl LzxCompressor {
                     + u32::from(level >= 100)
                     + u32::from(level >= 150),
                 greedy_seed: true,
-                adapt_every: 4096,
+                adapt_every: 2048,
             };
             Parser::Optimal(Box::new(NearOptimal::new(params, max_chunk_size)))
         };

@@ -377,7 +377,7 @@ impl NearOptimal {
             a.seed_next += 1;
         }
         self.freqs.set_weighted_sum(PATH_WEIGHT, &a.path, &a.rest);
-        self.codes.build(&self.freqs, num_main, scratch);
+        self.codes.build_lengths(&self.freqs, num_main, scratch);
         let aligned = self.codes.prefer_aligned(&self.freqs);
         self.costs.set_from_codes(&self.codes, aligned, num_main);
         self.match_costs.update(&self.costs, num_main);
@@ -436,6 +436,22 @@ impl NearOptimal {
                     let from = if l >= nice { l } else { covered + 1 };
                     relax(nodes, &mc.rep[k as usize], i, cur_cost, k, from, l);
                     covered = l;
+                    {
+                        offer_compound(
+                            nodes,
+                            split,
+                            block,
+                            i,
+                            pos,
+                            n,
+                            l,
+                            r,
+                            cur_cost + mc.rep[k as usize][l - MIN_MATCH],
+                            k,
+                            costs,
+                            mc,
+                        );
+                    }
                 }
                 // Explicit offsets.
                 let mut prev = covered;
@@ -453,27 +469,20 @@ impl NearOptimal {
                     relax(nodes, &mc.explicit[slot], i, base, f, from, mlen);
                     prev = mlen;
                     // The match, one literal, and the same offset again as R0.
-                    let j = i + mlen;
-                    let p2 = pos + mlen + 1;
-                    let src = p2 - off as usize;
-                    if j + 3 <= n
-                        && mlen + 3 <= MAX_SPAN
-                        && u16::from_le_bytes([block[p2], block[p2 + 1]])
-                            == u16::from_le_bytes([block[src], block[src + 1]])
-                    {
-                        let max2 = (n - j - 1).min(MAX_MATCH).min(MAX_SPAN - mlen - 1);
-                        let l2 = 2 + match_len(block, src + 2, p2 + 2, max2 - 2);
-                        let c = base
-                            + mc.explicit[slot][mlen - MIN_MATCH]
-                            + costs.literal(block[pos + mlen])
-                            + mc.rep[0][l2 - MIN_MATCH];
-                        let t = j + 1 + l2;
-                        if c < (nodes[t] >> 32) as u32 {
-                            nodes[t] = u64::from(c) << 32
-                                | u64::from(COMPOUND | f << LEN_BITS | (mlen + 1 + l2) as u32);
-                            split[t] = mlen as u16;
-                        }
-                    }
+                    offer_compound(
+                        nodes,
+                        split,
+                        block,
+                        i,
+                        pos,
+                        n,
+                        mlen,
+                        off as usize,
+                        base + mc.explicit[slot][mlen - MIN_MATCH],
+                        f,
+                        costs,
+                        mc,
+                    );
                 }
             }
             // Literal (preferred on a tie); then the next node's cost is final and so are its
@@ -585,7 +594,7 @@ impl NearOptimal {
                 self.greedy_path(data, start, end, *rep);
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
-                self.codes.build(&self.freqs, num_main, scratch);
+                self.codes.build_lengths(&self.freqs, num_main, scratch);
                 let aligned = self.codes.prefer_aligned(&self.freqs);
                 self.costs.set_from_codes(&self.codes, aligned, num_main);
                 std::mem::swap(&mut self.seed, &mut self.path);
@@ -611,13 +620,53 @@ impl NearOptimal {
             if pass + 1 < self.params.passes {
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
-                self.codes.build(&self.freqs, num_main, scratch);
+                self.codes.build_lengths(&self.freqs, num_main, scratch);
                 let aligned = self.codes.prefer_aligned(&self.freqs);
                 self.costs.set_from_codes(&self.codes, aligned, num_main);
             }
         }
         *rep = out_rep;
         items.extend_from_slice(&self.path);
+    }
+}
+
+/// Offers the compound item of a `len`-byte match at offset `off` from segment position `i`
+/// (absolute `pos`, formatted offset `val`, costing `first` in all from the start), one
+/// literal, and a match at R0 = `off`, if the bytes after the literal repeat at that offset.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn offer_compound(
+    nodes: &mut [Node],
+    split: &mut [u16],
+    block: &[u8],
+    i: usize,
+    pos: usize,
+    n: usize,
+    len: usize,
+    off: usize,
+    first: u32,
+    val: u32,
+    costs: &Costs,
+    mc: &MatchCosts,
+) {
+    let j = i + len;
+    let p2 = pos + len + 1;
+    let src = p2 - off;
+    if j + 3 > n
+        || len + 3 > MAX_SPAN
+        || u16::from_le_bytes([block[p2], block[p2 + 1]])
+            != u16::from_le_bytes([block[src], block[src + 1]])
+    {
+        return;
+    }
+    let max2 = (n - j - 1).min(MAX_MATCH).min(MAX_SPAN - len - 1);
+    let l2 = 2 + match_len(block, src + 2, p2 + 2, max2 - 2);
+    let c = first + costs.literal(block[pos + len]) + mc.rep[0][l2 - MIN_MATCH];
+    let t = j + 1 + l2;
+    if c < (nodes[t] >> 32) as u32 {
+        nodes[t] =
+            u64::from(c) << 32 | u64::from(COMPOUND | val << LEN_BITS | (len + 1 + l2) as u32);
+        split[t] = len as u16;
     }
 }
 
