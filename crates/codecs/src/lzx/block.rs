@@ -163,23 +163,6 @@ impl Codes {
         assign_codes(&self.aligned_lens, &mut self.aligned_codes);
     }
 
-    /// Builds only the code lengths (enough for a cost model).
-    pub(crate) fn build_lengths(&mut self, freqs: &Freqs, num_main: usize, scratch: &mut Scratch) {
-        build_lengths(
-            &freqs.main[..num_main],
-            MAX_MAIN_CODEWORD,
-            &mut self.main_lens,
-            scratch,
-        );
-        build_lengths(&freqs.len, MAX_LEN_CODEWORD, &mut self.len_lens, scratch);
-        build_lengths(
-            &freqs.aligned,
-            MAX_ALIGNED_CODEWORD,
-            &mut self.aligned_lens,
-            scratch,
-        );
-    }
-
     /// Whether an aligned-offset block is smaller than a verbatim one for these frequencies.
     pub(crate) fn prefer_aligned(&self, freqs: &Freqs) -> bool {
         let n: u32 = freqs.aligned.iter().sum();

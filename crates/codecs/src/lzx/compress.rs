@@ -170,7 +170,6 @@ impl Compressor for LzxCompressor {
                         &mut rep,
                         prev,
                         num_main,
-                        &mut self.blocks.scratch,
                         &mut self.items,
                     );
                     self.freqs.clear();

@@ -1,18 +1,23 @@
 //! Near-optimal parsing: matches from binary trees, then a minimum-cost path through the
-//! segment under a bit-cost model taken from Huffman code lengths, iterated: each pass builds the
-//! codes its parse would use and the next pass parses again with those costs.
+//! segment under a bit-cost model, iterated: each pass takes the symbol statistics of its parse
+//! and the next pass parses again with those costs. Costs are ideal code lengths in 1/16 bits
+//! (log2 of each symbol's share, no code built), which prices rare symbols more finely than
+//! Huffman lengths and is cheaper to compute; a following block starts from the previous
+//! block's actual code lengths.
 //!
 //! Within a pass the model also adapts: every [`OptimalParams::adapt_every`] positions, the
-//! cheapest path to there (final by then) and the seed's items for the rest make new codes and so
-//! new costs for the rest of the pass. With one pass from a greedy seed this recovers most of
-//! what a second pass gains, at a fraction of its cost.
+//! cheapest path to there (final by then) and the seed's items for the rest make new costs for
+//! the rest of the pass. With one pass from a greedy seed this recovers most of what a second
+//! pass gains, at a fraction of its cost.
+//!
+//! Each explicit or repeat-offset match is also offered followed by one literal and a match at
+//! R0 (the same offset again), as one step of the path.
 //!
 //! Repeat offsets make the true optimum path-dependent; like other LZX compressors we keep, at
 //! each position, the repeat-offset queue of the cheapest path that reaches it.
 
 use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
-use super::huffman::Scratch;
 use super::lazy::gain_with;
 use super::matchfind::match_len;
 use super::*;
@@ -48,7 +53,57 @@ struct Costs {
     use_aligned: bool,
 }
 
+/// 16 × log2(1 + (i + 1/2) / 32), rounded: the middle of each 1/32 step of the mantissa.
+const LOG2_FRAC: [u32; 32] = [
+    0, 1, 2, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 11, 12, 12, 13, 13, 14, 14, 14,
+    15, 15, 15, 16,
+];
+
+/// 16 × log2(x) (x ≥ 1), within 1.
+#[inline]
+fn log2_16(x: u32) -> u32 {
+    let k = 31 - x.leading_zeros();
+    let frac = if k >= 5 {
+        (x >> (k - 5)) & 31
+    } else {
+        (x << (5 - k)) & 31
+    };
+    16 * k + LOG2_FRAC[frac as usize]
+}
+
+/// Bit cost (in 1/16 bits) of each symbol of `freqs` from its share of `total`: the ideal code
+/// length, clamped to `1..=max` bits; unused symbols cost `unused` bits.
+fn costs_from_freqs(out: &mut [u32], freqs: &[u32], max: u32, unused: u32) {
+    let total: u32 = freqs.iter().sum();
+    let lt = log2_16(total.max(1));
+    for (c, &f) in out.iter_mut().zip(freqs) {
+        *c = if f == 0 {
+            unused * BIT
+        } else {
+            (lt - log2_16(f)).clamp(BIT, max * BIT)
+        };
+    }
+}
+
 impl Costs {
+    /// Costs straight from symbol frequencies (no code built): ideal code lengths, in fractions
+    /// of a bit.
+    fn set_from_freqs(&mut self, freqs: &Freqs, num_main: usize) {
+        costs_from_freqs(&mut self.main[..num_main], &freqs.main[..num_main], 16, 15);
+        costs_from_freqs(&mut self.len, &freqs.len, 16, 13);
+        costs_from_freqs(&mut self.aligned, &freqs.aligned, 7, 6);
+        // Aligned blocks pay off when the low 3 bits of offsets are skewed: compare their
+        // ideal cost with 3 bits each (plus the aligned tree's 24 bits).
+        let n: u32 = freqs.aligned.iter().sum();
+        let cost: u32 = freqs
+            .aligned
+            .iter()
+            .zip(&self.aligned)
+            .map(|(&f, &c)| f * c)
+            .sum();
+        self.use_aligned = n > 0 && cost + 24 * BIT < 3 * BIT * n;
+    }
+
     fn set_from_codes(&mut self, codes: &Codes, use_aligned: bool, num_main: usize) {
         for (c, &l) in self.main[..num_main]
             .iter_mut()
@@ -239,7 +294,6 @@ pub(crate) struct NearOptimal {
     costs: Box<Costs>,
     match_costs: Box<MatchCosts>,
     freqs: Freqs,
-    codes: Codes,
     path: Vec<Item>,
     /// The greedy seed's items, for the in-pass model updates.
     seed: Vec<Item>,
@@ -275,7 +329,6 @@ impl NearOptimal {
                 use_aligned: false,
             }),
             freqs: Freqs::default(),
-            codes: Codes::default(),
             path: Vec::new(),
             seed: Vec::new(),
             adapt: Box::new(Adapt {
@@ -305,8 +358,8 @@ impl NearOptimal {
     }
 
     /// One minimum-cost pass over `data[start..end]` with the current costs; the chosen items
-    /// go to `self.path` in order. Returns the repeat offsets at the end. With `adapt` (scratch
-    /// space, main alphabet size, interval), the costs are rebuilt every interval positions from
+    /// go to `self.path` in order. Returns the repeat offsets at the end. With `adapt` (main
+    /// alphabet size, interval), the costs are rebuilt every interval positions from
     /// the path so far and `self.seed` for the rest.
     fn min_cost_path(
         &mut self,
@@ -314,11 +367,11 @@ impl NearOptimal {
         start: usize,
         end: usize,
         rep_in: [u32; 3],
-        mut adapt: Option<(&mut Scratch, usize, usize)>,
+        adapt: Option<(usize, usize)>,
     ) -> [u32; 3] {
         let n = end - start;
         let every = match &adapt {
-            Some((_, _, every)) if *every > 0 => *every,
+            Some((_, every)) if *every > 0 => *every,
             _ => n,
         };
         self.nodes.clear();
@@ -333,9 +386,9 @@ impl NearOptimal {
         let mut seg = 0;
         while seg < n {
             if seg > 0
-                && let Some((scratch, num_main, _)) = adapt.as_mut()
+                && let Some((num_main, _)) = adapt
             {
-                self.adapt_costs(&data[start..end], seg, scratch, *num_main);
+                self.adapt_costs(&data[start..end], seg, num_main);
             }
             // Twice as often in the first quarter, where the model is furthest off.
             let step = if seg < n / 4 {
@@ -363,7 +416,7 @@ impl NearOptimal {
     /// the seed's items for the rest. Incremental: the path's items are tallied back to the
     /// previous update only (where the cheapest path to `i` leaves the one tallied before, the
     /// difference is small and ignored), and the seed's items before `i` are taken out.
-    fn adapt_costs(&mut self, segment: &[u8], i: usize, scratch: &mut Scratch, num_main: usize) {
+    fn adapt_costs(&mut self, segment: &[u8], i: usize, num_main: usize) {
         let a = &mut *self.adapt;
         let mut j = i;
         while j > a.tallied {
@@ -377,9 +430,7 @@ impl NearOptimal {
             a.seed_next += 1;
         }
         self.freqs.set_weighted_sum(PATH_WEIGHT, &a.path, &a.rest);
-        self.codes.build_lengths(&self.freqs, num_main, scratch);
-        let aligned = self.codes.prefer_aligned(&self.freqs);
-        self.costs.set_from_codes(&self.codes, aligned, num_main);
+        self.costs.set_from_freqs(&self.freqs, num_main);
         self.match_costs.update(&self.costs, num_main);
     }
 
@@ -583,7 +634,6 @@ impl NearOptimal {
         rep: &mut [u32; 3],
         prev: Option<(&Codes, bool)>,
         num_main: usize,
-        scratch: &mut Scratch,
         items: &mut Vec<Item>,
     ) {
         self.find_matches(data, start, end, max_off);
@@ -594,9 +644,7 @@ impl NearOptimal {
                 self.greedy_path(data, start, end, *rep);
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
-                self.codes.build_lengths(&self.freqs, num_main, scratch);
-                let aligned = self.codes.prefer_aligned(&self.freqs);
-                self.costs.set_from_codes(&self.codes, aligned, num_main);
+                self.costs.set_from_freqs(&self.freqs, num_main);
                 std::mem::swap(&mut self.seed, &mut self.path);
                 adapt_first = self.params.adapt_every > 0;
                 let a = &mut *self.adapt;
@@ -611,18 +659,12 @@ impl NearOptimal {
         let mut out_rep = *rep;
         for pass in 0..self.params.passes.max(1) {
             self.match_costs.update(&self.costs, num_main);
-            let adapt = (adapt_first && pass == 0).then_some((
-                &mut *scratch,
-                num_main,
-                self.params.adapt_every,
-            ));
+            let adapt = (adapt_first && pass == 0).then_some((num_main, self.params.adapt_every));
             out_rep = self.min_cost_path(data, start, end, *rep, adapt);
             if pass + 1 < self.params.passes {
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
-                self.codes.build_lengths(&self.freqs, num_main, scratch);
-                let aligned = self.codes.prefer_aligned(&self.freqs);
-                self.costs.set_from_codes(&self.codes, aligned, num_main);
+                self.costs.set_from_freqs(&self.freqs, num_main);
             }
         }
         *rep = out_rep;
@@ -720,5 +762,31 @@ fn relax(
         if u64::from(c) < *t >> 32 {
             *t = u64::from(c) << 32 | (item + k as u64);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point_log2_is_within_a_sixteenth_of_a_bit() {
+        for x in (1..200_000u32).chain([u32::MAX / 3, u32::MAX]) {
+            let want = 16.0 * f64::from(x).log2();
+            let got = f64::from(log2_16(x));
+            assert!((got - want).abs() <= 1.0, "{x}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn costs_follow_symbol_shares() {
+        let mut out = [0u32; 4];
+        costs_from_freqs(&mut out, &[512, 256, 256, 0], 16, 15);
+        // Shares 1/2, 1/4, 1/4: 1, 2 and 2 bits; unused: the given default.
+        assert_eq!(out, [BIT, 2 * BIT, 2 * BIT, 15 * BIT]);
+        // A symbol rarer than 2^-16 is capped at the longest codeword.
+        let mut out = [0u32; 2];
+        costs_from_freqs(&mut out, &[1 << 20, 1], 16, 15);
+        assert_eq!(out, [BIT, 16 * BIT]);
     }
 }
