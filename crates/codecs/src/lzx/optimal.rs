@@ -10,9 +10,6 @@
 //! the rest of the pass. With one pass from a greedy seed this recovers most of what a second
 //! pass gains, at a fraction of its cost.
 //!
-//! Each explicit or repeat-offset match is also offered followed by one literal and a match at
-//! R0 (the same offset again), as one step of the path.
-//!
 //! Repeat offsets make the true optimum path-dependent; like other LZX compressors we keep, at
 //! each position, the repeat-offset queue of the cheapest path that reaches it.
 
@@ -168,15 +165,7 @@ const UNREACHED: Node = (INFINITE as u64) << 32;
 
 const LEN_BITS: u32 = 9;
 const LEN_MASK: u32 = (1 << LEN_BITS) - 1;
-/// Bits of `val` in an item.
-const VAL_MASK: u32 = (1 << 22) - 1;
-/// Flag of an item that is a match, one literal and a match at R0 (the same offset again): its
-/// len field is the span of all three, `val` the first match's, and the first match's length
-/// is kept apart (`NearOptimal::split`).
-const COMPOUND: u32 = 1 << 31;
-/// Longest span of a compound item (what the len field holds).
-const MAX_SPAN: usize = LEN_MASK as usize;
-/// Positions of repeat-offset history kept by the path search (a power of two > MAX_SPAN).
+/// Positions of repeat-offset history kept by the path search (a power of two > MAX_MATCH).
 const RING: usize = 512;
 
 /// The three repeat offsets packed in one integer, 21 bits each (offsets are below 2^21), R0 in
@@ -286,8 +275,6 @@ pub(crate) struct NearOptimal {
     /// Index into `matches` of each segment position's first match (one extra at the end).
     starts: Vec<u32>,
     nodes: Vec<Node>,
-    /// The first match's length of each node's compound item, if it has one.
-    split: Vec<u16>,
     /// Repeat offsets on arrival at the last `RING` positions, filled in as the pass reaches
     /// them.
     ring: Box<[Queue; RING]>,
@@ -319,7 +306,6 @@ impl NearOptimal {
             matches: Vec::new(),
             starts: Vec::new(),
             nodes: Vec::new(),
-            split: Vec::new(),
             ring: Box::new([Queue::new([1; 3]); RING]),
             match_costs: Box::new(MatchCosts::new()),
             costs: Box::new(Costs {
@@ -377,7 +363,6 @@ impl NearOptimal {
         self.nodes.clear();
         self.nodes.resize(n + 1, UNREACHED);
         self.nodes[0] = 0;
-        self.split.resize(n + 1, 0);
         // Repeat offsets on arrival at each of the last RING positions: a match reaches back
         // at most MAX_MATCH positions.
         let rep_in = Queue::new(rep_in);
@@ -388,7 +373,7 @@ impl NearOptimal {
             if seg > 0
                 && let Some((num_main, _)) = adapt
             {
-                self.adapt_costs(&data[start..end], seg, num_main);
+                self.adapt_costs(seg, num_main);
             }
             // Twice as often in the first quarter, where the model is furthest off.
             let step = if seg < n / 4 {
@@ -404,9 +389,7 @@ impl NearOptimal {
         self.path.clear();
         let mut j = n;
         while j > 0 {
-            j = step_back(&self.nodes, &self.split, &data[start..end], j, |it| {
-                self.path.push(it)
-            });
+            j = step_back(&self.nodes, j, |it| self.path.push(it));
         }
         self.path.reverse();
         rep.get()
@@ -416,11 +399,11 @@ impl NearOptimal {
     /// the seed's items for the rest. Incremental: the path's items are tallied back to the
     /// previous update only (where the cheapest path to `i` leaves the one tallied before, the
     /// difference is small and ignored), and the seed's items before `i` are taken out.
-    fn adapt_costs(&mut self, segment: &[u8], i: usize, num_main: usize) {
+    fn adapt_costs(&mut self, i: usize, num_main: usize) {
         let a = &mut *self.adapt;
         let mut j = i;
         while j > a.tallied {
-            j = step_back(&self.nodes, &self.split, segment, j, |it| a.path.add(it));
+            j = step_back(&self.nodes, j, |it| a.path.add(it));
         }
         a.tallied = i;
         while a.seed_pos < i && a.seed_next < self.seed.len() {
@@ -451,7 +434,6 @@ impl NearOptimal {
         let costs = &*self.costs;
         let mc = &*self.match_costs;
         let nodes = &mut self.nodes[..];
-        let split = &mut self.split[..];
         let ring = &mut *self.ring;
         let block = &data[..end];
         let starts = &self.starts[..=n];
@@ -487,22 +469,6 @@ impl NearOptimal {
                     let from = if l >= nice { l } else { covered + 1 };
                     relax(nodes, &mc.rep[k as usize], i, cur_cost, k, from, l);
                     covered = l;
-                    {
-                        offer_compound(
-                            nodes,
-                            split,
-                            block,
-                            i,
-                            pos,
-                            n,
-                            l,
-                            r,
-                            cur_cost + mc.rep[k as usize][l - MIN_MATCH],
-                            k,
-                            costs,
-                            mc,
-                        );
-                    }
                 }
                 // Explicit offsets.
                 let mut prev = covered;
@@ -519,21 +485,6 @@ impl NearOptimal {
                     let from = if mlen >= nice { mlen } else { prev + 1 };
                     relax(nodes, &mc.explicit[slot], i, base, f, from, mlen);
                     prev = mlen;
-                    // The match, one literal, and the same offset again as R0.
-                    offer_compound(
-                        nodes,
-                        split,
-                        block,
-                        i,
-                        pos,
-                        n,
-                        mlen,
-                        off as usize,
-                        base + mc.explicit[slot][mlen - MIN_MATCH],
-                        f,
-                        costs,
-                        mc,
-                    );
                 }
             }
             // Literal (preferred on a tie); then the next node's cost is final and so are its
@@ -543,8 +494,7 @@ impl NearOptimal {
             let c = u64::from(cur_cost + costs.literal(lit));
             let next = nodes[i + 1];
             let len = (next as u32 & LEN_MASK) as usize;
-            let by_match =
-                ring[(i + 1).wrapping_sub(len) % RING].after((next as u32 >> LEN_BITS) & VAL_MASK);
+            let by_match = ring[(i + 1).wrapping_sub(len) % RING].after(next as u32 >> LEN_BITS);
             let is_lit = c <= next >> 32;
             nodes[i + 1] = if is_lit {
                 c << 32 | u64::from(lit) << LEN_BITS
@@ -672,73 +622,20 @@ impl NearOptimal {
     }
 }
 
-/// Offers the compound item of a `len`-byte match at offset `off` from segment position `i`
-/// (absolute `pos`, formatted offset `val`, costing `first` in all from the start), one
-/// literal, and a match at R0 = `off`, if the bytes after the literal repeat at that offset.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn offer_compound(
-    nodes: &mut [Node],
-    split: &mut [u16],
-    block: &[u8],
-    i: usize,
-    pos: usize,
-    n: usize,
-    len: usize,
-    off: usize,
-    first: u32,
-    val: u32,
-    costs: &Costs,
-    mc: &MatchCosts,
-) {
-    let j = i + len;
-    let p2 = pos + len + 1;
-    let src = p2 - off;
-    if j + 3 > n
-        || len + 3 > MAX_SPAN
-        || u16::from_le_bytes([block[p2], block[p2 + 1]])
-            != u16::from_le_bytes([block[src], block[src + 1]])
-    {
-        return;
-    }
-    let max2 = (n - j - 1).min(MAX_MATCH).min(MAX_SPAN - len - 1);
-    let l2 = 2 + match_len(block, src + 2, p2 + 2, max2 - 2);
-    let c = first + costs.literal(block[pos + len]) + mc.rep[0][l2 - MIN_MATCH];
-    let t = j + 1 + l2;
-    if c < (nodes[t] >> 32) as u32 {
-        nodes[t] =
-            u64::from(c) << 32 | u64::from(COMPOUND | val << LEN_BITS | (len + 1 + l2) as u32);
-        split[t] = len as u16;
-    }
-}
-
-/// Steps back over the item that reaches node `j` of `segment`'s path, giving its items (last
-/// first) to `push`; returns the node it leaves from.
+/// Steps back over the item that reaches node `j` of a path, giving it to `push`; returns the
+/// node it leaves from.
 #[inline]
-fn step_back(
-    nodes: &[Node],
-    split: &[u16],
-    segment: &[u8],
-    j: usize,
-    mut push: impl FnMut(Item),
-) -> usize {
+fn step_back(nodes: &[Node], j: usize, mut push: impl FnMut(Item)) -> usize {
     let item = nodes[j] as u32;
     let len = (item & LEN_MASK) as usize;
-    let val = (item >> LEN_BITS) & VAL_MASK;
+    let val = item >> LEN_BITS;
     if len == 0 {
         push(Item::literal(val as u8));
-        return j - 1;
-    }
-    if item & COMPOUND != 0 {
-        let first = usize::from(split[j]);
-        let second = len - first - 1;
-        push(Item::matched(second, 0));
-        push(Item::literal(segment[j - second - 1]));
-        push(Item::matched(first, val));
+        j - 1
     } else {
         push(Item::matched(len, val));
+        j - len
     }
-    j - len
 }
 
 /// Offers a match of lengths `from..=to` with formatted offset `val` from position `i`, whose
@@ -757,11 +654,10 @@ fn relax(
     let lens = &costs[from - MIN_MATCH..=to - MIN_MATCH];
     let item = u64::from(val << LEN_BITS | from as u32);
     for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
-        let c = base + lc;
-        // Strictly cheaper only: on a tie the earlier offer (shorter kind first) stays.
-        if u64::from(c) < *t >> 32 {
-            *t = u64::from(c) << 32 | (item + k as u64);
-        }
+        // Without a branch (which one wins is unpredictable); on a tie the smaller item wins:
+        // a repeat offset before an explicit one, a nearer offset before a farther one.
+        let c = u64::from(base + lc) << 32 | (item + k as u64);
+        *t = (*t).min(c);
     }
 }
 
