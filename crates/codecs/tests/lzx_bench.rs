@@ -4,7 +4,11 @@
 //!
 //! Corpora: text-like and x86-like generated data, and real files from this machine
 //! (`/usr/bin`, `/usr/lib/x86_64-linux-gnu`, `/usr/share/doc`, ...) up to `LZX_BENCH_MB`
-//! (default 32) MiB, or from `LZX_BENCH_DIR`. Prints numbers; asserts only correctness.
+//! (default 32) MiB, or from `LZX_BENCH_DIR`; files from 8 MiB on are left out unless
+//! `LZX_BENCH_MAX_FILE_MB` raises that bound, and `LZX_BENCH_DEDUP=1` keeps one of identical
+//! files (as a WIM stores them; e.g. the WIM benchmark's whole corpus: `LZX_BENCH_DIR=
+//! target/bench-corpus LZX_BENCH_MB=400 LZX_BENCH_MAX_FILE_MB=64 LZX_BENCH_DEDUP=1`).
+//! Prints numbers; asserts only correctness.
 
 mod lzx_common;
 
@@ -15,6 +19,12 @@ use tsmedia_codecs::{Format, new_compressor, new_decompressor};
 fn real_files(limit: usize) -> Vec<Vec<u8>> {
     let mut files = Vec::new();
     let mut total = 0;
+    let max_file: u64 = std::env::var("LZX_BENCH_MAX_FILE_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(8 << 20, |mb: u64| (mb << 20) + 1);
+    let dedup = std::env::var("LZX_BENCH_DEDUP").is_ok_and(|v| v == "1");
+    let mut seen = std::collections::HashSet::new();
     // LZX_BENCH_DIR replaces the default directories (e.g. the WIM benchmark's corpus).
     let dirs: Vec<String> = match std::env::var("LZX_BENCH_DIR") {
         Ok(d) => vec![d],
@@ -46,13 +56,14 @@ fn real_files(limit: usize) -> Vec<Vec<u8>> {
             stack.extend(entries);
         } else if meta.is_file()
             && meta.len() > 0
-            && meta.len() < 8 << 20
+            && meta.len() < max_file
             && !p.extension().is_some_and(|e| {
                 ["gz", "xz", "bz2", "zst", "png", "jpg", "zip"]
                     .iter()
                     .any(|x| e == *x)
             })
             && let Ok(d) = std::fs::read(&p)
+            && (!dedup || seen.insert(d.clone()))
         {
             total += d.len();
             files.push(d);

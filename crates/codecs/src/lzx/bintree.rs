@@ -9,44 +9,13 @@
 //! and `u32` above. The head of the next position's buckets is loaded one position ahead so that
 //! its cache miss overlaps the current search.
 
-use super::matchfind::{hash3, hash4, match_len};
+use super::matchfind::{Pos, hash3, hash4, match_len};
 
 /// A match: `len` bytes at distance `off`.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Match {
     pub(crate) len: u32,
     pub(crate) off: u32,
-}
-
-/// A position in the trees' tables.
-trait Pos: Copy + Eq {
-    const NONE: Self;
-    fn new(p: usize) -> Self;
-    fn get(self) -> usize;
-}
-
-impl Pos for u16 {
-    const NONE: Self = u16::MAX;
-    #[inline(always)]
-    fn new(p: usize) -> Self {
-        p as u16
-    }
-    #[inline(always)]
-    fn get(self) -> usize {
-        usize::from(self)
-    }
-}
-
-impl Pos for u32 {
-    const NONE: Self = u32::MAX;
-    #[inline(always)]
-    fn new(p: usize) -> Self {
-        p as u32
-    }
-    #[inline(always)]
-    fn get(self) -> usize {
-        self as usize
-    }
 }
 
 /// Largest offset of a length-3 match from the 3-byte table. A far one costs nearly as much as

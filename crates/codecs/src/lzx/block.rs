@@ -78,6 +78,40 @@ impl Freqs {
         }
     }
 
+    /// Takes back one [`Freqs::add`] of `it`.
+    #[inline]
+    pub(crate) fn remove(&mut self, it: Item) {
+        if it.len == 0 {
+            self.main[it.val as usize] -= 1;
+            return;
+        }
+        let slot = offset_slot(it.val);
+        self.main[Item::main_symbol(it.len, slot)] -= 1;
+        if it.len as usize - MIN_MATCH >= NUM_PRIMARY_LENS {
+            self.len[it.len as usize - MIN_MATCH - NUM_PRIMARY_LENS] -= 1;
+        }
+        if SLOT_EXTRA[slot] >= 3 {
+            self.aligned[(it.val & 7) as usize] -= 1;
+        }
+    }
+
+    /// Sets these to `k * a + b`.
+    pub(crate) fn set_weighted_sum(&mut self, k: u32, a: &Freqs, b: &Freqs) {
+        for (d, (x, y)) in self.main.iter_mut().zip(a.main.iter().zip(&b.main)) {
+            *d = k * x + y;
+        }
+        for (d, (x, y)) in self.len.iter_mut().zip(a.len.iter().zip(&b.len)) {
+            *d = k * x + y;
+        }
+        for (d, (x, y)) in self
+            .aligned
+            .iter_mut()
+            .zip(a.aligned.iter().zip(&b.aligned))
+        {
+            *d = k * x + y;
+        }
+    }
+
     pub(crate) fn add_all(&mut self, items: &[Item]) {
         for &it in items {
             self.add(it);

@@ -14,8 +14,14 @@ pub const NEAR_OPTIMAL_LEVEL: u32 = 35;
 /// Uncompressed bytes per block when splitting a chunk at fixed intervals.
 const FIXED_BLOCK: usize = 32_768;
 
+/// Hash chains with positions as narrow as the chunk size allows.
+enum Chains {
+    Small(HashChains<u16>),
+    Large(HashChains<u32>),
+}
+
 enum Parser {
-    Lazy { hc: HashChains, params: LazyParams },
+    Lazy { hc: Chains, params: LazyParams },
     Optimal(Box<NearOptimal>),
 }
 
@@ -40,18 +46,26 @@ impl LzxCompressor {
         let level = level.max(1);
         let hash_bits = if max_chunk_size <= 1 << 16 { 15 } else { 17 };
         let parser = if level < NEAR_OPTIMAL_LEVEL {
-            // Level 20 (wimlib's fast level): lazy, 20 candidates, stop at 80 bytes.
+            // Level 20 (wimlib's fast level): lazy, 32 candidates (6 one byte ahead), stop at
+            // 80 bytes. Greedy below level 10.
+            let lazy = level >= 10;
             let params = LazyParams {
-                depth: level.max(2),
+                depth: if lazy { level * 8 / 5 } else { level.max(2) },
                 nice: (level as usize * 4).clamp(16, MAX_MATCH),
-                lazy: level >= 10,
+                lazy,
+                lazy_depth: (level * 3 / 10).max(1),
             };
             Parser::Lazy {
-                hc: HashChains::new(hash_bits, max_chunk_size),
+                hc: if max_chunk_size <= 1 << 15 {
+                    Chains::Small(HashChains::new(hash_bits, max_chunk_size))
+                } else {
+                    Chains::Large(HashChains::new(hash_bits, max_chunk_size))
+                },
                 params,
             }
         } else {
-            // Level 50: 16 candidates, stop at 64 bytes, one pass from a greedy model;
+            // Level 50: 16 candidates, stop at 64 bytes, one pass from a greedy model that
+            // adapts every 2 KiB;
             // level 100: 32 candidates, 128 bytes, three passes.
             let params = OptimalParams {
                 depth: (level * 16 / 50).max(4),
@@ -61,6 +75,7 @@ impl LzxCompressor {
                     + u32::from(level >= 100)
                     + u32::from(level >= 150),
                 greedy_seed: true,
+                adapt_every: 2048,
             };
             Parser::Optimal(Box::new(NearOptimal::new(params, max_chunk_size)))
         };
@@ -99,8 +114,16 @@ impl Compressor for LzxCompressor {
         let num_main = self.num_main_syms;
         match &mut self.parser {
             Parser::Lazy { hc, params } => {
-                hc.reset();
-                lazy::parse(&self.buf, hc, *params, max_off, &mut self.items);
+                match hc {
+                    Chains::Small(hc) => {
+                        hc.reset();
+                        lazy::parse(&self.buf, hc, *params, max_off, &mut self.items);
+                    }
+                    Chains::Large(hc) => {
+                        hc.reset();
+                        lazy::parse(&self.buf, hc, *params, max_off, &mut self.items);
+                    }
+                }
                 let mut start = 0;
                 let mut covered = 0;
                 for i in 0..self.items.len() {
@@ -147,7 +170,6 @@ impl Compressor for LzxCompressor {
                         &mut rep,
                         prev,
                         num_main,
-                        &mut self.blocks.scratch,
                         &mut self.items,
                     );
                     self.freqs.clear();

@@ -5,7 +5,7 @@
 //! literal when the match starting there saves more.
 
 use super::block::Item;
-use super::matchfind::{HashChains, match_len};
+use super::matchfind::{HashChains, Pos, match_len};
 use super::*;
 
 /// How hard the parser searches.
@@ -14,6 +14,8 @@ pub(crate) struct LazyParams {
     pub(crate) depth: u32,
     pub(crate) nice: usize,
     pub(crate) lazy: bool,
+    /// Candidates visited when looking one byte ahead for a longer match.
+    pub(crate) lazy_depth: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -52,9 +54,9 @@ pub(crate) fn gain_with(len: usize, formatted: u32, literal: i32) -> i32 {
 }
 
 /// Parses `data` (a whole chunk) into `items`.
-pub(crate) fn parse(
+pub(crate) fn parse<P: Pos>(
     data: &[u8],
-    hc: &mut HashChains,
+    hc: &mut HashChains<P>,
     p: LazyParams,
     max_off: usize,
     items: &mut Vec<Item>,
@@ -65,7 +67,7 @@ pub(crate) fn parse(
     // Positions below this are already in the hash chains.
     let mut inserted = 0;
 
-    let best_at = |hc: &mut HashChains,
+    let best_at = |hc: &mut HashChains<P>,
                    pos: usize,
                    rep: &[u32; 3],
                    inserted: &mut usize,
@@ -122,15 +124,8 @@ pub(crate) fn parse(
         }
         if p.lazy {
             while cur.len < p.nice && pos + 1 < n {
-                // Only a longer match can save more; search half as deep for it.
-                let next = best_at(
-                    hc,
-                    pos + 1,
-                    &rep,
-                    &mut inserted,
-                    (p.depth / 2).max(1),
-                    cur.len,
-                );
+                // Only a longer match can save more; search less deep for it.
+                let next = best_at(hc, pos + 1, &rep, &mut inserted, p.lazy_depth, cur.len);
                 if next.gain > cur.gain {
                     items.push(Item::literal(data[pos]));
                     pos += 1;

@@ -1,7 +1,37 @@
 //! Hash chains (the fast levels' match finder), match length and the hashes shared with the
 //! binary trees ([`super::bintree`]). Chains index 4-byte prefixes and reset per chunk.
 
-const NONE: u32 = u32::MAX;
+/// A position in a match finder's tables: `u16` for chunks of up to 32 KiB (half the cache
+/// footprint), `u32` above.
+pub(crate) trait Pos: Copy + Eq {
+    const NONE: Self;
+    fn new(p: usize) -> Self;
+    fn get(self) -> usize;
+}
+
+impl Pos for u16 {
+    const NONE: Self = u16::MAX;
+    #[inline(always)]
+    fn new(p: usize) -> Self {
+        p as u16
+    }
+    #[inline(always)]
+    fn get(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Pos for u32 {
+    const NONE: Self = u32::MAX;
+    #[inline(always)]
+    fn new(p: usize) -> Self {
+        p as u32
+    }
+    #[inline(always)]
+    fn get(self) -> usize {
+        self as usize
+    }
+}
 
 /// Length of the common prefix of `data[a..]` and `data[b..]`, `a < b`, capped at `max`
 /// (which must satisfy `b + max <= data.len()`).
@@ -40,37 +70,38 @@ pub(crate) fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
 
 /// Hash chains: for each position, the previous position with the same 4-byte hash; plus a table
 /// of the most recent position of each 3-byte hash, for length-3 matches. Chaining on 4 bytes
-/// keeps the chains short on text, where a few 3-byte prefixes are very common.
-pub(crate) struct HashChains {
+/// keeps the chains short on text, where a few 3-byte prefixes are very common. Positions are
+/// [`Pos`]: `u16` for chunks of up to 32 KiB, so that more of the chains stay in cache.
+pub(crate) struct HashChains<P> {
     bits: u32,
-    head3: Vec<u32>,
-    head: Vec<u32>,
-    prev: Vec<u32>,
+    head3: Vec<P>,
+    head: Vec<P>,
+    prev: Vec<P>,
 }
 
-impl HashChains {
+impl<P: Pos> HashChains<P> {
     pub(crate) fn new(bits: u32, max_chunk: usize) -> Self {
         HashChains {
             bits,
-            head3: vec![NONE; 1 << (bits - 1)],
-            head: vec![NONE; 1 << bits],
-            prev: vec![NONE; max_chunk],
+            head3: vec![P::NONE; 1 << (bits - 1)],
+            head: vec![P::NONE; 1 << bits],
+            prev: vec![P::NONE; max_chunk],
         }
     }
 
     pub(crate) fn reset(&mut self) {
-        self.head3.fill(NONE);
-        self.head.fill(NONE);
+        self.head3.fill(P::NONE);
+        self.head.fill(P::NONE);
     }
 
     /// Adds `pos` (needs 3 bytes from `pos`).
     #[inline(always)]
     pub(crate) fn insert(&mut self, data: &[u8], pos: usize) {
-        self.head3[hash3(data, pos, self.bits - 1)] = pos as u32;
+        self.head3[hash3(data, pos, self.bits - 1)] = P::new(pos);
         if pos + 4 <= data.len() {
             let h = hash4(data, pos, self.bits);
             self.prev[pos] = self.head[h];
-            self.head[h] = pos as u32;
+            self.head[h] = P::new(pos);
         }
     }
 
@@ -95,16 +126,16 @@ impl HashChains {
         let c3 = self.head3[h3];
         let has4 = pos + 4 <= data.len();
         let h = if has4 { hash4(data, pos, self.bits) } else { 0 };
-        let mut cand = if has4 { self.head[h] } else { NONE };
-        self.head3[h3] = pos as u32;
+        let mut cand = if has4 { self.head[h] } else { P::NONE };
+        self.head3[h3] = P::new(pos);
         if has4 {
             self.prev[pos] = cand;
-            self.head[h] = pos as u32;
+            self.head[h] = P::new(pos);
         }
         let (mut best_len, mut best_off) = (min_len.max(2), 0usize);
         let nice = nice.min(max_len);
-        if best_len < 3 && c3 != NONE && pos - c3 as usize <= max_off {
-            let c = c3 as usize;
+        if best_len < 3 && c3 != P::NONE && pos - c3.get() <= max_off {
+            let c = c3.get();
             let l = match_len(data, c, pos, max_len);
             if l >= 3 {
                 best_len = l;
@@ -122,8 +153,8 @@ impl HashChains {
             return (best_len, best_off);
         }
         let first = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
-        while cand != NONE && depth > 0 {
-            let c = cand as usize;
+        while cand != P::NONE && depth > 0 {
+            let c = cand.get();
             let off = pos - c;
             if off > max_off {
                 break;
@@ -178,8 +209,12 @@ pub(crate) mod tests {
 
     #[test]
     fn hash_chains_find_the_longest_match() {
+        check_chains(HashChains::<u16>::new(12, 4000));
+        check_chains(HashChains::<u32>::new(12, 4000));
+    }
+
+    fn check_chains<P: Pos>(mut hc: HashChains<P>) {
         let data = sample();
-        let mut hc = HashChains::new(12, data.len());
         for pos in 0..data.len() - 3 {
             let max_len = (data.len() - pos).min(257);
             let (l, o) = hc.find(&data, pos, max_len, 257, u32::MAX, 1 << 20, 0);

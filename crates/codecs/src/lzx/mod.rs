@@ -13,7 +13,8 @@
 //!   document says (1 to 16 bits of padding before the repeat offsets).
 //! - [`LzxCompressor`]: levels on wimlib's scale. Below [`NEAR_OPTIMAL_LEVEL`], greedy (< 10)
 //!   or lazy parsing on hash chains; from it on, near-optimal parsing over binary-tree matches
-//!   with an iterated Huffman cost model, one block per 32 KiB of input. It writes verbatim and
+//!   with a bit-cost model from symbol statistics (updated within a pass, iterated across
+//!   passes), one block per 32 KiB of input. It writes verbatim and
 //!   aligned-offset blocks only: wimlib's decoder mis-aligns uncompressed blocks that follow a
 //!   compressed block in the same chunk.
 mod bintree;

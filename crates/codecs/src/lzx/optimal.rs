@@ -1,13 +1,20 @@
 //! Near-optimal parsing: matches from binary trees, then a minimum-cost path through the
-//! segment under a bit-cost model taken from Huffman code lengths, iterated: each pass builds the
-//! codes its parse would use and the next pass parses again with those costs.
+//! segment under a bit-cost model, iterated: each pass takes the symbol statistics of its parse
+//! and the next pass parses again with those costs. Costs are ideal code lengths in 1/16 bits
+//! (log2 of each symbol's share, no code built), which prices rare symbols more finely than
+//! Huffman lengths and is cheaper to compute; a following block starts from the previous
+//! block's actual code lengths.
+//!
+//! Within a pass the model also adapts: every [`OptimalParams::adapt_every`] positions, the
+//! cheapest path to there (final by then) and the seed's items for the rest make new costs for
+//! the rest of the pass. With one pass from a greedy seed this recovers most of what a second
+//! pass gains, at a fraction of its cost.
 //!
 //! Repeat offsets make the true optimum path-dependent; like other LZX compressors we keep, at
 //! each position, the repeat-offset queue of the cheapest path that reaches it.
 
 use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
-use super::huffman::Scratch;
 use super::lazy::gain_with;
 use super::matchfind::match_len;
 use super::*;
@@ -21,7 +28,15 @@ pub(crate) struct OptimalParams {
     /// Take the first block's initial cost model from a greedy parse of the cached matches
     /// (else from fixed guesses).
     pub(crate) greedy_seed: bool,
+    /// In a block's first pass from the greedy seed, rebuild the cost model every this many
+    /// positions (0: never).
+    pub(crate) adapt_every: usize,
 }
+
+/// Weight of the path's items against the seed's in the in-pass model updates: the seed's
+/// statistics only fill in what the path has not shown yet (on log-like text, weight 1 leaves a
+/// third of what a second pass gains; 8 nearly all, and x86 code is indifferent).
+const PATH_WEIGHT: u32 = 8;
 
 /// Costs are in 1/16 bits.
 const BIT: u32 = 16;
@@ -35,7 +50,57 @@ struct Costs {
     use_aligned: bool,
 }
 
+/// 16 × log2(1 + (i + 1/2) / 32), rounded: the middle of each 1/32 step of the mantissa.
+const LOG2_FRAC: [u32; 32] = [
+    0, 1, 2, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 11, 12, 12, 13, 13, 14, 14, 14,
+    15, 15, 15, 16,
+];
+
+/// 16 × log2(x) (x ≥ 1), within 1.
+#[inline]
+fn log2_16(x: u32) -> u32 {
+    let k = 31 - x.leading_zeros();
+    let frac = if k >= 5 {
+        (x >> (k - 5)) & 31
+    } else {
+        (x << (5 - k)) & 31
+    };
+    16 * k + LOG2_FRAC[frac as usize]
+}
+
+/// Bit cost (in 1/16 bits) of each symbol of `freqs` from its share of `total`: the ideal code
+/// length, clamped to `1..=max` bits; unused symbols cost `unused` bits.
+fn costs_from_freqs(out: &mut [u32], freqs: &[u32], max: u32, unused: u32) {
+    let total: u32 = freqs.iter().sum();
+    let lt = log2_16(total.max(1));
+    for (c, &f) in out.iter_mut().zip(freqs) {
+        *c = if f == 0 {
+            unused * BIT
+        } else {
+            (lt - log2_16(f)).clamp(BIT, max * BIT)
+        };
+    }
+}
+
 impl Costs {
+    /// Costs straight from symbol frequencies (no code built): ideal code lengths, in fractions
+    /// of a bit.
+    fn set_from_freqs(&mut self, freqs: &Freqs, num_main: usize) {
+        costs_from_freqs(&mut self.main[..num_main], &freqs.main[..num_main], 16, 15);
+        costs_from_freqs(&mut self.len, &freqs.len, 16, 13);
+        costs_from_freqs(&mut self.aligned, &freqs.aligned, 7, 6);
+        // Aligned blocks pay off when the low 3 bits of offsets are skewed: compare their
+        // ideal cost with 3 bits each (plus the aligned tree's 24 bits).
+        let n: u32 = freqs.aligned.iter().sum();
+        let cost: u32 = freqs
+            .aligned
+            .iter()
+            .zip(&self.aligned)
+            .map(|(&f, &c)| f * c)
+            .sum();
+        self.use_aligned = n > 0 && cost + 24 * BIT < 3 * BIT * n;
+    }
+
     fn set_from_codes(&mut self, codes: &Codes, use_aligned: bool, num_main: usize) {
         for (c, &l) in self.main[..num_main]
             .iter_mut()
@@ -178,13 +243,13 @@ impl MatchCosts {
             } else {
                 &mut self.explicit[slot]
             };
-            for (l, c) in row.iter_mut().enumerate() {
-                *c = extra
-                    + if l < NUM_PRIMARY_LENS {
-                        main[l]
-                    } else {
-                        main[NUM_PRIMARY_LENS] + costs.len[l - NUM_PRIMARY_LENS]
-                    };
+            let (short, long) = row.split_at_mut(NUM_PRIMARY_LENS);
+            for (c, &m) in short.iter_mut().zip(main) {
+                *c = extra + m;
+            }
+            let base = extra + main[NUM_PRIMARY_LENS];
+            for (c, &l) in long.iter_mut().zip(&costs.len) {
+                *c = base + l;
             }
         }
         self.aligned = costs.aligned;
@@ -216,8 +281,21 @@ pub(crate) struct NearOptimal {
     costs: Box<Costs>,
     match_costs: Box<MatchCosts>,
     freqs: Freqs,
-    codes: Codes,
     path: Vec<Item>,
+    /// The greedy seed's items, for the in-pass model updates.
+    seed: Vec<Item>,
+    adapt: Box<Adapt>,
+}
+
+/// Tallies for the in-pass model updates.
+struct Adapt {
+    /// The path's items up to position `tallied`.
+    path: Freqs,
+    tallied: usize,
+    /// The seed's items from the `seed_next`th on, which starts at position `seed_pos`.
+    rest: Freqs,
+    seed_next: usize,
+    seed_pos: usize,
 }
 
 impl NearOptimal {
@@ -237,8 +315,15 @@ impl NearOptimal {
                 use_aligned: false,
             }),
             freqs: Freqs::default(),
-            codes: Codes::default(),
             path: Vec::new(),
+            seed: Vec::new(),
+            adapt: Box::new(Adapt {
+                path: Freqs::default(),
+                tallied: 0,
+                rest: Freqs::default(),
+                seed_next: 0,
+                seed_pos: 0,
+            }),
         }
     }
 
@@ -259,33 +344,100 @@ impl NearOptimal {
     }
 
     /// One minimum-cost pass over `data[start..end]` with the current costs; the chosen items
-    /// go to `self.path` in order. Returns the repeat offsets at the end.
+    /// go to `self.path` in order. Returns the repeat offsets at the end. With `adapt` (main
+    /// alphabet size, interval), the costs are rebuilt every interval positions from
+    /// the path so far and `self.seed` for the rest.
     fn min_cost_path(
         &mut self,
         data: &[u8],
         start: usize,
         end: usize,
         rep_in: [u32; 3],
+        adapt: Option<(usize, usize)>,
     ) -> [u32; 3] {
+        let n = end - start;
+        let every = match &adapt {
+            Some((_, every)) if *every > 0 => *every,
+            _ => n,
+        };
+        self.nodes.clear();
+        self.nodes.resize(n + 1, UNREACHED);
+        self.nodes[0] = 0;
+        // Repeat offsets on arrival at each of the last RING positions: a match reaches back
+        // at most MAX_MATCH positions.
+        let rep_in = Queue::new(rep_in);
+        self.ring[0] = rep_in;
+        let mut rep = rep_in;
+        let mut seg = 0;
+        while seg < n {
+            if seg > 0
+                && let Some((num_main, _)) = adapt
+            {
+                self.adapt_costs(seg, num_main);
+            }
+            // Twice as often in the first quarter, where the model is furthest off.
+            let step = if seg < n / 4 {
+                (every / 2).max(1)
+            } else {
+                every
+            };
+            let seg_end = (seg + step).min(n);
+            rep = self.min_cost_range(data, start, end, seg, seg_end, rep);
+            seg = seg_end;
+        }
+        // Walk back from the end.
+        self.path.clear();
+        let mut j = n;
+        while j > 0 {
+            j = step_back(&self.nodes, j, |it| self.path.push(it));
+        }
+        self.path.reverse();
+        rep.get()
+    }
+
+    /// Rebuilds the cost model at position `i` of a pass: the path to `i` (final by now) and
+    /// the seed's items for the rest. Incremental: the path's items are tallied back to the
+    /// previous update only (where the cheapest path to `i` leaves the one tallied before, the
+    /// difference is small and ignored), and the seed's items before `i` are taken out.
+    fn adapt_costs(&mut self, i: usize, num_main: usize) {
+        let a = &mut *self.adapt;
+        let mut j = i;
+        while j > a.tallied {
+            j = step_back(&self.nodes, j, |it| a.path.add(it));
+        }
+        a.tallied = i;
+        while a.seed_pos < i && a.seed_next < self.seed.len() {
+            let it = self.seed[a.seed_next];
+            a.rest.remove(it);
+            a.seed_pos += if it.len == 0 { 1 } else { it.len as usize };
+            a.seed_next += 1;
+        }
+        self.freqs.set_weighted_sum(PATH_WEIGHT, &a.path, &a.rest);
+        self.costs.set_from_freqs(&self.freqs, num_main);
+        self.match_costs.update(&self.costs, num_main);
+    }
+
+    /// The path search over positions `i0..i1` of the segment `data[start..end]`, arriving at
+    /// `i0` with repeat offsets `rep`; returns those on arrival at `i1`.
+    #[allow(clippy::too_many_arguments)]
+    fn min_cost_range(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        i0: usize,
+        i1: usize,
+        mut rep: Queue,
+    ) -> Queue {
         let n = end - start;
         let nice = self.params.nice;
         let costs = &*self.costs;
         let mc = &*self.match_costs;
-        self.nodes.clear();
-        self.nodes.resize(n + 1, UNREACHED);
-        self.nodes[0] = 0;
         let nodes = &mut self.nodes[..];
-        // Repeat offsets on arrival at each of the last RING positions: a match reaches back
-        // at most MAX_MATCH positions.
         let ring = &mut *self.ring;
-        let rep_in = Queue::new(rep_in);
-        ring[0] = rep_in;
         let block = &data[..end];
         let starts = &self.starts[..=n];
-        // The repeat offsets on arrival at position i (also in the ring, but read back from
-        // there it would wait for the store just made).
-        let mut rep = rep_in;
-        for i in 0..n {
+        for i in i0..i1 {
             let cur_cost = (nodes[i] >> 32) as u32;
             let pos = start + i;
             let (a, b) = (starts[i] as usize, starts[i + 1] as usize);
@@ -352,23 +504,7 @@ impl NearOptimal {
             rep = if is_lit { rep } else { by_match };
             ring[(i + 1) % RING] = rep;
         }
-        // Walk back from the end.
-        self.path.clear();
-        let mut j = n;
-        while j > 0 {
-            let item = nodes[j] as u32;
-            let len = (item & LEN_MASK) as usize;
-            let val = item >> LEN_BITS;
-            if len == 0 {
-                self.path.push(Item::literal(val as u8));
-                j -= 1;
-            } else {
-                self.path.push(Item::matched(len, val));
-                j -= len;
-            }
-        }
-        self.path.reverse();
-        rep.get()
+        rep
     }
 
     /// A quick greedy parse of the cached matches into `self.path`, for a first cost model.
@@ -448,36 +584,57 @@ impl NearOptimal {
         rep: &mut [u32; 3],
         prev: Option<(&Codes, bool)>,
         num_main: usize,
-        scratch: &mut Scratch,
         items: &mut Vec<Item>,
     ) {
         self.find_matches(data, start, end, max_off);
+        let mut adapt_first = false;
         match prev {
             Some((codes, aligned)) => self.costs.set_from_codes(codes, aligned, num_main),
             None if self.params.greedy_seed => {
                 self.greedy_path(data, start, end, *rep);
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
-                self.codes.build(&self.freqs, num_main, scratch);
-                let aligned = self.codes.prefer_aligned(&self.freqs);
-                self.costs.set_from_codes(&self.codes, aligned, num_main);
+                self.costs.set_from_freqs(&self.freqs, num_main);
+                std::mem::swap(&mut self.seed, &mut self.path);
+                adapt_first = self.params.adapt_every > 0;
+                let a = &mut *self.adapt;
+                a.path.clear();
+                a.tallied = 0;
+                a.rest.clone_from(&self.freqs);
+                a.seed_next = 0;
+                a.seed_pos = 0;
             }
             None => self.costs.defaults(&data[start..end], num_main),
         }
         let mut out_rep = *rep;
         for pass in 0..self.params.passes.max(1) {
             self.match_costs.update(&self.costs, num_main);
-            out_rep = self.min_cost_path(data, start, end, *rep);
+            let adapt = (adapt_first && pass == 0).then_some((num_main, self.params.adapt_every));
+            out_rep = self.min_cost_path(data, start, end, *rep, adapt);
             if pass + 1 < self.params.passes {
                 self.freqs.clear();
                 self.freqs.add_all(&self.path);
-                self.codes.build(&self.freqs, num_main, scratch);
-                let aligned = self.codes.prefer_aligned(&self.freqs);
-                self.costs.set_from_codes(&self.codes, aligned, num_main);
+                self.costs.set_from_freqs(&self.freqs, num_main);
             }
         }
         *rep = out_rep;
         items.extend_from_slice(&self.path);
+    }
+}
+
+/// Steps back over the item that reaches node `j` of a path, giving it to `push`; returns the
+/// node it leaves from.
+#[inline]
+fn step_back(nodes: &[Node], j: usize, mut push: impl FnMut(Item)) -> usize {
+    let item = nodes[j] as u32;
+    let len = (item & LEN_MASK) as usize;
+    let val = item >> LEN_BITS;
+    if len == 0 {
+        push(Item::literal(val as u8));
+        j - 1
+    } else {
+        push(Item::matched(len, val));
+        j - len
     }
 }
 
@@ -497,10 +654,35 @@ fn relax(
     let lens = &costs[from - MIN_MATCH..=to - MIN_MATCH];
     let item = u64::from(val << LEN_BITS | from as u32);
     for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
-        let c = base + lc;
-        // Strictly cheaper only: on a tie the earlier offer (shorter kind first) stays.
-        if u64::from(c) < *t >> 32 {
-            *t = u64::from(c) << 32 | (item + k as u64);
+        // Without a branch (which one wins is unpredictable); on a tie the smaller item wins:
+        // a repeat offset before an explicit one, a nearer offset before a farther one.
+        let c = u64::from(base + lc) << 32 | (item + k as u64);
+        *t = (*t).min(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point_log2_is_within_a_sixteenth_of_a_bit() {
+        for x in (1..200_000u32).chain([u32::MAX / 3, u32::MAX]) {
+            let want = 16.0 * f64::from(x).log2();
+            let got = f64::from(log2_16(x));
+            assert!((got - want).abs() <= 1.0, "{x}: {got} vs {want}");
         }
+    }
+
+    #[test]
+    fn costs_follow_symbol_shares() {
+        let mut out = [0u32; 4];
+        costs_from_freqs(&mut out, &[512, 256, 256, 0], 16, 15);
+        // Shares 1/2, 1/4, 1/4: 1, 2 and 2 bits; unused: the given default.
+        assert_eq!(out, [BIT, 2 * BIT, 2 * BIT, 15 * BIT]);
+        // A symbol rarer than 2^-16 is capped at the longest codeword.
+        let mut out = [0u32; 2];
+        costs_from_freqs(&mut out, &[1 << 20, 1], 16, 15);
+        assert_eq!(out, [BIT, 16 * BIT]);
     }
 }
