@@ -10,6 +10,7 @@ use crate::integrity;
 use crate::metadata::Image;
 use crate::output::AtomicFile;
 use crate::read::Wim;
+use crate::read::stream::{Piece, StreamOptions, stream_blobs};
 use crate::resource::{ResourceHeader, flags as rflags};
 use crate::sha1::Sha1;
 use crate::write::{WimWriter, WriteOptions, copy_range};
@@ -321,18 +322,19 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
     progress.start(total);
     let mut locs: Vec<_> = wim.blobs.values().collect();
     locs.sort_by_key(|l| (l.part, l.entry.resource.offset));
-    for loc in locs {
-        let mut r = wim.open_location(loc, true)?;
-        loop {
-            let n = r.next_slice(1 << 20)?.len();
-            if n == 0 {
-                break;
+    // In file order, decompressed on all cores; the stream checks each SHA-1.
+    let hashes: Vec<Sha1> = locs.iter().map(|l| l.entry.sha1).collect();
+    stream_blobs(wim, &hashes, StreamOptions::default(), |_, piece| {
+        match piece {
+            Piece::Data(d) => {
+                progress.advance(d.len() as u64);
+                report.bytes += d.len() as u64;
             }
-            progress.advance(n as u64);
-            report.bytes += n as u64;
+            Piece::End => report.blobs += 1,
         }
-        report.blobs += 1;
-    }
+        Ok(())
+    })
+    .map_err(|e| e.error)?;
     for i in 1..=wim.image_count() {
         let img = load_image(wim, i)?;
         let mut missing = None;
