@@ -113,7 +113,7 @@ pub(super) struct Injection<'a> {
     /// The runtime executable, streamed from this file to `runtime_dest`.
     pub runtime: &'a Path,
     /// The site's cache folder, where the runtime is kept compressed between builds.
-    pub cache: Option<&'a Path>,
+    pub cache: &'a Path,
 }
 
 /// Where the runtime's compressed bytes in boot.wim came from.
@@ -165,11 +165,7 @@ pub(super) fn write(
         insert(&mut image.root, path, sha, t);
     }
     let rt = inject.runtime;
-    let cached = match inject.cache {
-        Some(dir) => runtime_cache::get(dir, rt, &opts)?,
-        None => Err("no site cache".to_string()),
-    };
-    let (sha, copy) = match cached {
+    let (sha, copy) = match runtime_cache::get(inject.cache, rt, &opts)? {
         Ok(c) => {
             let loc = c
                 .wim

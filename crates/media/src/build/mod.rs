@@ -273,7 +273,7 @@ fn write_media(
         &boot_wim::Injection {
             files: &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
             runtime,
-            cache: Some(&cache),
+            cache: &cache,
         },
         &options.cancel,
     )?;

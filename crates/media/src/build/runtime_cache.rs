@@ -104,18 +104,12 @@ fn make(
     if got != sha1 {
         return Err(format!("{} changed while it was read", runtime.display()));
     }
-    let root = Dentry {
+    let mut root = Dentry {
         attributes: attr::DIRECTORY,
         security_id: -1,
-        children: vec![Dentry {
-            name: "tsmedia".encode_utf16().collect(),
-            attributes: attr::ARCHIVE,
-            security_id: -1,
-            data: sha1,
-            ..Dentry::default()
-        }],
         ..Dentry::default()
     };
+    super::boot_wim::insert(&mut root, super::boot_wim::RUNTIME_NAME, sha1, 0);
     let image = Image {
         security: SecurityData::default(),
         root,
