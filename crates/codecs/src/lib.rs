@@ -17,6 +17,7 @@ use std::fmt;
 
 pub mod bitio;
 pub mod huffman;
+mod incompressible;
 pub mod lzx;
 pub mod xpress;
 

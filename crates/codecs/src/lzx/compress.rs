@@ -36,6 +36,7 @@ pub struct LzxCompressor {
     blocks: BlockWriter,
     freqs: Freqs,
     codes: Codes,
+    scratch: crate::incompressible::Scratch,
 }
 
 impl LzxCompressor {
@@ -89,6 +90,7 @@ impl LzxCompressor {
             blocks: BlockWriter::default(),
             freqs: Freqs::default(),
             codes: Codes::default(),
+            scratch: Default::default(),
         }
     }
 
@@ -101,6 +103,10 @@ impl LzxCompressor {
 impl Compressor for LzxCompressor {
     fn compress(&mut self, input: &[u8], output: &mut [u8]) -> Option<usize> {
         if input.is_empty() || input.len() > self.max_chunk_size {
+            return None;
+        }
+        // Already-compressed data: stored raw without parsing it (see `incompressible`).
+        if crate::incompressible::is_incompressible(input, &mut self.scratch) {
             return None;
         }
         self.buf.clear();

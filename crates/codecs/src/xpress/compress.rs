@@ -123,6 +123,7 @@ pub struct XpressCompressor {
     lens: [u8; NUM_SYMBOLS],
     codes: [u32; NUM_SYMBOLS],
     builder: CodeBuilder,
+    scratch: crate::incompressible::Scratch,
 }
 
 impl XpressCompressor {
@@ -146,6 +147,7 @@ impl XpressCompressor {
             lens: [0; NUM_SYMBOLS],
             codes: [0; NUM_SYMBOLS],
             builder: CodeBuilder::new(NUM_SYMBOLS),
+            scratch: Default::default(),
         }
     }
 
@@ -297,6 +299,9 @@ impl Compressor for XpressCompressor {
     fn compress(&mut self, input: &[u8], output: &mut [u8]) -> Option<usize> {
         // Even an empty block costs the 256-byte table and two words.
         if input.len() <= TABLE_SIZE + 4 || input.len() > self.max_chunk_size {
+            return None;
+        }
+        if crate::incompressible::is_incompressible(input, &mut self.scratch) {
             return None;
         }
         self.tally.clear();
