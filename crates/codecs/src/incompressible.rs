@@ -35,18 +35,26 @@ impl Default for Scratch {
 
 /// Whether `data` is all but certainly incompressible (see the module documentation).
 pub(crate) fn is_incompressible(data: &[u8], scratch: &mut Scratch) -> bool {
+    data.len() >= MIN_LEN && is_incompressible_with(data, entropy_bits(data), scratch)
+}
+
+/// [`is_incompressible`] for a caller that has the order-0 entropy of `data` already.
+pub(crate) fn is_incompressible_with(data: &[u8], entropy: f64, scratch: &mut Scratch) -> bool {
     let n = data.len();
     if n < MIN_LEN || u32::try_from(n).is_err() {
         return false;
     }
-    if entropy_bits(data) < 8.0 - 255.0 / (2.0 * n as f64 * std::f64::consts::LN_2) - 0.01 {
+    if entropy < 8.0 - 255.0 / (2.0 * n as f64 * std::f64::consts::LN_2) - 0.01 {
         return false;
     }
     !has_repeats(data, n / 1024, scratch)
 }
 
-/// Order-0 entropy of `data` in bits per byte.
-fn entropy_bits(data: &[u8]) -> f64 {
+/// Order-0 entropy of `data` in bits per byte (0 for no data).
+pub(crate) fn entropy_bits(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
     // Four histograms so that runs of one byte value do not wait on their own increments.
     let mut h = [[0u32; 256]; 4];
     let mut quads = data.chunks_exact(4);

@@ -56,6 +56,12 @@ pub(crate) fn match_len(data: &[u8], a: usize, b: usize, max: usize) -> usize {
     l
 }
 
+/// The 4 bytes at `pos` as a little-endian number.
+#[inline(always)]
+pub(crate) fn load_u32(data: &[u8], pos: usize) -> u32 {
+    u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"))
+}
+
 #[inline(always)]
 pub(crate) fn hash3(data: &[u8], pos: usize, bits: u32) -> usize {
     let v = u32::from(data[pos]) | u32::from(data[pos + 1]) << 8 | u32::from(data[pos + 2]) << 16;
@@ -152,27 +158,37 @@ impl<P: Pos> HashChains<P> {
         if best_len >= nice {
             return (best_len, best_off);
         }
-        let first = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
+        let first = load_u32(data, pos);
+        // Candidates closer than this are within the window.
+        let limit = pos.saturating_sub(max_off);
+        let prev = &self.prev[..];
+        // A candidate can only be longer if it matches the 4 bytes ending one past `best_len`:
+        // one load and compare per candidate instead of a byte test that lets through many that
+        // then fail the extension.
+        let mut tail = if best_len >= 3 {
+            load_u32(data, pos + best_len - 3)
+        } else {
+            first
+        };
         while cand != P::NONE && depth > 0 {
             let c = cand.get();
-            let off = pos - c;
-            if off > max_off {
+            if c < limit {
                 break;
             }
             depth -= 1;
-            if data[c + best_len] == data[pos + best_len]
-                && u32::from_le_bytes(data[c..c + 4].try_into().expect("4 bytes")) == first
-            {
+            let at = if best_len >= 3 { c + best_len - 3 } else { c };
+            if load_u32(data, at) == tail && load_u32(data, c) == first {
                 let l = 4 + match_len(data, c + 4, pos + 4, max_len - 4);
                 if l > best_len {
                     best_len = l;
-                    best_off = off;
+                    best_off = pos - c;
                     if l >= nice {
                         break;
                     }
+                    tail = load_u32(data, pos + best_len - 3);
                 }
             }
-            cand = self.prev[c];
+            cand = prev[c];
         }
         if best_off == 0 {
             (0, 0)
