@@ -505,6 +505,15 @@ fn the_runtime_is_compressed_once_into_the_site_cache_and_a_damaged_copy_is_not_
     assert!(log.contains("from the site cache"), "{log}");
     assert_runtime_in_boot_wim(&boot_wim_of("first.img", "b1"), &runtime);
 
+    // A later build takes the cached copy after checking its integrity table.
+    build_ok(&f, &usb("again"));
+    let log = std::fs::read_to_string(f.path("CreateTSMedia.log")).unwrap();
+    assert!(
+        log.contains("from the site cache") && !log.contains("unusable"),
+        "{log}"
+    );
+    assert_runtime_in_boot_wim(&boot_wim_of("again.img", "b1a"), &runtime);
+
     // Damage the compressed data of the cached copy: the next build compresses the runtime
     // itself, says why, and its boot.wim still holds the right bytes.
     let mut bytes = std::fs::read(&cached).unwrap();

@@ -47,20 +47,28 @@ pub(super) fn get(
         env!("CARGO_PKG_VERSION"),
     );
     let path = cache_dir.join(name);
-    if !path.is_file()
-        && let Err(e) = make(cache_dir, &path, runtime, opts, sha1)
-    {
+    let made = !path.is_file();
+    if made && let Err(e) = make(cache_dir, &path, runtime, opts, sha1) {
         return Ok(Err(format!("cannot write {}: {e}", path.display())));
     }
     // Copied verbatim into boot.wim, so checked first: a damaged cache file must not reach media.
-    match Wim::open(&path).and_then(|wim| verify(&wim, &sha1).map(|()| wim)) {
+    match Wim::open(&path).and_then(|wim| verify(&wim, &sha1, made).map(|()| wim)) {
         Ok(wim) => Ok(Ok(CachedRuntime { wim, sha1 })),
         Err(e) => Ok(Err(format!("{} is unusable: {e}", path.display()))),
     }
 }
 
-/// Decompresses the cached runtime and checks its SHA-1.
-fn verify(wim: &Wim, sha1: &Sha1) -> tsmedia_wim::Result<()> {
+/// Checks the cached runtime: a file just made is decompressed and its SHA-1 checked (the
+/// compressor's output is right); later, its integrity table says whether any stored byte
+/// changed since (~10 ms instead of ~0.2 s of decompression). A cache file without a table
+/// (made by an older build) is decompressed every time.
+fn verify(wim: &Wim, sha1: &Sha1, made: bool) -> tsmedia_wim::Result<()> {
+    if !made && tsmedia_wim::ops::check_integrity(wim)? {
+        return match wim.blobs.contains_key(sha1) {
+            true => Ok(()),
+            false => Err(tsmedia_wim::Error::MissingBlob { sha1: sha1.hex() }),
+        };
+    }
     let mut r = wim.open_blob(sha1, true)?;
     while !r.next_slice(1 << 20)?.is_empty() {}
     Ok(())
@@ -92,7 +100,8 @@ fn make(
         // Fixed, so the cache file itself does not vary between machines.
         guid: Some([0x75; 16]),
         timestamp: Some(0),
-        integrity: false,
+        // Lets later builds check the file cheaply (see `verify`).
+        integrity: true,
         ..opts.clone()
     };
     let mut w = WimWriter::create(path, opts).map_err(|e| e.to_string())?;
