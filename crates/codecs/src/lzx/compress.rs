@@ -103,6 +103,19 @@ impl LzxCompressor {
     }
 }
 
+/// Resets the chains and parses a chunk with the fast levels' parser.
+fn parse_lazy<P: super::matchfind::Pos>(
+    hc: &mut HashChains<P>,
+    data: &[u8],
+    params: LazyParams,
+    literal: i32,
+    max_off: usize,
+    items: &mut Vec<Item>,
+) {
+    hc.reset();
+    lazy::parse(data, hc, params, literal, max_off, items);
+}
+
 /// What the fast levels' parser assumes a literal costs, in 1/8 bits: the chunk's order-0
 /// entropy plus half a bit (the literals left between matches are a little less predictable
 /// than the whole chunk), 4 to 8 bits. Text gets fewer short, distant matches than with a flat
@@ -132,28 +145,13 @@ impl Compressor for LzxCompressor {
         let num_main = self.num_main_syms;
         match &mut self.parser {
             Parser::Lazy { hc, params } => {
+                let literal = literal_cost(entropy);
                 match hc {
                     Chains::Small(hc) => {
-                        hc.reset();
-                        lazy::parse(
-                            &self.buf,
-                            hc,
-                            *params,
-                            literal_cost(entropy),
-                            max_off,
-                            &mut self.items,
-                        );
+                        parse_lazy(hc, &self.buf, *params, literal, max_off, &mut self.items)
                     }
                     Chains::Large(hc) => {
-                        hc.reset();
-                        lazy::parse(
-                            &self.buf,
-                            hc,
-                            *params,
-                            literal_cost(entropy),
-                            max_off,
-                            &mut self.items,
-                        );
+                        parse_lazy(hc, &self.buf, *params, literal, max_off, &mut self.items)
                     }
                 }
                 let mut start = 0;
