@@ -62,15 +62,27 @@ pub(crate) fn load_u32(data: &[u8], pos: usize) -> u32 {
     u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"))
 }
 
+/// Hash of the 3 bytes at `pos` (which may be the last 3 of `data`).
 #[inline(always)]
 pub(crate) fn hash3(data: &[u8], pos: usize, bits: u32) -> usize {
     let v = u32::from(data[pos]) | u32::from(data[pos + 1]) << 8 | u32::from(data[pos + 2]) << 16;
-    (v.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
+    hash3_of(v, bits)
+}
+
+/// [`hash3`] of the low 3 bytes of `v` (the 4 bytes at a position, as [`load_u32`] gives them).
+#[inline(always)]
+pub(crate) fn hash3_of(v: u32, bits: u32) -> usize {
+    ((v & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
 }
 
 #[inline(always)]
 pub(crate) fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
-    let v = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
+    hash4_of(load_u32(data, pos), bits)
+}
+
+/// [`hash4`] of the 4 bytes `v`.
+#[inline(always)]
+pub(crate) fn hash4_of(v: u32, bits: u32) -> usize {
     (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
 }
 
@@ -103,11 +115,14 @@ impl<P: Pos> HashChains<P> {
     /// Adds `pos` (needs 3 bytes from `pos`).
     #[inline(always)]
     pub(crate) fn insert(&mut self, data: &[u8], pos: usize) {
-        self.head3[hash3(data, pos, self.bits - 1)] = P::new(pos);
         if pos + 4 <= data.len() {
-            let h = hash4(data, pos, self.bits);
+            let v = load_u32(data, pos);
+            self.head3[hash3_of(v, self.bits - 1)] = P::new(pos);
+            let h = hash4_of(v, self.bits);
             self.prev[pos] = self.head[h];
             self.head[h] = P::new(pos);
+        } else {
+            self.head3[hash3(data, pos, self.bits - 1)] = P::new(pos);
         }
     }
 
@@ -128,10 +143,15 @@ impl<P: Pos> HashChains<P> {
         min_len: usize,
     ) -> (usize, usize) {
         // Both bucket heads are loaded first so that their cache misses overlap.
-        let h3 = hash3(data, pos, self.bits - 1);
-        let c3 = self.head3[h3];
         let has4 = pos + 4 <= data.len();
-        let h = if has4 { hash4(data, pos, self.bits) } else { 0 };
+        let v = if has4 { load_u32(data, pos) } else { 0 };
+        let h3 = if has4 {
+            hash3_of(v, self.bits - 1)
+        } else {
+            hash3(data, pos, self.bits - 1)
+        };
+        let c3 = self.head3[h3];
+        let h = hash4_of(v, self.bits);
         let mut cand = if has4 { self.head[h] } else { P::NONE };
         self.head3[h3] = P::new(pos);
         if has4 {
@@ -158,7 +178,7 @@ impl<P: Pos> HashChains<P> {
         if best_len >= nice {
             return (best_len, best_off);
         }
-        let first = load_u32(data, pos);
+        let first = v;
         // Candidates closer than this are within the window.
         let limit = pos.saturating_sub(max_off);
         let prev = &self.prev[..];
