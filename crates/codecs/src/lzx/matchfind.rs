@@ -11,11 +11,11 @@ pub(crate) trait Pos: Copy + Eq {
 
 impl Pos for u16 {
     const NONE: Self = u16::MAX;
-    #[inline(always)]
+    #[inline]
     fn new(p: usize) -> Self {
         p as u16
     }
-    #[inline(always)]
+    #[inline]
     fn get(self) -> usize {
         usize::from(self)
     }
@@ -23,11 +23,11 @@ impl Pos for u16 {
 
 impl Pos for u32 {
     const NONE: Self = u32::MAX;
-    #[inline(always)]
+    #[inline]
     fn new(p: usize) -> Self {
         p as u32
     }
-    #[inline(always)]
+    #[inline]
     fn get(self) -> usize {
         self as usize
     }
@@ -113,7 +113,7 @@ impl<P: Pos> HashChains<P> {
     }
 
     /// Adds `pos` (needs 3 bytes from `pos`).
-    #[inline(always)]
+    #[inline]
     pub(crate) fn insert(&mut self, data: &[u8], pos: usize) {
         if pos + 4 <= data.len() {
             let v = load_u32(data, pos);
@@ -185,19 +185,15 @@ impl<P: Pos> HashChains<P> {
         // A candidate can only be longer if it matches the 4 bytes ending one past `best_len`:
         // one load and compare per candidate instead of a byte test that lets through many that
         // then fail the extension.
-        let mut tail = if best_len >= 3 {
-            load_u32(data, pos + best_len - 3)
-        } else {
-            first
-        };
+        let mut tail_at = best_len.saturating_sub(3);
+        let mut tail = load_u32(data, pos + tail_at);
         while cand != P::NONE && depth > 0 {
             let c = cand.get();
             if c < limit {
                 break;
             }
             depth -= 1;
-            let at = if best_len >= 3 { c + best_len - 3 } else { c };
-            if load_u32(data, at) == tail && load_u32(data, c) == first {
+            if load_u32(data, c + tail_at) == tail && load_u32(data, c) == first {
                 let l = 4 + match_len(data, c + 4, pos + 4, max_len - 4);
                 if l > best_len {
                     best_len = l;
@@ -205,7 +201,8 @@ impl<P: Pos> HashChains<P> {
                     if l >= nice {
                         break;
                     }
-                    tail = load_u32(data, pos + best_len - 3);
+                    tail_at = best_len - 3;
+                    tail = load_u32(data, pos + tail_at);
                 }
             }
             cand = prev[c];
