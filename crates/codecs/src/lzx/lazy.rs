@@ -5,13 +5,7 @@
 //! literal when the match starting there saves more.
 
 use super::block::Item;
-use super::matchfind::{HashChains, Pos, match_len};
-
-/// The 2 bytes at `pos`.
-#[inline(always)]
-fn load_u16(data: &[u8], pos: usize) -> u16 {
-    u16::from_le_bytes(data[pos..pos + 2].try_into().expect("2 bytes"))
-}
+use super::matchfind::{HashChains, Pos, load_u16, match_len};
 use super::*;
 
 /// How hard the parser searches.

@@ -56,6 +56,12 @@ pub(crate) fn match_len(data: &[u8], a: usize, b: usize, max: usize) -> usize {
     l
 }
 
+/// The 2 bytes at `pos` as a little-endian number.
+#[inline(always)]
+pub(crate) fn load_u16(data: &[u8], pos: usize) -> u16 {
+    u16::from_le_bytes(data[pos..pos + 2].try_into().expect("2 bytes"))
+}
+
 /// The 4 bytes at `pos` as a little-endian number.
 #[inline(always)]
 pub(crate) fn load_u32(data: &[u8], pos: usize) -> u32 {

@@ -16,7 +16,7 @@
 use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
 use super::lazy::gain_with;
-use super::matchfind::match_len;
+use super::matchfind::{load_u16, match_len};
 use super::*;
 
 /// How hard the parser works.
@@ -449,7 +449,7 @@ impl NearOptimal {
                 // incompressible stretches) only R0 is tried: the others rarely pay there.
                 let mut covered = MIN_MATCH - 1;
                 let nreps = if a < b { 3 } else { 1 };
-                let here = u16::from_le_bytes([block[pos], block[pos + 1]]);
+                let here = load_u16(block, pos);
                 for k in 0..nreps {
                     let r = rep.r(k) as usize;
                     if r > pos || covered >= max_len {
@@ -457,9 +457,7 @@ impl NearOptimal {
                     }
                     // To beat `covered` the match must reach its last byte: test that first.
                     let m = pos - r;
-                    if block[m + covered] != block[pos + covered]
-                        || here != u16::from_le_bytes([block[m], block[m + 1]])
-                    {
+                    if block[m + covered] != block[pos + covered] || here != load_u16(block, m) {
                         continue;
                     }
                     let l = 2 + match_len(block, m + 2, pos + 2, max_len - 2);

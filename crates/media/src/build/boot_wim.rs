@@ -167,11 +167,9 @@ pub(super) fn write(
     let rt = inject.runtime;
     let (sha, copy) = match runtime_cache::get(inject.cache, rt, &opts)? {
         Ok(c) => {
-            let loc = c
-                .wim
-                .blobs
-                .get(&c.sha1)
-                .expect("checked by runtime_cache::get");
+            let loc = c.wim.blobs.get(&c.sha1).ok_or_else(|| {
+                wim(what())(tsmedia_wim::Error::MissingBlob { sha1: c.sha1.hex() })
+            })?;
             let sha = w.copy_blob(&c.wim, loc).map_err(wim(what()))?;
             (sha, RuntimeCopy::Cached)
         }
