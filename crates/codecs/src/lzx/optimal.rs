@@ -447,26 +447,20 @@ impl NearOptimal {
                 // R2 before an explicit offset, nearly always) already offers is not offered
                 // again. Where the match finder found nothing (inside long matches, in
                 // incompressible stretches) only R0 is tried: the others rarely pay there.
-                let mut covered = MIN_MATCH - 1;
-                let nreps = if a < b { 3 } else { 1 };
                 let here = load_u16(block, pos);
-                for k in 0..nreps {
-                    let r = rep.r(k) as usize;
-                    if r > pos || covered >= max_len {
-                        continue;
-                    }
-                    // To beat `covered` the match must reach its last byte: test that first.
-                    let m = pos - r;
-                    if block[m + covered] != block[pos + covered] || here != load_u16(block, m) {
-                        continue;
-                    }
-                    let l = 2 + match_len(block, m + 2, pos + 2, max_len - 2);
-                    if l <= covered {
-                        continue;
-                    }
-                    let from = if l >= nice { l } else { covered + 1 };
-                    relax(nodes, &mc.rep[k as usize], i, cur_cost, k, from, l);
-                    covered = l;
+                let at = RepAt {
+                    block,
+                    pos,
+                    here,
+                    max_len,
+                    nice,
+                    i,
+                    cur_cost,
+                };
+                let mut covered = at.offer::<0>(nodes, mc, rep, MIN_MATCH - 1);
+                if a < b {
+                    covered = at.offer::<1>(nodes, mc, rep, covered);
+                    covered = at.offer::<2>(nodes, mc, rep, covered);
                 }
                 // Explicit offsets.
                 let mut prev = covered;
@@ -617,6 +611,57 @@ impl NearOptimal {
         }
         *rep = out_rep;
         items.extend_from_slice(&self.path);
+    }
+}
+
+/// A position of the path search, for offering its repeat-offset matches.
+struct RepAt<'a> {
+    block: &'a [u8],
+    pos: usize,
+    /// The 2 bytes at `pos`.
+    here: u16,
+    max_len: usize,
+    nice: usize,
+    i: usize,
+    cur_cost: u32,
+}
+
+impl RepAt<'_> {
+    /// Offers the match at repeat offset `K` if it is longer than `covered` (the longest
+    /// match a cheaper kind already offers) and returns the new longest.
+    #[inline(always)]
+    fn offer<const K: u32>(
+        &self,
+        nodes: &mut [Node],
+        mc: &MatchCosts,
+        rep: Queue,
+        covered: usize,
+    ) -> usize {
+        let r = rep.r(K) as usize;
+        let (block, pos) = (self.block, self.pos);
+        if r > pos || covered >= self.max_len {
+            return covered;
+        }
+        // To beat `covered` the match must reach its last byte: test that first.
+        let m = pos - r;
+        if block[m + covered] != block[pos + covered] || self.here != load_u16(block, m) {
+            return covered;
+        }
+        let l = 2 + match_len(block, m + 2, pos + 2, self.max_len - 2);
+        if l <= covered {
+            return covered;
+        }
+        let from = if l >= self.nice { l } else { covered + 1 };
+        relax(
+            nodes,
+            &mc.rep[K as usize],
+            self.i,
+            self.cur_cost,
+            K,
+            from,
+            l,
+        );
+        l
     }
 }
 
