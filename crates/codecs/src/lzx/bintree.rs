@@ -9,7 +9,7 @@
 //! and `u32` above. The head of the next position's buckets is loaded one position ahead so that
 //! its cache miss overlaps the current search.
 
-use super::matchfind::{Pos, hash3, hash4, match_len};
+use super::matchfind::{Pos, extend, hash3_of, hash4_of, load_u32};
 
 /// A match: `len` bytes at distance `off`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -120,8 +120,9 @@ impl<P: Pos> Trees<P> {
         let (mut h3, mut h4) = (0, 0);
         let (mut c3, mut c4) = (P::NONE, P::NONE);
         if start < hashed_end {
-            h3 = hash3(data, start, self.bits - 1);
-            h4 = hash4(data, start, self.bits);
+            let v = load_u32(data, start);
+            h3 = hash3_of(v, self.bits - 1);
+            h4 = hash4_of(v, self.bits);
             c3 = self.head3[h3];
             c4 = self.head[h4];
         }
@@ -135,8 +136,9 @@ impl<P: Pos> Trees<P> {
             let (mut nh3, mut nh4) = (h3, h4);
             let (mut nc3, mut nc4) = (c3, c4);
             if pos + 1 < hashed_end {
-                nh3 = hash3(data, pos + 1, self.bits - 1);
-                nh4 = hash4(data, pos + 1, self.bits);
+                let v = load_u32(data, pos + 1);
+                nh3 = hash3_of(v, self.bits - 1);
+                nh4 = hash4_of(v, self.bits);
                 nc3 = self.head3[nh3];
                 nc4 = self.head[nh4];
             }
@@ -221,12 +223,14 @@ impl<P: Pos> Trees<P> {
         let mut lt = 2 * pos; // where to hang the next smaller node
         let mut gt = 2 * pos + 1; // where to hang the next larger node
         let (mut lt_len, mut gt_len) = (0usize, 0usize);
+        let here = &data[pos..pos + max_len];
         while cur != P::NONE && depth > 0 {
             depth -= 1;
             let c = cur.get();
+            let there = &data[c..c + max_len];
             let mut len = lt_len.min(gt_len);
-            if data[c + len] == data[pos + len] {
-                len += 1 + match_len(data, c + len + 1, pos + len + 1, max_len - len - 1);
+            if there[len] == here[len] {
+                len = extend(there, here, len + 1);
                 if len > best {
                     best = len;
                     if let Some(o) = out.as_deref_mut() {
@@ -242,7 +246,7 @@ impl<P: Pos> Trees<P> {
                     return;
                 }
             }
-            if data[c + len] < data[pos + len] {
+            if there[len] < here[len] {
                 child[lt] = cur;
                 lt = 2 * c + 1;
                 lt_len = len;
@@ -262,6 +266,7 @@ impl<P: Pos> Trees<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lzx::matchfind::match_len;
     use crate::lzx::matchfind::tests::{brute, sample};
 
     fn check(mut bt: BinaryTrees, max_off: usize) {

@@ -56,6 +56,30 @@ pub(crate) fn match_len(data: &[u8], a: usize, b: usize, max: usize) -> usize {
     l
 }
 
+/// Length of the common prefix of `x` and `y` (`y` at least as long as `x`), given that their
+/// first `l` bytes match. Both slices have the same length, so each word costs one bounds check.
+#[inline(always)]
+pub(crate) fn extend(x: &[u8], y: &[u8], mut l: usize) -> usize {
+    let y = &y[..x.len()];
+    while l + 8 <= x.len() {
+        let d = load_u64(x, l) ^ load_u64(y, l);
+        if d != 0 {
+            return l + (d.trailing_zeros() / 8) as usize;
+        }
+        l += 8;
+    }
+    while l < x.len() && x[l] == y[l] {
+        l += 1;
+    }
+    l
+}
+
+/// The 8 bytes at `pos` as a little-endian number.
+#[inline(always)]
+fn load_u64(data: &[u8], pos: usize) -> u64 {
+    u64::from_le_bytes(data[pos..pos + 8].try_into().expect("8 bytes"))
+}
+
 /// The 2 bytes at `pos` as a little-endian number.
 #[inline(always)]
 pub(crate) fn load_u16(data: &[u8], pos: usize) -> u16 {
@@ -81,12 +105,7 @@ pub(crate) fn hash3_of(v: u32, bits: u32) -> usize {
     ((v & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
 }
 
-#[inline(always)]
-pub(crate) fn hash4(data: &[u8], pos: usize, bits: u32) -> usize {
-    hash4_of(load_u32(data, pos), bits)
-}
-
-/// [`hash4`] of the 4 bytes `v`.
+/// Hash of the 4 bytes `v` (as [`load_u32`] gives them).
 #[inline(always)]
 pub(crate) fn hash4_of(v: u32, bits: u32) -> usize {
     (v.wrapping_mul(0x1E35_A7BD) >> (32 - bits)) as usize
