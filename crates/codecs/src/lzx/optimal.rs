@@ -16,7 +16,7 @@
 use super::bintree::{BinaryTrees, Match, SearchParams};
 use super::block::{Codes, Freqs, Item};
 use super::lazy::gain_with;
-use super::matchfind::{load_u16, match_len};
+use super::matchfind::{extend, load_u16, match_len};
 use super::*;
 
 /// How hard the parser works.
@@ -447,12 +447,12 @@ impl NearOptimal {
                 // R2 before an explicit offset, nearly always) already offers is not offered
                 // again. Where the match finder found nothing (inside long matches, in
                 // incompressible stretches) only R0 is tried: the others rarely pay there.
-                let here = load_u16(block, pos);
+                let cur = &block[pos..pos + max_len];
                 let at = RepAt {
                     block,
                     pos,
-                    here,
-                    max_len,
+                    cur,
+                    here: load_u16(cur, 0),
                     nice,
                     i,
                     cur_cost,
@@ -618,9 +618,10 @@ impl NearOptimal {
 struct RepAt<'a> {
     block: &'a [u8],
     pos: usize,
+    /// The bytes from `pos` on, up to the longest match.
+    cur: &'a [u8],
     /// The 2 bytes at `pos`.
     here: u16,
-    max_len: usize,
     nice: usize,
     i: usize,
     cur_cost: u32,
@@ -638,16 +639,16 @@ impl RepAt<'_> {
         covered: usize,
     ) -> usize {
         let r = rep.r(K) as usize;
-        let (block, pos) = (self.block, self.pos);
-        if r > pos || covered >= self.max_len {
+        let (block, pos, cur) = (self.block, self.pos, self.cur);
+        if r > pos || covered >= cur.len() {
             return covered;
         }
         // To beat `covered` the match must reach its last byte: test that first.
-        let m = pos - r;
-        if block[m + covered] != block[pos + covered] || self.here != load_u16(block, m) {
+        let there = &block[pos - r..pos - r + cur.len()];
+        if there[covered] != cur[covered] || self.here != load_u16(there, 0) {
             return covered;
         }
-        let l = 2 + match_len(block, m + 2, pos + 2, self.max_len - 2);
+        let l = extend(there, cur, 2);
         if l <= covered {
             return covered;
         }
