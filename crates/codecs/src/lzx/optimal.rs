@@ -156,12 +156,14 @@ impl Costs {
     }
 }
 
-/// A position of the segment on the cheapest path found so far: its cost (high 32 bits) and
-/// the item that reaches it (low 32 bits: `val << 9 | len`, len 0 = literal, `val` < 2^22), so
-/// that the cheaper of two is their minimum, found without a branch.
-type Node = u64;
-
-const UNREACHED: Node = (INFINITE as u64) << 32;
+/// The positions of the segment on the cheapest paths found so far: for each, its cost and the
+/// item that reaches it (`val << 9 | len`, len 0 = literal, `val` < 2^22). Two arrays of 32-bit
+/// numbers, so that offering a match to many lengths at once is a short vector loop.
+#[derive(Default)]
+struct Nodes {
+    cost: Vec<u32>,
+    item: Vec<u32>,
+}
 
 const LEN_BITS: u32 = 9;
 const LEN_MASK: u32 = (1 << LEN_BITS) - 1;
@@ -274,7 +276,7 @@ pub(crate) struct NearOptimal {
     matches: Vec<Match>,
     /// Index into `matches` of each segment position's first match (one extra at the end).
     starts: Vec<u32>,
-    nodes: Vec<Node>,
+    nodes: Nodes,
     /// Repeat offsets on arrival at the last `RING` positions, filled in as the pass reaches
     /// them.
     ring: Box<[Queue; RING]>,
@@ -305,7 +307,7 @@ impl NearOptimal {
             bt: BinaryTrees::new(max_chunk),
             matches: Vec::new(),
             starts: Vec::new(),
-            nodes: Vec::new(),
+            nodes: Nodes::default(),
             ring: Box::new([Queue::new([1; 3]); RING]),
             match_costs: Box::new(MatchCosts::new()),
             costs: Box::new(Costs {
@@ -360,9 +362,12 @@ impl NearOptimal {
             Some((_, every)) if *every > 0 => *every,
             _ => n,
         };
-        self.nodes.clear();
-        self.nodes.resize(n + 1, UNREACHED);
-        self.nodes[0] = 0;
+        let nodes = &mut self.nodes;
+        nodes.cost.clear();
+        nodes.cost.resize(n + 1, INFINITE);
+        nodes.cost[0] = 0;
+        nodes.item.clear();
+        nodes.item.resize(n + 1, 0);
         // Repeat offsets on arrival at each of the last RING positions: a match reaches back
         // at most MAX_MATCH positions.
         let rep_in = Queue::new(rep_in);
@@ -433,12 +438,12 @@ impl NearOptimal {
         let nice = self.params.nice;
         let costs = &*self.costs;
         let mc = &*self.match_costs;
-        let nodes = &mut self.nodes[..];
+        let nodes = &mut self.nodes;
         let ring = &mut *self.ring;
         let block = &data[..end];
         let starts = &self.starts[..=n];
         for i in i0..i1 {
-            let cur_cost = (nodes[i] >> 32) as u32;
+            let cur_cost = nodes.cost[i];
             let pos = start + i;
             let (a, b) = (starts[i] as usize, starts[i + 1] as usize);
             let max_len = (n - i).min(MAX_MATCH);
@@ -483,13 +488,14 @@ impl NearOptimal {
             // repeat offsets. Both outcomes are computed and one selected: which one wins is
             // unpredictable.
             let lit = block[pos];
-            let c = u64::from(cur_cost + costs.literal(lit));
-            let next = nodes[i + 1];
-            let len = (next as u32 & LEN_MASK) as usize;
-            let by_match = ring[(i + 1).wrapping_sub(len) % RING].after(next as u32 >> LEN_BITS);
-            let is_lit = c <= next >> 32;
-            nodes[i + 1] = if is_lit {
-                c << 32 | u64::from(lit) << LEN_BITS
+            let c = cur_cost + costs.literal(lit);
+            let (next_cost, next) = (nodes.cost[i + 1], nodes.item[i + 1]);
+            let len = (next & LEN_MASK) as usize;
+            let by_match = ring[(i + 1).wrapping_sub(len) % RING].after(next >> LEN_BITS);
+            let is_lit = c <= next_cost;
+            nodes.cost[i + 1] = if is_lit { c } else { next_cost };
+            nodes.item[i + 1] = if is_lit {
+                u32::from(lit) << LEN_BITS
             } else {
                 next
             };
@@ -633,7 +639,7 @@ impl RepAt<'_> {
     #[inline(always)]
     fn offer<const K: u32>(
         &self,
-        nodes: &mut [Node],
+        nodes: &mut Nodes,
         mc: &MatchCosts,
         rep: Queue,
         covered: usize,
@@ -669,8 +675,8 @@ impl RepAt<'_> {
 /// Steps back over the item that reaches node `j` of a path, giving it to `push`; returns the
 /// node it leaves from.
 #[inline]
-fn step_back(nodes: &[Node], j: usize, mut push: impl FnMut(Item)) -> usize {
-    let item = nodes[j] as u32;
+fn step_back(nodes: &Nodes, j: usize, mut push: impl FnMut(Item)) -> usize {
+    let item = nodes.item[j];
     let len = (item & LEN_MASK) as usize;
     let val = item >> LEN_BITS;
     if len == 0 {
@@ -686,7 +692,7 @@ fn step_back(nodes: &[Node], j: usize, mut push: impl FnMut(Item)) -> usize {
 /// cost apart from the length-dependent part (`costs`, by `len - 2`) is `base`.
 #[inline(always)]
 fn relax(
-    nodes: &mut [Node],
+    nodes: &mut Nodes,
     costs: &[u32; 256],
     i: usize,
     base: u32,
@@ -694,14 +700,29 @@ fn relax(
     from: usize,
     to: usize,
 ) {
-    let targets = &mut nodes[i + from..=i + to];
-    let lens = &costs[from - MIN_MATCH..=to - MIN_MATCH];
-    let item = u64::from(val << LEN_BITS | from as u32);
-    for (k, (t, &lc)) in targets.iter_mut().zip(lens).enumerate() {
-        // Without a branch (which one wins is unpredictable); on a tie the smaller item wins:
-        // a repeat offset before an explicit one, a nearer offset before a farther one.
-        let c = u64::from(base + lc) << 32 | (item + k as u64);
-        *t = (*t).min(c);
+    relax_span(
+        &mut nodes.cost[i + from..=i + to],
+        &mut nodes.item[i + from..=i + to],
+        &costs[from - MIN_MATCH..=to - MIN_MATCH],
+        base,
+        val << LEN_BITS | from as u32,
+    );
+}
+
+/// [`relax`] on the nodes' costs and items from the shortest length on (separate slices, so
+/// that the loop is vectorised): `lens` has the length-dependent costs and `first` the item of
+/// the shortest.
+#[inline(always)]
+fn relax_span(cost: &mut [u32], item: &mut [u32], lens: &[u32], base: u32, first: u32) {
+    let n = lens.len();
+    let (cost, item) = (&mut cost[..n], &mut item[..n]);
+    for k in 0..n {
+        // Without a branch (which one wins is unpredictable); on a tie the first offer stays:
+        // a repeat offset before an explicit one, a shorter match before a longer one.
+        let new = base + lens[k];
+        let keep = u32::from(new >= cost[k]).wrapping_neg();
+        cost[k] = (cost[k] & keep) | (new & !keep);
+        item[k] = (item[k] & keep) | ((first + k as u32) & !keep);
     }
 }
 
