@@ -19,8 +19,8 @@ fn for_each_target(data: &mut [u8], mut f: impl FnMut(i32, i32) -> i32) {
     let end = data.len() - 10;
     let mut i = 0;
     while i < end {
-        // Jump to the next 0xE8 quickly.
-        match data[i..end].iter().position(|&b| b == 0xE8) {
+        // Jump to the next 0xE8 (a vectorised search: most chunks are not x86 code).
+        match memchr::memchr(0xE8, &data[i..end]) {
             None => break,
             Some(k) => i += k,
         }

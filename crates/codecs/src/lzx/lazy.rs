@@ -5,7 +5,7 @@
 //! literal when the match starting there saves more.
 
 use super::block::Item;
-use super::matchfind::{HashChains, Pos, load_u16, match_len};
+use super::matchfind::{HashChains, Pos, extend, load_u16};
 use super::*;
 
 /// How hard the parser searches.
@@ -190,7 +190,11 @@ fn best_at<P: Pos>(
             let k = hits.trailing_zeros() as usize;
             hits &= hits - 1;
             let r = rep[k] as usize;
-            let l = 2 + match_len(data, pos - r + 2, pos + 2, max_len - 2);
+            let l = extend(
+                &data[pos - r..pos - r + max_len],
+                &data[pos..pos + max_len],
+                2,
+            );
             let g = gain_with(l, k as u32, literal);
             if g > best.gain {
                 best = Choice {

@@ -212,6 +212,7 @@ impl<P: Pos> HashChains<P> {
         // then fail the extension.
         let mut tail_at = best_len.saturating_sub(3);
         let mut tail = load_u32(data, pos + tail_at);
+        let here = &data[pos..pos + max_len];
         while cand != P::NONE && depth > 0 {
             let c = cand.get();
             if c < limit {
@@ -219,7 +220,7 @@ impl<P: Pos> HashChains<P> {
             }
             depth -= 1;
             if load_u32(data, c + tail_at) == tail && load_u32(data, c) == first {
-                let l = 4 + match_len(data, c + 4, pos + 4, max_len - 4);
+                let l = extend(&data[c..c + max_len], here, 4);
                 if l > best_len {
                     best_len = l;
                     best_off = pos - c;
