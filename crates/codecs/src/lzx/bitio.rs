@@ -138,12 +138,16 @@ impl<'a> BitWriter<'a> {
     #[inline(always)]
     pub(crate) fn write(&mut self, v: u32, n: u32) {
         debug_assert!(n <= 32 && (n == 32 || v >> n == 0));
+        // Up to 31 bits wait in `buf`; two 16-bit words go out together.
         self.buf = (self.buf << n) | u64::from(v);
         self.bits += n;
-        while self.bits >= 16 {
-            self.bits -= 16;
-            let w = (self.buf >> self.bits) as u16;
-            self.put(&w.to_le_bytes());
+        if self.bits >= 32 {
+            self.bits -= 32;
+            let x = (self.buf >> self.bits) as u32;
+            let (hi, lo) = ((x >> 16) as u16, x as u16);
+            let [a, b] = hi.to_le_bytes();
+            let [c, d] = lo.to_le_bytes();
+            self.put(&[a, b, c, d]);
         }
     }
 
@@ -162,6 +166,16 @@ impl<'a> BitWriter<'a> {
     pub(crate) fn align_for_raw(&mut self) {
         let pad = 16 - self.bits % 16;
         self.write(0, pad);
+        self.flush_words();
+    }
+
+    /// Writes out the whole 16-bit words that wait.
+    fn flush_words(&mut self) {
+        while self.bits >= 16 {
+            self.bits -= 16;
+            let w = (self.buf >> self.bits) as u16;
+            self.put(&w.to_le_bytes());
+        }
     }
 
     /// Appends raw bytes; the stream must be 16-bit aligned.
@@ -174,10 +188,11 @@ impl<'a> BitWriter<'a> {
     /// Flushes pending bits (zero padded to a whole word); returns the byte count, or `None` if
     /// the output did not fit.
     pub(crate) fn finish(mut self) -> Option<usize> {
-        if self.bits > 0 {
-            let pad = 16 - self.bits;
+        if !self.bits.is_multiple_of(16) {
+            let pad = 16 - self.bits % 16;
             self.write(0, pad);
         }
+        self.flush_words();
         (!self.overflow).then_some(self.pos)
     }
 
