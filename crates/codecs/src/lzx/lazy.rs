@@ -16,6 +16,8 @@ pub(crate) struct LazyParams {
     pub(crate) lazy: bool,
     /// Candidates visited when looking one byte ahead for a longer match.
     pub(crate) lazy_depth: u32,
+    /// A match this long is taken without looking one byte ahead.
+    pub(crate) lazy_below: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -82,7 +84,7 @@ pub(crate) fn parse<P: Pos>(
             continue;
         }
         if p.lazy {
-            while cur.len < p.nice && pos + 1 < n {
+            while cur.len < p.lazy_below && pos + 1 < n {
                 // Only a longer match can save more; search less deep for it.
                 let next = best_at(
                     data,
