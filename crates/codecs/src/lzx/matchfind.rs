@@ -37,23 +37,7 @@ impl Pos for u32 {
 /// (which must satisfy `b + max <= data.len()`).
 #[inline(always)]
 pub(crate) fn match_len(data: &[u8], a: usize, b: usize, max: usize) -> usize {
-    let mut l = 0;
-    if b + max + 8 <= data.len() {
-        while l < max {
-            let x = u64::from_le_bytes(data[a + l..a + l + 8].try_into().expect("8 bytes"));
-            let y = u64::from_le_bytes(data[b + l..b + l + 8].try_into().expect("8 bytes"));
-            let d = x ^ y;
-            if d != 0 {
-                return (l + (d.trailing_zeros() / 8) as usize).min(max);
-            }
-            l += 8;
-        }
-        return max;
-    }
-    while l < max && data[a + l] == data[b + l] {
-        l += 1;
-    }
-    l
+    extend(&data[a..a + max], &data[b..b + max], 0)
 }
 
 /// Length of the common prefix of `x` and `y` (`y` at least as long as `x`), given that their
