@@ -125,9 +125,7 @@ pub(crate) fn parse<P: Pos>(
         } else {
             from
         };
-        for q in skip_to..stop {
-            hc.insert(data, q);
-        }
+        hc.insert_range(data, skip_to, stop);
         inserted = inserted.max(stop);
         pos = end;
     }

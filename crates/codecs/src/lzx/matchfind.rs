@@ -98,7 +98,12 @@ pub(crate) fn hash4_of(v: u32, bits: u32) -> usize {
 /// Hash of the 5 bytes at `pos`, given the first 4 as `v` (a fifth past the end counts as 0).
 #[inline(always)]
 fn hash5_at(data: &[u8], pos: usize, v: u32, bits: u32) -> usize {
-    let fifth = data.get(pos + 4).copied().unwrap_or(0);
+    hash5_of(v, data.get(pos + 4).copied().unwrap_or(0), bits)
+}
+
+/// Hash of the 5 bytes `v` (the first 4) and `fifth`.
+#[inline(always)]
+fn hash5_of(v: u32, fifth: u8, bits: u32) -> usize {
     let w = u64::from(v) | u64::from(fifth) << 32;
     (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
@@ -132,6 +137,26 @@ impl<P: Pos> HashChains<P> {
         self.head.fill(P::NONE);
     }
 
+    /// Adds the positions `from..to` (each needs 3 bytes from it), as [`HashChains::insert`].
+    #[inline]
+    pub(crate) fn insert_range(&mut self, data: &[u8], from: usize, to: usize) {
+        // Positions with 5 bytes from them walk 5-byte windows: no length test per position.
+        let full = to.min(data.len().saturating_sub(4)).max(from);
+        if from < full {
+            let bits = self.bits;
+            for (q, w) in (from..full).zip(data[from..full + 4].windows(5)) {
+                let v = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                self.head3[hash3_of(v, bits - 1)] = P::new(q);
+                let h = hash5_of(v, w[4], bits);
+                self.prev[q] = self.head[h];
+                self.head[h] = P::new(q);
+            }
+        }
+        for q in full..to {
+            self.insert(data, q);
+        }
+    }
+
     /// Adds `pos` (needs 3 bytes from `pos`).
     #[inline]
     pub(crate) fn insert(&mut self, data: &[u8], pos: usize) {
@@ -150,7 +175,7 @@ impl<P: Pos> HashChains<P> {
     /// the `depth` most recent candidates with offsets up to `max_off`, stopping at length
     /// `nice`; (0, 0) if there is none. Needs `pos + 3 <= data.len()`,
     /// `max_len <= data.len() - pos` and `min_len < max_len`.
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn find(
         &mut self,
@@ -269,6 +294,31 @@ pub(crate) mod tests {
     fn hash_chains_find_the_longest_match() {
         check_chains(HashChains::<u16>::new(12, 4000));
         check_chains(HashChains::<u32>::new(12, 4000));
+    }
+
+    #[test]
+    fn a_range_is_inserted_as_its_positions_one_by_one() {
+        let data = sample();
+        let n = data.len();
+        // Ranges through the middle and up to the last position that has 3 bytes.
+        for (from, to) in [
+            (0, 0),
+            (0, 1),
+            (5, 700),
+            (700, n - 9),
+            (n - 9, n - 2),
+            (n - 4, n - 2),
+        ] {
+            let mut one = HashChains::<u16>::new(12, n);
+            let mut range = HashChains::<u16>::new(12, n);
+            for q in from..to {
+                one.insert(&data, q);
+            }
+            range.insert_range(&data, from, to);
+            assert!(one.head == range.head, "{from}..{to}");
+            assert!(one.head3 == range.head3, "{from}..{to}");
+            assert!(one.prev[from..to] == range.prev[from..to], "{from}..{to}");
+        }
     }
 
     fn check_chains<P: Pos>(mut hc: HashChains<P>) {
