@@ -11,6 +11,7 @@
 //! `LZX_BENCH_COMPRESS_ROUNDS=N` keeps the fastest of N compression rounds.
 //! Prints numbers; asserts only correctness.
 
+mod common;
 mod lzx_common;
 
 use lzx_common::*;
@@ -76,15 +77,6 @@ fn real_files(limit: usize) -> Vec<Vec<u8>> {
     files
 }
 
-/// CPU seconds used so far by this thread (user + system), from /proc: less disturbed than wall
-/// time when other work shares the machine.
-fn thread_cpu() -> f64 {
-    let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-    let f: Vec<&str> = s[s.rfind(')').unwrap() + 2..].split(' ').collect();
-    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
-    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
-}
-
 fn ours(files: &[Vec<u8>], level: u32, chunk: usize) -> (usize, f64, f64) {
     let mut c = new_compressor(Format::Lzx, chunk, level).unwrap();
     let mut d = new_decompressor(Format::Lzx, chunk).unwrap();
@@ -101,7 +93,7 @@ fn ours(files: &[Vec<u8>], level: u32, chunk: usize) -> (usize, f64, f64) {
     for _ in 0..rounds.max(1) {
         comp.clear();
         size = 0;
-        let t = thread_cpu();
+        let t = common::thread_cpu_seconds();
         for f in files {
             for ch in f.chunks(chunk) {
                 match c.compress(ch, &mut out) {
@@ -113,11 +105,11 @@ fn ours(files: &[Vec<u8>], level: u32, chunk: usize) -> (usize, f64, f64) {
                 }
             }
         }
-        ct = ct.min(thread_cpu() - t);
+        ct = ct.min(common::thread_cpu_seconds() - t);
     }
-    let t = thread_cpu();
+    let t = common::thread_cpu_seconds();
     let mut back = vec![0u8; chunk];
-    // Five rounds by default: /proc counts CPU time in 10 ms ticks. LZX_BENCH_DECOMPRESS_ROUNDS=0
+    // Five rounds by default (the time of one is short). LZX_BENCH_DECOMPRESS_ROUNDS=0
     // leaves decompression out (when profiling the compressor).
     let rounds: u32 = std::env::var("LZX_BENCH_DECOMPRESS_ROUNDS")
         .ok()
@@ -128,7 +120,7 @@ fn ours(files: &[Vec<u8>], level: u32, chunk: usize) -> (usize, f64, f64) {
             d.decompress(cdata, &mut back[..*len]).unwrap();
         }
     }
-    let dt = (thread_cpu() - t) / f64::from(rounds.max(1));
+    let dt = (common::thread_cpu_seconds() - t) / f64::from(rounds.max(1));
     (size, ct, dt)
 }
 

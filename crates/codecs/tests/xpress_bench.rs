@@ -13,17 +13,6 @@ use tsmedia_codecs::{Format, new_compressor, new_decompressor};
 
 const SIZE: usize = 32 << 20;
 
-/// CPU time of the calling thread in seconds (the machine is shared: wall time is noisy).
-fn thread_cpu_seconds() -> f64 {
-    let s = fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
-    let ns: u64 = s
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .expect("run time");
-    ns as f64 / 1e9
-}
-
 /// User + system CPU time of waited-for children in seconds (clock ticks of 10 ms).
 fn children_cpu_seconds() -> f64 {
     let s = fs::read_to_string("/proc/self/stat").expect("stat");
@@ -128,16 +117,16 @@ fn bench(name: &str, data: &[u8]) {
         let mut ctime = f64::MAX;
         let (mut ours, mut out_buf, mut ranges) = (0, Vec::new(), Vec::new());
         for _ in 0..3 {
-            let start = thread_cpu_seconds();
+            let start = common::thread_cpu_seconds();
             (ours, out_buf, ranges) = compress_resource(data, chunk_size, level);
-            ctime = ctime.min(thread_cpu_seconds() - start);
+            ctime = ctime.min(common::thread_cpu_seconds() - start);
         }
 
         let mut d = new_decompressor(Format::Xpress, chunk_size).expect("decompressor");
         let mut out = vec![0; data.len()];
         let mut dtime = f64::MAX;
         for _ in 0..3 {
-            let start = thread_cpu_seconds();
+            let start = common::thread_cpu_seconds();
             for (range, dst) in ranges.iter().zip(out.chunks_mut(chunk_size)) {
                 let chunk = &out_buf[range.clone()];
                 if chunk.len() == dst.len() {
@@ -146,7 +135,7 @@ fn bench(name: &str, data: &[u8]) {
                     d.decompress(chunk, dst).expect("round trip");
                 }
             }
-            dtime = dtime.min(thread_cpu_seconds() - start);
+            dtime = dtime.min(common::thread_cpu_seconds() - start);
         }
         assert!(out == data, "round trip");
 
