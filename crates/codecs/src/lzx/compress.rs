@@ -111,11 +111,10 @@ fn parse_lazy<P: super::matchfind::Pos>(
     data: &[u8],
     params: LazyParams,
     literal: i32,
-    max_off: usize,
     items: &mut Vec<Item>,
 ) {
     hc.reset();
-    lazy::parse(data, hc, params, literal, max_off, items);
+    lazy::parse(data, hc, params, literal, items);
 }
 
 /// What the fast levels' parser assumes a literal costs, in 1/8 bits: the chunk's order-0
@@ -141,6 +140,8 @@ impl Compressor for LzxCompressor {
         e8::encode(&mut self.buf);
         self.items.clear();
         let max_off = self.max_offset();
+        // The fast levels' hash chains reach every earlier position of the chunk.
+        debug_assert!(input.len() <= max_off + 3);
         let limit = input.len().min(output.len());
         let mut w = BitWriter::new(&mut output[..limit]);
         self.blocks.reset();
@@ -150,10 +151,10 @@ impl Compressor for LzxCompressor {
                 let literal = literal_cost(entropy);
                 match hc {
                     Chains::Small(hc) => {
-                        parse_lazy(hc, &self.buf, *params, literal, max_off, &mut self.items)
+                        parse_lazy(hc, &self.buf, *params, literal, &mut self.items)
                     }
                     Chains::Large(hc) => {
-                        parse_lazy(hc, &self.buf, *params, literal, max_off, &mut self.items)
+                        parse_lazy(hc, &self.buf, *params, literal, &mut self.items)
                     }
                 }
                 let mut start = 0;

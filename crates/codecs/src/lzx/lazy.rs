@@ -56,7 +56,6 @@ pub(crate) fn parse<P: Pos>(
     hc: &mut HashChains<P>,
     p: LazyParams,
     literal: i32,
-    max_off: usize,
     items: &mut Vec<Item>,
 ) {
     let n = data.len();
@@ -66,18 +65,7 @@ pub(crate) fn parse<P: Pos>(
     let mut inserted = 0;
 
     while pos < n {
-        let mut cur = best_at(
-            data,
-            hc,
-            &p,
-            literal,
-            max_off,
-            pos,
-            &rep,
-            &mut inserted,
-            p.depth,
-            0,
-        );
+        let mut cur = best_at(data, hc, &p, literal, pos, &rep, &mut inserted, p.depth, 0);
         if cur.gain <= 0 {
             items.push(Item::literal(data[pos]));
             pos += 1;
@@ -91,7 +79,6 @@ pub(crate) fn parse<P: Pos>(
                     hc,
                     &p,
                     literal,
-                    max_off,
                     pos + 1,
                     &rep,
                     &mut inserted,
@@ -141,7 +128,6 @@ fn best_at<P: Pos>(
     hc: &mut HashChains<P>,
     p: &LazyParams,
     literal: i32,
-    max_off: usize,
     pos: usize,
     rep: &[u32; 3],
     inserted: &mut usize,
@@ -153,15 +139,7 @@ fn best_at<P: Pos>(
     let mut best = NO_CHOICE;
     if max_len >= 3 && pos >= *inserted {
         *inserted = pos + 1;
-        let (l, off) = hc.find(
-            data,
-            pos,
-            max_len,
-            p.nice,
-            depth,
-            max_off,
-            min_len.min(max_len - 1),
-        );
+        let (l, off) = hc.find(data, pos, max_len, p.nice, depth, min_len.min(max_len - 1));
         if l >= 3 {
             let f = match rep.iter().position(|&r| r as usize == off) {
                 Some(k) => k as u32,

@@ -172,9 +172,11 @@ impl<P: Pos> HashChains<P> {
     }
 
     /// Inserts `pos` and returns the longest match (length, offset) longer than `min_len` among
-    /// the `depth` most recent candidates with offsets up to `max_off`, stopping at length
-    /// `nice`; (0, 0) if there is none. Needs `pos + 3 <= data.len()`,
-    /// `max_len <= data.len() - pos` and `min_len < max_len`.
+    /// the `depth` most recent candidates, stopping at length `nice`; (0, 0) if there is none.
+    /// Needs `pos + 3 <= data.len()`, `max_len <= data.len() - pos` and `min_len < max_len`.
+    /// Every earlier position of `data` is within reach: the caller's window holds the whole
+    /// chunk (in LZX a chunk is never larger than the window, and a match starting 3 bytes or
+    /// more before the chunk's end is never farther back than the window's largest offset).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn find(
@@ -184,7 +186,6 @@ impl<P: Pos> HashChains<P> {
         max_len: usize,
         nice: usize,
         mut depth: u32,
-        max_off: usize,
         min_len: usize,
     ) -> (usize, usize) {
         // Both bucket heads are loaded first so that their cache misses overlap.
@@ -209,7 +210,7 @@ impl<P: Pos> HashChains<P> {
         }
         let (mut best_len, mut best_off) = (min_len.max(2), 0usize);
         let nice = nice.min(max_len);
-        if best_len < 3 && c3 != P::NONE && pos - c3.get() <= max_off {
+        if best_len < 3 && c3 != P::NONE {
             let c = c3.get();
             let l = match_len(data, c, pos, max_len);
             if l >= 3 {
@@ -228,8 +229,6 @@ impl<P: Pos> HashChains<P> {
             return (best_len, best_off);
         }
         let first = v;
-        // Candidates closer than this are within the window.
-        let limit = pos.saturating_sub(max_off);
         let prev = &self.prev[..];
         // A candidate can only be longer if it matches the 4 bytes ending one past `best_len`:
         // one load and compare per candidate instead of a byte test that lets through many that
@@ -239,9 +238,6 @@ impl<P: Pos> HashChains<P> {
         let here = &data[pos..pos + max_len];
         while cand != P::NONE && depth > 0 {
             let c = cand.get();
-            if c < limit {
-                break;
-            }
             depth -= 1;
             if load_u32(data, c + tail_at) == tail && load_u32(data, c) == first {
                 let l = extend(&data[c..c + max_len], here, 4);
@@ -325,7 +321,7 @@ pub(crate) mod tests {
         let data = sample();
         for pos in 0..data.len() - 3 {
             let max_len = (data.len() - pos).min(257);
-            let (l, o) = hc.find(&data, pos, max_len, 257, u32::MAX, 1 << 20, 0);
+            let (l, o) = hc.find(&data, pos, max_len, 257, u32::MAX, 0);
             let want = brute(&data, pos, max_len, 1 << 20);
             // Length 3 comes from a one-entry table: the nearest 3-byte match may be missed
             // when another 3-byte string with the same hash came later; the chains hash 5
