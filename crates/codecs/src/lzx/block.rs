@@ -4,6 +4,7 @@
 use super::bitio::BitWriter;
 use super::huffman::{Scratch, assign_codes, build_lengths};
 use super::*;
+use std::hint::select_unpredictable;
 
 /// One literal or match. `len == 0`: literal byte `val`. Otherwise a match of `len` bytes whose
 /// `val` is the "formatted offset": 0, 1 or 2 for the repeat offsets R0, R1, R2, else offset + 2.
@@ -112,9 +113,31 @@ impl Freqs {
         }
     }
 
+    /// Adds every item, as [`Freqs::add`] but without a branch on the items: whether an item is
+    /// a literal or a match, has a length symbol or aligned bits goes either way at random (these
+    /// branches mispredicted about once in ten items).
     pub(crate) fn add_all(&mut self, items: &[Item]) {
+        // Items without a length or aligned symbol count one in a spare counter.
+        let mut len = [0u32; LEN_SYMS + 1];
+        let mut aligned = [0u32; ALIGNED_SYMS + 1];
         for &it in items {
-            self.add(it);
+            let is_match = it.len != 0;
+            let slot = offset_slot_any(it.val);
+            let msym = Item::main_symbol(it.len.max(MIN_MATCH as u32), slot);
+            self.main[select_unpredictable(is_match, msym, it.val as usize)] += 1;
+            // Short lengths and literals wrap around to a huge number.
+            let lh = (it.len as usize).wrapping_sub(MIN_MATCH + NUM_PRIMARY_LENS);
+            len[lh.min(LEN_SYMS)] += 1;
+            // Slots from 8 on have 3 or more extra bits, the low 3 of them aligned.
+            let a =
+                select_unpredictable(is_match & (slot >= 8), (it.val & 7) as usize, ALIGNED_SYMS);
+            aligned[a] += 1;
+        }
+        for (d, s) in self.len.iter_mut().zip(&len) {
+            *d += s;
+        }
+        for (d, s) in self.aligned.iter_mut().zip(&aligned) {
+            *d += s;
         }
     }
 }

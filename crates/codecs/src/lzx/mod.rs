@@ -109,6 +109,19 @@ pub(crate) fn offset_slot(formatted: u32) -> usize {
     }
 }
 
+/// [`offset_slot`] without a branch on small values (repeat offsets): for any formatted offset
+/// below `SLOT_BASE[36]`, and for literal bytes, where the result is not used.
+#[inline(always)]
+pub(crate) fn offset_slot_any(formatted: u32) -> usize {
+    if formatted >= SLOT_BASE[36] {
+        return offset_slot(formatted);
+    }
+    let g = formatted.max(2);
+    let log = 31 - g.leading_zeros();
+    let s = (2 * log + ((g >> (log - 1)) & 1)) as usize;
+    std::hint::select_unpredictable(formatted < 2, formatted as usize, s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +142,7 @@ mod tests {
         for f in 0..(1u32 << 21) {
             let s = offset_slot(f);
             assert!(SLOT_BASE[s] <= f && f < SLOT_BASE[s + 1], "{f} -> {s}");
+            assert_eq!(offset_slot_any(f), s, "{f}");
         }
     }
 
