@@ -214,8 +214,8 @@ impl Queue {
 /// Cost of a match by length (index `len - 2`) for each offset slot: main symbol, length symbol
 /// and the offset's verbatim extra bits; aligned bits are added per offset.
 struct MatchCosts {
-    rep: [[u32; 256]; 3],
-    explicit: Vec<[u32; 256]>,
+    rep: [[u32; COST_ROW]; 3],
+    explicit: Vec<[u32; COST_ROW]>,
     aligned: [u32; ALIGNED_SYMS],
     use_aligned: bool,
 }
@@ -223,8 +223,8 @@ struct MatchCosts {
 impl MatchCosts {
     fn new() -> Self {
         MatchCosts {
-            rep: [[0; 256]; 3],
-            explicit: vec![[0; 256]; MAX_MAIN_SYMS / 8],
+            rep: [[0; COST_ROW]; 3],
+            explicit: vec![[0; COST_ROW]; MAX_MAIN_SYMS / 8],
             aligned: [0; ALIGNED_SYMS],
             use_aligned: false,
         }
@@ -363,11 +363,12 @@ impl NearOptimal {
             _ => n,
         };
         let nodes = &mut self.nodes;
+        // LANES spare nodes at the end: offers are made in whole groups of lanes.
         nodes.cost.clear();
-        nodes.cost.resize(n + 1, INFINITE);
+        nodes.cost.resize(n + 1 + LANES, INFINITE);
         nodes.cost[0] = 0;
         nodes.item.clear();
-        nodes.item.resize(n + 1, 0);
+        nodes.item.resize(n + 1 + LANES, 0);
         // Repeat offsets on arrival at each of the last RING positions: a match reaches back
         // at most MAX_MATCH positions.
         let rep_in = Queue::new(rep_in);
@@ -688,22 +689,35 @@ fn step_back(nodes: &Nodes, j: usize, mut push: impl FnMut(Item)) -> usize {
     }
 }
 
+/// Lengths offered together by [`relax`]: a span of lengths is handled in whole groups of
+/// this many (one SSE2 vector), the lanes past its end masked off, instead of a vector loop plus
+/// a scalar remainder whose exits mispredicted (16 M times on 8 MB of logs at level 50). Groups
+/// of 4 were 2-3 % faster than before on the bench corpus, of 8 about the same, of 16 slower.
+const LANES: usize = 4;
+
+/// Length-dependent costs of one offset slot, by `len - 2`, with room for the lanes that a
+/// group reads past the longest length.
+const COST_ROW: usize = 256 + LANES;
+
 /// Offers a match of lengths `from..=to` with formatted offset `val` from position `i`, whose
 /// cost apart from the length-dependent part (`costs`, by `len - 2`) is `base`.
 #[inline(always)]
 fn relax(
     nodes: &mut Nodes,
-    costs: &[u32; 256],
+    costs: &[u32; COST_ROW],
     i: usize,
     base: u32,
     val: u32,
     from: usize,
     to: usize,
 ) {
+    let n = to + 1 - from;
+    let groups = n.div_ceil(LANES) * LANES;
     relax_span(
-        &mut nodes.cost[i + from..=i + to],
-        &mut nodes.item[i + from..=i + to],
-        &costs[from - MIN_MATCH..=to - MIN_MATCH],
+        &mut nodes.cost[i + from..i + from + groups],
+        &mut nodes.item[i + from..i + from + groups],
+        &costs[from - MIN_MATCH..from - MIN_MATCH + groups],
+        n,
         base,
         val << LEN_BITS | from as u32,
     );
@@ -711,18 +725,24 @@ fn relax(
 
 /// [`relax`] on the nodes' costs and items from the shortest length on (separate slices, so
 /// that the loop is vectorised): `lens` has the length-dependent costs and `first` the item of
-/// the shortest.
+/// the shortest; the slices are whole groups of lanes, of which the first `n` are offered.
 #[inline(always)]
-fn relax_span(cost: &mut [u32], item: &mut [u32], lens: &[u32], base: u32, first: u32) {
-    let n = lens.len();
-    let (cost, item) = (&mut cost[..n], &mut item[..n]);
-    for k in 0..n {
-        // Without a branch (which one wins is unpredictable); on a tie the first offer stays:
-        // a repeat offset before an explicit one, a shorter match before a longer one.
-        let new = base + lens[k];
-        let keep = u32::from(new >= cost[k]).wrapping_neg();
-        cost[k] = (cost[k] & keep) | (new & !keep);
-        item[k] = (item[k] & keep) | ((first + k as u32) & !keep);
+fn relax_span(cost: &mut [u32], item: &mut [u32], lens: &[u32], n: usize, base: u32, first: u32) {
+    let groups = cost
+        .chunks_exact_mut(LANES)
+        .zip(item.chunks_exact_mut(LANES))
+        .zip(lens.chunks_exact(LANES));
+    for (g, ((cost, item), lens)) in groups.enumerate() {
+        let k0 = g * LANES;
+        for k in 0..LANES {
+            // Without a branch (which one wins is unpredictable); on a tie the first offer
+            // stays: a repeat offset before an explicit one, a shorter match before a longer
+            // one. Lanes past the span keep what they have.
+            let new = base + lens[k];
+            let keep = u32::from((new >= cost[k]) | (k0 + k >= n)).wrapping_neg();
+            cost[k] = (cost[k] & keep) | (new & !keep);
+            item[k] = (item[k] & keep) | ((first + (k0 + k) as u32) & !keep);
+        }
     }
 }
 
