@@ -101,24 +101,29 @@ pub(crate) fn offset_slot(formatted: u32) -> usize {
     if formatted < 4 {
         formatted as usize
     } else if formatted < SLOT_BASE[36] {
-        // Two slots per power of two: the top bit and the one below it.
-        let log = 31 - formatted.leading_zeros();
-        (2 * log + ((formatted >> (log - 1)) & 1)) as usize
+        two_slots_per_power(formatted)
     } else {
         36 + ((formatted - SLOT_BASE[36]) >> 17) as usize
     }
 }
 
-/// [`offset_slot`] without a branch on small values (repeat offsets): for any formatted offset
-/// below `SLOT_BASE[36]`, and for literal bytes, where the result is not used.
+/// The slot of a formatted offset from 2 to `SLOT_BASE[36]`: two slots per power of two, the
+/// top bit and the one below it.
+#[inline(always)]
+fn two_slots_per_power(formatted: u32) -> usize {
+    let log = 31 - formatted.leading_zeros();
+    (2 * log + ((formatted >> (log - 1)) & 1)) as usize
+}
+
+/// [`offset_slot`] without a branch on small values (repeat offsets), for counting items where
+/// whether one is a repeat match goes either way at random; for literal bytes the result is not
+/// used. (In the parsers and the block writer the branchy form measured faster.)
 #[inline(always)]
 pub(crate) fn offset_slot_any(formatted: u32) -> usize {
     if formatted >= SLOT_BASE[36] {
         return offset_slot(formatted);
     }
-    let g = formatted.max(2);
-    let log = 31 - g.leading_zeros();
-    let s = (2 * log + ((g >> (log - 1)) & 1)) as usize;
+    let s = two_slots_per_power(formatted.max(2));
     std::hint::select_unpredictable(formatted < 2, formatted as usize, s)
 }
 
