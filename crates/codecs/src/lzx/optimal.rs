@@ -712,11 +712,12 @@ fn relax(
     to: usize,
 ) {
     let n = to + 1 - from;
-    let groups = n.div_ceil(LANES) * LANES;
+    // The span rounded up to whole groups of lanes.
+    let width = n.div_ceil(LANES) * LANES;
     relax_span(
-        &mut nodes.cost[i + from..i + from + groups],
-        &mut nodes.item[i + from..i + from + groups],
-        &costs[from - MIN_MATCH..from - MIN_MATCH + groups],
+        &mut nodes.cost[i + from..i + from + width],
+        &mut nodes.item[i + from..i + from + width],
+        &costs[from - MIN_MATCH..from - MIN_MATCH + width],
         n,
         base,
         val << LEN_BITS | from as u32,
