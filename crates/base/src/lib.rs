@@ -1,0 +1,5 @@
+//! Primitives that cut across every layer of tsmedia, each written once and named for its
+//! concept, so that the WIM engine, the image writers, the media builder, the server, the
+//! runtime and the CLI behave the same way wherever they meet one of them.
+//!
+//! This crate sits below every other tsmedia crate and depends on none of them.
