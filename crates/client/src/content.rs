@@ -3,7 +3,7 @@
 //! (`_SMSTaskSequence/Packages/<ID>`).
 //!
 //! The runtime checks staged content "whether the hash and content have changed" before it
-//! uses it (`shared/reference/configmgr-media.md` §3): here every file listed in the media's
+//! uses it (`docs/media.md`, "The content manifest"): here every file listed in the media's
 //! content manifest (`SMS/data/ContentManifest.json`, format `tsmedia-content-manifest/1`)
 //! must exist with its size and SHA-256, and the version must be the one asked for.
 

@@ -1,4 +1,4 @@
-//! Which deployment media run (configmgr-media.md §2, §4 step 6), from the list the
+//! Which deployment media run (`docs/media.md`, "At boot" step 6), from the list the
 //! management point offers for this computer:
 //!
 //! 1. the deployment the operator named (`--deployment`), which must be offered;

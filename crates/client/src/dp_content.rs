@@ -1,4 +1,4 @@
-//! Content from distribution points (configmgr-media.md §4 step 7): the management point says
+//! Content from distribution points (`docs/media.md`, "At boot" step 8): the management point says
 //! which DPs hold content `<PackageID>.<version>`; the first DP that serves it is used. Files
 //! go to the task sequence cache (`<target>/_SMSTaskSequence/Packages/<ID>`), each one
 //! resumed from its `.partial` file after an interruption and checked against the size and

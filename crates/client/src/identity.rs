@@ -1,4 +1,4 @@
-//! Who this computer is, as the management point identifies it (configmgr-media.md §4 step
+//! Who this computer is, as the management point identifies it (`docs/media.md`, "At boot" step
 //! 5): the SMBIOS GUID and the MAC addresses of its network adapters, its processor
 //! architecture, and whether the media let it run as an Unknown Computer.
 //!

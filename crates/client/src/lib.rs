@@ -1,4 +1,4 @@
-//! The boot-time task sequence runtime (`shared/reference/configmgr-media.md` §4–5): the
+//! The boot-time task sequence runtime (`docs/media.md`, "At boot" and "Task sequences"): the
 //! concrete steps of a task sequence, run by `tsmedia-tasksequence`'s engine through
 //! [`MediaStepRunner`], and the places their content comes from ([`ContentProvider`]).
 //!

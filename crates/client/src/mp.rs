@@ -1,4 +1,4 @@
-//! Finding the management point (configmgr-media.md §2 page 2, §4 step 4).
+//! Finding the management point (`docs/media.md`, "What the wizard asks" item 2, "At boot" step 4).
 //!
 //! - Site-based media carry `SMSTSMP`: that management point and no other.
 //! - Dynamic media carry `SMSTSLocationMPs`, management points in priority order

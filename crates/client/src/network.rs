@@ -1,5 +1,5 @@
-//! The conversation of bootable and prestaged media with the site (configmgr-media.md §4
-//! steps 4–7): sign with the media certificate, find the management point, identify the
+//! The conversation of bootable and prestaged media with the site (`docs/media.md`, "At boot"
+//! steps 4–8): sign with the media certificate, find the management point, identify the
 //! computer, choose a deployment, get its policy, then take content from the staged media
 //! or the cache when its version and hashes match and from a distribution point otherwise.
 //!

@@ -1,4 +1,4 @@
-//! The boot-time flow (`shared/reference/configmgr-media.md` §4): read the media, decrypt the
+//! The boot-time flow (`docs/media.md`, "At boot"): read the media, decrypt the
 //! variables, check the staged content and the validity window, run the prestart command,
 //! load the policy, run the task sequence and write `smsts.log` in CMTrace format.
 //!

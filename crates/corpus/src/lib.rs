@@ -30,7 +30,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// About 262 MB like the reference corpus in wim-format.md.
+    /// About 262 MB like the reference corpus of `docs/wim-format.md` ("Reference figures").
     pub fn reference() -> Spec {
         Spec {
             seed: 1,

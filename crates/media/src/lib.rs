@@ -1,5 +1,5 @@
 //! The task sequence media builder: bootable, stand-alone, capture and prestaged media as
-//! ISO sets, USB images and WIMs (`shared/reference/configmgr-media.md` §1–3, §7).
+//! ISO sets, USB images and WIMs (`docs/media.md`: types, wizard, on-media files, logs).
 //!
 //! 1. [`MediaSpec`]: every option of the wizard (TOML for `--spec`).
 //! 2. [`preflight`]: every check against the [`tsmedia_site::Site`] before any byte is

@@ -1,4 +1,4 @@
-//! `CreateTSMedia.log` in CMTrace format (reference §7):
+//! `CreateTSMedia.log` in CMTrace format (`docs/media.md`, "Logs"):
 //! `<![LOG[message]LOG]!><time="HH:MM:SS.mmm+000" date="MM-DD-YYYY" component="CreateTSMedia"
 //! context="" type="1" thread="1" file="">`; type 1 = information, 2 = warning, 3 = error.
 

@@ -16,8 +16,8 @@
 //! | … | … | ciphertext with its 16-byte tag; the header before it is the associated data |
 //!
 //! Configuration Manager's own scheme (AES-128 from SHA-1 of the password, zero IV, a public
-//! default password) is weak (reference §3); this replaces it with a memory-hard KDF and an
-//! AEAD, so a wrong password or a changed byte is detected.
+//! default password) is weak (`docs/media.md`, "Sealed files"); this replaces it with a
+//! memory-hard KDF and an AEAD, so a wrong password or a changed byte is detected.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Result, spec};
 
-/// The four media types (reference §1).
+/// The four media types (`docs/media.md`, "The four media types").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {

@@ -1,5 +1,5 @@
 //! WIMs stored as split parts (`install.swm`, `install2.swm`, ...) when one file would be over
-//! FAT32's 4 GiB limit or larger than a disc (`shared/reference/wim-format.md`, "Split WIMs").
+//! FAT32's 4 GiB limit or larger than a disc (`docs/wim-format.md`, "Split WIMs").
 //!
 //! The parts are never staged: [`plan`] reads only the source WIM's header and blob table and
 //! describes each part as a list of [`Piece`]s — byte ranges copied verbatim from the source

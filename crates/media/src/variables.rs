@@ -1,8 +1,8 @@
 //! Media variables (`Variables.dat` plaintext) and the small text files beside them
 //! (`TsmBootstrap.ini`, `MediaLabel.txt`).
 //!
-//! Plaintext as Configuration Manager writes it (reference §3): UTF-16LE XML,
-//! `<MediaVarList><var name="...">value</var>...</MediaVarList>`.
+//! Plaintext as Configuration Manager writes it (`docs/media.md`, "Sealed files"):
+//! UTF-16LE XML, `<MediaVarList><var name="...">value</var>...</MediaVarList>`.
 
 use crate::error::{Error, Result};
 

@@ -5,10 +5,10 @@
 //! blocking [`client`] the boot-time runtime uses and the request [`signing`] scheme both
 //! sides share.
 //!
-//! Domain facts: `shared/reference/configmgr-media.md` §4 (what media do at boot: locate the
-//! MP, identify, get deployments and policy, download content) and §6 (the site side). The
-//! wire protocol is this crate's own JSON over HTTP (see [`api`]), not Configuration
-//! Manager's: real media cannot talk to it, and it cannot serve real media.
+//! Domain facts: `docs/media.md`, "At boot" (what media do at boot: locate the MP,
+//! identify, get deployments and policy, download content) and "The site side". The wire
+//! protocol (`docs/protocol.md`) is this crate's own JSON over HTTP (see [`api`]), not
+//! Configuration Manager's: real media cannot talk to it, and it cannot serve real media.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tsmedia_server::ServerError> {

@@ -1,6 +1,6 @@
 //! What the management point answers, as functions over the site (no HTTP here): MP location
 //! by boundaries, identity, deployments for media, policy and content location
-//! (configmgr-media.md §4 steps 4–7, §6).
+//! (`docs/media.md`, "At boot" steps 4–8 and "The site side"; `docs/protocol.md`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -3,8 +3,8 @@
 //! task sequences, deployments, distribution and management points, computers and
 //! collections, and media certificates.
 //!
-//! Domain facts: `shared/reference/configmgr-media.md` §5 (task sequences) and §6 (the site
-//! side). The content library follows Configuration Manager's design: `PkgLib` (package →
+//! Domain facts: `docs/media.md`, "Task sequences" and "The site
+//! side". The content library follows Configuration Manager's design: `PkgLib` (package →
 //! content versions, table `content_versions`), `DataLib` (each version's files with path,
 //! size, time and SHA-256, table `manifest_entries`) and `FileLib` (each distinct file once, by
 //! SHA-256, under `<site>/content/FileLib/`).

@@ -2,7 +2,7 @@
 //! condition evaluation and an execution engine.
 //!
 //! The XML is the schema Configuration Manager stores in `SMS_TaskSequencePackage.Sequence`
-//! (and exports), also used by MDT's templates (`shared/reference/configmgr-media.md` §5):
+//! (and exports), also used by MDT's templates (`docs/media.md`, "Task sequences"):
 //! `<sequence version=".."> [<referenceList>] [<globalVarList>] (<group>|<step>)*`, steps with
 //! `type`, `name`, `disable`, `continueOnError`, `runIn`, `successCodeList`, `<condition>`,
 //! `<action>` and `<defaultVarList>`.

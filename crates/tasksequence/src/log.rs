@@ -1,4 +1,4 @@
-//! Log lines in the CMTrace format (`shared/reference/configmgr-media.md` §7):
+//! Log lines in the CMTrace format (`docs/media.md`, "Logs"):
 //!
 //! ```text
 //! <![LOG[message]LOG]!><time="HH:MM:SS.mmm+BIAS" date="MM-DD-YYYY" component="Name" context="" type="1" thread="1234" file="source:line">

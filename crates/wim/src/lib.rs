@@ -1,7 +1,7 @@
 //! Windows Imaging (WIM) format: reader, two-phase writer, capture and apply.
 //!
 //! Implements the WIM format as Microsoft's tools and wimlib read and write it (facts in
-//! `shared/reference/wim-format.md`; Microsoft's 2007 white paper is only an overview): header,
+//! `docs/wim-format.md`; Microsoft's 2007 white paper is only an overview): header,
 //! resource headers, blob table, chunked and solid resources, metadata resources (security data,
 //! dentries, extra stream entries, tagged items including wimlib's UNIX data), UTF-16 XML data,
 //! integrity table, boot index, several images per file and split WIMs.

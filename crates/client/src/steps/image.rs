@@ -178,7 +178,7 @@ pub(crate) fn apply_os(
     env: &mut Variables,
 ) -> Result<StepOutcome, StepError> {
     // Prestaged media: the image is already on the disk; the step neither wipes nor applies
-    // (configmgr-media.md §4, step 8).
+    // (`docs/media.md`, "At boot" step 9).
     if env
         .get("_SMSTSMediaType")
         .is_some_and(|t| t.eq_ignore_ascii_case("OEMMedia"))

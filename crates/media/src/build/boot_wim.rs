@@ -4,7 +4,7 @@
 //! Where things go, as in Configuration Manager's boot images (the boot image is mounted as
 //! `X:\`): the runtime under `X:\SMS\bin\<arch>\` beside where Configuration Manager keeps
 //! `TsBootShell.exe` and `TsmBootstrap.exe` (`i386` for x86, `x64`, `arm64`), and the media
-//! configuration under `X:\SMS\data\` (`TsmBootstrap.ini`, `Variables.dat`, reference §3), the
+//! configuration under `X:\SMS\data\` (`TsmBootstrap.ini`, `Variables.dat`, `docs/media.md`), the
 //! same paths as on the media root, so the runtime reads `SMS/data/TsmBootstrap.ini` below
 //! whichever root it started from (`tsmedia client run --media X:\`).
 //! `Windows\System32` is left to Windows PE.

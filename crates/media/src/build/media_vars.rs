@@ -1,11 +1,11 @@
-//! The media variables of a plan (reference §3): Configuration Manager's names
+//! Media variables of a plan (`docs/media.md`, "Media variables"): Configuration Manager's names
 //! (`SMSTSMP`/`SMSTSLocationMPs`, `_SMSMediaGuid`, `_SMSTSMediaPFX`, ...) and the custom ones.
 
 use crate::plan::MediaPlan;
 use crate::spec::MediaKind;
 use crate::variables::Variable;
 
-/// The media variables of a plan (reference §3).
+/// The media variables of a plan (`docs/media.md`, "Media variables").
 pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
     let spec = &plan.spec;
     let mut v = Vec::new();
