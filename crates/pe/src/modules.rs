@@ -220,10 +220,12 @@ pub fn modules_dep(
         };
         out.push_str(path);
         out.push(':');
-        // depmod lists the whole closure, nearest first.
+        // depmod lists the whole closure with each module before the ones it needs; modprobe
+        // loads the list from its end, so dependencies go in first.
         let mut closure = Vec::new();
-        collect_deps(name, all, &mut closure);
-        for d in closure.iter().filter_map(|d| paths.get(d)) {
+        post_order(name, all, &mut closure);
+        closure.pop(); // the module itself comes last in post-order
+        for d in closure.iter().rev().filter_map(|d| paths.get(d)) {
             out.push(' ');
             out.push_str(d);
         }
@@ -232,14 +234,20 @@ pub fn modules_dep(
     out
 }
 
-fn collect_deps(name: &str, all: &BTreeMap<String, ModInfo>, out: &mut Vec<String>) {
+/// `name` and everything it needs, each after its own dependencies.
+fn post_order(name: &str, all: &BTreeMap<String, ModInfo>, out: &mut Vec<String>) {
+    if out.iter().any(|o| o == name) {
+        return;
+    }
     if let Some(info) = all.get(name) {
-        for d in &info.depends {
-            if !out.contains(d) {
-                out.push(d.clone());
-                collect_deps(d, all, out);
-            }
+        let mut deps: Vec<&String> = info.depends.iter().collect();
+        deps.sort();
+        for d in deps {
+            post_order(d, all, out);
         }
+    }
+    if !out.iter().any(|o| o == name) {
+        out.push(name.to_string());
     }
 }
 
@@ -323,6 +331,23 @@ mod tests {
             modules_alias(&order, &all),
             "alias pci:a* a\nalias pci:b* b\n"
         );
+    }
+
+    #[test]
+    fn modules_dep_lists_dependents_before_what_they_need() {
+        let all: BTreeMap<_, _> = [
+            m("virtio_pci", &["virtio", "virtio_ring", "legacy"], &[]),
+            m("virtio", &["virtio_ring"], &[]),
+            m("virtio_ring", &[], &[]),
+            m("legacy", &[], &[]),
+        ]
+        .into_iter()
+        .collect();
+        let paths: BTreeMap<String, String> =
+            all.keys().map(|k| (k.clone(), format!("{k}.ko"))).collect();
+        let dep = modules_dep(&["virtio_pci".to_string()], &all, &paths);
+        // modprobe loads from the end: legacy, virtio_ring, virtio, then virtio_pci.
+        assert_eq!(dep, "virtio_pci.ko: virtio.ko virtio_ring.ko legacy.ko\n");
     }
 
     #[test]

@@ -52,14 +52,14 @@ impl Role {
     /// Whether a package name plays this role.
     fn matches(self, name: &str) -> bool {
         match self {
-            // `linux-image-6.1.0-57-amd64`: the signed build. The `-unsigned` build and the
-            // `linux-image-amd64` meta package do not match.
-            Role::Kernel => {
-                name.starts_with("linux-image-")
-                    && name.ends_with("-amd64")
-                    && name != "linux-image-amd64"
-                    && name[12..].starts_with(|c: char| c.is_ascii_digit())
-            }
+            // `linux-image-6.1.0-57-amd64`: a versioned kernel build, of any architecture so
+            // that one for another architecture is refused by name rather than missed. The
+            // `-unsigned` and `-dbg` builds and the `linux-image-amd64` meta package do not match.
+            Role::Kernel => name.strip_prefix("linux-image-").is_some_and(|rest| {
+                rest.starts_with(|c: char| c.is_ascii_digit())
+                    && !rest.ends_with("-unsigned")
+                    && !rest.ends_with("-dbg")
+            }),
             Role::Busybox => name == "busybox-static",
             Role::Shim => name == "shim-signed",
             Role::ShimHelpers => name == "shim-helpers-amd64-signed",
@@ -168,5 +168,7 @@ mod tests {
         assert!(!Role::Kernel.matches("linux-image-amd64"));
         assert!(!Role::Kernel.matches("linux-image-6.1.0-57-cloud-amd64-dbg"));
         assert!(!Role::Kernel.matches("linux-image-rt-amd64"));
+        // Another architecture's kernel is recognised, then refused for its architecture.
+        assert!(Role::Kernel.matches("linux-image-6.1.0-57-arm64"));
     }
 }

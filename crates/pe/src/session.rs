@@ -71,17 +71,20 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 kver=$(uname -r)
 echo "tsmedia PE: kernel $kver"
-# Drivers for the devices present, twice: a bus driver loaded in the first round (a USB or
-# virtio controller) makes the devices behind it appear for the second.
+# File systems and other modules no device asks for, then the drivers for the devices present,
+# twice: a bus driver loaded in the first round (a USB or virtio controller) makes the devices
+# behind it appear for the second.
+while read -r m; do modprobe -q "$m" 2>/dev/null; done < "/lib/modules/$kver/tsmedia.load"
 for round in 1 2; do
   for alias in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do
     modprobe -q -b "$alias" 2>/dev/null
   done
+  sleep 1
 done
-while read -r m; do modprobe -q "$m" 2>/dev/null; done < "/lib/modules/$kver/tsmedia.load"
 loaded=$(wc -l < /proc/modules)
 echo "tsmedia PE: $loaded modules loaded"
 if grep -qw tsmedia.selftest /proc/cmdline; then
+  echo "tsmedia PE: modules: $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
   echo "tsmedia PE: runtime $(/{runtime} --version 2>&1)"
   echo "TSMEDIA-PE-SELFTEST-OK"
   sync
