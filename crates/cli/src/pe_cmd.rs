@@ -39,6 +39,9 @@ pub struct BuildArgs {
     /// A kernel module to carry besides the default set (repeatable)
     #[arg(long = "module", value_name = "NAME")]
     modules: Vec<String>,
+    /// A kernel command-line argument for both boot loaders (repeatable), e.g. `nomodeset`
+    #[arg(long = "kernel-arg", value_name = "ARG", allow_hyphen_values = true)]
+    kernel_args: Vec<String>,
     /// Print what was built as JSON on stdout
     #[arg(long)]
     json: bool,
@@ -62,6 +65,7 @@ fn build_cmd(a: BuildArgs) -> Result<()> {
         debs: a.debs.clone(),
         runtime,
         extra_modules: a.modules,
+        kernel_args: a.kernel_args,
     })?;
     let mut h = Sha256::new();
     for f in &pe.files {

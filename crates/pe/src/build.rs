@@ -23,6 +23,9 @@ pub struct PeOptions {
     pub runtime: PathBuf,
     /// Modules to carry besides [`modules::DEFAULT_MODULES`]. Default: none.
     pub extra_modules: Vec<String>,
+    /// Kernel command-line arguments after [`session::KERNEL_ARGS`] (`nomodeset`, …).
+    /// Default: none.
+    pub kernel_args: Vec<String>,
 }
 
 /// One file of the boot image.
@@ -134,7 +137,7 @@ pub fn build(opts: &PeOptions) -> Result<PeBuild> {
             compressed: false,
         });
     }
-    for (path, text) in session::loader_configs() {
+    for (path, text) in session::loader_configs(&opts.kernel_args) {
         files.push(PeFile {
             path: path.into(),
             data: text.into_bytes(),

@@ -73,6 +73,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The PE's files cannot be laid out on the media.
+    #[error("laying out tsmedia PE on the media: {reason}")]
+    Layout {
+        /// What is wrong.
+        reason: String,
+    },
     /// Writing the PE image failed.
     #[error("writing the PE image: {0}")]
     Wim(#[from] tsmedia_wim::Error),

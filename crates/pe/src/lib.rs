@@ -10,6 +10,7 @@
 //!
 //! Not supported yet: architectures other than amd64, zstd-compressed packages.
 
+pub mod boot_media;
 pub mod build;
 pub mod deb;
 pub mod error;

@@ -84,6 +84,10 @@ done
 loaded=$(wc -l < /proc/modules)
 echo "tsmedia PE: $loaded modules loaded"
 if grep -qw tsmedia.selftest /proc/cmdline; then
+  firmware=BIOS
+  [ -d /sys/firmware/efi ] && firmware=UEFI
+  dmesg | grep -q 'Secure boot enabled' && firmware="$firmware, Secure Boot enforcing"
+  echo "tsmedia PE: firmware $firmware"
   echo "tsmedia PE: modules: $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
   echo "tsmedia PE: runtime $(/{runtime} --version 2>&1)"
   echo "TSMEDIA-PE-SELFTEST-OK"
@@ -102,19 +106,25 @@ poweroff -f
 
 /// The boot loader files: GRUB (UEFI; the signed GRUB finds the medium by `.disk/info` and
 /// reads `boot/grub/grub.cfg`) and ISOLINUX (BIOS).
-pub fn loader_configs() -> Vec<(&'static str, String)> {
+/// `extra_args` are appended to [`KERNEL_ARGS`].
+pub fn loader_configs(extra_args: &[String]) -> Vec<(&'static str, String)> {
+    let mut args = KERNEL_ARGS.to_string();
+    for a in extra_args {
+        args.push(' ');
+        args.push_str(a);
+    }
     vec![
         (".disk/info", "tsmedia PE\n".to_string()),
         (
             "boot/grub/grub.cfg",
             format!(
-                "set timeout=0\nset default=0\nmenuentry \"tsmedia PE\" {{\n  linux /boot/vmlinuz {KERNEL_ARGS}\n  initrd /boot/initrd.gz\n}}\n"
+                "set timeout=0\nset default=0\nmenuentry \"tsmedia PE\" {{\n  linux /boot/vmlinuz {args}\n  initrd /boot/initrd.gz\n}}\n"
             ),
         ),
         (
             "isolinux/isolinux.cfg",
             format!(
-                "SERIAL 0 115200\nDEFAULT tspe\nPROMPT 0\nTIMEOUT 0\nLABEL tspe\n  KERNEL /boot/vmlinuz\n  APPEND initrd=/boot/initrd.gz {KERNEL_ARGS}\n"
+                "SERIAL 0 115200\nDEFAULT tspe\nPROMPT 0\nTIMEOUT 0\nLABEL tspe\n  KERNEL /boot/vmlinuz\n  APPEND initrd=/boot/initrd.gz {args}\n"
             ),
         ),
     ]

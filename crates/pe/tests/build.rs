@@ -70,6 +70,7 @@ fn opts(dir: &Path) -> PeOptions {
         debs: dir.to_path_buf(),
         runtime: runtime(),
         extra_modules: Vec::new(),
+        kernel_args: vec!["nomodeset".into()],
     }
 }
 
@@ -127,6 +128,16 @@ fn a_pe_carries_the_kernel_the_modules_it_needs_busybox_the_runtime_and_its_libr
     assert_eq!(file("EFI/boot/grubx64.efi"), b"grub");
     let grub = String::from_utf8_lossy(file("boot/grub/grub.cfg"));
     assert!(grub.contains("linux /boot/vmlinuz") && grub.contains("initrd /boot/initrd.gz"));
+    assert!(
+        grub.contains("quiet nomodeset\n"),
+        "extra kernel arguments: {grub}"
+    );
+    let isolinux = String::from_utf8_lossy(file("isolinux/isolinux.cfg"));
+    assert!(
+        isolinux.contains("APPEND initrd=/boot/initrd.gz console=tty0"),
+        "{isolinux}"
+    );
+    assert!(isolinux.contains("quiet nomodeset\n"), "{isolinux}");
 
     // Dependencies before the modules that need them; virtio_blk is not in the default set's
     // way of being absent, isofs is; a module nobody wants is not carried.
