@@ -22,6 +22,7 @@ declare -A tools=(
   [qemu-system-x86_64]=qemu-system-x86
   [openssl]=openssl
   [mkfs.fat]=dosfstools
+  [strip]=binutils
 )
 missing=()
 for t in "${!tools[@]}"; do
@@ -37,6 +38,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs
 fi
+
+# tsmedia PE's Debian packages (kernel, busybox, boot loaders, C library) for the PE boot tests.
+echo "==> tsmedia PE packages"
+scripts/fetch-pe-debs.sh target/pe-debs
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

@@ -8,6 +8,7 @@ mod demo;
 mod demo_media;
 mod exit;
 mod media_cmds;
+mod pe_cmd;
 mod prestage_cmd;
 mod progress;
 mod serve_cmd;
@@ -67,6 +68,9 @@ enum Command {
     /// Run task sequence media (the boot-time runtime)
     #[command(subcommand)]
     Client(client_cmds::ClientCommand),
+    /// Build tsmedia PE, the Linux boot environment of the media, from Debian packages
+    #[command(subcommand)]
+    Pe(pe_cmd::PeCommand),
     #[command(flatten)]
     Site(site_cmds::SiteCommand),
 }
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Prestage(c) => prestage_cmd::run(c, &cancel),
         Command::Serve(a) => serve_cmd::run(&cli.site, a),
         Command::Client(c) => client_cmds::run(c),
+        Command::Pe(c) => pe_cmd::run(c),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
     match result {

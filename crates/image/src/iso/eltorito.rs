@@ -65,3 +65,38 @@ fn entry(e: &mut [u8], b: &PlannedBoot) {
     e[6..8].copy_from_slice(&b.load_sectors.to_le_bytes());
     e[8..12].copy_from_slice(&b.lba.to_le_bytes());
 }
+
+/// Fills bytes 8–63 of a boot file with its boot information table: the LBA of the primary
+/// volume descriptor (always 16), the file's LBA, its length, and the sum (mod 2^32) of the
+/// little-endian 32-bit words from byte 64 to the end (a partial last word padded with zeros).
+pub(crate) fn boot_info_table(data: &mut [u8], file_lba: u32) {
+    let checksum = data[64..].chunks(4).fold(0u32, |sum, w| {
+        let mut word = [0u8; 4];
+        word[..w.len()].copy_from_slice(w);
+        sum.wrapping_add(u32::from_le_bytes(word))
+    });
+    let len = data.len() as u32;
+    data[8..12].copy_from_slice(&16u32.to_le_bytes());
+    data[12..16].copy_from_slice(&file_lba.to_le_bytes());
+    data[16..20].copy_from_slice(&len.to_le_bytes());
+    data[20..24].copy_from_slice(&checksum.to_le_bytes());
+    data[24..64].fill(0);
+}
+
+#[cfg(test)]
+mod boot_info_tests {
+    use super::boot_info_table;
+
+    #[test]
+    fn the_table_holds_pvd_lba_file_lba_length_and_the_word_sum_after_byte_64() {
+        let mut data = vec![0xFFu8; 70];
+        data[64..70].copy_from_slice(&[1, 0, 0, 0, 2, 0]);
+        boot_info_table(&mut data, 0x1234);
+        assert_eq!(&data[..8], &[0xFF; 8], "the first 8 bytes are the loader's");
+        assert_eq!(u32::from_le_bytes(data[8..12].try_into().unwrap()), 16);
+        assert_eq!(u32::from_le_bytes(data[12..16].try_into().unwrap()), 0x1234);
+        assert_eq!(u32::from_le_bytes(data[16..20].try_into().unwrap()), 70);
+        assert_eq!(u32::from_le_bytes(data[20..24].try_into().unwrap()), 1 + 2);
+        assert!(data[24..64].iter().all(|b| *b == 0));
+    }
+}

@@ -71,6 +71,14 @@ pub enum Error {
         /// Its length.
         len: usize,
     },
+    /// A boot information table cannot be written into a file.
+    #[error("boot information table in {path}: {reason}")]
+    BootInfoTable {
+        /// The file in the image.
+        path: String,
+        /// Why not.
+        reason: &'static str,
+    },
     /// Opening a file's data source failed.
     #[error("opening the data of {path:?}: {source}")]
     Open {

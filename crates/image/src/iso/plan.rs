@@ -115,6 +115,8 @@ pub struct IsoPlan {
     pub(crate) file_count: u32,
     pub(crate) dir_count: u32,
     pub(crate) system_area: Vec<u8>,
+    /// Files whose bytes 8–63 get an El Torito boot information table when written.
+    pub(crate) boot_info: Vec<usize>,
 }
 
 impl std::fmt::Debug for IsoPlan {
@@ -162,6 +164,40 @@ impl IsoPlan {
         }
         self.system_area = bytes;
         Ok(())
+    }
+
+    /// Writes a boot information table into the file at `path` as it goes into the image
+    /// (mkisofs's `-boot-info-table`, which ISOLINUX needs to find itself on the disc): bytes
+    /// 8–63 of the file become the primary volume descriptor's LBA, the file's LBA, its length
+    /// and the 32-bit sum of its words from byte 64 on, then 40 zero bytes. The file must be
+    /// between 64 bytes and 1 MiB (a boot loader, read whole).
+    pub fn patch_boot_info_table(&mut self, path: &str) -> Result<()> {
+        let node = self.file_node(path).ok_or_else(|| Error::BootInfoTable {
+            path: path.to_owned(),
+            reason: "no such file in the image",
+        })?;
+        let size = self.nodes[node].size;
+        if !(64..=1 << 20).contains(&size) {
+            return Err(Error::BootInfoTable {
+                path: path.to_owned(),
+                reason: "a boot information table needs a file of 64 bytes to 1 MiB",
+            });
+        }
+        self.boot_info.push(node);
+        Ok(())
+    }
+
+    /// The node of the file at `path`.
+    fn file_node(&self, path: &str) -> Option<usize> {
+        let parts = super::names::split_path(path).ok()?;
+        let mut cur = 0;
+        for part in &parts {
+            cur = *self.nodes[cur]
+                .children
+                .iter()
+                .find(|&&c| self.nodes[c].name == *part)?;
+        }
+        (!self.nodes[cur].is_dir).then_some(cur)
     }
 
     /// Where the data of the file at `path` lies in the image.
@@ -241,6 +277,7 @@ impl IsoPlan {
             file_count: 0,
             dir_count: 0,
             system_area: Vec::new(),
+            boot_info: Vec::new(),
         };
         plan.file_count = plan.nodes.iter().filter(|n| !n.is_dir).count() as u32;
         plan.dir_count = plan.nodes.len() as u32 - plan.file_count;

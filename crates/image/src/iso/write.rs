@@ -138,6 +138,25 @@ impl<W: Write> Sink<'_, W> {
             path: path(),
             source,
         })?;
+        if plan.boot_info.contains(&n) {
+            // A boot loader of at most 1 MiB (checked when planned): read whole, then patched.
+            let mut data = vec![0u8; node.size as usize];
+            let got = read_some_full(&mut *reader, &mut data).map_err(|source| Error::Read {
+                path: path(),
+                offset: 0,
+                source,
+            })?;
+            if got < data.len() {
+                return Err(Error::SourceTooShort {
+                    path: path(),
+                    declared: node.size,
+                    got: got as u64,
+                });
+            }
+            super::eltorito::boot_info_table(&mut data, node.data_lba);
+            self.put(&data)?;
+            return self.report();
+        }
         if self.buf.len() < CHUNK {
             self.buf.resize(CHUNK, 0);
         }
@@ -190,6 +209,18 @@ impl<W: Write> Sink<'_, W> {
         }
         Ok(())
     }
+}
+
+/// Reads until `buf` is full or the source ends; returns the bytes read.
+fn read_some_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match read_some(r, &mut buf[done..])? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
 }
 
 /// One `read`, retrying on `Interrupted`.
