@@ -79,6 +79,38 @@ fn tsmedia_pe_from_debian_packages_boots_and_runs_the_runtime() {
         "two builds from the same packages differ"
     );
 
+    // The site takes it as a boot image and says what it is.
+    let site = tmp.path().join("site");
+    run(tsmedia()
+        .env("TSMEDIA_SITE", &site)
+        .args(["site", "init", "--code", "LAB", "--name", "Lab"]));
+    let added = run(tsmedia()
+        .env("TSMEDIA_SITE", &site)
+        .args([
+            "package",
+            "add",
+            "--type",
+            "boot-image",
+            "--name",
+            "tsmedia PE",
+            "--json",
+        ])
+        .arg(&wim));
+    let added: serde_json::Value = serde_json::from_slice(&added.stdout).expect("json");
+    assert_eq!(added["arch"], "x64");
+    assert_eq!(added["images"][0]["flavour"], "tsmedia-pe");
+    assert_eq!(added["images"][0]["kernel"], report["kernel"]);
+    let id = added["id"].as_str().expect("id");
+    let shown = run(tsmedia()
+        .env("TSMEDIA_SITE", &site)
+        .args(["package", "show", id]));
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    let kernel = report["kernel"].as_str().expect("kernel");
+    assert!(
+        shown.contains(&format!("Flavour:        tsmedia-pe (Linux {kernel})")),
+        "{shown}"
+    );
+
     // The reference reads it; then boot its kernel and initramfs.
     common::wimlib(&["verify", wim.to_str().expect("utf-8 path")]);
     let tree = tmp.path().join("tree");

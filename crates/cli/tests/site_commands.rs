@@ -101,7 +101,14 @@ fn every_command_works_on_a_fresh_site() {
     assert_eq!(boot["arch"], "x64");
     assert_eq!(boot["image_index"], 1);
     assert_eq!(boot["prestart_package"], "LAB00001");
+    assert_eq!(
+        boot["images"][0].get("flavour"),
+        None,
+        "a Windows PE boot image"
+    );
     let boot_id = boot["id"].as_str().unwrap().to_string();
+    let shown = env.ok(&["package", "show", &boot_id]);
+    assert!(shown.contains("Flavour:        winpe\n"), "{shown}");
 
     let os_wim = make_wim(
         &env,

@@ -96,6 +96,16 @@ pub fn write_wim(pe: &PeBuild, out: &Path, opts: WriteOptions, time: u64) -> Res
         format!("tsmedia PE, Linux {} ({})", pe.kernel_version, pe.arch),
     ));
     xml.children.push(Element::with_text("FLAGS", FLAVOUR));
+    // `WINDOWS/ARCH` is where WIM XML records an image's processor architecture (9 = x64);
+    // tools and the site read it from there.
+    let mut windows = Element::new("WINDOWS");
+    windows.children.push(Element::with_text("ARCH", "9"));
+    xml.children.push(windows);
+    let mut pe_element = Element::new("TSMEDIAPE");
+    pe_element
+        .children
+        .push(Element::with_text("KERNEL", pe.kernel_version.clone()));
+    xml.children.push(pe_element);
     writer.add_image(&image, xml)?;
     writer.finish(1)?;
     Ok(())

@@ -140,15 +140,18 @@ pub(crate) fn insert_version(
     }
     for image in images.unwrap_or_default() {
         tx.execute(
-            "INSERT INTO wim_images (content_id, image_index, name, description, arch, size)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO wim_images (content_id, image_index, name, description, arch, size,
+                                     flavour, kernel)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 content_id,
                 image.index,
                 image.name,
                 image.description,
                 image.arch.map(|a| a.as_str()),
-                i64::try_from(image.size).unwrap_or(i64::MAX)
+                i64::try_from(image.size).unwrap_or(i64::MAX),
+                image.flavour,
+                image.kernel
             ],
         )
         .map_err(Error::db(context()))?;
@@ -160,24 +163,43 @@ pub(crate) fn insert_version(
 pub(crate) fn images(conn: &Connection, content_id: &str) -> Result<Vec<WimImage>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT image_index, name, description, arch, size FROM wim_images
+            "SELECT image_index, name, description, arch, size, flavour, kernel FROM wim_images
              WHERE content_id = ?1 ORDER BY image_index",
         )
         .map_err(Error::db("reading images"))?;
-    let rows: Vec<(u32, String, String, Option<String>, i64)> = stmt
+    type Row = (
+        u32,
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = stmt
         .query_map([content_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .and_then(Iterator::collect)
         .map_err(Error::db(format!("reading images of {content_id}")))?;
     rows.into_iter()
-        .map(|(index, name, description, arch, size)| {
+        .map(|(index, name, description, arch, size, flavour, kernel)| {
             Ok(WimImage {
                 index,
                 name,
                 description,
                 arch: arch.map(|a| a.parse()).transpose()?,
                 size: u64::try_from(size).unwrap_or(0),
+                flavour,
+                kernel,
             })
         })
         .collect()

@@ -153,6 +153,17 @@ pub struct Package {
     pub updated_at: Timestamp,
 }
 
+impl Package {
+    /// A boot image package's image (the one at its image index).
+    pub fn boot_image(&self) -> Option<&WimImage> {
+        if self.kind != PackageType::BootImage {
+            return None;
+        }
+        let index = self.image_index?;
+        self.images.as_ref()?.iter().find(|i| i.index == index)
+    }
+}
+
 /// What inspecting an image package's source decided.
 struct ImageFacts {
     arch: Option<Arch>,

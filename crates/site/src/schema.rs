@@ -22,14 +22,28 @@ pub(crate) struct Migration {
 }
 
 /// Every migration this build knows, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "site, content library, packages, task sequences, deployments, infrastructure",
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "site, content library, packages, task sequences, deployments, infrastructure",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        description: "boot image flavour (tsmedia PE or Windows PE) and kernel of WIM images",
+        sql: V2,
+    },
+];
 
 /// The newest schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// What an image is, as its XML says: `tsmedia-pe` with the kernel release for tsmedia PE boot
+/// images; NULL for everything else (Windows PE boot images, OS images).
+const V2: &str = r#"
+ALTER TABLE wim_images ADD COLUMN flavour TEXT;
+ALTER TABLE wim_images ADD COLUMN kernel TEXT;
+"#;
 
 const V1: &str = r#"
 CREATE TABLE schema_version (

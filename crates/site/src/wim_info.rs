@@ -21,6 +21,22 @@ pub struct WimImage {
     pub arch: Option<Arch>,
     /// `TOTALBYTES` of the image: the size of its files when applied.
     pub size: u64,
+    /// `tsmedia-pe` for a tsmedia PE boot image (its XML's `FLAGS`); none otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flavour: Option<String>,
+    /// A tsmedia PE image's kernel release (`TSMEDIAPE/KERNEL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+}
+
+/// The `FLAGS` value of tsmedia PE boot images.
+pub const TSMEDIA_PE: &str = "tsmedia-pe";
+
+impl WimImage {
+    /// What kind of boot environment the image is: `tsmedia-pe`, or `winpe` for any other.
+    pub fn boot_flavour(&self) -> &str {
+        self.flavour.as_deref().unwrap_or("winpe")
+    }
 }
 
 /// The images of a WIM and which one boots.
@@ -68,6 +84,9 @@ pub(crate) fn inspect_wim(path: &Path) -> Result<WimSummary> {
                 description: i.description,
                 arch: i.arch.and_then(Arch::from_wim_code),
                 size: i.total_bytes,
+                flavour: (i.properties.get("FLAGS").map(String::as_str) == Some(TSMEDIA_PE))
+                    .then(|| TSMEDIA_PE.to_string()),
+                kernel: i.properties.get("TSMEDIAPE/KERNEL").cloned(),
             })
             .collect(),
     })

@@ -266,6 +266,12 @@ fn print_package(site: &Site, p: &Package) -> Result<()> {
     if let Some(i) = p.image_index {
         println!("Image index:    {i}");
     }
+    if let Some(image) = p.boot_image() {
+        match &image.kernel {
+            Some(k) => println!("Flavour:        {} (Linux {k})", image.boot_flavour()),
+            None => println!("Flavour:        {}", image.boot_flavour()),
+        }
+    }
     if let Some(c) = &p.prestart_command {
         println!("Prestart:       {c}");
     }
