@@ -9,30 +9,33 @@
 //! Not supported: LZMS compression (solid WIMs made with it can be listed but not read), wimlib's
 //! pipable WIMs, and writing solid resources.
 
-pub mod blob_table;
-mod bytes;
-pub mod error;
-pub mod header;
-pub mod info;
-pub mod read;
-pub mod resource;
-pub mod sha1;
-pub mod xml;
-
-pub use error::{Error, Result};
-pub use info::{ImageInfo, WimInfo, inspect};
-pub use read::Wim;
-pub use sha1::Sha1;
-pub mod dentry;
-pub mod integrity;
-pub mod metadata;
-pub mod output;
-pub mod security;
-pub mod time;
-pub mod write;
-
-pub use write::{WimWriter, WriteOptions};
+// The high-level API.
 pub mod apply;
 pub mod capture;
+pub mod error;
+pub mod info;
+pub mod metadata;
 pub mod ops;
+pub mod output;
+pub mod read;
+pub mod write;
+
+// The on-disk layouts, also reachable at their historical paths (`tsmedia_wim::header`, ...).
+pub mod ondisk;
+pub use ondisk::{blob_table, dentry, header, integrity, resource, security};
+
+// Values shared by both: names, hashes, times, XML data, reparse data.
+mod bytes;
 pub mod reparse;
+pub mod sha1;
+pub mod time;
+pub mod xml;
+
+pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use capture::{CaptureOptions, CaptureReport, capture};
+pub use error::{Error, Result};
+pub use info::{ImageInfo, WimInfo, inspect};
+pub use metadata::Image;
+pub use read::Wim;
+pub use sha1::Sha1;
+pub use write::{WimWriter, WriteOptions};
