@@ -60,10 +60,10 @@ pub fn append(
     if let Some(n) = &name
         && xml::images(&old.xml).any(|e| e.get("NAME") == Some(n))
     {
-        return Err(Error::InvalidArgument(format!(
-            "an image named {n:?} already exists in {}",
-            path.display()
-        )));
+        return Err(Error::DuplicateImageName {
+            name: n.clone(),
+            wim: path.to_path_buf(),
+        });
     }
     let mut w = WimWriter::create(path, opts)?;
     for i in 1..=old.image_count() {

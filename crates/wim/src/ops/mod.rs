@@ -4,12 +4,14 @@
 mod apply_all;
 mod export;
 mod split;
+mod split_plan;
 mod update;
 mod verify;
 
 pub use apply_all::apply_all;
 pub use export::{append, export};
 pub use split::{join, part_name, split};
+pub use split_plan::{PlannedPart, PlannedResource, SplitPlan};
 pub use update::{UpdateCommand, update};
 pub use verify::{VerifyReport, check_integrity, verify};
 
@@ -44,10 +46,10 @@ pub(crate) fn copy_blobs_of(src: &Wim, root: &Dentry, w: &mut WimWriter) -> Resu
     // In file order, so the source is read sequentially.
     let mut locs = Vec::with_capacity(hashes.len());
     for h in hashes.into_iter().filter(|h| !w.has_blob(h)) {
-        let loc = src
-            .blobs
-            .get(&h)
-            .ok_or_else(|| Error::MissingBlob { sha1: h.hex() })?;
+        let loc = src.blobs.get(&h).ok_or(Error::MissingBlob {
+            sha1: h,
+            user: None,
+        })?;
         locs.push(loc);
     }
     locs.sort_by_key(|l| (l.part, l.entry.resource.offset));

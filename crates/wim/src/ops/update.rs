@@ -14,9 +14,17 @@ use std::path::{Path, PathBuf};
 pub enum UpdateCommand {
     /// Add the file or tree at `source` as `dest` (a path inside the image, `/`-separated);
     /// replaces what is there.
-    Add { source: PathBuf, dest: String },
+    Add {
+        /// The file or folder on disk to capture.
+        source: PathBuf,
+        /// Where it goes in the image.
+        dest: String,
+    },
     /// Delete a file or tree.
-    Delete { path: String },
+    Delete {
+        /// The path inside the image, `/`-separated.
+        path: String,
+    },
 }
 
 /// Applies `commands` to image `image` of the WIM at `path`; the WIM is rebuilt atomically.
@@ -41,19 +49,21 @@ pub fn update(
             match c {
                 UpdateCommand::Delete { path: p } => {
                     let parts = split_path(p)?;
-                    let (name, parents) = parts
-                        .split_last()
-                        .ok_or_else(|| Error::InvalidArgument("cannot delete the root".into()))?;
+                    let (name, parents) = parts.split_last().ok_or(Error::Root)?;
                     let dir = find_dir(&mut img.root, parents, false).ok_or_else(|| {
-                        Error::InvalidArgument(format!("{p}: no such path in image {i}"))
+                        Error::NoSuchPath {
+                            path: p.clone(),
+                            image: i,
+                        }
                     })?;
                     let before = dir.children.len();
                     dir.children
                         .retain(|c| c.name != name.encode_utf16().collect::<Vec<_>>());
                     if dir.children.len() == before {
-                        return Err(Error::InvalidArgument(format!(
-                            "{p}: no such path in image {i}"
-                        )));
+                        return Err(Error::NoSuchPath {
+                            path: p.clone(),
+                            image: i,
+                        });
                     }
                 }
                 UpdateCommand::Add { source, dest } => {
@@ -63,18 +73,13 @@ pub fn update(
                     match parts.split_last() {
                         None => {
                             if !d.is_dir() {
-                                return Err(Error::InvalidArgument(
-                                    "only a directory can replace the root".into(),
-                                ));
+                                return Err(Error::Root);
                             }
                             merge_into(&mut img.root, d);
                         }
                         Some((name, parents)) => {
-                            let dir = find_dir(&mut img.root, parents, true).ok_or_else(|| {
-                                Error::InvalidArgument(format!(
-                                    "{dest}: a parent is not a directory"
-                                ))
-                            })?;
+                            let dir = find_dir(&mut img.root, parents, true)
+                                .ok_or_else(|| Error::ParentNotDirectory { path: dest.clone() })?;
                             d.name = name.encode_utf16().collect();
                             match dir.children.iter_mut().find(|c| c.name == d.name) {
                                 Some(existing) if existing.is_dir() && d.is_dir() => {
@@ -117,9 +122,9 @@ fn split_path(p: &str) -> Result<Vec<String>> {
         .map(str::to_string)
         .collect();
     if parts.iter().any(|s| s == "." || s == "..") {
-        return Err(Error::InvalidArgument(format!(
-            "{p}: '.' and '..' are not allowed in image paths"
-        )));
+        return Err(Error::DotInImagePath {
+            path: p.to_string(),
+        });
     }
     Ok(parts)
 }

@@ -11,10 +11,15 @@ use crate::sha1::Sha1;
 /// What `verify` checked.
 #[derive(Clone, Debug, Default)]
 pub struct VerifyReport {
+    /// Whether an integrity table was found and checked.
     pub integrity_checked: bool,
+    /// Blobs read and whose SHA-1 matched.
     pub blobs: u64,
+    /// Uncompressed bytes of those blobs.
     pub bytes: u64,
+    /// Images whose metadata parsed and whose blobs are all present.
     pub images: u32,
+    /// Dentries walked, over all images.
     pub dentries: u64,
 }
 
@@ -33,10 +38,10 @@ pub fn check_integrity(wim: &Wim) -> Result<usize> {
         }
         let mut t = vec![0u8; h.integrity.stored_size.min(part.len) as usize];
         part.read_at(h.integrity.offset, &mut t)?;
-        let end = h
-            .blob_table
-            .end()
-            .ok_or_else(|| Error::BadHeader("blob table end overflows".into()))?;
+        let end = h.blob_table.end().ok_or(Error::BlobTableEnd {
+            offset: h.blob_table.offset,
+            size: h.blob_table.stored_size,
+        })?;
         integrity::verify(part, &t, end)?;
         checked += 1;
     }
@@ -106,7 +111,8 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
         }
         if let Some(h) = missing {
             return Err(Error::MissingBlob {
-                sha1: format!("{h} (referenced by image {i})"),
+                sha1: h,
+                user: Some(format!("referenced by image {i}")),
             });
         }
         report.images += 1;
