@@ -48,16 +48,30 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         if let Some(w) = cause.downcast_ref::<WimError>() {
             return match w {
                 WimError::Cancelled => INTERRUPTED,
-                WimError::NoSuchImage(_) | WimError::MissingBlob { .. } | WimError::Split(_) => {
-                    NOT_FOUND
-                }
+                WimError::NoSuchImage { .. }
+                | WimError::NoImageNamed { .. }
+                | WimError::NoSuchPath { .. }
+                | WimError::MissingBlob { .. }
+                | WimError::MissingParts { .. }
+                | WimError::OtherWim { .. }
+                | WimError::NoFirstPart => NOT_FOUND,
                 WimError::Unsafe { .. } => UNSAFE,
                 WimError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                     NOT_FOUND
                 }
-                WimError::Io { .. } | WimError::Source { .. } | WimError::InvalidArgument(_) => {
-                    FAILURE
-                }
+                // Arguments the command line let through but the operation refuses, and
+                // failures that are not the input's fault.
+                WimError::Io { .. }
+                | WimError::Source { .. }
+                | WimError::DuplicateImageName { .. }
+                | WimError::ParentNotDirectory { .. }
+                | WimError::Root
+                | WimError::DotInImagePath { .. }
+                | WimError::ChunkSize { .. }
+                | WimError::BootIndexOutOfRange { .. }
+                | WimError::Codec(_)
+                | WimError::CompressionThread => FAILURE,
+                // Not a WIM, unsupported, corrupt, or a WIM that cannot be split.
                 _ => INVALID_INPUT,
             };
         }

@@ -7,12 +7,11 @@
 //! from that description when the media are written, so a 5 GiB `install.wim` is read once and
 //! never held in memory or copied to a temporary file.
 //!
-//! The layout is the WIM engine's ([`tsmedia_wim::ops::split`]): the header of the source with
-//! SPANNED set, part number and count; image metadata in part 1; blobs in source file order,
-//! never split across parts, a new part starting when the next blob would push the part over
-//! its limit; each part's own blob table followed by the source's XML. With one limit for
-//! every part the bytes equal `ops::split`'s output (tested). Unlike `ops::split`, each part
-//! may have its own limit, so the first part of a WIM can fill the room left on a disc.
+//! The layout is the WIM engine's one planner, [`tsmedia_wim::ops::SplitPlan`], which
+//! `tsmedia_wim::ops::split` also writes from: with one limit for every part the bytes equal
+//! `ops::split`'s output (tested). Here each part may have its own limit, so the first part of
+//! a WIM can fill the room left on a disc, and a resource larger than its part's limit is
+//! refused rather than given an oversized part.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -20,10 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tsmedia_image::DataSource;
-use tsmedia_wim::Wim;
-use tsmedia_wim::blob_table::{BlobEntry, ENTRY_SIZE};
-use tsmedia_wim::header::{HEADER_SIZE, flags as hflags};
-use tsmedia_wim::resource::{ResourceHeader, flags as rflags};
+use tsmedia_wim::header::flags as hflags;
+use tsmedia_wim::ops::{PlannedPart, SplitPlan};
+use tsmedia_wim::{Error as WimError, Wim};
 
 /// Why a WIM cannot be stored as parts within the limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,40 +140,19 @@ fn plan_open(
     if w.header.total_parts != 1 || w.header.flags & hflags::SPANNED != 0 {
         return Err(SplitRefusal::AlreadySplit);
     }
-    if w.blobs.values().any(|l| l.solid_run.is_some()) {
-        return Err(SplitRefusal::Solid);
-    }
-    let xml: Arc<[u8]> = tsmedia_wim::xml::to_bytes(&w.xml).into();
-    let xml_len = xml.len() as u64;
-
-    let mut parts = vec![Building::new()];
-    for m in &w.metadata {
-        parts[0].copy(m);
-    }
-    let mut locs: Vec<&BlobEntry> = w.blobs.values().map(|l| &l.entry).collect();
-    locs.sort_by_key(|e| e.resource.offset);
-    for e in locs {
-        let cur = parts.last().expect("at least one part");
-        let end = cur.pos
-            + e.resource.stored_size
-            + ENTRY_SIZE as u64 * (cur.entries.len() as u64 + 1)
-            + xml_len;
-        if cur.blobs > 0 && end > limit(parts.len() - 1) {
-            parts.push(Building::new());
-        }
-        parts.last_mut().expect("at least one part").copy(e);
-    }
-
-    let total = u16::try_from(parts.len()).map_err(|_| SplitRefusal::TooManyParts)?;
-    let mut out = Vec::with_capacity(parts.len());
-    for (i, p) in parts.into_iter().enumerate() {
-        let number = i as u16 + 1;
-        let size = p.pos + ENTRY_SIZE as u64 * p.entries.len() as u64 + xml_len;
-        if size > limit(i) {
+    let plan = SplitPlan::new(w, limit).map_err(|e| match e {
+        WimError::SolidSplit => SplitRefusal::Solid,
+        WimError::TooManyParts { .. } => SplitRefusal::TooManyParts,
+        other => SplitRefusal::NotAWim(other.to_string()),
+    })?;
+    let xml: Arc<[u8]> = plan.xml.into();
+    let mut out = Vec::with_capacity(plan.parts.len());
+    for (i, p) in plan.parts.into_iter().enumerate() {
+        if p.size > limit(i) {
             let largest = p
-                .entries
+                .resources
                 .iter()
-                .map(|e| e.resource.stored_size)
+                .map(|r| r.source.stored_size)
                 .max()
                 .unwrap_or(0);
             return Err(SplitRefusal::ResourceTooLarge {
@@ -183,7 +160,7 @@ fn plan_open(
                 limit: limit(i),
             });
         }
-        out.push(p.finish(w, number, total, &xml));
+        out.push(pieces_of(p, &xml));
     }
     Ok(SwmLayout {
         source: path.to_path_buf(),
@@ -191,92 +168,28 @@ fn plan_open(
     })
 }
 
-/// A part being laid out.
-struct Building {
-    pos: u64,
-    /// Entries with their source resources (offsets rewritten in `finish`).
-    entries: Vec<BlobEntry>,
-    blobs: u64,
-}
-
-impl Building {
-    fn new() -> Building {
-        Building {
-            pos: HEADER_SIZE as u64,
-            entries: Vec::new(),
-            blobs: 0,
+/// A planned part as pieces: its header, runs of the source, its blob table and the XML data.
+fn pieces_of(p: PlannedPart, xml: &Arc<[u8]>) -> SwmPart {
+    let mut pieces = vec![Piece::Bytes(Arc::from(&p.header.to_bytes()[..]))];
+    for r in &p.resources {
+        // Adjacent source ranges become one piece: few pieces however many blobs.
+        match pieces.last_mut() {
+            Some(Piece::Copy { offset, len }) if *offset + *len == r.source.offset => {
+                *len += r.source.stored_size
+            }
+            _ => pieces.push(Piece::Copy {
+                offset: r.source.offset,
+                len: r.source.stored_size,
+            }),
         }
     }
-
-    fn copy(&mut self, e: &BlobEntry) {
-        self.pos += e.resource.stored_size;
-        self.blobs += u64::from(!e.resource.is_metadata());
-        self.entries.push(*e);
-    }
-
-    fn finish(self, w: &Wim, number: u16, total: u16, xml: &Arc<[u8]>) -> SwmPart {
-        let mut pieces: Vec<Piece> = vec![Piece::Bytes(Arc::from(&[][..]))];
-        let mut table = Vec::with_capacity(self.entries.len() * ENTRY_SIZE);
-        let mut pos = HEADER_SIZE as u64;
-        let mut resources = Vec::with_capacity(self.entries.len());
-        for e in &self.entries {
-            let r = e.resource;
-            // Adjacent source ranges become one piece: few pieces however many blobs.
-            match pieces.last_mut() {
-                Some(Piece::Copy { offset, len }) if *offset + *len == r.offset => {
-                    *len += r.stored_size
-                }
-                _ => pieces.push(Piece::Copy {
-                    offset: r.offset,
-                    len: r.stored_size,
-                }),
-            }
-            let resource = ResourceHeader { offset: pos, ..r };
-            resources.push(resource);
-            BlobEntry {
-                resource,
-                part_number: number,
-                ..*e
-            }
-            .write_to(&mut table);
-            pos += r.stored_size;
-        }
-        let blob_table = ResourceHeader {
-            stored_size: table.len() as u64,
-            flags: rflags::METADATA,
-            offset: pos,
-            uncompressed_size: table.len() as u64,
-        };
-        let xml_data = ResourceHeader {
-            stored_size: xml.len() as u64,
-            flags: rflags::METADATA,
-            offset: pos + table.len() as u64,
-            uncompressed_size: xml.len() as u64,
-        };
-        let mut h = w.header.clone();
-        h.flags = (h.flags | hflags::SPANNED) & !hflags::WRITE_IN_PROGRESS;
-        h.part_number = number;
-        h.total_parts = total;
-        h.blob_table = blob_table;
-        h.xml_data = xml_data;
-        h.integrity = ResourceHeader::default();
-        h.boot_metadata = if number == 1 && h.boot_index > 0 {
-            resources
-                .get(h.boot_index as usize - 1)
-                .copied()
-                .unwrap_or_default()
-        } else {
-            ResourceHeader::default()
-        };
-        pieces[0] = Piece::Bytes(Arc::from(&h.to_bytes()[..]));
-        pieces.push(Piece::Bytes(table.into()));
-        pieces.push(Piece::Bytes(xml.clone()));
-        let size = pieces.iter().map(Piece::len).sum();
-        SwmPart {
-            number,
-            size,
-            pieces,
-        }
+    pieces.push(Piece::Bytes(p.blob_table.into()));
+    pieces.push(Piece::Bytes(xml.clone()));
+    debug_assert_eq!(pieces.iter().map(Piece::len).sum::<u64>(), p.size);
+    SwmPart {
+        number: p.number,
+        size: p.size,
+        pieces,
     }
 }
 

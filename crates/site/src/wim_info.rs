@@ -55,10 +55,6 @@ pub(crate) fn inspect_wim(path: &Path) -> Result<WimSummary> {
         {
             Error::Io { path, source }
         }
-        tsmedia_wim::Error::NotWim(reason) => Error::NotWim {
-            path: path.to_path_buf(),
-            reason,
-        },
         other => Error::NotWim {
             path: path.to_path_buf(),
             reason: other.to_string(),

@@ -47,10 +47,15 @@ impl Default for ApplyOptions {
 /// What an apply did and what it could not represent on Linux.
 #[derive(Clone, Debug, Default)]
 pub struct ApplyReport {
+    /// Directories created, the target included.
     pub dirs: u64,
+    /// Regular files written, hard links included.
     pub files: u64,
+    /// Symbolic links made.
     pub symlinks: u64,
+    /// Bytes of file data written.
     pub bytes: u64,
+    /// What Linux cannot represent (security descriptors, named streams, ...).
     pub warnings: Vec<String>,
 }
 
@@ -119,7 +124,8 @@ pub(crate) fn apply_image(
         for h in e.d.blobs() {
             if !wim.blobs.contains_key(&h) {
                 return Err(Error::MissingBlob {
-                    sha1: format!("{h} (needed by {})", e.shown),
+                    sha1: h,
+                    user: Some(format!("needed by {}", e.shown)),
                 });
             }
         }
@@ -298,8 +304,9 @@ pub(crate) fn apply_image(
 
 fn with_path(e: Error, shown: &str) -> Error {
     match e {
-        Error::HashMismatch { sha1, actual } => Error::HashMismatch {
-            sha1: format!("{sha1} ({shown})"),
+        Error::HashMismatch { sha1, actual, .. } => Error::HashMismatch {
+            sha1,
+            user: Some(shown.to_string()),
             actual,
         },
         other => other,

@@ -36,9 +36,13 @@ pub struct CaptureOptions {
 /// What a capture did, and what it could not store.
 #[derive(Clone, Debug, Default)]
 pub struct CaptureReport {
+    /// Directories captured, the root included.
     pub dirs: u64,
+    /// Regular files and symlinks captured.
     pub files: u64,
+    /// Bytes of file data read.
     pub bytes: u64,
+    /// What could not be stored (sockets, FIFOs, ...).
     pub warnings: Vec<String>,
 }
 

@@ -1,5 +1,11 @@
 //! The error type of every WIM operation.
+//!
+//! Each variant names what is wrong and carries the context to find it (the offset, index,
+//! image, path or hash). A variant prints either its own context and leaves the cause to
+//! [`std::error::Error::source`] (`Io`, `Decode`, `Xml`, `Codec`), or is self-contained and has no
+//! source: never both, so a caller printing the whole chain shows each cause once.
 
+use crate::sha1::Sha1;
 use std::io;
 use std::path::PathBuf;
 
@@ -7,56 +13,331 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Reading or writing `path` failed; the cause is the source.
     #[error("{}", path.display())]
-    Io { path: PathBuf, source: io::Error },
-    #[error("not a WIM file: {0}")]
-    NotWim(String),
-    #[error("invalid WIM header: {0}")]
-    BadHeader(String),
-    #[error("unsupported WIM feature: {0}")]
-    Unsupported(String),
+    Io {
+        /// The file or folder being read or written.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: io::Error,
+    },
+
+    // --- Not a WIM, or a WIM we do not read ---
+    /// The file is shorter than the 208-byte WIM header.
+    #[error("not a WIM file: file is {len} bytes, shorter than a WIM header")]
+    TooShort {
+        /// The file's length in bytes.
+        len: u64,
+    },
+    /// The file does not start with the `MSWIM\0\0\0` magic.
+    #[error("not a WIM file: no MSWIM magic at offset 0 (found {found:02x?})")]
+    NotWim {
+        /// The first 8 bytes of the file.
+        found: [u8; 8],
+    },
+    /// A wimlib pipable WIM (`WLPWM` magic), which this crate does not read.
+    #[error("unsupported WIM feature: wimlib pipable WIMs (WLPWM) are not supported")]
+    Pipable,
+    /// A header version other than the two Microsoft defines (0x10d00 and 0xe00 for solid).
+    #[error("unsupported WIM feature: WIM version {version:#x}")]
+    UnsupportedVersion {
+        /// The header's version field.
+        version: u32,
+    },
+
+    // --- Inconsistent header ---
+    /// The header's size field is not 208.
+    #[error("invalid WIM header: header size {found}, expected 208")]
+    HeaderSize {
+        /// The size the header claims.
+        found: u32,
+    },
+    /// The part number is 0 or larger than the part count.
+    #[error("invalid WIM header: part {part} of {total}")]
+    PartNumber {
+        /// The header's part number.
+        part: u16,
+        /// The header's part count.
+        total: u16,
+    },
+    /// The boot index names an image the WIM does not have.
+    #[error("invalid WIM header: boot index {boot_index} but only {images} images")]
+    BootIndex {
+        /// The header's 1-based boot index.
+        boot_index: u32,
+        /// The header's image count.
+        images: u32,
+    },
+    /// The COMPRESSION flag is set with no compression type, or with several.
+    #[error("invalid WIM header: flags {flags:#x} name {count} compression types, expected one")]
+    CompressionFlags {
+        /// The header's flags.
+        flags: u32,
+        /// How many compression-type flags are set.
+        count: usize,
+    },
+    /// The blob table's offset plus size overflows 64 bits.
+    #[error("invalid WIM header: blob table at {offset:#x} of {size} bytes ends past 2^64")]
+    BlobTableEnd {
+        /// The blob table's offset.
+        offset: u64,
+        /// The blob table's stored size.
+        size: u64,
+    },
+    /// The header and the XML data disagree on the number of images.
+    #[error("invalid WIM header: header says {header} images but the XML describes {xml}")]
+    XmlImageCount {
+        /// The header's image count.
+        header: u32,
+        /// `<IMAGE>` elements in the XML data.
+        xml: u32,
+    },
+    /// The header and the blob table disagree on the number of images.
+    #[error(
+        "invalid WIM header: header says {header} images but the blob table has {metadata} metadata resources"
+    )]
+    MetadataCount {
+        /// The header's image count.
+        header: u32,
+        /// Metadata resources in the blob table.
+        metadata: usize,
+    },
+
+    // --- Corrupt structures ---
+    /// A resource (header, chunk table or data) at `offset` is inconsistent.
     #[error("resource at offset {offset:#x}: {reason}")]
-    BadResource { offset: u64, reason: String },
+    BadResource {
+        /// The resource's offset in its part.
+        offset: u64,
+        /// What is inconsistent.
+        reason: String,
+    },
+    /// Entry `index` of the blob table is inconsistent.
     #[error("blob table entry {index} at offset {offset:#x}: {reason}")]
     BadBlobEntry {
+        /// The entry's 0-based index in the table.
         index: usize,
+        /// The entry's offset in its part.
         offset: u64,
+        /// What is inconsistent.
         reason: String,
     },
-    #[error("blob {sha1} is missing (is a part of a split WIM missing? pass --ref)")]
-    MissingBlob { sha1: String },
-    #[error("blob {sha1}: data hashes to {actual}: the WIM is corrupt")]
-    HashMismatch { sha1: String, actual: String },
+    /// A blob an image refers to is in none of the parts given.
+    #[error(
+        "blob {sha1}{} is missing (is a part of a split WIM missing? pass --ref)",
+        needed_by(user)
+    )]
+    MissingBlob {
+        /// The missing blob's SHA-1.
+        sha1: Sha1,
+        /// What refers to it (`/d/f.txt`, `image 2`), when known.
+        user: Option<String>,
+    },
+    /// A blob's data does not hash to its SHA-1.
+    #[error(
+        "blob {sha1}{}: data hashes to {actual}: the WIM is corrupt",
+        needed_by(user)
+    )]
+    HashMismatch {
+        /// The SHA-1 the blob table promises.
+        sha1: Sha1,
+        /// What refers to the blob, when known.
+        user: Option<String>,
+        /// The SHA-1 of the data read.
+        actual: Sha1,
+    },
+    /// A chunk of a compressed resource does not decompress; the codec's reason is the source.
     #[error("chunk {chunk} of the resource at offset {offset:#x} does not decompress")]
     Decode {
+        /// The resource's offset in its part.
         offset: u64,
+        /// The 0-based chunk index.
         chunk: u64,
+        /// The decoder's error.
         source: tsmedia_codecs::DecodeError,
     },
+    /// An image's metadata resource (security data or dentries) is inconsistent.
     #[error("image {image} metadata at byte {offset:#x}: {reason}")]
     BadMetadata {
+        /// The 1-based image index.
         image: u32,
+        /// The byte offset in the uncompressed metadata resource.
         offset: u64,
+        /// What is inconsistent.
         reason: String,
     },
-    #[error("XML data: {0}")]
-    BadXml(String),
+    /// The XML data is not UTF-16LE text.
+    #[error("XML data: {len} bytes are not UTF-16LE text")]
+    XmlEncoding {
+        /// The XML data's length in bytes.
+        len: usize,
+    },
+    /// The XML data does not parse; the parser's error is the source.
+    #[error("XML data")]
+    Xml {
+        /// The XML parser's error.
+        source: roxmltree::Error,
+    },
+    /// The XML data's root element is not `<WIM>`.
+    #[error("XML data: root element is <{found}>, not <WIM>")]
+    XmlRoot {
+        /// The root element's name.
+        found: String,
+    },
+    /// The XML data nests elements deeper than we follow.
+    #[error("XML data: elements nested deeper than {limit} levels")]
+    XmlDepth {
+        /// The deepest nesting read.
+        limit: usize,
+    },
+    /// A chunk of the integrity table does not match the file.
     #[error("integrity check failed: chunk {chunk} (bytes {start:#x}..{end:#x}) does not match")]
-    Integrity { chunk: u32, start: u64, end: u64 },
-    #[error("no image {0} in this WIM")]
-    NoSuchImage(String),
+    Integrity {
+        /// The 0-based chunk index.
+        chunk: u32,
+        /// The chunk's first byte in the file.
+        start: u64,
+        /// The byte after the chunk's last.
+        end: u64,
+    },
+
+    // --- Images and arguments ---
+    /// No image with this 1-based index.
+    #[error("no image {index} in this WIM (it has {count} images)")]
+    NoSuchImage {
+        /// The index asked for.
+        index: u32,
+        /// The WIM's image count.
+        count: u32,
+    },
+    /// No image with this name.
+    #[error("no image named {name:?} in this WIM")]
+    NoImageNamed {
+        /// The name asked for.
+        name: String,
+    },
+    /// An image of this name already exists in the WIM being appended to.
+    #[error("an image named {name:?} already exists in {}", wim.display())]
+    DuplicateImageName {
+        /// The name.
+        name: String,
+        /// The WIM.
+        wim: PathBuf,
+    },
+    /// An update names a path that the image does not have.
+    #[error("{path}: no such path in image {image}")]
+    NoSuchPath {
+        /// The path inside the image, as given.
+        path: String,
+        /// The 1-based image index.
+        image: u32,
+    },
+    /// An update would add under something that is not a directory.
+    #[error("{path}: a parent is not a directory")]
+    ParentNotDirectory {
+        /// The path inside the image, as given.
+        path: String,
+    },
+    /// An update would delete the root, or replace it with a file.
+    #[error("the root of an image can only be replaced by a directory, never deleted")]
+    Root,
+    /// An image path uses `.` or `..`.
+    #[error("{path}: '.' and '..' are not allowed in image paths")]
+    DotInImagePath {
+        /// The path inside the image, as given.
+        path: String,
+    },
+    /// A chunk size the compression format cannot use.
+    #[error(
+        "chunk size {chunk_size} is not valid for {format} (a power of two from {min} to {max})"
+    )]
+    ChunkSize {
+        /// The chunk size asked for.
+        chunk_size: usize,
+        /// The compression format.
+        format: tsmedia_codecs::Format,
+        /// The smallest valid size.
+        min: usize,
+        /// The largest valid size.
+        max: usize,
+    },
+    /// A boot index past the images written.
+    #[error("boot index {boot_index} but the WIM has {images} images")]
+    BootIndexOutOfRange {
+        /// The 1-based boot index asked for.
+        boot_index: u32,
+        /// The images written.
+        images: u32,
+    },
+
+    // --- Unsafe names, changed sources ---
+    /// A name or existing file that would make apply write outside its target.
     #[error("{path}: {reason}")]
-    Unsafe { path: String, reason: String },
-    #[error("{path}: {reason}")]
-    Source { path: PathBuf, reason: String },
-    #[error("split WIM: {0}")]
-    Split(String),
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    #[error("codec: {0}")]
+    Unsafe {
+        /// The path at fault (`image N: /a/b` inside an image, or a target path).
+        path: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A file being captured cannot be stored as it is (changed while read, name not UTF-8).
+    #[error("{}: {reason}", path.display())]
+    Source {
+        /// The source file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    // --- Split WIMs ---
+    /// Parts of a split WIM are missing.
+    #[error(
+        "split WIM: part(s) {} of {total} missing: give them with --ref",
+        list(missing)
+    )]
+    MissingParts {
+        /// The missing 1-based part numbers.
+        missing: Vec<u16>,
+        /// The part count.
+        total: u16,
+    },
+    /// A part given belongs to another split WIM.
+    #[error("split WIM: {} belongs to another WIM (GUID differs)", path.display())]
+    OtherWim {
+        /// The part.
+        path: PathBuf,
+    },
+    /// None of the parts given is part 1.
+    #[error("split WIM: none of the parts given is part 1")]
+    NoFirstPart,
+    /// Solid resources cannot be cut into parts.
+    #[error("split WIM: WIMs with solid resources cannot be split")]
+    SolidSplit,
+    /// A split would need more parts than a header can number.
+    #[error("split WIM: {parts} parts needed, more than the 65,535 a WIM header can number")]
+    TooManyParts {
+        /// The parts the plan needs.
+        parts: usize,
+    },
+
+    // --- Compression, cancel ---
+    /// A compression thread failed; the codec's error is the source.
+    #[error("compression")]
     Codec(#[from] tsmedia_codecs::CodecError),
+    /// A compression thread stopped without a result.
+    #[error("a compression thread stopped unexpectedly")]
+    CompressionThread,
+    /// The cancel flag was set.
     #[error("operation cancelled")]
     Cancelled,
+}
+
+fn needed_by(user: &Option<String>) -> String {
+    user.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+}
+
+fn list(parts: &[u16]) -> String {
+    let v: Vec<String> = parts.iter().map(u16::to_string).collect();
+    v.join(", ")
 }
 
 /// `Result` with this crate's [`Error`].
@@ -84,3 +365,6 @@ impl From<Error> for io::Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

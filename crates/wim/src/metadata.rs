@@ -7,17 +7,21 @@ use crate::security::SecurityData;
 /// One image's metadata.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Image {
+    /// The security descriptors dentries refer to.
     pub security: SecurityData,
+    /// The root directory; its name is empty.
     pub root: Dentry,
 }
 
 impl Image {
+    /// Parses an uncompressed metadata resource of 1-based image `image`.
     pub fn parse(data: &[u8], image: u32) -> Result<Image> {
         let (security, root_offset) = SecurityData::parse(data, image)?;
         let root = dentry::parse_tree(data, root_offset, image)?;
         Ok(Image { security, root })
     }
 
+    /// The metadata resource as stored, uncompressed.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.security.write(&mut out);

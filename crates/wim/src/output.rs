@@ -5,7 +5,10 @@ use crate::error::{IoContext, Result};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
+/// A file written under a temporary name in the folder of its final path, renamed over it by
+/// [`commit`](AtomicFile::commit); dropped without commit, the temporary file is removed.
 pub struct AtomicFile {
+    /// The temporary file, open for reading and writing.
     pub file: File,
     path: PathBuf,
     tmp: PathBuf,
@@ -13,6 +16,7 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// Creates a new temporary file next to `path`.
     pub fn create(path: &Path) -> Result<AtomicFile> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -45,6 +49,7 @@ impl AtomicFile {
         }
     }
 
+    /// The final path.
     pub fn path(&self) -> &Path {
         &self.path
     }

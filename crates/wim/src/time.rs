@@ -3,6 +3,7 @@
 /// Seconds from 1601-01-01 to 1970-01-01.
 const EPOCH_DIFF: i64 = 11_644_473_600;
 
+/// FILETIME of a UNIX time, clamped to the FILETIME range.
 pub fn unix_to_filetime(secs: i64, nanos: u32) -> u64 {
     let t = (secs + EPOCH_DIFF) as i128 * 10_000_000 + i128::from(nanos / 100);
     t.clamp(0, i128::from(u64::MAX)) as u64

@@ -8,13 +8,18 @@ use std::collections::BTreeMap;
 /// An XML element holding either text or child elements (WIM XML never mixes them).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Element {
+    /// The tag name, as written.
     pub name: String,
+    /// Attributes in document order.
     pub attrs: Vec<(String, String)>,
+    /// The text of a leaf element (empty for an element with children).
     pub text: String,
+    /// Child elements in document order.
     pub children: Vec<Element>,
 }
 
 impl Element {
+    /// An empty element.
     pub fn new(name: &str) -> Element {
         Element {
             name: name.to_string(),
@@ -22,6 +27,7 @@ impl Element {
         }
     }
 
+    /// A leaf element holding `text`.
     pub fn with_text(name: &str, text: impl Into<String>) -> Element {
         Element {
             name: name.to_string(),
@@ -30,6 +36,7 @@ impl Element {
         }
     }
 
+    /// The value of attribute `name`.
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
@@ -37,6 +44,7 @@ impl Element {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first child named `name`, ignoring ASCII case as Microsoft's readers do.
     pub fn child(&self, name: &str) -> Option<&Element> {
         self.children
             .iter()
@@ -146,30 +154,27 @@ fn escape(s: &str, out: &mut String) {
 /// Parses the XML data resource.
 pub fn parse(data: &[u8]) -> Result<Element> {
     if !data.len().is_multiple_of(2) {
-        return Err(Error::BadXml("odd number of bytes in UTF-16 data".into()));
+        return Err(Error::XmlEncoding { len: data.len() });
     }
     let units: Vec<u16> = data
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
     let units = units.strip_prefix(&[0xFEFF]).unwrap_or(&units);
-    let text = String::from_utf16(units).map_err(|_| Error::BadXml("invalid UTF-16".into()))?;
+    let text = String::from_utf16(units).map_err(|_| Error::XmlEncoding { len: data.len() })?;
     let text = text.trim_end_matches('\0');
-    let doc = roxmltree::Document::parse(text).map_err(|e| Error::BadXml(e.to_string()))?;
+    let doc = roxmltree::Document::parse(text).map_err(|source| Error::Xml { source })?;
     let root = doc.root_element();
     if !root.tag_name().name().eq_ignore_ascii_case("WIM") {
-        return Err(Error::BadXml(format!(
-            "root element is <{}>, not <WIM>",
-            root.tag_name().name()
-        )));
+        return Err(Error::XmlRoot {
+            found: root.tag_name().name().to_string(),
+        });
     }
     /// Recursive, so the depth is bounded: hostile XML nested 100,000 deep must not overflow the
     /// stack (WIM XML is 4 or 5 levels deep).
     fn convert(n: roxmltree::Node, depth: usize) -> Result<Element> {
         if depth > MAX_DEPTH {
-            return Err(Error::BadXml(format!(
-                "elements nested deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(Error::XmlDepth { limit: MAX_DEPTH });
         }
         let mut e = Element::new(n.tag_name().name());
         e.attrs = n
@@ -213,6 +218,7 @@ pub fn get_time(e: &Element, name: &str) -> Option<u64> {
     Some((u64::from(part("HIGHPART")?) << 32) | u64::from(part("LOWPART")?))
 }
 
+/// An element holding a FILETIME as `<HIGHPART>`/`<LOWPART>` in hex, as Microsoft writes it.
 pub fn time_element(name: &str, filetime: u64) -> Element {
     let mut e = Element::new(name);
     e.children.push(Element::with_text(

@@ -382,7 +382,7 @@ fn deeply_nested_xml_is_refused() {
     let path = dir.path().join("deep-xml.wim");
     std::fs::write(&path, &b).expect("write");
     match Wim::open(&path) {
-        Err(e @ Error::BadXml(_)) => assert!(e.to_string().contains("nested deeper"), "{e}"),
+        Err(e @ Error::XmlDepth { .. }) => assert!(e.to_string().contains("nested deeper"), "{e}"),
         Err(other) => panic!("expected BadXml, got {other}"),
         Ok(_) => panic!("opened"),
     }

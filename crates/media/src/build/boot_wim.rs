@@ -168,7 +168,10 @@ pub(super) fn write(
     let (sha, copy) = match runtime_cache::get(inject.cache, rt, &opts)? {
         Ok(c) => {
             let loc = c.wim.blobs.get(&c.sha1).ok_or_else(|| {
-                wim(what())(tsmedia_wim::Error::MissingBlob { sha1: c.sha1.hex() })
+                wim(what())(tsmedia_wim::Error::MissingBlob {
+                    sha1: c.sha1,
+                    user: None,
+                })
             })?;
             let sha = w.copy_blob(&c.wim, loc).map_err(wim(what()))?;
             (sha, RuntimeCopy::Cached)

@@ -3,7 +3,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use tsmedia_codecs::Format;
 use tsmedia_wim::blob_table::BlobEntry;
 use tsmedia_wim::capture::{self, CaptureOptions};
-use tsmedia_wim::resource::ResourceHeader;
+use tsmedia_wim::header::HEADER_SIZE;
+use tsmedia_wim::resource::{ResourceHeader, flags as rflags};
 use tsmedia_wim::{Sha1, WimWriter, WriteOptions, ops};
 
 use super::*;

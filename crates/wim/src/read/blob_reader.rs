@@ -9,9 +9,13 @@ use std::sync::Arc;
 /// A piece of a blob: `len` bytes from uncompressed offset `start` of a resource.
 #[derive(Clone, Debug)]
 pub struct Segment {
+    /// The part holding the resource.
     pub part: PartFile,
+    /// The resource's chunks.
     pub layout: Arc<ChunkLayout>,
+    /// Offset of the piece in the uncompressed resource.
     pub start: u64,
+    /// Length of the piece.
     pub len: u64,
 }
 
@@ -48,10 +52,12 @@ impl BlobReader {
         }
     }
 
+    /// The blob's size in bytes.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// The blob's SHA-1.
     pub fn sha1(&self) -> Sha1 {
         self.sha1
     }
@@ -65,8 +71,9 @@ impl BlobReader {
                     let actual = h.finish();
                     if actual != self.sha1 {
                         return Err(Error::HashMismatch {
-                            sha1: self.sha1.hex(),
-                            actual: actual.hex(),
+                            sha1: self.sha1,
+                            user: None,
+                            actual,
                         });
                     }
                 }

@@ -17,12 +17,16 @@ use tsmedia_codecs::{Decompressor, Format};
 /// A file we read at absolute positions, shared between readers.
 #[derive(Clone, Debug)]
 pub struct PartFile {
+    /// The path, for messages.
     pub path: PathBuf,
+    /// The open file, shared by every reader of the part.
     pub file: Arc<File>,
+    /// The file length when opened; reads past it are refused as corrupt.
     pub len: u64,
 }
 
 impl PartFile {
+    /// Opens the file at `path` for reading.
     pub fn open(path: &Path) -> Result<PartFile> {
         let file = File::open(path).at(path)?;
         let len = file.metadata().at(path)?.len();
@@ -33,6 +37,7 @@ impl PartFile {
         })
     }
 
+    /// Fills `buf` from `offset`; a read past the end is a corrupt resource, not an I/O error.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         let end = offset.checked_add(buf.len() as u64);
         if end.is_none_or(|e| e > self.len) {
@@ -55,8 +60,11 @@ impl PartFile {
 pub struct ChunkLayout {
     /// File offset of chunk 0.
     pub data_start: u64,
+    /// Uncompressed size of every chunk but the last.
     pub chunk_size: u64,
+    /// Uncompressed size of the resource.
     pub uncompressed_size: u64,
+    /// The compression format; `None` for a stored (uncompressed) resource.
     pub format: Option<Format>,
     /// `num_chunks + 1` boundaries relative to `data_start`.
     pub bounds: Vec<u64>,
@@ -65,6 +73,7 @@ pub struct ChunkLayout {
 }
 
 impl ChunkLayout {
+    /// The number of chunks.
     pub fn num_chunks(&self) -> u64 {
         self.bounds.len() as u64 - 1
     }

@@ -24,6 +24,7 @@ const MAX_IN_MEMORY: u64 = 2 << 30;
 pub struct BlobLocation {
     /// Index into [`Wim::parts`].
     pub part: usize,
+    /// The blob's entry in the blob table.
     pub entry: BlobEntry,
     /// For blobs inside solid resources: the resources of the run, in order.
     pub solid_run: Option<Arc<Vec<ResourceHeader>>>,
@@ -45,7 +46,9 @@ impl BlobLocation {
 
 /// An open WIM: its header, XML, blob table and image metadata locations.
 pub struct Wim {
+    /// The header of the file opened (part 1 of a split WIM, normally).
     pub header: Header,
+    /// The XML data: the `<WIM>` element with one `<IMAGE>` per image.
     pub xml: Element,
     /// The part files: index 0 is the file opened; others were added with `--ref`.
     pub parts: Vec<PartFile>,
@@ -53,12 +56,15 @@ pub struct Wim {
     part_numbers: Vec<u16>,
     /// Metadata resources, one per image in order.
     pub metadata: Vec<BlobEntry>,
+    /// Every blob of every part given, by SHA-1.
     pub blobs: HashMap<Sha1, BlobLocation>,
     /// Blob-table entries in file order, for `verify` and `split`.
     pub entries: Vec<(usize, BlobEntry)>,
 }
 
 impl Wim {
+    /// Opens the WIM at `path`: reads and checks its header, XML data and blob table
+    /// (the metadata and blobs are read when asked for).
     pub fn open(path: &Path) -> Result<Wim> {
         let part = PartFile::open(path)?;
         let header = read_header(&part)?;
@@ -76,17 +82,16 @@ impl Wim {
         wim.add_part(part, header)?;
         let xml_images = xml::images(&wim.xml).count() as u32;
         if xml_images != wim.header.image_count {
-            return Err(Error::BadHeader(format!(
-                "header says {} images but the XML describes {xml_images}",
-                wim.header.image_count
-            )));
+            return Err(Error::XmlImageCount {
+                header: wim.header.image_count,
+                xml: xml_images,
+            });
         }
         if wim.header.part_number == 1 && wim.metadata.len() as u32 != wim.header.image_count {
-            return Err(Error::BadHeader(format!(
-                "header says {} images but the blob table has {} metadata resources",
-                wim.header.image_count,
-                wim.metadata.len()
-            )));
+            return Err(Error::MetadataCount {
+                header: wim.header.image_count,
+                metadata: wim.metadata.len(),
+            });
         }
         Ok(wim)
     }
@@ -96,10 +101,9 @@ impl Wim {
         let part = PartFile::open(path)?;
         let header = read_header(&part)?;
         if header.guid != self.header.guid {
-            return Err(Error::Split(format!(
-                "{} belongs to another WIM (GUID differs)",
-                path.display()
-            )));
+            return Err(Error::OtherWim {
+                path: path.to_path_buf(),
+            });
         }
         if self.part_numbers.contains(&header.part_number) {
             return Ok(()); // the same part given twice (e.g. a glob matching the first part)
@@ -110,15 +114,11 @@ impl Wim {
     /// Checks that every part of a split WIM is present.
     pub fn check_parts(&self) -> Result<()> {
         let total = self.header.total_parts;
-        let missing: Vec<String> = (1..=total)
+        let missing: Vec<u16> = (1..=total)
             .filter(|n| !self.part_numbers.contains(n))
-            .map(|n| n.to_string())
             .collect();
         if !missing.is_empty() {
-            return Err(Error::Split(format!(
-                "part(s) {} of {total} missing: give them with --ref",
-                missing.join(", ")
-            )));
+            return Err(Error::MissingParts { missing, total });
         }
         Ok(())
     }
@@ -202,13 +202,14 @@ impl Wim {
 
     /// Opens a blob's data for streaming; the SHA-1 is checked at the end when `verify`.
     pub fn open_blob(&self, sha1: &Sha1, verify: bool) -> Result<BlobReader> {
-        let loc = self
-            .blobs
-            .get(sha1)
-            .ok_or_else(|| Error::MissingBlob { sha1: sha1.hex() })?;
+        let loc = self.blobs.get(sha1).ok_or(Error::MissingBlob {
+            sha1: *sha1,
+            user: None,
+        })?;
         self.open_location(loc, verify)
     }
 
+    /// A reader of the blob at `loc`; with `verify`, the reader checks the blob's SHA-1 at the end.
     pub fn open_location(&self, loc: &BlobLocation, verify: bool) -> Result<BlobReader> {
         Ok(BlobReader::new(loc.entry.sha1, self.segments(loc)?, verify))
     }
@@ -238,7 +239,10 @@ impl Wim {
         let e = self
             .metadata
             .get(image.wrapping_sub(1) as usize)
-            .ok_or_else(|| Error::NoSuchImage(image.to_string()))?;
+            .ok_or(Error::NoSuchImage {
+                index: image,
+                count: self.image_count(),
+            })?;
         if e.resource.uncompressed_size > MAX_IN_MEMORY {
             return Err(Error::BadResource {
                 offset: e.resource.offset,
@@ -256,6 +260,7 @@ impl Wim {
         self.open_location(&loc, true)?.read_all()
     }
 
+    /// The number of images.
     pub fn image_count(&self) -> u32 {
         self.header.image_count
     }
@@ -271,32 +276,27 @@ impl Wim {
             if n >= 1 && n <= self.image_count() {
                 return Ok(n);
             }
-            return Err(Error::NoSuchImage(format!(
-                "{n} (the WIM has {} images)",
-                self.image_count()
-            )));
+            return Err(Error::NoSuchImage {
+                index: n,
+                count: self.image_count(),
+            });
         }
         xml::images(&self.xml)
             .position(|e| e.get("NAME") == Some(spec))
             .map(|p| p as u32 + 1)
-            .ok_or_else(|| Error::NoSuchImage(format!("named {spec:?}")))
+            .ok_or_else(|| Error::NoImageNamed {
+                name: spec.to_string(),
+            })
     }
 }
 
 fn read_header(part: &PartFile) -> Result<Header> {
     let mut b = [0u8; HEADER_SIZE];
     if part.len < HEADER_SIZE as u64 {
-        return Err(Error::NotWim(format!(
-            "{} is {} bytes, shorter than a WIM header",
-            part.path.display(),
-            part.len
-        )));
+        return Err(Error::TooShort { len: part.len });
     }
     part.read_at(0, &mut b)?;
-    Header::parse(&b).map_err(|e| match e {
-        Error::NotWim(r) => Error::NotWim(format!("{}: {r}", part.path.display())),
-        other => other,
-    })
+    Header::parse(&b)
 }
 
 /// Maps a blob at `offset..offset+len` of a solid run's concatenated data onto its resources.

@@ -46,7 +46,9 @@ impl Default for StreamOptions {
 /// A streaming failure, with the index (in the caller's list) of the blob it concerns when known.
 #[derive(Debug)]
 pub struct StreamError {
+    /// Index of the blob in the caller's list, when the error concerns one.
     pub blob: Option<usize>,
+    /// What went wrong.
     pub error: Error,
 }
 
@@ -153,8 +155,9 @@ where
                 let actual = hasher.finish();
                 if actual != span.sha1 {
                     return Err(tag(Error::HashMismatch {
-                        sha1: span.sha1.hex(),
-                        actual: actual.hex(),
+                        sha1: span.sha1,
+                        user: None,
+                        actual,
                     }));
                 }
                 sink(blob, Piece::End).map_err(tag)?;
@@ -435,7 +438,7 @@ impl<'a> Planner<'a> {
                     error,
                 };
                 let segments = match self.wim.blobs.get(&sha1) {
-                    None => Err(Error::MissingBlob { sha1: sha1.hex() }),
+                    None => Err(Error::MissingBlob { sha1, user: None }),
                     Some(loc) => self.wim.segments(loc),
                 };
                 let mut segments = match segments {

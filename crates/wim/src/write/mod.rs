@@ -95,6 +95,7 @@ struct PendingBlob {
 pub struct WimWriter {
     out: AtomicFile,
     opts: WriteOptions,
+    /// The header being built; written at offset 0 by [`WimWriter::finish`].
     pub header: Header,
     pos: u64,
     pool: Option<Pool>,
@@ -131,14 +132,19 @@ fn random_guid() -> [u8; 16] {
 }
 
 impl WimWriter {
+    /// Starts a WIM at `path`, written under a temporary name until [`WimWriter::finish`];
+    /// checks the chunk size against the compression format.
     pub fn create(path: &Path, opts: WriteOptions) -> Result<WimWriter> {
         if let Some(f) = opts.compression {
             let (min, max) = f.chunk_size_range();
             let cs = opts.chunk_size as usize;
             if cs < min || cs > max || !cs.is_power_of_two() {
-                return Err(Error::InvalidArgument(format!(
-                    "chunk size {cs} is not valid for {f} (a power of two from {min} to {max})"
-                )));
+                return Err(Error::ChunkSize {
+                    chunk_size: cs,
+                    format: f,
+                    min,
+                    max,
+                });
             }
         }
         let pool = match opts.compression {
@@ -173,6 +179,7 @@ impl WimWriter {
         })
     }
 
+    /// Reports the bytes written to `p` from now on.
     pub fn set_progress(&mut self, p: Arc<dyn Progress>) {
         self.progress = p;
     }
@@ -182,6 +189,7 @@ impl WimWriter {
         self.progress.as_ref()
     }
 
+    /// The options the writer was created with.
     pub fn options(&self) -> &WriteOptions {
         &self.opts
     }
@@ -558,7 +566,10 @@ impl WimWriter {
             }
         });
         if let Some(h) = missing {
-            return Err(Error::MissingBlob { sha1: h.hex() });
+            return Err(Error::MissingBlob {
+                sha1: h,
+                user: None,
+            });
         }
         let bytes = image.to_bytes();
         let sha1 = Sha1::of(&bytes);
@@ -584,6 +595,7 @@ impl WimWriter {
         Ok(())
     }
 
+    /// The images added so far.
     pub fn image_count(&self) -> u32 {
         self.images_xml.len() as u32
     }
@@ -593,10 +605,10 @@ impl WimWriter {
     pub fn finish(mut self, boot_index: u32) -> Result<()> {
         self.flush()?;
         if boot_index > self.images_xml.len() as u32 {
-            return Err(Error::InvalidArgument(format!(
-                "boot index {boot_index} but the WIM has {} images",
-                self.images_xml.len()
-            )));
+            return Err(Error::BootIndexOutOfRange {
+                boot_index,
+                images: self.images_xml.len() as u32,
+            });
         }
         // Blob table: metadata resources first, then the blobs images refer to.
         let mut table = Vec::new();

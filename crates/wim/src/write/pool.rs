@@ -26,7 +26,7 @@ pub struct Done {
 
 pub struct Pool {
     jobs: Option<Sender<Job>>,
-    results: Receiver<Result<Done, String>>,
+    results: Receiver<Result<Done, tsmedia_codecs::CodecError>>,
     workers: Vec<JoinHandle<()>>,
     next_seq: u64,
     next_out: u64,
@@ -126,8 +126,8 @@ impl Pool {
         self.accept(r)
     }
 
-    fn accept(&mut self, r: Result<Done, String>) -> Result<()> {
-        let d = r.map_err(Error::Unsupported)?;
+    fn accept(&mut self, r: Result<Done, tsmedia_codecs::CodecError>) -> Result<()> {
+        let d = r?;
         self.in_flight -= 1;
         self.ready.insert(d.seq, d);
         Ok(())
@@ -135,7 +135,7 @@ impl Pool {
 }
 
 fn worker_died() -> Error {
-    Error::Unsupported("a compression thread stopped unexpectedly".into())
+    Error::CompressionThread
 }
 
 fn worker(
@@ -143,12 +143,12 @@ fn worker(
     chunk_size: usize,
     level: u32,
     jobs: Receiver<Job>,
-    results: Sender<Result<Done, String>>,
+    results: Sender<Result<Done, tsmedia_codecs::CodecError>>,
 ) {
     let mut compressor = match tsmedia_codecs::new_compressor(format, chunk_size, level) {
         Ok(c) => c,
         Err(e) => {
-            let _ = results.send(Err(e.to_string()));
+            let _ = results.send(Err(e));
             return;
         }
     };

@@ -7,6 +7,7 @@ use crate::header::HEADER_SIZE;
 use crate::read::chunks::PartFile;
 use crate::sha1::Sha1;
 
+/// The chunk size Microsoft and wimlib use: 10 MiB.
 pub const DEFAULT_CHUNK: u32 = 10 * 1024 * 1024;
 
 /// Computes the table for `file[208..end)`.

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::sha1::Sha1;
 use std::collections::HashSet;
 
+/// Size of the fixed part of a dentry, before its names.
 pub const FIXED_SIZE: usize = 102;
 const STREAM_ENTRY_FIXED: usize = 38;
 /// Deeper trees than this are refused (a cycle or a hostile file).
@@ -18,31 +19,49 @@ const MAX_DEPTH: usize = 1024;
 
 /// FILE_ATTRIBUTE_* bits.
 pub mod attr {
+    /// FILE_ATTRIBUTE_READONLY.
     pub const READONLY: u32 = 0x1;
+    /// FILE_ATTRIBUTE_HIDDEN.
     pub const HIDDEN: u32 = 0x2;
+    /// FILE_ATTRIBUTE_SYSTEM.
     pub const SYSTEM: u32 = 0x4;
+    /// FILE_ATTRIBUTE_DIRECTORY: the dentry has children.
     pub const DIRECTORY: u32 = 0x10;
+    /// FILE_ATTRIBUTE_ARCHIVE.
     pub const ARCHIVE: u32 = 0x20;
+    /// FILE_ATTRIBUTE_NORMAL: no other attribute set.
     pub const NORMAL: u32 = 0x80;
+    /// FILE_ATTRIBUTE_SPARSE_FILE.
     pub const SPARSE_FILE: u32 = 0x200;
+    /// FILE_ATTRIBUTE_REPARSE_POINT: the dentry has reparse data and a reparse tag.
     pub const REPARSE_POINT: u32 = 0x400;
+    /// FILE_ATTRIBUTE_COMPRESSED (NTFS compression on the source).
     pub const COMPRESSED: u32 = 0x800;
+    /// FILE_ATTRIBUTE_ENCRYPTED (EFS raw data, which we neither read nor write).
     pub const ENCRYPTED: u32 = 0x4000;
 }
 
+/// Reparse tag of a symbolic link.
 pub const IO_REPARSE_TAG_SYMLINK: u32 = 0xA000_000C;
+/// Reparse tag of a junction (mount point).
 pub const IO_REPARSE_TAG_MOUNT_POINT: u32 = 0xA000_0003;
 /// Tagged item: wimlib's UNIX data `{u32 uid, gid, mode, rdev}`.
 pub const TAG_UNIX_DATA: u32 = 0x337D_D873;
+/// Tagged item: the NTFS object ID.
 pub const TAG_OBJECT_ID: u32 = 0x1;
+/// Tagged item: extended attributes.
 pub const TAG_XATTRS: u32 = 0x2;
 
 /// UNIX owner, group, mode and device, as wimlib stores them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UnixData {
+    /// Owner user id.
     pub uid: u32,
+    /// Owner group id.
     pub gid: u32,
+    /// File type and permission bits (`st_mode`).
     pub mode: u32,
+    /// Device number of a device node.
     pub rdev: u32,
 }
 
@@ -51,16 +70,25 @@ pub struct UnixData {
 pub struct Dentry {
     /// UTF-16 name as stored (may be invalid UTF-16); empty for the root.
     pub name: Vec<u16>,
+    /// The DOS 8.3 name, UTF-16; empty when none.
     pub short_name: Vec<u16>,
+    /// FILE_ATTRIBUTE_* bits ([`attr`]).
     pub attributes: u32,
     /// Index into the security data, -1 for none.
     pub security_id: i32,
+    /// Creation time, in 100 ns units since 1601 (NT time).
     pub creation_time: u64,
+    /// Last access time, NT time.
     pub last_access_time: u64,
+    /// Last write time, NT time.
     pub last_write_time: u64,
+    /// The u32 at offset 0x54, meaning unknown; kept as read.
     pub unknown_0x54: u32,
+    /// The reparse tag of a reparse point (0 otherwise).
     pub reparse_tag: u32,
+    /// The u16 after the reparse tag, kept as read.
     pub rp_reserved: u16,
+    /// Reparse flags (bit 0: the target was not fixed up by RP_FIX).
     pub rp_flags: u16,
     /// Nonzero when this dentry is one of several hard links to the same file.
     pub hard_link_group: u64,
@@ -72,23 +100,29 @@ pub struct Dentry {
     pub named_streams: Vec<(Vec<u16>, Sha1)>,
     /// Tagged items other than the UNIX data, kept verbatim.
     pub tagged_items: Vec<(u32, Vec<u8>)>,
+    /// wimlib's UNIX data tagged item, when present.
     pub unix: Option<UnixData>,
+    /// Entries of a directory, in the order they are stored.
     pub children: Vec<Dentry>,
 }
 
 impl Dentry {
+    /// Whether this is a directory.
     pub fn is_dir(&self) -> bool {
         self.attributes & attr::DIRECTORY != 0
     }
 
+    /// Whether this is a reparse point (symlink, junction, ...).
     pub fn is_reparse_point(&self) -> bool {
         self.attributes & attr::REPARSE_POINT != 0
     }
 
+    /// Whether this is a symbolic link.
     pub fn is_symlink(&self) -> bool {
         self.is_reparse_point() && self.reparse_tag == IO_REPARSE_TAG_SYMLINK
     }
 
+    /// The name as a `String`, invalid UTF-16 replaced by U+FFFD.
     pub fn name_lossy(&self) -> String {
         String::from_utf16_lossy(&self.name)
     }

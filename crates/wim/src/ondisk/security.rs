@@ -4,8 +4,10 @@
 use crate::bytes::{align8, le_u32, le_u64, put_u32};
 use crate::error::{Error, Result};
 
+/// An image's security descriptors, which dentries refer to by index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SecurityData {
+    /// Self-relative SECURITY_DESCRIPTORs, kept as bytes.
     pub descriptors: Vec<Vec<u8>>,
 }
 
@@ -53,6 +55,7 @@ impl SecurityData {
         Ok((SecurityData { descriptors }, align8(total) as usize))
     }
 
+    /// Appends the security data as stored, padded to 8 bytes, to `out`.
     pub fn write(&self, out: &mut Vec<u8>) {
         let start = out.len();
         let body: u64 = self.descriptors.iter().map(|d| d.len() as u64).sum();

@@ -7,20 +7,27 @@ use crate::error::{Error, Result};
 use crate::resource::{RESHDR_SIZE, ResourceHeader};
 use crate::sha1::Sha1;
 
+/// Size of one blob table entry.
 pub const ENTRY_SIZE: usize = 50;
 
 /// The uncompressed size that marks a solid resource's own entry.
 pub const SOLID_RESOURCE_MAGIC: u64 = 0x1_0000_0000;
 
+/// One entry of the blob table: where a blob is stored and its SHA-1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlobEntry {
+    /// Where the blob's resource is in its part.
     pub resource: ResourceHeader,
+    /// The 1-based part of a split WIM holding the resource.
     pub part_number: u16,
+    /// How many dentries refer to the blob (informative; readers do not rely on it).
     pub ref_count: u32,
+    /// SHA-1 of the uncompressed blob: its identity.
     pub sha1: Sha1,
 }
 
 impl BlobEntry {
+    /// Parses one entry from the first [`ENTRY_SIZE`] bytes of `b`.
     pub fn parse(b: &[u8]) -> BlobEntry {
         BlobEntry {
             resource: ResourceHeader::parse(b[..RESHDR_SIZE].try_into().expect("24 bytes")),
@@ -30,6 +37,7 @@ impl BlobEntry {
         }
     }
 
+    /// Appends the entry as stored to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         let mut b = [0u8; ENTRY_SIZE];
         b[..RESHDR_SIZE].copy_from_slice(&self.resource.to_bytes());

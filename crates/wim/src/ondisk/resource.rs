@@ -6,10 +6,13 @@ use crate::bytes::{le_u64, put_u64};
 
 /// Flag bits of a resource header.
 pub mod flags {
+    /// The space is free (a resource no longer used); never written by us.
     pub const FREE: u8 = 0x01;
     /// Image metadata; also set on the blob table and XML data headers.
     pub const METADATA: u8 = 0x02;
+    /// Stored as compressed chunks with a chunk table.
     pub const COMPRESSED: u8 = 0x04;
+    /// The resource continues in the next part (never written: parts never cut a resource).
     pub const SPANNED: u8 = 0x08;
     /// Part of a solid resource (version 0xE00 files).
     pub const SOLID: u8 = 0x10;
@@ -23,13 +26,16 @@ pub const RESHDR_SIZE: usize = 24;
 pub struct ResourceHeader {
     /// Bytes the resource occupies in the file (compressed size).
     pub stored_size: u64,
+    /// Flag bits ([`flags`]).
     pub flags: u8,
+    /// Offset of the resource in its part.
     pub offset: u64,
     /// Size of the resource once decompressed.
     pub uncompressed_size: u64,
 }
 
 impl ResourceHeader {
+    /// Parses the 24 bytes of a resource header.
     pub fn parse(b: &[u8; RESHDR_SIZE]) -> ResourceHeader {
         let mut size = [0u8; 8];
         size[..7].copy_from_slice(&b[..7]);
@@ -41,6 +47,7 @@ impl ResourceHeader {
         }
     }
 
+    /// The resource header as stored.
     pub fn to_bytes(&self) -> [u8; RESHDR_SIZE] {
         let mut b = [0u8; RESHDR_SIZE];
         b[..7].copy_from_slice(&self.stored_size.to_le_bytes()[..7]);
@@ -50,18 +57,22 @@ impl ResourceHeader {
         b
     }
 
+    /// Whether the resource is stored as compressed chunks.
     pub fn is_compressed(&self) -> bool {
         self.flags & flags::COMPRESSED != 0
     }
 
+    /// Whether the resource is (part of) a solid resource.
     pub fn is_solid(&self) -> bool {
         self.flags & flags::SOLID != 0
     }
 
+    /// Whether the resource is an image's metadata.
     pub fn is_metadata(&self) -> bool {
         self.flags & flags::METADATA != 0
     }
 
+    /// Whether all fields are zero (the header names no resource).
     pub fn is_zero(&self) -> bool {
         *self == ResourceHeader::default()
     }

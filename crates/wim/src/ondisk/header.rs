@@ -5,7 +5,9 @@ use crate::error::{Error, Result};
 use crate::resource::{RESHDR_SIZE, ResourceHeader};
 use tsmedia_codecs::Format;
 
+/// Size of the header at offset 0 of every WIM file.
 pub const HEADER_SIZE: usize = 208;
+/// The magic at offset 0.
 pub const MAGIC: [u8; 8] = *b"MSWIM\0\0\0";
 /// wimlib's non-standard pipable WIMs.
 pub const PIPABLE_MAGIC: [u8; 8] = *b"WLPWM\0\0\0";
@@ -16,36 +18,58 @@ pub const VERSION_SOLID: u32 = 0xE00;
 
 /// Header flag bits.
 pub mod flags {
+    /// Resources may be compressed; one COMPRESS_* bit says how.
     pub const COMPRESSION: u32 = 0x2;
+    /// The WIM must not be changed.
     pub const READONLY: u32 = 0x4;
+    /// One part of a split WIM.
     pub const SPANNED: u32 = 0x8;
+    /// Only file resources, no metadata (not written by us).
     pub const RESOURCE_ONLY: u32 = 0x10;
+    /// Only metadata, no file resources (not written by us).
     pub const METADATA_ONLY: u32 = 0x20;
+    /// Set while a writer works on the file; a complete WIM has it clear.
     pub const WRITE_IN_PROGRESS: u32 = 0x40;
+    /// Absolute symlink targets were made relative to the image root at capture.
     pub const RP_FIX: u32 = 0x80;
+    /// Reserved compression bit.
     pub const COMPRESS_RESERVED: u32 = 0x10000;
+    /// XPRESS (LZ77 + Huffman) compression.
     pub const COMPRESS_XPRESS: u32 = 0x20000;
+    /// LZX compression.
     pub const COMPRESS_LZX: u32 = 0x40000;
+    /// LZMS compression (solid WIMs).
     pub const COMPRESS_LZMS: u32 = 0x80000;
+    /// XPRESS with chunk sizes other than 32 KiB (as wimlib writes them).
     pub const COMPRESS_XPRESS2: u32 = 0x200000;
 }
 
 /// A parsed WIM header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// Format version: [`VERSION_DEFAULT`] or [`VERSION_SOLID`].
     pub version: u32,
+    /// Header flag bits ([`flags`]).
     pub flags: u32,
     /// Chunk size of non-solid compressed resources (0 when uncompressed).
     pub chunk_size: u32,
+    /// Identifies the WIM; the parts of a split WIM share it.
     pub guid: [u8; 16],
+    /// 1-based number of this part.
     pub part_number: u16,
+    /// Number of parts (1 for a WIM that is not split).
     pub total_parts: u16,
+    /// Number of images.
     pub image_count: u32,
+    /// Where the blob table is.
     pub blob_table: ResourceHeader,
+    /// Where the XML data is.
     pub xml_data: ResourceHeader,
+    /// Where the bootable image's metadata resource is (zero for none).
     pub boot_metadata: ResourceHeader,
     /// 1-based index of the bootable image, 0 for none.
     pub boot_index: u32,
+    /// Where the integrity table is (zero for none).
     pub integrity: ResourceHeader,
 }
 
@@ -73,29 +97,25 @@ impl Header {
         h
     }
 
+    /// Parses and checks the header at the start of `b`.
     pub fn parse(b: &[u8]) -> Result<Header> {
         if b.len() < HEADER_SIZE {
-            return Err(Error::NotWim(format!(
-                "file is {} bytes, shorter than a WIM header",
-                b.len()
-            )));
+            return Err(Error::TooShort {
+                len: b.len() as u64,
+            });
         }
         let magic: [u8; 8] = b[..8]
             .try_into()
             .expect("slice of 8 because length checked");
         if magic == PIPABLE_MAGIC {
-            return Err(Error::Unsupported(
-                "wimlib pipable WIMs (WLPWM) are not supported".into(),
-            ));
+            return Err(Error::Pipable);
         }
         if magic != MAGIC {
-            return Err(Error::NotWim("no MSWIM magic at offset 0".into()));
+            return Err(Error::NotWim { found: magic });
         }
         let hdr_size = le_u32(&b[8..]);
         if hdr_size as usize != HEADER_SIZE {
-            return Err(Error::BadHeader(format!(
-                "header size {hdr_size}, expected 208"
-            )));
+            return Err(Error::HeaderSize { found: hdr_size });
         }
         let reshdr = |off: usize| {
             ResourceHeader::parse(b[off..off + RESHDR_SIZE].try_into().expect("24-byte slice"))
@@ -115,24 +135,25 @@ impl Header {
             integrity: reshdr(0x7C),
         };
         if h.version != VERSION_DEFAULT && h.version != VERSION_SOLID {
-            return Err(Error::Unsupported(format!("WIM version {:#x}", h.version)));
+            return Err(Error::UnsupportedVersion { version: h.version });
         }
         if h.part_number == 0 || h.total_parts == 0 || h.part_number > h.total_parts {
-            return Err(Error::BadHeader(format!(
-                "part {} of {}",
-                h.part_number, h.total_parts
-            )));
+            return Err(Error::PartNumber {
+                part: h.part_number,
+                total: h.total_parts,
+            });
         }
         if h.boot_index > h.image_count {
-            return Err(Error::BadHeader(format!(
-                "boot index {} but only {} images",
-                h.boot_index, h.image_count
-            )));
+            return Err(Error::BootIndex {
+                boot_index: h.boot_index,
+                images: h.image_count,
+            });
         }
         h.compression()?;
         Ok(h)
     }
 
+    /// The header as stored, 208 bytes.
     pub fn to_bytes(&self) -> [u8; HEADER_SIZE] {
         let mut b = [0u8; HEADER_SIZE];
         b[..8].copy_from_slice(&MAGIC);
@@ -169,13 +190,14 @@ impl Header {
             .collect();
         match set.as_slice() {
             [one] => Ok(Some(*one)),
-            [] => Err(Error::BadHeader(
-                "COMPRESSION flag without a compression type".into(),
-            )),
-            _ => Err(Error::BadHeader("several compression types flagged".into())),
+            _ => Err(Error::CompressionFlags {
+                flags: self.flags,
+                count: set.len(),
+            }),
         }
     }
 
+    /// Whether this is one part of a split WIM.
     pub fn is_spanned(&self) -> bool {
         self.flags & flags::SPANNED != 0
     }
