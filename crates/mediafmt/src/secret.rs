@@ -1,4 +1,6 @@
-//! Encrypted media files (`Variables.dat`, `policy.xml`).
+//! Encrypted media files (`Variables.dat`, `policy.xml`; the runtime also seals its saved
+//! task sequence state with it): sealed by the builder, opened by the runtime and by
+//! `media inspect`.
 //!
 //! Format (all integers little-endian):
 //!
@@ -16,7 +18,7 @@
 //! | … | … | ciphertext with its 16-byte tag; the header before it is the associated data |
 //!
 //! Configuration Manager's own scheme (AES-128 from SHA-1 of the password, zero IV, a public
-//! default password) is weak (reference §3); this replaces it with a memory-hard KDF and an
+//! default password) is weak; this replaces it with a memory-hard KDF and an
 //! AEAD, so a wrong password or a changed byte is detected.
 
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -33,8 +35,11 @@ const HEADER: usize = 62;
 /// Argon2id cost. Default: 64 MiB, 3 passes, 1 lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
+    /// Memory, KiB.
     pub memory_kib: u32,
+    /// Passes over the memory.
     pub passes: u32,
+    /// Lanes (parallelism).
     pub lanes: u32,
 }
 
