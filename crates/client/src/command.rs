@@ -180,6 +180,9 @@ pub fn exit_code(e: &CommandError) -> u8 {
 
 impl RunArgs {
     /// The [`RunOptions`] these arguments stand for; reads the `--ca-cert` files.
+    // The error is returned once, to `main`; it holds the runtime's `Error` unboxed so that
+    // error-chain walkers (the CLI's exit codes) can downcast to it.
+    #[allow(clippy::result_large_err)]
     pub fn options(&self) -> Result<RunOptions, CommandError> {
         let mut root_certs = Vec::new();
         for f in &self.ca_cert {
@@ -212,6 +215,7 @@ impl RunArgs {
 /// has run (whatever its outcome), and `task sequence succeeded (<type> media)` when it
 /// succeeded; a failed or suspended task sequence is an error. Errors writing to `out` are
 /// ignored: the log file is the record.
+#[allow(clippy::result_large_err)] // see `RunArgs::options`
 pub fn execute(args: &RunArgs, out: &mut dyn Write) -> Result<(), CommandError> {
     let options = args.options()?;
     let result = run(&options).map_err(|source| CommandError::Run {
