@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tsmedia_client::ErrorClass;
 use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
 
@@ -76,12 +75,8 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
             };
         }
         if let Some(e) = cause.downcast_ref::<tsmedia_client::Error>() {
-            return match e.class() {
-                ErrorClass::Refused => UNSAFE,
-                ErrorClass::NotFound => NOT_FOUND,
-                ErrorClass::InvalidInput => INVALID_INPUT,
-                _ => FAILURE,
-            };
+            // The runtime's own mapping, which `tsmedia-runtime` exits with too.
+            return e.class().exit_code();
         }
         if let Some(e) = cause.downcast_ref::<SiteError>() {
             return match e {

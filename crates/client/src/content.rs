@@ -4,15 +4,18 @@
 //!
 //! The runtime checks staged content "whether the hash and content have changed" before it
 //! uses it (`docs/media.md`, "The content manifest"): here every file listed in the media's
-//! content manifest (`SMS/data/ContentManifest.json`, format `tsmedia-content-manifest/1`)
-//! must exist with its size and SHA-256, and the version must be the one asked for.
+//! content manifest ([`ContentManifest`], `tsmedia-mediafmt`'s, the same code the builder
+//! writes it with) must exist with its size and SHA-256, and the version must be the one
+//! asked for.
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
+pub use tsmedia_mediafmt::manifest::{
+    ContentManifest, MANIFEST_PATH, ManifestFile, ManifestPackage, SplitWimPart,
+};
 
 use crate::error::{Error, IoContext, Result};
 
@@ -35,93 +38,6 @@ pub trait ContentProvider {
     /// content version is acceptable. [`Error::ContentUnavailable`] when this provider does
     /// not have it.
     fn content(&mut self, package_id: &str, version: Option<u32>) -> Result<Content>;
-}
-
-/// `SMS/data/ContentManifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ContentManifest {
-    /// `tsmedia-content-manifest/1`.
-    pub format: String,
-    /// The packages staged on the media.
-    pub packages: Vec<ManifestPackage>,
-}
-
-/// One package of the manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ManifestPackage {
-    /// Package ID.
-    pub package_id: String,
-    /// Package name.
-    #[serde(default)]
-    pub name: String,
-    /// Content version.
-    pub version: u32,
-    /// Every file, with its path from the media root (`SMS/PKG/<ID>/...`).
-    pub files: Vec<ManifestFile>,
-}
-
-/// One file of a package.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ManifestFile {
-    /// Path from the media root, `/`-separated.
-    pub path: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256, lowercase hex.
-    pub sha256: String,
-}
-
-/// Where media keep the manifest, from the media root.
-pub const MANIFEST_PATH: &str = "SMS/data/ContentManifest.json";
-const FORMAT: &str = "tsmedia-content-manifest/1";
-
-impl ContentManifest {
-    /// Parses a manifest.
-    pub fn parse(bytes: &[u8], path: &Path) -> Result<ContentManifest> {
-        let bad = |reason: String| Error::Manifest {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let m: ContentManifest = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
-        if m.format != FORMAT {
-            return Err(bad(format!("format {:?}, expected {FORMAT:?}", m.format)));
-        }
-        for p in &m.packages {
-            for f in &p.files {
-                relative_in_package(&f.path, &p.package_id).map_err(bad)?;
-            }
-        }
-        Ok(m)
-    }
-
-    /// Reads `<media root>/SMS/data/ContentManifest.json`.
-    pub fn read(media_root: &Path) -> Result<ContentManifest> {
-        let path = media_root.join(MANIFEST_PATH);
-        let bytes = std::fs::read(&path).at(&path)?;
-        ContentManifest::parse(&bytes, &path)
-    }
-
-    /// The entry of `package_id` (case-insensitive).
-    pub fn package(&self, package_id: &str) -> Option<&ManifestPackage> {
-        self.packages
-            .iter()
-            .find(|p| p.package_id.eq_ignore_ascii_case(package_id))
-    }
-}
-
-/// The part of a manifest path after `SMS/PKG/<ID>/`, refused when it leaves the package.
-fn relative_in_package(path: &str, package_id: &str) -> Result<PathBuf, String> {
-    let prefix = format!("SMS/PKG/{package_id}/");
-    let rest = path
-        .get(..prefix.len())
-        .filter(|p| p.eq_ignore_ascii_case(&prefix))
-        .map(|_| &path[prefix.len()..])
-        .ok_or_else(|| format!("file {path:?} is not under {prefix}"))?;
-    let rel = PathBuf::from(rest);
-    if rest.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(format!("file {path:?} leaves its package folder"));
-    }
-    Ok(rel)
 }
 
 /// Lowercase hex SHA-256 of a file, and its size.
@@ -150,7 +66,7 @@ pub fn verify_package(folder: &Path, package: &ManifestPackage) -> Result<()> {
         reason,
     };
     for f in &package.files {
-        let rel = relative_in_package(&f.path, &package.package_id).map_err(mismatch)?;
+        let rel = package.relative_path(f).map_err(mismatch)?;
         let path = folder.join(&rel);
         if !path.is_file() {
             return Err(mismatch(format!("{} is missing", rel.display())));

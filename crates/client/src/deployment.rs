@@ -10,7 +10,7 @@
 //! 5. otherwise the user would choose; this runtime has no user interface and stops with
 //!    the list.
 
-use tsmedia_server::api::{DeploymentList, OfferedDeployment};
+use tsmedia_protocol::api::{DeploymentList, OfferedDeployment};
 
 use crate::error::{Error, Result};
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tsmedia_server::client::{ClientError, DownloadReport, SiteClient, partial_path};
+use tsmedia_protocol::client::{ClientError, DownloadReport, SiteClient, partial_path};
 
 use crate::content::{Content, ContentProvider};
 use crate::error::{Error, IoContext, Result};

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tsmedia_server::client::ClientError;
+use tsmedia_protocol::client::ClientError;
 
 /// Runtime errors.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +172,18 @@ impl Error {
             | Error::ContentUnavailable(_) => ErrorClass::NotFound,
             Error::NotYetValid(_) | Error::Expired(_) => ErrorClass::Refused,
             _ => ErrorClass::InvalidInput,
+        }
+    }
+}
+
+/// The media files' errors: I/O and the content manifest keep their own variants (a missing
+/// file is "not found"); anything else makes the media unusable ([`Error::Media`]).
+impl From<tsmedia_mediafmt::Error> for Error {
+    fn from(e: tsmedia_mediafmt::Error) -> Error {
+        match e {
+            tsmedia_mediafmt::Error::Io { path, source } => Error::Io { path, source },
+            tsmedia_mediafmt::Error::Manifest { path, reason } => Error::Manifest { path, reason },
+            other => Error::Media(other.to_string()),
         }
     }
 }

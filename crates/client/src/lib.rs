@@ -23,12 +23,22 @@
 //!   the deployment; [`dp_content`] downloads content from distribution points into the
 //!   task sequence cache, resumed and verified.
 //!
+//! - [`command`]: the `run` command line ([`RunArgs`]) and its exit codes, shared by
+//!   `tsmedia client run` and this crate's own binary, `tsmedia-runtime` (`src/main.rs`): the
+//!   runtime alone, without the media builder, the site database or the HTTP server, for
+//!   boot images.
+//!
+//! The files on the media come from `tsmedia-mediafmt` (bootstrap, sealed variables and
+//! policy, the content manifest, the media certificate) and the conversation with the site
+//! from `tsmedia-protocol`, the same code the builder and the server use.
+//!
 //! Not here: an interactive user interface (several deployments on attended media stop with
 //! their list), PXE, the Network Access Account (distribution points check read access for
 //! a principal named in [`RunOptions::principal`]).
 //!
 //! [`StepError::Unsupported`]: tsmedia_tasksequence::StepError::Unsupported
 
+pub mod command;
 pub mod content;
 pub mod deployment;
 pub mod dp_content;
@@ -42,6 +52,7 @@ pub mod source;
 mod steps;
 pub mod trust;
 
+pub use command::{CommandError, RunArgs, execute, exit_code};
 pub use content::{
     Content, ContentManifest, ContentProvider, FirstAvailable, ManifestFile, ManifestPackage,
     PinnedVersions, StagedContent,

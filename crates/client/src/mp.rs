@@ -12,7 +12,7 @@
 
 use std::net::IpAddr;
 
-use tsmedia_server::client::{ClientError, SiteClient};
+use tsmedia_protocol::client::{ClientError, SiteClient};
 use tsmedia_tasksequence::Variables;
 
 use crate::error::{Error, Result};

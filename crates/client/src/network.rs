@@ -11,9 +11,9 @@
 
 use std::sync::Arc;
 
-use tsmedia_server::api::{DeploymentsRequest, Identity, IdentityRequest, Policy, PolicyRequest};
-use tsmedia_server::client::{ClientOptions, SiteClient};
-use tsmedia_server::signing::RequestSigner;
+use tsmedia_protocol::api::{DeploymentsRequest, Identity, IdentityRequest, Policy, PolicyRequest};
+use tsmedia_protocol::client::{ClientOptions, SiteClient};
+use tsmedia_protocol::signing::RequestSigner;
 use tsmedia_tasksequence::{LogRecord, LogSink, Severity, Variables};
 
 use crate::content::{FirstAvailable, PinnedVersions, StagedContent};
@@ -62,7 +62,7 @@ pub fn media_signer(env: &Variables) -> Result<RequestSigner> {
     let pfx = hex::decode(hex_pfx)
         .map_err(|e| Error::MediaCertificate(format!("_SMSTSMediaPFX is not hex: {e}")))?;
     let password = env.get("_TSMediaPFXPassword").unwrap_or("");
-    let (cert, key) = tsmedia_media::certificate::open_pfx(&pfx, password)
+    let (cert, key) = tsmedia_mediafmt::certificate::open_pfx(&pfx, password)
         .map_err(|e| Error::MediaCertificate(e.to_string()))?;
     RequestSigner::new(&cert, &key).map_err(|e| Error::MediaCertificate(e.to_string()))
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::rc::Rc;
 
-use tsmedia_media::{secret, variables as media_vars};
+use tsmedia_mediafmt::{secret, variables as media_vars};
 use tsmedia_tasksequence::log::LogStamp;
 use tsmedia_tasksequence::{
     BuiltIns, CmTraceWriter, Engine, ExecutionState, LogRecord, LogSink, MediaType, RunReport,
@@ -86,7 +86,7 @@ fn read_media(
     media: &Path,
     password: Option<&str>,
 ) -> Result<(Bootstrap, Vec<media_vars::Variable>)> {
-    let ini_path = media.join("SMS/data/TsmBootstrap.ini");
+    let ini_path = media.join(tsmedia_mediafmt::BOOTSTRAP_PATH);
     let ini = fs::read_to_string(&ini_path).at(&ini_path)?;
     let kv = media_vars::key_values(&ini);
     let media_type = kv
@@ -97,7 +97,7 @@ fn read_media(
     let unattended = kv
         .iter()
         .any(|(k, v)| k.eq_ignore_ascii_case("Unattended") && v.eq_ignore_ascii_case("true"));
-    let vars_path = media.join("SMS/data/Variables.dat");
+    let vars_path = media.join(tsmedia_mediafmt::VARIABLES_PATH);
     let sealed = fs::read(&vars_path).at(&vars_path)?;
     let plain = secret::open(&sealed, password, "Variables.dat")
         .map_err(|e| Error::Media(e.to_string()))?;
@@ -115,7 +115,7 @@ fn check_window(env: &Variables, now: i64) -> Result<()> {
     let date = |name: &str| -> Result<Option<i64>> {
         match env.get(name) {
             None => Ok(None),
-            Some(t) => tsmedia_media::certificate::parse_date(t)
+            Some(t) => tsmedia_mediafmt::certificate::parse_date(t)
                 .map(Some)
                 .ok_or_else(|| Error::Media(format!("{name} {t:?} is not a date"))),
         }
@@ -392,14 +392,7 @@ fn run_logged(
         );
         c
     } else {
-        StagedContent::new(
-            crate::ContentManifest {
-                format: String::new(),
-                packages: Vec::new(),
-            },
-            None,
-            None,
-        )
+        StagedContent::new(crate::ContentManifest::new(Vec::new()), None, None)
     };
     if kind == MediaType::FullMedia {
         let now = options.now.unwrap_or_else(unix_now);
@@ -409,7 +402,7 @@ fn run_logged(
     let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) = if kind
         == MediaType::FullMedia
     {
-        let policy_path = media.join("SMS/data/policy.xml");
+        let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
         let sealed = fs::read(&policy_path).at(&policy_path)?;
         let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
             .map_err(|e| Error::Media(e.to_string()))?;

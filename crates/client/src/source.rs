@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tsmedia_image::disk::open_fat_volume;
 use tsmedia_image::fat::{ExtractOptions, ReadError};
-use tsmedia_media::iso_read::IsoReader;
+use tsmedia_image::iso::{IsoReader, ReadError as IsoReadError};
 
 /// The file written into the work folder naming the media it was filled from.
 pub const MARKER: &str = ".tsmedia-source";
@@ -35,7 +35,7 @@ pub enum SourceError {
     Iso {
         path: PathBuf,
         #[source]
-        source: tsmedia_media::Error,
+        source: IsoReadError,
     },
     /// Reading the FAT volume of a disk image failed.
     #[error("disk image {}: {source}", .path.display())]
@@ -256,12 +256,12 @@ fn extract_disk(media: &Path, work: &Path) -> SourceResult<Materialised> {
 }
 
 /// `disc=`/`discs=` of a disc's `MediaLabel.txt` (1 of 1 when absent).
-fn disc_numbers(r: &mut IsoReader) -> Result<(u32, u32), tsmedia_media::Error> {
-    let Some(e) = r.find("MediaLabel.txt")?.filter(|e| !e.is_dir) else {
+fn disc_numbers(r: &mut IsoReader) -> Result<(u32, u32), IsoReadError> {
+    let Some(e) = r.find(tsmedia_mediafmt::LABEL_PATH)?.filter(|e| !e.is_dir) else {
         return Ok((1, 1));
     };
     let text = String::from_utf8_lossy(&r.read(&e)?).into_owned();
-    let kv = tsmedia_media::variables::key_values(&text);
+    let kv = tsmedia_mediafmt::variables::key_values(&text);
     let num = |k: &str| {
         kv.iter()
             .find(|(n, _)| n == k)

@@ -13,7 +13,7 @@ use std::path::Path;
 use network_site::*;
 use tsmedia_client::{Error, ErrorClass, RunOptions, RunResult, run};
 use tsmedia_media::MediaKind;
-use tsmedia_server::client::ClientError;
+use tsmedia_protocol::client::ClientError;
 use tsmedia_tasksequence::RunStatus;
 
 /// A site whose DP and only MP is one server.

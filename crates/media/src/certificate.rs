@@ -1,6 +1,7 @@
-//! The media certificate: self-signed (ECDSA P-256, rcgen) or a PKI certificate imported from
-//! a PFX. Its PFX (certificate and key) is what `_SMSTSMediaPFX` carries, hex-encoded, as
-//! Configuration Manager does; the runtime signs its requests to the MP with it.
+//! The media certificate as the builder makes it: self-signed (ECDSA P-256, rcgen) or a PKI
+//! certificate imported from a PFX. Its PFX (certificate and key) is what `_SMSTSMediaPFX`
+//! carries, hex-encoded, as Configuration Manager does; the runtime opens it with
+//! `tsmedia-mediafmt` ([`open_pfx`], re-exported here with the date and validity readers).
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use p12_keystore::{
     PrivateKeyChain,
 };
 use time::OffsetDateTime;
+pub use tsmedia_mediafmt::certificate::{open_pfx, parse_date, thumbprint, validity};
 
 use crate::error::{Error, Result};
 
@@ -119,47 +121,6 @@ pub fn import_pfx(path: &Path, password: &str) -> Result<MediaCertificate> {
     })
 }
 
-/// Opens a PFX (as `_SMSTSMediaPFX` carries it, decoded from hex): the certificate (DER) and
-/// its PKCS#8 private key (DER), what the runtime signs its requests with.
-pub fn open_pfx(pfx: &[u8], password: &str) -> Result<(Vec<u8>, Vec<u8>)> {
-    let ks = KeyStore::from_pkcs12(pfx, password, Pkcs12ImportPolicy::Relaxed).map_err(|e| {
-        Error::Certificate(format!(
-            "cannot open the media PFX (wrong PFX password?): {e}"
-        ))
-    })?;
-    let (_, chain) = ks.private_key_chain().ok_or_else(|| {
-        Error::Certificate("the media PFX holds no private key with its certificate".into())
-    })?;
-    let cert = chain
-        .certs()
-        .first()
-        .ok_or_else(|| Error::Certificate("the media PFX holds no certificate".into()))?;
-    Ok((cert.as_der().to_vec(), chain.key().as_der().to_vec()))
-}
-
-/// Validity (UNIX seconds) and subject of a DER certificate.
-pub fn validity(der: &[u8]) -> Result<(i64, i64, String)> {
-    let (_, c) = x509_parser::parse_x509_certificate(der)
-        .map_err(|e| Error::Certificate(format!("not an X.509 certificate: {e}")))?;
-    Ok((
-        c.validity().not_before.timestamp(),
-        c.validity().not_after.timestamp(),
-        c.subject().to_string(),
-    ))
-}
-
-/// Parses `YYYY-MM-DD` (midnight UTC) or RFC 3339 into UNIX seconds.
-pub fn parse_date(text: &str) -> Option<i64> {
-    let t = text.trim();
-    if let Ok(d) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-        return Some(d.unix_timestamp());
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(t, &fmt)
-        .ok()
-        .map(|d| d.midnight().assume_utc().unix_timestamp())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,12 +141,5 @@ mod tests {
         assert_eq!(der, c.der);
         assert!(!key.is_empty());
         assert!(open_pfx(&c.pfx, "wrong").is_err());
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(parse_date("1970-01-02"), Some(86_400));
-        assert_eq!(parse_date("1970-01-01T00:01:00Z"), Some(60));
-        assert_eq!(parse_date("yesterday"), None);
     }
 }

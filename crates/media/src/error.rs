@@ -66,6 +66,40 @@ fn list(f: &[PreflightFailure]) -> String {
         .join("\n")
 }
 
+/// The media files' errors (`tsmedia-mediafmt`) keep the variants and messages they had when
+/// those files were read and written here.
+impl From<tsmedia_mediafmt::Error> for Error {
+    fn from(e: tsmedia_mediafmt::Error) -> Error {
+        use tsmedia_mediafmt::Error as F;
+        match e {
+            F::Io { path, source } => Error::Io { path, source },
+            F::Decrypt { what, reason } => Error::Decrypt { what, reason },
+            F::SecretFormat { what, reason } => Error::SecretFormat { what, reason },
+            F::Certificate(m) => Error::Certificate(m),
+            F::Manifest { path, reason } => Error::Inspect { path, reason },
+            other => Error::Inspect {
+                path: PathBuf::new(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// The ISO reader's errors, as they were when the reader lived here.
+impl From<tsmedia_image::iso::ReadError> for Error {
+    fn from(e: tsmedia_image::iso::ReadError) -> Error {
+        use tsmedia_image::iso::ReadError as R;
+        match e {
+            R::Io { path, source } => Error::Io { path, source },
+            R::Invalid { path, reason } => Error::Inspect { path, reason },
+            other => Error::Inspect {
+                path: PathBuf::new(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

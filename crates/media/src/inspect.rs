@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tsmedia_image::disk::{Guid, PartitionType, open_fat_volume};
 use tsmedia_image::fat::FatVolume;
+use tsmedia_image::iso::IsoReader;
 use tsmedia_wim::{Wim, ops};
 
 use crate::bootfiles;
 use crate::certificate;
 use crate::error::{Error, IoContext, Result, wim};
-use crate::iso_read::IsoReader;
 use crate::layout::{BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
 use crate::secret;
 use crate::variables::{self, key_values};

@@ -29,11 +29,12 @@ fn overhead(size: u64) -> u64 {
 const PER_FILE: u64 = 4096;
 
 /// Generated files (sizes are upper bounds: the exact bytes are made when writing).
-pub const VARIABLES: &str = "SMS/data/Variables.dat";
-pub const BOOTSTRAP: &str = "SMS/data/TsmBootstrap.ini";
-pub const POLICY: &str = "SMS/data/policy.xml";
-pub const MANIFEST: &str = "SMS/data/ContentManifest.json";
-pub const LABEL: &str = "MediaLabel.txt";
+/// The files the runtime reads have their one home in `tsmedia-mediafmt`.
+pub const VARIABLES: &str = tsmedia_mediafmt::VARIABLES_PATH;
+pub const BOOTSTRAP: &str = tsmedia_mediafmt::BOOTSTRAP_PATH;
+pub const POLICY: &str = tsmedia_mediafmt::POLICY_PATH;
+pub const MANIFEST: &str = tsmedia_mediafmt::MANIFEST_PATH;
+pub const LABEL: &str = tsmedia_mediafmt::LABEL_PATH;
 pub const AUTORUN: &str = "autorun.inf";
 pub const BOOT_WIM: &str = "sources/boot.wim";
 

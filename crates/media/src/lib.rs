@@ -13,7 +13,11 @@
 //!    `CreateTSMedia.log` (CMTrace) on success and on failure ([`write_failure_log`]).
 //! 4. [`inspect()`]: reads media back (ISO set, prestaged WIM), decrypting the variables.
 //!
-//! Secrets (`Variables.dat`, `policy.xml`) use Argon2id + XChaCha20-Poly1305 ([`secret`]).
+//! The files on the media that the runtime reads — `TsmBootstrap.ini` and `Variables.dat`
+//! ([`variables`]), sealed with Argon2id + XChaCha20-Poly1305 ([`secret`]), the content
+//! manifest, the media certificate's PFX — are `tsmedia-mediafmt`'s, shared with the runtime;
+//! ISO images are read back with `tsmedia-image`'s reader. This crate creates and imports
+//! media certificates ([`certificate`]).
 //!
 //! Not supported yet: BIOS boot of USB images; splitting the boot image itself (the boot
 //! manager reads `sources/boot.wim` whole, so preflight refuses one over the limit).
@@ -23,15 +27,12 @@ mod build;
 pub mod certificate;
 mod error;
 mod inspect;
-pub mod iso_read;
 mod layout;
 pub mod log;
 mod plan;
 mod preflight;
-pub mod secret;
 mod spec;
 pub mod swm;
-pub mod variables;
 
 pub use build::{
     BuildOptions, BuildReport, RUNTIME_NAME, build, failure_log_path, log_path, media_variables,
@@ -45,3 +46,4 @@ pub use preflight::{PreflightFailure, build_time, preflight, preflight_with};
 pub use spec::{
     CD_650MB, DVD_4_7GB, DVD_8_5GB, MediaKind, MediaSpec, MediaType, MpMode, Uda, parse_size,
 };
+pub use tsmedia_mediafmt::{secret, variables};

@@ -1,7 +1,7 @@
 //! Who may ask: signed requests from media (management point) and read access per principal
 //! (distribution point).
 //!
-//! Management point: every request must carry the signature headers of [`crate::signing`];
+//! Management point: every request must carry the signature headers of [`tsmedia_protocol::signing`];
 //! the certificate must be registered at the site, not blocked and within its validity.
 //! Refusals are 401 `unsigned` (headers missing) or 403 with the codes
 //! `certificate_unknown`, `certificate_blocked`, `certificate_not_yet_valid`,
@@ -25,7 +25,7 @@ use tsmedia_site::Site;
 
 use crate::error::ApiError;
 use crate::server::AppState;
-use crate::signing::{
+use tsmedia_protocol::signing::{
     self, CERT_HEADER, PRINCIPAL_HEADER, SIGNATURE_HEADER, SignatureHeaders, SignedRequest,
     SigningError, TIME_HEADER,
 };
@@ -124,10 +124,10 @@ fn signing_refusal(e: SigningError) -> ApiError {
         SigningError::BadSignature => ApiError::forbidden("bad_signature", e.to_string()),
         SigningError::Stale { .. } => ApiError::forbidden("stale_request", e.to_string()),
         SigningError::Headers(_) => ApiError::bad_request("bad_header", e.to_string()),
-        // The registered certificate itself is unusable: the site's data, not the caller.
-        SigningError::Certificate(_) | SigningError::Key(_) => {
-            ApiError::forbidden("certificate_unusable", e.to_string())
-        }
+        // The registered certificate itself is unusable (`Certificate`, `Key`): the site's
+        // data, not the caller. The error type lives in the protocol crate and is
+        // non-exhaustive; anything it adds is refused the same way.
+        _ => ApiError::forbidden("certificate_unusable", e.to_string()),
     }
 }
 

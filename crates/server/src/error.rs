@@ -4,16 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-
-/// The JSON body of every error response.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ErrorBody {
-    /// What went wrong, for a person.
-    pub error: String,
-    /// A stable machine-readable code, e.g. `certificate_blocked`.
-    pub code: String,
-}
+pub use tsmedia_protocol::api::ErrorBody;
 
 /// An error a handler returns.
 #[derive(Debug, thiserror::Error)]

@@ -1,14 +1,15 @@
 //! The site's services for task sequence media over HTTP(S): the **management point** (MP
 //! location by boundaries, client identity, deployments available to media, task sequence
 //! policy, content location) and the **distribution point** (content by content ID and path,
-//! HTTP range requests, published SHA-256 hashes, read access per principal), plus the
-//! blocking [`client`] the boot-time runtime uses and the request [`signing`] scheme both
-//! sides share.
+//! HTTP range requests, published SHA-256 hashes, read access per principal). The wire
+//! protocol (JSON types, request signing, and the client the runtime uses) is
+//! `tsmedia-protocol`'s, shared with the runtime.
 //!
 //! Domain facts: `docs/media.md`, "At boot" (what media do at boot: locate the MP,
 //! identify, get deployments and policy, download content) and "The site side". The wire
-//! protocol (`docs/protocol.md`) is this crate's own JSON over HTTP (see [`api`]), not
-//! Configuration Manager's: real media cannot talk to it, and it cannot serve real media.
+//! protocol (`docs/protocol.md`) is this project's own JSON over HTTP (see
+//! [`tsmedia_protocol::api`]), not Configuration Manager's: real media cannot talk to it, and
+//! it cannot serve real media.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tsmedia_server::ServerError> {
@@ -23,15 +24,12 @@
 //! DP holding the content is returned), PXE, multicast, BranchCache, Configuration Manager's
 //! own policy and content protocols.
 
-pub mod api;
 mod auth;
-pub mod client;
 mod error;
 mod mp;
 mod range;
 mod routes;
 mod server;
-pub mod signing;
 mod site_pool;
 
 pub use auth::{ANONYMOUS, MAX_BODY, check_certificate};

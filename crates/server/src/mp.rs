@@ -7,12 +7,12 @@ use std::net::IpAddr;
 
 use tsmedia_site::{Arch, Availability, Cidr, Site};
 
-use crate::api::{
+use crate::error::ApiError;
+use tsmedia_protocol::api::{
     ContentLocation, ContentLocations, DeploymentList, DeploymentsRequest, Identity,
     IdentityRequest, MpEntry, MpLocation, OfferedDeployment, Policy, PolicyReference,
     PolicyRequest, Variable,
 };
-use crate::error::ApiError;
 
 /// The management points serving `ip`: those with a boundary containing it (most specific
 /// boundary first), then those serving every client (no boundaries), each group by name.

@@ -13,15 +13,15 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use tokio_util::io::ReaderStream;
 
-use crate::api::{
-    ContentLocations, DeploymentList, DeploymentsRequest, Identity, IdentityRequest, Manifest,
-    ManifestFile, MpLocation, Policy, PolicyRequest,
-};
 use crate::auth::dp_access;
 use crate::error::ApiError;
 use crate::mp;
 use crate::range::{self, RangeAnswer};
 use crate::server::AppState;
+use tsmedia_protocol::api::{
+    ContentLocations, DeploymentList, DeploymentsRequest, Identity, IdentityRequest, Manifest,
+    ManifestFile, MpLocation, Policy, PolicyRequest,
+};
 
 /// Read buffer of file responses.
 const CHUNK: usize = 256 * 1024;

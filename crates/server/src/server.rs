@@ -11,10 +11,10 @@ use axum::routing::{get, post};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::api::{DP_PREFIX, MP_PREFIX};
 use crate::auth;
 use crate::routes;
 use crate::site_pool::SitePool;
+use tsmedia_protocol::api::{DP_PREFIX, MP_PREFIX};
 
 /// Errors starting the service.
 #[derive(Debug, thiserror::Error)]

@@ -128,7 +128,7 @@ fn dp_throughput_against_nginx() {
     let dp_url = format!(
         "{url}/dp/v1/content/{}/files/{}",
         f.content_id,
-        tsmedia_server::api::encode_path(&f.big_path)
+        tsmedia_protocol::api::encode_path(&f.big_path)
     );
     let size = f.big.len() as u64;
     let result = std::panic::catch_unwind(|| {

@@ -9,8 +9,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use common::*;
-use tsmedia_server::api::{IdentityRequest, PolicyRequest};
-use tsmedia_server::client::{ClientOptions, SiteClient};
+use tsmedia_protocol::api::{IdentityRequest, PolicyRequest};
+use tsmedia_protocol::client::{ClientOptions, SiteClient};
 use tsmedia_server::{ServerOptions, router};
 
 const CLIENTS: usize = 200;
@@ -55,7 +55,7 @@ fn two_hundred_concurrent_clients() {
             let url = url.clone();
             let dep = f.dep_visible.clone();
             std::thread::spawn(move || -> Result<u64, String> {
-                let e = |e: tsmedia_server::client::ClientError| format!("client {i}: {e}");
+                let e = |e: tsmedia_protocol::client::ClientError| format!("client {i}: {e}");
                 let (mp, _) = client.locate_mp(&[url], None).map_err(e)?;
                 let id = client
                     .identity(

@@ -205,7 +205,7 @@ async fn signatures_and_certificates() {
     let h = f
         .good
         .sign(
-            &tsmedia_server::signing::SignedRequest {
+            &tsmedia_protocol::signing::SignedRequest {
                 method: "GET",
                 path_and_query: path,
                 body: b"",

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
-use tsmedia_server::api::{DeploymentsRequest, IdentityRequest, PolicyRequest};
-use tsmedia_server::client::{ClientError, ClientOptions, SiteClient, partial_path};
+use tsmedia_protocol::api::{DeploymentsRequest, IdentityRequest, PolicyRequest};
+use tsmedia_protocol::client::{ClientError, ClientOptions, SiteClient, partial_path};
 use tsmedia_server::{ServerOptions, router};
 
 /// A running server; dropping it stops it.
@@ -67,7 +67,7 @@ fn site_on(listener: &TcpListener, big_len: usize) -> Fixture {
 
 fn client(
     f: &Fixture,
-    signer: &Arc<tsmedia_server::signing::RequestSigner>,
+    signer: &Arc<tsmedia_protocol::signing::RequestSigner>,
     principal: Option<&str>,
 ) -> SiteClient {
     SiteClient::new(ClientOptions {

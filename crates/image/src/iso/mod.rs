@@ -1,5 +1,7 @@
 //! ISO image writer: ISO 9660 + Joliet + UDF 1.02 bridge + El Torito, shaped like
-//! `oscdimg -bootdata:2#p0,e,b<etfsboot.com>#pEF,e,b<efisys.bin> -u2 -udfver102`.
+//! `oscdimg -bootdata:2#p0,e,b<etfsboot.com>#pEF,e,b<efisys.bin> -u2 -udfver102`, and a small
+//! reader of the Joliet tree ([`read`]) for what the media builder inspects and the boot-time
+//! runtime extracts.
 //!
 //! Three phases, so images of many gigabytes stream without buffering:
 //!
@@ -29,6 +31,7 @@ mod eltorito;
 mod error;
 mod names;
 mod plan;
+pub mod read;
 mod time;
 mod tree;
 mod udf;
@@ -38,4 +41,5 @@ pub use crate::source::DataSource;
 pub use builder::{BootEntry, BootImage, BootPlatform, IsoBuilder, IsoOptions};
 pub use error::{Error, Result};
 pub use plan::{BootImageExtent, FileExtent, IsoPlan, SECTOR_SIZE};
+pub use read::{IsoReader, ReadError};
 pub use write::{write, write_with_progress};

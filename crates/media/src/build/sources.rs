@@ -1,6 +1,7 @@
 //! Where each planned file's bytes come from when the media are written: library files and
 //! `.swm` parts streamed, boot files read from the boot image, generated files from memory;
-//! all behind the cancel flag. Also the content manifest, which needs the parts' SHA-256.
+//! all behind the cancel flag. Also the content manifest (`tsmedia-mediafmt`'s format, read
+//! by the runtime), which needs the parts' SHA-256.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -9,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 use tsmedia_image::DataSource;
+use tsmedia_mediafmt::{ContentManifest, ManifestFile, ManifestPackage, SplitWimPart};
 
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{MediaPlan, SplitWim};
@@ -91,10 +93,10 @@ pub(super) fn part_hashes(
     Ok(out)
 }
 
-/// `SMS/data/ContentManifest.json`: every content file with size and SHA-256. A split WIM is
-/// listed as its parts (what is on the media, so the runtime checks them as files), each
-/// naming the WIM it belongs to (`split_wim`: media path, SHA-256 of the whole WIM in the
-/// library, part number and count). On a multi-disc set every file records its `disc`.
+/// `SMS/data/ContentManifest.json` ([`ContentManifest`]): every content file with size and
+/// SHA-256. A split WIM is listed as its parts, each naming the WIM it belongs to (media path,
+/// SHA-256 of the whole WIM in the library, part number and count). On a multi-disc set every
+/// file records its `disc`.
 pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>) -> Vec<u8> {
     // On a multi-disc set each file also records its disc, for the runtime's "insert disc N".
     let mut disc_of: BTreeMap<&str, u32> = BTreeMap::new();
@@ -105,15 +107,9 @@ pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>)
             }
         }
     }
-    let with_disc = |mut v: serde_json::Value, dest: &str| {
-        if let Some(n) = disc_of.get(dest) {
-            v["disc"] = serde_json::json!(n);
-        }
-        v
-    };
     let split_of =
         |dest: &str| -> Option<&SplitWim> { plan.splits.iter().find(|s| s.dest == dest) };
-    let packages: Vec<serde_json::Value> = plan
+    let packages = plan
         .content
         .iter()
         .map(|c| {
@@ -121,40 +117,41 @@ pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>)
             for f in &c.files {
                 let dest = format!("SMS/PKG/{}/{}", c.package.id, f.path.replace('\\', "/"));
                 let Some(split) = split_of(&dest) else {
-                    let entry = serde_json::json!({
-                        "path": dest,
-                        "size": f.size,
-                        "sha256": f.hash,
+                    files.push(ManifestFile {
+                        disc: disc_of.get(dest.as_str()).copied(),
+                        sha256: f.hash.clone(),
+                        size: f.size,
+                        split_wim: None,
+                        path: dest,
                     });
-                    files.push(with_disc(entry, &dest));
                     continue;
                 };
-                let parts = split.layout.parts.len();
+                // A WIM has at most 65535 parts (its header counts them in 16 bits).
+                let parts = u16::try_from(split.layout.parts.len()).unwrap_or(u16::MAX);
                 for p in &split.layout.parts {
                     let path = crate::swm::part_dest(&dest, p.number);
-                    let entry = serde_json::json!({
-                        "sha256": part_hashes.get(&path).cloned().unwrap_or_default(),
-                        "path": path,
-                        "size": p.size,
-                        "split_wim": {
-                            "path": dest,
-                            "sha256": split.sha256,
-                            "part": p.number,
-                            "parts": parts,
-                        },
+                    files.push(ManifestFile {
+                        disc: disc_of.get(path.as_str()).copied(),
+                        sha256: part_hashes.get(&path).cloned().unwrap_or_default(),
+                        size: p.size,
+                        split_wim: Some(SplitWimPart {
+                            part: p.number,
+                            parts,
+                            path: dest.clone(),
+                            sha256: split.sha256.clone(),
+                        }),
+                        path,
                     });
-                    files.push(with_disc(entry, &path));
                 }
             }
-            serde_json::json!({
-                "package_id": c.package.id,
-                "name": c.package.name,
-                "content_id": c.package.content_id,
-                "version": c.version,
-                "files": files,
-            })
+            ManifestPackage {
+                content_id: c.package.content_id.clone(),
+                files,
+                name: c.package.name.clone(),
+                package_id: c.package.id.clone(),
+                version: c.version,
+            }
         })
         .collect();
-    let doc = serde_json::json!({ "format": "tsmedia-content-manifest/1", "packages": packages });
-    serde_json::to_vec_pretty(&doc).unwrap_or_default()
+    ContentManifest::new(packages).to_json()
 }

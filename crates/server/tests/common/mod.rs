@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Request;
-use tsmedia_server::signing::{RequestSigner, SignedRequest};
+use tsmedia_protocol::signing::{RequestSigner, SignedRequest};
 use tsmedia_site::{Availability, PackageOptions, PackageType, Purpose, Site};
 
 pub const GUID: &str = "4C4C4544-0042-3510-8052-B4C04F564433";

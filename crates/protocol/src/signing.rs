@@ -14,7 +14,7 @@
 //!
 //! Headers sent with the request:
 //! - `X-Tsmedia-Cert`: thumbprint of the media certificate (SHA-1 of its DER, hex, as Windows
-//!   shows it);
+//!   shows it; [`thumbprint`], the same function the site registers certificates with);
 //! - `X-Tsmedia-Time`: the timestamp that was signed;
 //! - `X-Tsmedia-Signature`: base64 (standard, padded) of the signature: ECDSA P-256/SHA-256 or
 //!   P-384/SHA-384 in ASN.1 DER form, or RSA PKCS#1 v1.5 with SHA-256, by the key type of the
@@ -29,7 +29,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
-use sha1::Digest as _;
+use sha2::Digest as _;
+
+pub use tsmedia_mediafmt::certificate::thumbprint;
 
 /// Header carrying the certificate thumbprint.
 pub const CERT_HEADER: &str = "x-tsmedia-cert";
@@ -97,11 +99,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-/// SHA-1 thumbprint of a DER certificate, upper-case hex (the site's certificate ID).
-pub fn thumbprint(cert_der: &[u8]) -> String {
-    hex(&sha1::Sha1::digest(cert_der)).to_ascii_uppercase()
 }
 
 /// The bytes that are signed (see the module documentation).

@@ -1,4 +1,6 @@
-//! Encrypted media files (`Variables.dat`, `policy.xml`).
+//! Encrypted media files (`Variables.dat`, `policy.xml`; the runtime also seals its saved
+//! task sequence state with it): sealed by the builder, opened by the runtime and by
+//! `media inspect`.
 //!
 //! Format (all integers little-endian):
 //!
@@ -33,8 +35,11 @@ const HEADER: usize = 62;
 /// Argon2id cost. Default: 64 MiB, 3 passes, 1 lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
+    /// Memory, KiB.
     pub memory_kib: u32,
+    /// Passes over the memory.
     pub passes: u32,
+    /// Lanes (parallelism).
     pub lanes: u32,
 }
 

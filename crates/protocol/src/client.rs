@@ -3,8 +3,8 @@
 //! content location, and resumable downloads verified against the DP's manifest.
 //!
 //! ```no_run
-//! use tsmedia_server::client::{ClientOptions, SiteClient};
-//! # fn main() -> Result<(), tsmedia_server::client::ClientError> {
+//! use tsmedia_protocol::client::{ClientOptions, SiteClient};
+//! # fn main() -> Result<(), tsmedia_protocol::client::ClientError> {
 //! let client = SiteClient::new(ClientOptions::default())?;
 //! let (mp, location) = client.locate_mp(&["http://mp1:8080".into(), "http://mp2:8080".into()], None)?;
 //! # Ok(()) }
@@ -24,8 +24,9 @@ use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::api::{
-    ContentLocations, DP_PREFIX, DeploymentList, DeploymentsRequest, Identity, IdentityRequest,
-    MP_PREFIX, Manifest, ManifestFile, MpLocation, Policy, PolicyRequest, encode_path,
+    ContentLocations, DP_PREFIX, DeploymentList, DeploymentsRequest, ErrorBody, Identity,
+    IdentityRequest, MP_PREFIX, Manifest, ManifestFile, MpLocation, Policy, PolicyRequest,
+    encode_path,
 };
 use crate::signing::{PRINCIPAL_HEADER, RequestSigner, SignedRequest, SigningError, hex};
 
@@ -157,8 +158,12 @@ pub struct SiteClient {
     options: ClientOptions,
 }
 
+/// Unix seconds, for the signed timestamp (0 on a clock before 1970, which the MP refuses as
+/// stale, as it should).
 fn now() -> i64 {
-    crate::auth::now()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl SiteClient {
@@ -559,7 +564,7 @@ fn refusal(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> ClientError
         .body_mut()
         .with_config()
         .limit(64 * 1024)
-        .read_json::<crate::error::ErrorBody>()
+        .read_json::<ErrorBody>()
         .ok();
     ClientError::Refused {
         url: url.to_string(),

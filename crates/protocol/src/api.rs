@@ -1,7 +1,7 @@
 //! The wire types of the management point and distribution point (JSON), shared by the
 //! server and the client.
 //!
-//! Endpoints (all JSON; errors are `{error, code}` with a 4xx or 500 status):
+//! Endpoints (all JSON; errors are an [`ErrorBody`] `{error, code}` with a 4xx or 500 status):
 //!
 //! | method, path | role | body → answer |
 //! |---|---|---|
@@ -188,6 +188,15 @@ pub struct Manifest {
     pub content_id: String,
     /// Its files, by path.
     pub files: Vec<ManifestFile>,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// A stable machine-readable code, e.g. `certificate_blocked`.
+    pub code: String,
 }
 
 /// Percent-encodes a content path for a URL (each segment; `/` kept).

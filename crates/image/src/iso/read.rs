@@ -1,14 +1,52 @@
 //! A small ISO 9660 reader over the Joliet tree (ECMA-119 §8.4, §9.1; Joliet: UCS-2 big-endian
-//! names in the supplementary volume descriptor). Enough for `media inspect` to find files by
-//! path, read small ones, walk the tree and stream files out (the client runtime extracts
-//! ISO media with it); not a general ISO library (files over 4 GiB, held only in the UDF
-//! bridge, are not read).
+//! names in the supplementary volume descriptor), beside the writer so that what the writer
+//! lays out is read back by the same crate. Enough for the media builder's `inspect` to find
+//! files by path, read small ones and walk the tree, and for the boot-time runtime to stream
+//! files out of ISO media; not a general ISO library (files over 4 GiB, held only in the UDF
+//! bridge, are not read; Rock Ridge and the primary tree's 8.3 names are ignored).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+/// Result of [`IsoReader`]'s operations.
+pub type ReadResult<T, E = ReadError> = std::result::Result<T, E>;
+
+/// What went wrong reading an ISO image; each names the image.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The image could not be opened or read.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The image.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The image is not an ISO this reader understands, or is damaged.
+    #[error("{}: {reason}", .path.display())]
+    Invalid {
+        /// The image.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+trait At<T> {
+    fn at(self, path: &Path) -> ReadResult<T>;
+}
+
+impl<T> At<T> for std::io::Result<T> {
+    fn at(self, path: &Path) -> ReadResult<T> {
+        self.map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
 
 const SECTOR: u64 = 2048;
 
@@ -26,15 +64,19 @@ pub struct IsoReader {
 /// One directory entry.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// Joliet name, without the `;1` version.
     pub name: String,
+    /// First sector of the extent.
     pub lba: u32,
+    /// Length in bytes.
     pub size: u32,
+    /// Whether it is a directory.
     pub is_dir: bool,
 }
 
 impl IsoReader {
     /// Opens an ISO and finds its Joliet root.
-    pub fn open(path: &Path) -> Result<IsoReader> {
+    pub fn open(path: &Path) -> ReadResult<IsoReader> {
         let file = File::open(path).at(path)?;
         let mut r = IsoReader {
             file,
@@ -61,14 +103,14 @@ impl IsoReader {
         Ok(r)
     }
 
-    fn bad(&self, reason: String) -> Error {
-        Error::Inspect {
+    fn bad(&self, reason: String) -> ReadError {
+        ReadError::Invalid {
             path: self.path.clone(),
             reason,
         }
     }
 
-    fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
+    fn read_at(&mut self, offset: u64, len: usize) -> ReadResult<Vec<u8>> {
         let mut buf = vec![0u8; len];
         self.file.seek(SeekFrom::Start(offset)).at(&self.path)?;
         self.file.read_exact(&mut buf).at(&self.path)?;
@@ -76,7 +118,7 @@ impl IsoReader {
     }
 
     /// Lists a directory given its (lba, size).
-    pub fn list(&mut self, dir: (u32, u32)) -> Result<Vec<Entry>> {
+    pub fn list(&mut self, dir: (u32, u32)) -> ReadResult<Vec<Entry>> {
         if dir.1 > 16 << 20 {
             return Err(self.bad("directory over 16 MiB".into()));
         }
@@ -121,7 +163,7 @@ impl IsoReader {
     }
 
     /// Finds a path (case-insensitive, `/`-separated).
-    pub fn find(&mut self, path: &str) -> Result<Option<Entry>> {
+    pub fn find(&mut self, path: &str) -> ReadResult<Option<Entry>> {
         let mut dir = self.root;
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         for (i, part) in parts.iter().enumerate() {
@@ -144,7 +186,7 @@ impl IsoReader {
     }
 
     /// Reads a small file (at most 64 MiB).
-    pub fn read(&mut self, e: &Entry) -> Result<Vec<u8>> {
+    pub fn read(&mut self, e: &Entry) -> ReadResult<Vec<u8>> {
         if e.size > 64 << 20 {
             return Err(self.bad(format!("{} is too large to read whole", e.name)));
         }
@@ -152,7 +194,7 @@ impl IsoReader {
     }
 
     /// Every file below the root: (path, size).
-    pub fn walk(&mut self) -> Result<Vec<(String, u64)>> {
+    pub fn walk(&mut self) -> ReadResult<Vec<(String, u64)>> {
         Ok(self
             .walk_entries()?
             .into_iter()
@@ -163,7 +205,7 @@ impl IsoReader {
 
     /// Every file and directory below the root, sorted by path; a directory reached twice
     /// (a cycle in a damaged image) is an error.
-    pub fn walk_entries(&mut self) -> Result<Vec<(String, Entry)>> {
+    pub fn walk_entries(&mut self) -> ReadResult<Vec<(String, Entry)>> {
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::from([self.root.0]);
         let mut stack = vec![(String::new(), self.root)];
@@ -188,7 +230,7 @@ impl IsoReader {
     }
 
     /// Streams a file of any size to `out`; returns the bytes copied.
-    pub fn copy_to(&mut self, e: &Entry, out: &mut dyn std::io::Write) -> Result<u64> {
+    pub fn copy_to(&mut self, e: &Entry, out: &mut dyn std::io::Write) -> ReadResult<u64> {
         self.file
             .seek(SeekFrom::Start(e.lba as u64 * SECTOR))
             .at(&self.path)?;

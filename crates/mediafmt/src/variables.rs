@@ -1,8 +1,10 @@
 //! Media variables (`Variables.dat` plaintext) and the small text files beside them
-//! (`TsmBootstrap.ini`, `MediaLabel.txt`).
+//! (`SMS/data/TsmBootstrap.ini`, `MediaLabel.txt`), written by the builder and read by the
+//! runtime (and by `media inspect`).
 //!
-//! Plaintext as Configuration Manager writes it (`docs/media.md`, "Sealed files"):
-//! UTF-16LE XML, `<MediaVarList><var name="...">value</var>...</MediaVarList>`.
+//! Plaintext as Configuration Manager writes it (`docs/media.md`, "Sealed files"): UTF-16LE
+//! XML, `<MediaVarList><var name="...">value</var>...</MediaVarList>`; sealed with
+//! [`crate::secret`].
 
 use crate::error::{Error, Result};
 
@@ -16,7 +18,9 @@ const SECRET: &[&str] = &[
 /// One media variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variable {
+    /// Name, e.g. `SMSTSMP`.
     pub name: String,
+    /// Value.
     pub value: String,
 }
 
