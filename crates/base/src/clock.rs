@@ -85,10 +85,11 @@ impl Clock {
 fn parse_epoch(value: &OsStr) -> Result<i64, InvalidSourceDateEpoch> {
     let text = value.to_string_lossy();
     let t = text.trim();
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(seconds) = t.parse::<i64>() {
-            return Ok(seconds);
-        }
+    if !t.is_empty()
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(seconds) = t.parse::<i64>()
+    {
+        return Ok(seconds);
     }
     Err(InvalidSourceDateEpoch {
         value: text.into_owned(),
