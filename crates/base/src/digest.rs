@@ -4,7 +4,7 @@
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 /// Lower-case hex of `bytes` (`"00ff"`).
@@ -30,22 +30,56 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// A running SHA-256 that counts the bytes it was given; a [`Write`] sink, so a copy can hash
+/// what it writes.
+#[derive(Debug, Clone, Default)]
+pub struct Sha256Stream {
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Sha256Stream {
+    /// A stream that has seen nothing.
+    pub fn new() -> Sha256Stream {
+        Sha256Stream::default()
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.size += bytes.len() as u64;
+    }
+
+    /// Lower-case hex SHA-256 of everything given, and how many bytes that was.
+    pub fn finish(self) -> (String, u64) {
+        (hex(&self.hasher.finalize()), self.size)
+    }
+}
+
+impl Write for Sha256Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Lower-case hex SHA-256 of everything `reader` yields, and how many bytes that was.
 pub fn sha256_reader(reader: &mut impl Read) -> io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
+    let mut stream = Sha256Stream::new();
     let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
     loop {
-        let n = match reader.read(&mut buf) {
+        match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) => stream.update(&buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        size += n as u64;
+        }
     }
-    Ok((hex(&hasher.finalize()), size))
+    Ok(stream.finish())
 }
 
 /// Lower-case hex SHA-256 of the file at `path`, and its size.
@@ -86,6 +120,10 @@ mod tests {
             )
         );
         assert!(sha256_file(&dir.path().join("missing")).is_err());
+        let mut stream = Sha256Stream::new();
+        stream.write_all(b"a").unwrap();
+        stream.update(b"bc");
+        assert_eq!(stream.finish(), sha256_file(&p).unwrap());
     }
 
     #[test]

@@ -9,31 +9,47 @@
 use std::path::PathBuf;
 
 /// Why a name or relative path could leave its target folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Unsafe {
     /// Nothing at all, or an empty component (`a//b`, `a/`).
-    #[error("empty name or path component")]
     Empty,
     /// Starts at a root (`/etc`).
-    #[error("absolute path")]
     Absolute,
     /// Starts with a drive letter (`C:`, `c:x`).
-    #[error("drive letter")]
     DriveLetter,
     /// A `.` or `..` component (path traversal).
-    #[error("'.' or '..' (path traversal)")]
     Dot,
     /// A backslash (a separator on Windows).
-    #[error("backslash (path separator on Windows)")]
     Backslash,
     /// A `/` inside what must be a single name.
-    #[error("path separator in a name")]
     Slash,
     /// A NUL character.
-    #[error("NUL character")]
     Nul,
 }
+
+impl Unsafe {
+    /// The reason in words, for messages.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unsafe::Empty => "empty name or path component",
+            Unsafe::Absolute => "absolute path",
+            Unsafe::DriveLetter => "drive letter",
+            Unsafe::Dot => "'.' or '..', a relative directory name (path traversal)",
+            Unsafe::Backslash => "name contains a backslash, a path separator on Windows",
+            Unsafe::Slash => "name contains a path separator (path traversal)",
+            Unsafe::Nul => "name contains NUL",
+        }
+    }
+}
+
+impl std::fmt::Display for Unsafe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+impl std::error::Error for Unsafe {}
 
 /// Checks one path component (a file or folder name).
 pub fn check_name(name: &str) -> Result<(), Unsafe> {

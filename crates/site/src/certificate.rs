@@ -5,10 +5,8 @@ use std::path::Path;
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
-use sha1::{Digest, Sha1};
 
 use crate::error::{Error, Result};
-use crate::library::hex;
 use crate::site::Site;
 use crate::time::{Timestamp, now};
 
@@ -62,7 +60,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Certificate> {
 impl Site {
     /// Registers a media certificate given as DER.
     pub fn register_certificate(&mut self, der: &[u8]) -> Result<Certificate> {
-        let thumbprint = hex(&Sha1::digest(der)).to_ascii_uppercase();
+        let thumbprint = tsmedia_base::digest::thumbprint(der);
         let (rest, cert) =
             x509_parser::parse_x509_certificate(der).map_err(|e| Error::Certificate {
                 name: thumbprint.clone(),
