@@ -3,3 +3,13 @@
 //! runtime and the CLI behave the same way wherever they meet one of them.
 //!
 //! This crate sits below every other tsmedia crate and depends on none of them.
+
+pub mod atomic_file;
+pub mod civil_time;
+pub mod clock;
+pub mod cmtrace;
+pub mod digest;
+pub mod safe_path;
+
+pub use atomic_file::AtomicFile;
+pub use clock::Clock;

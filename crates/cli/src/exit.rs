@@ -6,6 +6,8 @@ use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
 
 pub const FAILURE: u8 = 1;
+/// A bad command line (clap's own code), or a bad `SOURCE_DATE_EPOCH` beside it.
+pub const BAD_COMMAND_LINE: u8 = 2;
 pub const INVALID_INPUT: u8 = 3;
 pub const NOT_FOUND: u8 = 4;
 /// Unsafe input (a name that would leave the target), or refused by the site (blocked or
@@ -43,6 +45,12 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
         if cause.downcast_ref::<Suspended>().is_some() {
             return SUSPENDED;
+        }
+        if cause
+            .downcast_ref::<tsmedia_base::clock::InvalidSourceDateEpoch>()
+            .is_some()
+        {
+            return BAD_COMMAND_LINE;
         }
         if let Some(w) = cause.downcast_ref::<WimError>() {
             return match w {

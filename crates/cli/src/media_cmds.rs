@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use tsmedia_base::Clock;
 use tsmedia_media::{BuildOptions, MediaKind, MediaSpec, MediaType, MpMode, PlanOptions, Uda};
 use tsmedia_site::Site;
 
@@ -306,6 +307,7 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool, PlanOptions)> {
     s.variable.extend(vars);
     let plan_options = PlanOptions {
         runtime: a.runtime,
+        clock: Clock::from_environment(s.deterministic)?,
         ..PlanOptions::default()
     };
     Ok((s, a.dry_run, plan_options))
@@ -323,7 +325,7 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>
                 Err(failures) => {
                     // A dry run writes nothing, not even the log.
                     if !dry_run {
-                        match tsmedia_media::write_failure_log(&spec, &failures) {
+                        match tsmedia_media::write_failure_log(&spec, &plan_options, &failures) {
                             Ok(log) => eprintln!("log: {}", log.display()),
                             Err(e) => eprintln!("log not written: {e}"),
                         }

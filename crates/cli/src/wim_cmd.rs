@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use tsmedia_base::Clock;
 use tsmedia_codecs::Format;
 use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::capture::CaptureOptions;
@@ -236,15 +237,6 @@ pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
     Ok((format, level))
 }
 
-fn deterministic_time() -> Option<u64> {
-    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(tsmedia_wim::time::unix_to_filetime(secs, 0))
-}
-
 fn write_options(w: &WriteArgs, cancel: &Arc<AtomicBool>) -> Result<WriteOptions> {
     let (compression, level) = parse_compression(&w.compress)?;
     let mut o = WriteOptions {
@@ -264,9 +256,8 @@ fn write_options(w: &WriteArgs, cancel: &Arc<AtomicBool>) -> Result<WriteOptions
     if let Some(t) = w.threads {
         o.threads = t.max(1);
     }
-    let fixed = deterministic_time();
-    if w.deterministic || fixed.is_some() {
-        o.timestamp = Some(fixed.unwrap_or(tsmedia_wim::time::unix_to_filetime(0, 0)));
+    if let Some(t) = Clock::from_environment(w.deterministic)?.fixed() {
+        o.timestamp = Some(tsmedia_wim::time::unix_to_filetime(t, 0));
         o.guid = Some(*b"tsmedia-determin");
     }
     Ok(o)

@@ -178,3 +178,48 @@ fn references_resolve_to_site_packages_and_unresolved_ones_are_listed() {
         assert!(!warnings.contains(r), "{r} resolved but warned about");
     }
 }
+
+/// UTF-16 as Windows tools write it: `big_endian` with a byte order mark, else little endian
+/// without one.
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if big_endian {
+        out.extend([0xFE, 0xFF]);
+    }
+    for u in text.encode_utf16() {
+        out.extend(if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn utf16_be_and_bom_less_utf16_le_files_import_like_utf8() {
+    let file = corpus()
+        .into_iter()
+        .find(|f| f.ends_with("cm2007_deploy.xml"))
+        .expect("cm2007_deploy.xml in the corpus");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with('<'),
+        "a BOM-less UTF-16LE file starts with '<'"
+    );
+    let env = Env::new();
+    let utf8 = env.ok(&["ts", "import", file.to_str().unwrap(), "--name", "utf8"]);
+    let expected = model(env.json(&["ts", "show", utf8.trim()]));
+    for (name, bytes) in [
+        ("be-bom", utf16(&text, true)),
+        ("le-no-bom", utf16(&text, false)),
+    ] {
+        let path = env.write(&format!("{name}.xml"), &bytes);
+        let id = env.ok(&["ts", "import", path.to_str().unwrap(), "--name", name]);
+        assert_eq!(
+            model(env.json(&["ts", "show", id.trim()])),
+            expected,
+            "{name}: imported a different task sequence"
+        );
+    }
+}

@@ -107,6 +107,15 @@ pub(crate) trait IoContext<T> {
     fn at(self, path: &std::path::Path) -> Result<T>;
 }
 
+impl From<tsmedia_base::atomic_file::Error> for Error {
+    fn from(e: tsmedia_base::atomic_file::Error) -> Error {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
         self.map_err(|source| Error::Io {

@@ -1,8 +1,11 @@
-//! `CreateTSMedia.log` in CMTrace format (`docs/media.md`, "Logs"):
-//! `<![LOG[message]LOG]!><time="HH:MM:SS.mmm+000" date="MM-DD-YYYY" component="CreateTSMedia"
-//! context="" type="1" thread="1" file="">`; type 1 = information, 2 = warning, 3 = error.
+//! `CreateTSMedia.log` in CMTrace format, written by [`tsmedia_base::cmtrace`]: component
+//! `CreateTSMedia`, thread 1, file `tsmedia`, times in UTC (bias `+0`); type 1 = information,
+//! 2 = warning, 3 = error (`docs/media.md`, "Logs").
 
 use std::time::Instant;
+
+use tsmedia_base::Clock;
+use tsmedia_base::cmtrace::{self, Entry, Stamp};
 
 /// Severity of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,42 +20,32 @@ pub enum Severity {
 #[derive(Debug)]
 pub struct MediaLog {
     lines: Vec<String>,
-    /// UNIX seconds of the first line (fixed in deterministic builds).
-    clock: Option<i64>,
+    /// Stamps each line (fixed in deterministic builds).
+    clock: Clock,
     started: Instant,
 }
 
 impl MediaLog {
-    /// A log; with `fixed_time`, every line carries that time (reproducible builds).
-    pub fn new(fixed_time: Option<i64>) -> MediaLog {
+    /// A log whose lines carry the time of `clock` (one fixed time in reproducible builds).
+    pub fn new(clock: Clock) -> MediaLog {
         MediaLog {
             lines: Vec::new(),
-            clock: fixed_time,
+            clock,
             started: Instant::now(),
         }
     }
 
     /// Adds a line.
     pub fn line(&mut self, severity: Severity, message: impl AsRef<str>) {
-        let secs = self.clock.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
-        });
-        let t = time::OffsetDateTime::from_unix_timestamp(secs)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        self.lines.push(format!(
-            "<![LOG[{}]LOG]!><time=\"{:02}:{:02}:{:02}.000+000\" date=\"{:02}-{:02}-{:04}\" component=\"CreateTSMedia\" context=\"\" type=\"{}\" thread=\"1\" file=\"tsmedia\">",
-            message.as_ref().replace("]LOG]!>", "] LOG]!>"),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            u8::from(t.month()),
-            t.day(),
-            t.year(),
-            severity as u8
-        ));
+        let entry = Entry {
+            message: message.as_ref(),
+            component: "CreateTSMedia",
+            kind: severity as u8,
+            thread: 1,
+            file: "tsmedia",
+        };
+        let stamp = Stamp::from_unix_millis(self.clock.now_unix_millis(), 0);
+        self.lines.push(cmtrace::line(&entry, &stamp));
     }
 
     /// An information line.
@@ -72,7 +65,7 @@ impl MediaLog {
 
     /// A line with the time since the log began (omitted in deterministic builds).
     pub fn timing(&mut self, what: &str) {
-        if self.clock.is_none() {
+        if !self.clock.is_fixed() {
             let ms = self.started.elapsed().as_millis();
             self.info(format!("{what} after {ms} ms"));
         }
@@ -92,11 +85,11 @@ mod tests {
 
     #[test]
     fn cmtrace_line_shape() {
-        let mut l = MediaLog::new(Some(86_400 + 3_661));
+        let mut l = MediaLog::new(Clock::Fixed(86_400 + 3_661));
         l.warn("hello");
         assert_eq!(
             l.text(),
-            "<![LOG[hello]LOG]!><time=\"01:01:01.000+000\" date=\"01-02-1970\" component=\"CreateTSMedia\" context=\"\" type=\"2\" thread=\"1\" file=\"tsmedia\">\r\n"
+            "<![LOG[hello]LOG]!><time=\"01:01:01.000+0\" date=\"01-02-1970\" component=\"CreateTSMedia\" context=\"\" type=\"2\" thread=\"1\" file=\"tsmedia\">\r\n"
         );
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use tsmedia_base::Clock;
 use tsmedia_site::{Arch, ManagementPoint, Package};
 
 use crate::certificate::MediaCertificate;
@@ -23,6 +24,12 @@ pub struct PlanOptions {
     /// builds across machines, or a small file in tests. Planned here because its size
     /// counts towards boot.wim's.
     pub runtime: Option<PathBuf>,
+    /// The time the media are stamped with. A fixed clock also makes the build reproducible,
+    /// as [`MediaSpec::deterministic`] does (which alone fixes the time at 0). The command
+    /// line resolves it from `--deterministic` and `SOURCE_DATE_EPOCH`
+    /// ([`tsmedia_base::Clock::from_environment`]); the library never reads the environment.
+    /// Default: the system clock.
+    pub clock: Clock,
 }
 
 impl Default for PlanOptions {
@@ -30,6 +37,7 @@ impl Default for PlanOptions {
         PlanOptions {
             usb_max_file: FAT32_MAX_FILE,
             runtime: None,
+            clock: Clock::System,
         }
     }
 }

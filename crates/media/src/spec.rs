@@ -193,7 +193,8 @@ pub struct MediaSpec {
     pub autorun: bool,
     /// USB device: write the partition table even if the device has data. Default: no.
     pub format: bool,
-    /// Byte-identical output for identical inputs. Also on when `SOURCE_DATE_EPOCH` is set.
+    /// Byte-identical output for identical inputs, stamped with UNIX time 0 unless the plan's
+    /// clock is fixed ([`crate::PlanOptions::clock`], where `SOURCE_DATE_EPOCH` arrives).
     pub deterministic: bool,
     /// Log file. Default: `CreateTSMedia.log` beside the output.
     pub log: Option<PathBuf>,
@@ -240,11 +241,6 @@ impl MediaSpec {
             }
             None => Ok(None),
         }
-    }
-
-    /// Whether output must be reproducible (`deterministic` or `SOURCE_DATE_EPOCH`).
-    pub fn is_deterministic(&self) -> bool {
-        self.deterministic || std::env::var_os("SOURCE_DATE_EPOCH").is_some()
     }
 
     /// SHA-256 of the spec (secrets included, so salts differ when the password does).

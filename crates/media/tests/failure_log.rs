@@ -28,7 +28,7 @@ fn preflight_failures_are_logged_beside_the_set_without_making_it() {
     let failures = f.plan(&spec).unwrap_err();
     assert_eq!(failures.len(), 2, "{failures:#?}");
     let before = files_under(f.dir.path()).len();
-    let log = write_failure_log(&spec, &failures).unwrap();
+    let log = write_failure_log(&spec, &f.plan_options(), &failures).unwrap();
     // The set's folder does not exist: the log goes beside where it would have been.
     assert_eq!(log, f.path("CreateTSMedia.log"));
     assert!(
@@ -50,12 +50,12 @@ fn preflight_failures_are_logged_beside_the_set_without_making_it() {
     // With an existing set folder the log goes into it; with --log, there.
     std::fs::create_dir(f.path("set")).unwrap();
     assert_eq!(
-        write_failure_log(&spec, &failures).unwrap(),
+        write_failure_log(&spec, &f.plan_options(), &failures).unwrap(),
         f.path("set/CreateTSMedia.log")
     );
     spec.log = Some(f.path("logs.txt"));
     assert_eq!(
-        write_failure_log(&spec, &failures).unwrap(),
+        write_failure_log(&spec, &f.plan_options(), &failures).unwrap(),
         f.path("logs.txt")
     );
     assert!(

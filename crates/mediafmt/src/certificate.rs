@@ -6,20 +6,13 @@
 //! builder's (`tsmedia-media`).
 
 use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
-use sha1::Digest as _;
 
 use crate::error::{Error, Result};
 
 /// SHA-1 thumbprint of a DER certificate, upper-case hex, as Windows shows it: the site's
 /// certificate ID and the `X-Tsmedia-Cert` header of signed requests.
 pub fn thumbprint(cert_der: &[u8]) -> String {
-    use std::fmt::Write as _;
-    sha1::Sha1::digest(cert_der)
-        .iter()
-        .fold(String::with_capacity(40), |mut s, b| {
-            let _ = write!(s, "{b:02X}");
-            s
-        })
+    tsmedia_base::digest::thumbprint(cert_der)
 }
 
 /// Opens a PFX (as `_SMSTSMediaPFX` carries it, decoded from hex): the certificate (DER) and

@@ -61,7 +61,7 @@ impl Site {
     /// Registers a media certificate given as DER.
     pub fn register_certificate(&mut self, der: &[u8]) -> Result<Certificate> {
         // The runtime names its certificate with the same function in every signed request.
-        let thumbprint = tsmedia_mediafmt::certificate::thumbprint(der);
+        let thumbprint = tsmedia_base::digest::thumbprint(der);
         let (rest, cert) =
             x509_parser::parse_x509_certificate(der).map_err(|e| Error::Certificate {
                 name: thumbprint.clone(),

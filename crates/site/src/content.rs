@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use tsmedia_base::digest::Sha256Stream;
 
 use crate::error::{Error, Result};
-use crate::library::{ContentLibrary, FileState, hex};
+use crate::library::{ContentLibrary, FileState};
 use crate::site::{Site, normalize_id};
 use crate::source::SourceFile;
 use crate::time::Timestamp;
@@ -87,11 +87,11 @@ pub(crate) fn store_files(
 pub(crate) fn manifest_hash(entries: &[ContentEntry]) -> String {
     let mut sorted: Vec<&ContentEntry> = entries.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut hasher = Sha256::new();
+    let mut hasher = Sha256Stream::new();
     for e in sorted {
         hasher.update(format!("{}\t{}\t{}\n", e.path, e.size, e.hash).as_bytes());
     }
-    hex(&hasher.finalize())
+    hasher.finish().0
 }
 
 /// Records content version `version` of `package_id` with its manifest and WIM images.

@@ -11,7 +11,8 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use tsmedia_base::AtomicFile;
+use tsmedia_base::digest::{self, Sha256Stream};
 
 use crate::error::{Error, Result};
 
@@ -84,20 +85,19 @@ impl ContentLibrary {
                 newly_stored: false,
             });
         }
+        // The temporary file lives in `tmp/` (same file system), where `clean` finds any a
+        // crash left behind; dropping `staged` on an error below removes it.
         let tmp = self
             .root
             .join("tmp")
             .join(format!("{}.{}", hash, uuid::Uuid::new_v4().simple()));
-        let copied = copy_hashing(source, &tmp);
-        let (copied_hash, copied_size) = match copied {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
+        let atomic = |e: tsmedia_base::atomic_file::Error| Error::Io {
+            path: e.path,
+            source: e.source,
         };
+        let mut staged = AtomicFile::with_temp(&target, tmp).map_err(atomic)?;
+        let (copied_hash, copied_size) = copy_hashing(source, &mut staged)?;
         if copied_hash != hash || copied_size != size {
-            let _ = fs::remove_file(&tmp);
             return Err(Error::SourceChanged {
                 path: source.to_path_buf(),
             });
@@ -106,13 +106,7 @@ impl ContentLibrary {
             .parent()
             .expect("a library path always has a shard folder because file_path adds one");
         fs::create_dir_all(shard).map_err(Error::io(shard))?;
-        fs::rename(&tmp, &target).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            Error::Io {
-                path: target.clone(),
-                source: e,
-            }
-        })?;
+        staged.commit().map_err(atomic)?;
         Ok(StoredFile {
             hash,
             size,
@@ -198,34 +192,20 @@ fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, fs::Metadata)>> {
 
 /// SHA-256 (lowercase hex) and length of a file, read in 1 MiB pieces.
 pub fn hash_file(path: &Path) -> Result<(String, u64)> {
-    let mut file = File::open(path).map_err(Error::io(path))?;
-    hash_reader(&mut file).map_err(Error::io(path))
+    digest::sha256_file(path).map_err(Error::io(path))
 }
 
 /// SHA-256 (lowercase hex) and length of everything a reader yields.
 pub fn hash_reader(reader: &mut impl Read) -> io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; BUFFER];
-    let mut size = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), size))
+    digest::sha256_reader(reader)
 }
 
-fn copy_hashing(source: &Path, target: &Path) -> Result<(String, u64)> {
+/// Copies `source` into `staged`, hashing what it copies.
+fn copy_hashing(source: &Path, staged: &mut AtomicFile) -> Result<(String, u64)> {
     let mut input = File::open(source).map_err(Error::io(source))?;
-    let mut output = File::create(target).map_err(Error::io(target))?;
-    let mut hasher = Sha256::new();
+    let target = staged.temp_path().to_path_buf();
+    let mut hashed = Sha256Stream::new();
     let mut buf = vec![0u8; BUFFER];
-    let mut size = 0u64;
     loop {
         let n = match input.read(&mut buf) {
             Ok(0) => break,
@@ -233,22 +213,10 @@ fn copy_hashing(source: &Path, target: &Path) -> Result<(String, u64)> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::io(source)(e)),
         };
-        hasher.update(&buf[..n]);
-        output.write_all(&buf[..n]).map_err(Error::io(target))?;
-        size += n as u64;
+        hashed.update(&buf[..n]);
+        staged.write_all(&buf[..n]).map_err(Error::io(&target))?;
     }
-    output.sync_all().map_err(Error::io(target))?;
-    Ok((hex(&hasher.finalize()), size))
-}
-
-/// Lowercase hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    Ok(hashed.finish())
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@
 
 use std::cmp::Ordering;
 
+use tsmedia_base::civil_time::days_from_civil;
+
 use crate::host::{Answer, HostProbe, SystemQuery};
 use crate::model::{Condition, ConditionNode, Expression, ExpressionKind, Operator};
 use crate::variables::Variables;
@@ -338,19 +340,8 @@ pub fn parse_cim_datetime(s: &str) -> Option<i64> {
         let value: i64 = s.get(at + 1..)?.trim().parse().ok()?;
         offset_minutes = if &s[at..at + 1] == "-" { -value } else { value };
     }
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(year, u8::try_from(month).ok()?, u8::try_from(day).ok()?);
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn date_test(e: &Expression, modified: Option<i64>) -> Outcome {

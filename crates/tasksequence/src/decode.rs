@@ -3,7 +3,10 @@
 
 use crate::error::{Error, Result};
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<String> {
+/// The text of a task sequence file: UTF-8 (with or without a byte order mark) or UTF-16
+/// LE/BE (with a byte order mark, or without one when the text starts with `<`). Every
+/// reader of task sequence files (the library, the command line) decodes through this.
+pub fn decode_text(bytes: &[u8]) -> Result<String> {
     match bytes {
         [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest, 3),
         [0xFF, 0xFE, rest @ ..] => utf16(rest, 2, u16::from_le_bytes, "UTF-16LE"),

@@ -42,6 +42,7 @@ pub mod variables;
 mod xml_read;
 mod xml_write;
 
+pub use decode::decode_text;
 pub use error::{Error, Result};
 pub use model::{
     Attribute, Condition, ConditionNode, DEFAULT_SUCCESS_CODES, Expression, ExpressionKind, Group,
@@ -69,7 +70,7 @@ impl TaskSequence {
     /// byte order mark) or UTF-16 (little or big endian, told by the byte order mark, or
     /// little endian when the text starts with `<` `\0` and has no mark).
     pub fn from_xml_bytes(bytes: &[u8]) -> Result<TaskSequence> {
-        TaskSequence::from_xml(&decode::decode(bytes)?)
+        TaskSequence::from_xml(&decode::decode_text(bytes)?)
     }
 
     /// Writes the task sequence as a `<sequence>` document that imports back to an equal model.

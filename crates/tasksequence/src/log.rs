@@ -1,4 +1,5 @@
-//! Log lines in the CMTrace format (`docs/media.md`, "Logs"):
+//! Log lines in the CMTrace format (`docs/media.md`, "Logs"; [`tsmedia_base::cmtrace`] writes
+//! them):
 //!
 //! ```text
 //! <![LOG[message]LOG]!><time="HH:MM:SS.mmm+BIAS" date="MM-DD-YYYY" component="Name" context="" type="1" thread="1234" file="source:line">
@@ -7,6 +8,7 @@
 //! turns them into lines with a clock the caller supplies.
 
 use std::io::{self, Write};
+use tsmedia_base::cmtrace;
 
 /// CMTrace severity (`type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,90 +67,20 @@ impl LogSink for NullLog {
     fn log(&mut self, _record: LogRecord) {}
 }
 
-/// A local wall-clock time with its Windows bias.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogStamp {
-    /// Year.
-    pub year: i64,
-    /// 1–12.
-    pub month: u32,
-    /// 1–31.
-    pub day: u32,
-    /// 0–23.
-    pub hour: u32,
-    /// 0–59.
-    pub minute: u32,
-    /// 0–59.
-    pub second: u32,
-    /// 0–999.
-    pub millis: u32,
-    /// UTC minus local time in minutes (`+420` for PDT, `-120` for CEST).
-    pub bias_minutes: i32,
-}
+/// A local wall-clock time with its Windows bias (the one CMTrace stamp of
+/// [`tsmedia_base::cmtrace`]).
+pub use tsmedia_base::cmtrace::Stamp as LogStamp;
 
-impl LogStamp {
-    /// The local time of `unix_millis` (UTC) for a zone with `bias_minutes`.
-    pub fn from_unix_millis(unix_millis: i64, bias_minutes: i32) -> LogStamp {
-        let local = unix_millis - i64::from(bias_minutes) * 60_000;
-        let days = local.div_euclid(86_400_000);
-        let in_day = local.rem_euclid(86_400_000);
-        let (year, month, day) = civil_from_days(days);
-        let secs = in_day / 1000;
-        LogStamp {
-            year,
-            month,
-            day,
-            hour: (secs / 3600) as u32,
-            minute: (secs / 60 % 60) as u32,
-            second: (secs % 60) as u32,
-            millis: (in_day % 1000) as u32,
-            bias_minutes,
-        }
-    }
-
-    /// Now, in UTC (bias 0).
-    pub fn now_utc() -> LogStamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        LogStamp::from_unix_millis(ms, 0)
-    }
-}
-
-/// (year, month, day) of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// One CMTrace line (without the line break). The marker `]LOG]!>` inside a message would end
-/// it early in CMTrace, so it is written as `]LOG]!&gt;`.
+/// One CMTrace line (without the line break), written by [`tsmedia_base::cmtrace::line`].
 pub fn format_cmtrace(record: &LogRecord, stamp: &LogStamp, thread: u32, file: &str) -> String {
-    let message = record.message.replace("]LOG]!>", "]LOG]!&gt;");
-    let quote = |s: &str| s.replace('"', "'");
-    format!(
-        "<![LOG[{message}]LOG]!><time=\"{:02}:{:02}:{:02}.{:03}{:+}\" date=\"{:02}-{:02}-{:04}\" component=\"{}\" context=\"\" type=\"{}\" thread=\"{thread}\" file=\"{}\">",
-        stamp.hour,
-        stamp.minute,
-        stamp.second,
-        stamp.millis,
-        stamp.bias_minutes,
-        stamp.month,
-        stamp.day,
-        stamp.year,
-        quote(&record.component),
-        record.severity.cmtrace_type(),
-        quote(file),
-    )
+    let entry = cmtrace::Entry {
+        message: &record.message,
+        component: &record.component,
+        kind: record.severity.cmtrace_type(),
+        thread,
+        file,
+    };
+    cmtrace::line(&entry, stamp)
 }
 
 /// A [`LogSink`] writing CMTrace lines (`\r\n` terminated, as on Windows) to `W`.

@@ -324,22 +324,12 @@ fn check_cancel(opts: &ApplyOptions) -> Result<()> {
     }
 }
 
-/// Why a name could escape its directory or cannot be a path component anywhere (empty, `.`,
-/// `..`, a `/` or `\\`, NUL), or `None`.
+/// Why a name could escape its directory or cannot be a path component anywhere, by the one
+/// rule set of [`tsmedia_base::safe_path`], or `None`.
 pub(crate) fn traversal_reason(name: &[u16]) -> Option<&'static str> {
-    const DOT: u16 = b'.' as u16;
-    match name {
-        [] => Some("empty name"),
-        [DOT] | [DOT, DOT] => Some("name is '.' or '..' (path traversal)"),
-        _ if name
-            .iter()
-            .any(|&c| c == u16::from(b'/') || c == u16::from(b'\\')) =>
-        {
-            Some("name contains a path separator (path traversal)")
-        }
-        _ if name.contains(&0) => Some("name contains NUL"),
-        _ => None,
-    }
+    tsmedia_base::safe_path::check_name_utf16(name)
+        .err()
+        .map(|e| e.reason())
 }
 
 /// A name that is safe as one path component on Linux.

@@ -95,18 +95,11 @@ enum DeployLook {
     },
 }
 
+/// The text of a task sequence file, decoded as the task sequence library decodes it (UTF-8
+/// or UTF-16 LE/BE, with or without a byte order mark).
 fn read_xml(file: &PathBuf) -> Result<String> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        return String::from_utf16(&units)
-            .with_context(|| format!("{}: not UTF-16LE", file.display()));
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec()).with_context(|| format!("{}: not UTF-8", file.display()))
+    tsmedia_tasksequence::decode_text(&bytes).with_context(|| format!("reading {}", file.display()))
 }
 
 pub fn run_ts(site: &mut Site, cmd: TsCmd) -> Result<()> {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::{Error, Result};
@@ -158,34 +158,28 @@ impl UsbImagePlan {
                 path: path.to_path_buf(),
             });
         }
+        let target_err = |e: tsmedia_base::atomic_file::Error| Error::Target {
+            path: e.path,
+            source: e.source,
+        };
+        // `<path>.partial`, the name users and tests know; dropped on any error (cancel
+        // included), so the temporary file goes and the old image stays.
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let result = (|| {
-            let file = File::create(&partial).map_err(|source| Error::Target {
-                path: partial.clone(),
-                source,
-            })?;
-            let mut out = Controlled::new(
-                BufWriter::with_capacity(1 << 20, file),
-                self.disk_bytes(),
-                target,
-            );
-            self.write_seekable(&mut out)?;
-            let file = out.inner.into_inner().map_err(|e| Error::Target {
-                path: partial.clone(),
-                source: e.into_error(),
-            })?;
-            file.sync_all().map_err(|source| Error::Target {
-                path: partial.clone(),
-                source,
-            })?;
-            std::fs::rename(&partial, path).map_err(at)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
-        result
+        let staged =
+            tsmedia_base::AtomicFile::with_temp(path, partial.into()).map_err(target_err)?;
+        let temp = staged.temp_path().to_path_buf();
+        let mut out = Controlled::new(
+            BufWriter::with_capacity(1 << 20, staged),
+            self.disk_bytes(),
+            target,
+        );
+        self.write_seekable(&mut out)?;
+        let staged = out.inner.into_inner().map_err(|e| Error::Target {
+            path: temp,
+            source: e.into_error(),
+        })?;
+        staged.commit().map(drop).map_err(target_err)
     }
 }
 

@@ -63,25 +63,14 @@ impl FatTimestamp {
 
     /// A timestamp from seconds since the Unix epoch (taken as UTC); `None` outside 1980–2107.
     pub fn from_unix_seconds(secs: i64) -> Option<Self> {
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let t = tsmedia_base::civil_time::CivilTime::from_unix(secs);
         FatTimestamp::new(
-            u16::try_from(year).ok()?,
-            u8::try_from(month).ok()?,
-            u8::try_from(day).ok()?,
-            u8::try_from(rem / 3600).ok()?,
-            u8::try_from(rem / 60 % 60).ok()?,
-            u8::try_from(rem % 60).ok()?,
+            u16::try_from(t.year).ok()?,
+            t.month,
+            t.day,
+            t.hour,
+            t.minute,
+            t.second,
         )
     }
 

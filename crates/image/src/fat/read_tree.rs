@@ -49,19 +49,12 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Why `name` cannot become a host file name, if it cannot.
+/// Why `name` cannot become a host file name, if it cannot (the rules of
+/// [`tsmedia_base::safe_path`]).
 fn unsafe_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("empty")
-    } else if name == "." || name == ".." {
-        Some("a relative directory name")
-    } else if name.contains(['/', '\\']) {
-        Some("contains a path separator")
-    } else if name.contains('\0') {
-        Some("contains NUL")
-    } else {
-        None
-    }
+    tsmedia_base::safe_path::check_name(name)
+        .err()
+        .map(|e| e.reason())
 }
 
 impl<R: Read + Seek> FatVolume<R> {

@@ -16,7 +16,7 @@ pub struct IsoOptions {
     pub volume_label: String,
     /// Time recorded for every file, directory and volume descriptor, in seconds since
     /// 1970-01-01 UTC (1970..=2155). `None` (the default) uses the time [`IsoBuilder::plan`]
-    /// runs; set it (see [`IsoOptions::with_source_date_epoch`]) for reproducible images.
+    /// runs; set it (see [`IsoOptions::with_clock`]) for reproducible images.
     pub timestamp: Option<i64>,
     /// Application identifier in the ISO 9660 and Joliet volume descriptors (a-characters,
     /// at most 128). Default: `"TSMEDIA"`.
@@ -41,21 +41,14 @@ impl Default for IsoOptions {
 }
 
 impl IsoOptions {
-    /// Sets [`IsoOptions::timestamp`] from the `SOURCE_DATE_EPOCH` environment variable when
-    /// it is set (reproducible-builds.org convention); leaves it unchanged otherwise.
-    pub fn with_source_date_epoch(self) -> Result<Self> {
-        self.with_epoch_value(std::env::var("SOURCE_DATE_EPOCH").ok())
-    }
-
-    fn with_epoch_value(mut self, value: Option<String>) -> Result<Self> {
-        if let Some(v) = value {
-            let seconds = v
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| Error::SourceDateEpoch { value: v.clone() })?;
-            self.timestamp = Some(seconds);
+    /// Sets [`IsoOptions::timestamp`] to the clock's fixed time (reproducible images);
+    /// leaves it unchanged for the system clock. The command line resolves the clock from
+    /// `--deterministic` and `SOURCE_DATE_EPOCH` ([`tsmedia_base::Clock::from_environment`]).
+    pub fn with_clock(mut self, clock: tsmedia_base::Clock) -> Self {
+        if let Some(t) = clock.fixed() {
+            self.timestamp = Some(t);
         }
-        Ok(self)
+        self
     }
 }
 
@@ -340,12 +333,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn source_date_epoch_value() {
+    fn clock_sets_the_timestamp() {
+        use tsmedia_base::Clock;
         let o = IsoOptions::default();
-        assert_eq!(o.clone().with_epoch_value(None).unwrap().timestamp, None);
-        let set = o.clone().with_epoch_value(Some(" 1700000000\n".into()));
-        assert_eq!(set.unwrap().timestamp, Some(1_700_000_000));
-        let bad = o.with_epoch_value(Some("yesterday".into()));
-        assert!(matches!(bad, Err(Error::SourceDateEpoch { .. })));
+        assert_eq!(o.clone().with_clock(Clock::System).timestamp, None);
+        let set = o.clone().with_clock(Clock::Fixed(1_700_000_000));
+        assert_eq!(set.timestamp, Some(1_700_000_000));
+        // An invalid SOURCE_DATE_EPOCH never reaches the ISO writer: the clock refuses it.
+        let bad = Clock::resolve(false, Some(std::ffi::OsStr::new("yesterday")));
+        assert_eq!(bad.unwrap_err().value, "yesterday");
     }
 }

@@ -53,12 +53,6 @@ pub enum Error {
         /// The timestamp as given.
         seconds: i64,
     },
-    /// `SOURCE_DATE_EPOCH` is not a whole number of seconds.
-    #[error("SOURCE_DATE_EPOCH={value:?} is not a number of seconds")]
-    SourceDateEpoch {
-        /// The variable's value.
-        value: String,
-    },
     /// The image would exceed a format limit.
     #[error("image too large: {reason}")]
     TooLarge {

@@ -14,31 +14,21 @@ pub(crate) struct Civil {
 }
 
 impl Civil {
-    /// Converts seconds since 1970-01-01 UTC (proleptic Gregorian; H. Hinnant's algorithm).
+    /// Converts seconds since 1970-01-01 UTC (proleptic Gregorian, see [`tsmedia_base::civil_time`]).
     pub fn from_unix(seconds: i64) -> Result<Self> {
         // 1970-01-01 .. 2155-12-31 23:59:59: the range of the 7-byte directory record date.
         if !(0..=5_869_583_999).contains(&seconds) {
             return Err(Error::Timestamp { seconds });
         }
-        let days = seconds.div_euclid(86_400);
-        let secs = seconds.rem_euclid(86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let t = tsmedia_base::civil_time::CivilTime::from_unix(seconds);
         // All values are in range after the check above.
         Ok(Civil {
-            year: year as u16,
-            month: month as u8,
-            day: day as u8,
-            hour: (secs / 3600) as u8,
-            minute: (secs / 60 % 60) as u8,
-            second: (secs % 60) as u8,
+            year: t.year as u16,
+            month: t.month,
+            day: t.day,
+            hour: t.hour,
+            minute: t.minute,
+            second: t.second,
         })
     }
 

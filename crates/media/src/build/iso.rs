@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
+use tsmedia_base::AtomicFile;
 use tsmedia_image::iso::{self, BootEntry, BootImage, IsoBuilder, IsoOptions};
-use tsmedia_wim::output::AtomicFile;
 
 use super::{Files, Staged};
 use crate::bootfiles::{EFISYS, ETFSBOOT};
-use crate::error::{Error, Result, wim};
+use crate::error::{Error, Result};
 use crate::plan::MediaPlan;
 
 /// Writes `files` as the ISO `out` (under a temporary name until committed).
@@ -38,7 +38,7 @@ pub(super) fn write(plan: &MediaPlan, files: Files, out: &Path, boot: bool) -> R
         b.add_boot_entry(BootEntry::uefi(BootImage::File(EFISYS.into())));
     }
     let iso_plan = b.plan().map_err(iso_err)?;
-    let mut f = AtomicFile::create(out).map_err(wim(format!("creating {}", out.display())))?;
-    iso::write(&iso_plan, std::io::BufWriter::new(&mut f.file)).map_err(iso_err)?;
+    let mut f = AtomicFile::create(out)?;
+    iso::write(&iso_plan, std::io::BufWriter::new(f.file_mut())).map_err(iso_err)?;
     Ok(Staged::File(f))
 }

@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use tsmedia_base::{AtomicFile, Clock};
 use tsmedia_image::DataSource;
 use tsmedia_site::Site;
 use tsmedia_wim::Wim;
-use tsmedia_wim::output::AtomicFile;
 
 pub use boot_wim::{RUNTIME_NAME, runtime_dest};
 pub use media_vars::media_variables;
@@ -34,8 +34,8 @@ use crate::bootfiles::{self, BootFile};
 use crate::error::{Error, IoContext, Result, wim};
 use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
 use crate::log::MediaLog;
-use crate::plan::{FileSource, MediaPlan};
-use crate::preflight::{PreflightFailure, build_time};
+use crate::plan::{FileSource, MediaPlan, PlanOptions};
+use crate::preflight::{PreflightFailure, build_clock};
 use crate::secret::{self, KdfParams, Randomness};
 use crate::spec::{MediaKind, MediaSpec, MediaType};
 use crate::variables::{self, Variable};
@@ -96,8 +96,12 @@ pub fn failure_log_path(spec: &MediaSpec) -> PathBuf {
 
 /// Writes `CreateTSMedia.log` for a build refused by preflight, every failure as an error
 /// line (CMTrace type 3); no media are written. Returns where the log went.
-pub fn write_failure_log(spec: &MediaSpec, failures: &[PreflightFailure]) -> Result<PathBuf> {
-    let mut log = MediaLog::new(build_time(spec).1);
+pub fn write_failure_log(
+    spec: &MediaSpec,
+    options: &PlanOptions,
+    failures: &[PreflightFailure],
+) -> Result<PathBuf> {
+    let mut log = MediaLog::new(build_clock(spec, options));
     log.info(format!("Creating {} media", spec.kind));
     for f in failures {
         log.error(format!(
@@ -118,7 +122,7 @@ pub fn write_failure_log(spec: &MediaSpec, failures: &[PreflightFailure]) -> Res
 /// `CreateTSMedia.log` is written whether the build succeeds or fails; a failed build leaves
 /// no temporary files, no new outputs, and no output folder it made itself.
 pub fn build(site: &mut Site, plan: &MediaPlan, options: &BuildOptions) -> Result<BuildReport> {
-    let mut log = MediaLog::new(plan.fixed_time);
+    let mut log = MediaLog::new(plan.fixed_time.map_or(Clock::System, Clock::Fixed));
     let dir = out_dir(&plan.spec);
     let made_dir = !dir.exists();
     match write_media(site, plan, options, &mut log) {
@@ -389,12 +393,7 @@ enum Staged {
 impl Staged {
     fn commit(self) -> Result<PathBuf> {
         match self {
-            Staged::File(f) => {
-                let p = f.path().to_path_buf();
-                f.commit()
-                    .map_err(wim(format!("renaming {}", p.display())))?;
-                Ok(p)
-            }
+            Staged::File(f) => Ok(f.commit()?),
             Staged::Done(p) => Ok(p),
         }
     }

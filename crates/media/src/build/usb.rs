@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
+use tsmedia_base::AtomicFile;
 use tsmedia_image::disk::{UsbImageOptions, UsbImagePlan};
 use tsmedia_image::fat::{FatOptions, FatTimestamp, FatTree, FatType};
-use tsmedia_wim::output::AtomicFile;
 
 use super::{Files, Staged};
-use crate::error::{Error, IoContext, Result, wim};
+use crate::error::{Error, IoContext, Result};
 use crate::plan::MediaPlan;
 use crate::preflight::{MAX_FAT_LABEL, is_block_device};
 
@@ -51,7 +51,7 @@ pub(super) fn write(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged
         usb.write_seekable(&mut f).map_err(usb_err)?;
         return Ok(Staged::Done(out.to_path_buf()));
     }
-    let mut f = AtomicFile::create(out).map_err(wim(format!("creating {}", out.display())))?;
-    usb.write_seekable(&mut f.file).map_err(usb_err)?;
+    let mut f = AtomicFile::create(out)?;
+    usb.write_seekable(f.file_mut()).map_err(usb_err)?;
     Ok(Staged::File(f))
 }

@@ -36,7 +36,13 @@ pub(super) fn check_window(c: &mut Checker, spec: &MediaSpec) {
 }
 
 /// The media certificate: imported from `--pfx` or made self-signed. `now` is the build time.
-pub(super) fn check(c: &mut Checker, spec: &MediaSpec, now: i64) -> Option<MediaCertificate> {
+/// `reproducible`: the build's clock is fixed, so no fresh randomness may go into it.
+pub(super) fn check(
+    c: &mut Checker,
+    spec: &MediaSpec,
+    now: i64,
+    reproducible: bool,
+) -> Option<MediaCertificate> {
     if let Some(pfx) = &spec.pfx {
         if spec.self_signed_cert {
             c.fail(
@@ -69,7 +75,7 @@ pub(super) fn check(c: &mut Checker, spec: &MediaSpec, now: i64) -> Option<Media
             }
         };
     }
-    if spec.is_deterministic() {
+    if reproducible {
         c.fail(
             "--self-signed-cert",
             "a reproducible build cannot make a new self-signed certificate (its key must be fresh randomness)",

@@ -14,6 +14,7 @@ mod options;
 use std::fmt;
 use std::path::PathBuf;
 
+use tsmedia_base::Clock;
 use tsmedia_site::{Arch, Site};
 
 use crate::error::{Error, Result};
@@ -76,21 +77,19 @@ impl Checker {
     }
 }
 
-/// Build time: `SOURCE_DATE_EPOCH` or 0 in deterministic builds, else now.
-pub fn build_time(spec: &MediaSpec) -> (i64, Option<i64>) {
-    if spec.is_deterministic() {
-        let t = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0);
-        (t, Some(t))
-    } else {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        (now, None)
+/// The clock of a build: the one in `options` when fixed, else UNIX time 0 when the spec asks
+/// for a deterministic build, else the system clock.
+pub fn build_clock(spec: &MediaSpec, options: &PlanOptions) -> Clock {
+    match options.clock {
+        Clock::System if spec.deterministic => Clock::Fixed(0),
+        clock => clock,
     }
+}
+
+/// Build time (now) and, in reproducible builds, the fixed time (see [`build_clock`]).
+pub fn build_time(spec: &MediaSpec, options: &PlanOptions) -> (i64, Option<i64>) {
+    let clock = build_clock(spec, options);
+    (clock.now_unix(), clock.fixed())
 }
 
 /// Runs every check with the default [`PlanOptions`]. On success the plan says what will be
@@ -125,7 +124,7 @@ fn run(
         failures: Vec::new(),
         passed: Vec::new(),
     };
-    let (now, fixed_time) = build_time(spec);
+    let (now, fixed_time) = build_time(spec, options);
     let mut notices = Vec::new();
 
     let checked = options::check(&mut c, spec, &mut notices);
@@ -160,7 +159,7 @@ fn run(
 
     certificate::check_window(&mut c, spec);
     let runtime = check_runtime(&mut c, options);
-    let cert = certificate::check(&mut c, spec, now);
+    let cert = certificate::check(&mut c, spec, now, fixed_time.is_some());
 
     if !c.failures.is_empty() {
         return Ok(Err(c.failures));
