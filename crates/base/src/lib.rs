@@ -3,3 +3,9 @@
 //! runtime and the CLI behave the same way wherever they meet one of them.
 //!
 //! This crate sits below every other tsmedia crate and depends on none of them.
+
+mod cancel;
+mod progress;
+
+pub use cancel::{Cancel, Cancelled};
+pub use progress::{NoProgress, Progress};
