@@ -1,7 +1,6 @@
 //! Exit codes and Ctrl-C.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::Cancel;
 use tsmedia_client::ErrorClass;
 use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
@@ -92,12 +91,13 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
     FAILURE
 }
 
-/// A flag set by Ctrl-C; long operations check it and stop, removing their temporary output.
-pub fn install_ctrlc() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
+/// A token cancelled by Ctrl-C; long operations check it and stop, removing their temporary
+/// output.
+pub fn install_ctrlc() -> Cancel {
+    let flag = Cancel::new();
     let f = flag.clone();
     let _ = ctrlc::set_handler(move || {
-        if f.swap(true, Ordering::SeqCst) {
+        if f.cancel() {
             std::process::exit(i32::from(INTERRUPTED)); // second Ctrl-C: stop now
         }
     });
