@@ -9,3 +9,6 @@ mod progress;
 
 pub use cancel::{Cancel, Cancelled};
 pub use progress::{NoProgress, Progress};
+
+mod error_class;
+pub use error_class::ErrorClass;

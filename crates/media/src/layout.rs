@@ -218,6 +218,7 @@ impl Packed {
             object: object.into(),
             problem,
             fix: fix.into(),
+            class: tsmedia_base::ErrorClass::InvalidInput,
         });
     }
 }

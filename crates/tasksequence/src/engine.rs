@@ -90,7 +90,7 @@ pub trait StepRunner {
 #[non_exhaustive]
 pub enum EngineError {
     /// A variable of the sequence could not be set.
-    #[error("step {step:?}: {source}")]
+    #[error("step {step:?}")]
     Variable {
         /// The step (empty for global variables).
         step: String,
@@ -597,4 +597,12 @@ impl<'a> Engine<'a> {
 
 fn kind(is_group: bool) -> &'static str {
     if is_group { "group" } else { "action" }
+}
+
+impl EngineError {
+    /// The kind of failure, for exit codes: a step breaking a variable rule, or a saved
+    /// state that does not fit the task sequence, is invalid input.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        tsmedia_base::ErrorClass::InvalidInput
+    }
 }
