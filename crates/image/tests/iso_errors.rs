@@ -74,6 +74,17 @@ impl DataSource for Failing {
     }
 }
 
+/// The error and its causes, as the CLI prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
+}
+
 #[test]
 fn open_failure_names_the_file() {
     let mut b = IsoBuilder::new(options());
@@ -82,7 +93,7 @@ fn open_failure_names_the_file() {
     let e = write(&plan, io::sink()).unwrap_err();
     assert!(matches!(e, Error::Open { .. }), "{e:?}");
     assert!(
-        e.to_string().contains("a/missing.dat") && e.to_string().contains("gone"),
+        chain(&e).contains("a/missing.dat") && chain(&e).contains("gone"),
         "{e}"
     );
 }
@@ -303,5 +314,5 @@ fn write_errors_carry_the_offset() {
     let plan = b.plan().unwrap();
     let e = write(&plan, Full(3 << 20)).unwrap_err();
     assert!(matches!(e, Error::Write { .. }), "{e:?}");
-    assert!(e.to_string().contains("disk full"), "{e}");
+    assert!(chain(&e).contains("disk full"), "{e}");
 }
