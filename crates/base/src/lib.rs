@@ -13,3 +13,12 @@ pub mod safe_path;
 
 pub use atomic_file::AtomicFile;
 pub use clock::Clock;
+
+mod cancel;
+mod progress;
+
+pub use cancel::{Cancel, Cancelled};
+pub use progress::{NoProgress, Progress};
+
+mod error_class;
+pub use error_class::ErrorClass;

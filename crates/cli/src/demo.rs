@@ -4,9 +4,8 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
+use tsmedia_base::Cancel;
 use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::capture::CaptureOptions;
 use tsmedia_wim::write::NoProgress;
@@ -19,7 +18,7 @@ pub struct DemoArgs {
     dir: PathBuf,
 }
 
-pub fn run(a: DemoArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
+pub fn run(a: DemoArgs, cancel: &Cancel) -> Result<()> {
     let src = a.dir.join("source");
     let wim_path = a.dir.join("demo.wim");
     let out = a.dir.join("applied");
@@ -39,7 +38,7 @@ pub fn run(a: DemoArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
 
     let t = Instant::now();
     let opts = WriteOptions {
-        cancel: Some(cancel.clone()),
+        cancel: cancel.clone(),
         integrity: true,
         ..WriteOptions::default()
     };
@@ -75,7 +74,7 @@ pub fn run(a: DemoArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
         1,
         &out,
         &ApplyOptions {
-            cancel: Some(cancel.clone()),
+            cancel: cancel.clone(),
             ..Default::default()
         },
     )?;

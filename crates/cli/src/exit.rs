@@ -1,7 +1,7 @@
 //! Exit codes and Ctrl-C.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::Cancel;
+use tsmedia_base::ErrorClass;
 use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
 
@@ -22,22 +22,28 @@ pub const INTERRUPTED: u8 = 130;
 #[error("{0}")]
 pub struct Suspended(pub String);
 
-/// The error chain as one line, `outer: cause: ...`, leaving out a cause whose text the
-/// message before it already ends with (errors that print their source, as `{path}: {source}`
-/// does, would otherwise repeat it).
+/// Exit status of a command whose output was cut off (`| head`): as a shell reports a
+/// process killed by SIGPIPE (128 + 13).
+pub const BROKEN_PIPE: u8 = 141;
+
+/// The error chain as one line, `outer: cause: ...`. Every error prints only its own context
+/// and leaves its cause to `source()`, so each cause appears once.
 pub fn message(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !out.is_empty() {
-            if out.ends_with(&text) {
-                continue;
-            }
-            out.push_str(": ");
-        }
-        out.push_str(&text);
+    e.chain()
+        .map(|cause| cause.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// The exit code for a class of failure.
+fn code_of(class: ErrorClass) -> u8 {
+    match class {
+        ErrorClass::Refused => UNSAFE,
+        ErrorClass::NotFound => NOT_FOUND,
+        ErrorClass::InvalidInput => INVALID_INPUT,
+        ErrorClass::Cancelled => INTERRUPTED,
+        _ => FAILURE,
     }
-    out
 }
 
 /// The exit code for an error chain: the first error in it we can classify decides.
@@ -52,69 +58,72 @@ pub fn code_for(e: &anyhow::Error) -> u8 {
         {
             return BAD_COMMAND_LINE;
         }
-        if let Some(w) = cause.downcast_ref::<WimError>() {
-            return match w {
-                WimError::Cancelled => INTERRUPTED,
-                WimError::NoSuchImage { .. }
-                | WimError::NoImageNamed { .. }
-                | WimError::NoSuchPath { .. }
-                | WimError::MissingBlob { .. }
-                | WimError::MissingParts { .. }
-                | WimError::OtherWim { .. }
-                | WimError::NoFirstPart => NOT_FOUND,
-                WimError::Unsafe { .. } => UNSAFE,
-                WimError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                    NOT_FOUND
-                }
-                // Arguments the command line let through but the operation refuses, and
-                // failures that are not the input's fault.
-                WimError::Io { .. }
-                | WimError::Source { .. }
-                | WimError::DuplicateImageName { .. }
-                | WimError::ParentNotDirectory { .. }
-                | WimError::Root
-                | WimError::DotInImagePath { .. }
-                | WimError::ChunkSize { .. }
-                | WimError::BootIndexOutOfRange { .. }
-                | WimError::Codec(_)
-                | WimError::CompressionThread => FAILURE,
-                // Not a WIM, unsupported, corrupt, or a WIM that cannot be split.
-                _ => INVALID_INPUT,
-            };
+        if is_broken_pipe(cause) {
+            return BROKEN_PIPE;
         }
-        if let Some(e) = cause.downcast_ref::<tsmedia_client::Error>() {
-            // The runtime's own mapping, which `tsmedia-runtime` exits with too.
-            return e.class().exit_code();
-        }
-        if let Some(e) = cause.downcast_ref::<SiteError>() {
-            return match e {
-                SiteError::NotFound { .. }
-                | SiteError::NoSite { .. }
-                | SiteError::NoSuchImage { .. } => NOT_FOUND,
-                SiteError::NotWim { .. }
-                | SiteError::TaskSequence { .. }
-                | SiteError::SourceChanged { .. } => INVALID_INPUT,
-                SiteError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                    NOT_FOUND
-                }
-                _ => FAILURE,
-            };
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+        let class = if let Some(e) = cause.downcast_ref::<WimError>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_client::Error>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<SiteError>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_media::Error>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_image::iso::Error>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_image::disk::Error>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_image::fat::Error>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_image::fat::ReadError>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_tasksequence::Error>() {
+            e.class()
+        } else if let Some(e) = cause.downcast_ref::<tsmedia_tasksequence::EngineError>() {
+            e.class()
+        } else if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::NotFound
         {
-            return NOT_FOUND;
-        }
+            ErrorClass::NotFound
+        } else {
+            continue;
+        };
+        return code_of(class);
     }
     FAILURE
 }
 
-/// A flag set by Ctrl-C; long operations check it and stop, removing their temporary output.
-pub fn install_ctrlc() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Makes a closed standard output (`tsmedia wim dir X.wim | head -1`) end the process quietly
+/// with [`BROKEN_PIPE`], as SIGPIPE ends C tools: Rust ignores SIGPIPE, so `print!` panics
+/// on a closed pipe, and that one panic is turned into the quiet exit here.
+pub fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(i32::from(BROKEN_PIPE));
+        }
+        default(info);
+    }));
+}
+
+/// A token cancelled by Ctrl-C; long operations check it and stop, removing their temporary
+/// output.
+pub fn install_ctrlc() -> Cancel {
+    let flag = Cancel::new();
     let f = flag.clone();
     let _ = ctrlc::set_handler(move || {
-        if f.swap(true, Ordering::SeqCst) {
+        if f.cancel() {
             std::process::exit(i32::from(INTERRUPTED)); // second Ctrl-C: stop now
         }
     });
@@ -123,22 +132,30 @@ pub fn install_ctrlc() -> Arc<AtomicBool> {
 
 #[cfg(test)]
 mod tests {
-    use super::message;
+    use super::{INVALID_INPUT, NOT_FOUND, code_for, message};
 
-    #[derive(Debug, thiserror::Error)]
-    #[error("/x/y: {source}")]
-    struct Io {
-        source: std::io::Error,
+    #[test]
+    fn a_typical_chain_prints_each_cause_once() {
+        let site = tsmedia_site::Error::Io {
+            path: "/x/y".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        let e =
+            anyhow::Error::new(tsmedia_media::Error::Site(site)).context("adding package \"P\"");
+        assert_eq!(message(&e), "adding package \"P\": /x/y: gone");
+        assert_eq!(code_for(&e), NOT_FOUND);
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(message(&e), "outer: inner");
     }
 
     #[test]
-    fn a_cause_printed_by_its_parent_is_not_repeated() {
-        let e = anyhow::Error::new(Io {
-            source: std::io::Error::other("gone"),
-        })
-        .context("adding package \"P\"");
-        assert_eq!(message(&e), "adding package \"P\": /x/y: gone");
-        let e = anyhow::anyhow!("inner").context("outer");
-        assert_eq!(message(&e), "outer: inner");
+    fn each_crate_says_its_class() {
+        let e = anyhow::Error::new(tsmedia_media::Error::Inspect {
+            path: "/etc/hostname".into(),
+            reason: "not media".into(),
+        });
+        assert_eq!(code_for(&e), INVALID_INPUT);
+        let e = anyhow::Error::new(tsmedia_tasksequence::TaskSequence::from_xml("<").unwrap_err());
+        assert_eq!(code_for(&e), INVALID_INPUT);
     }
 }

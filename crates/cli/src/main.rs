@@ -29,7 +29,8 @@ Exit codes:
        refused by the site (blocked or expired media certificate, unknown computer, media
        outside their validity dates)
   6    `client run`: the task sequence stopped for a restart; run it again to resume
-  130  interrupted (Ctrl-C); no partial output is left behind";
+  130  interrupted (Ctrl-C); no partial output is left behind
+  141  standard output was closed early (`| head`)";
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    exit::quiet_broken_pipe();
     let cli = Cli::parse();
     let cancel = exit::install_ctrlc();
     let result = match cli.command {
@@ -91,8 +93,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", exit::message(&e));
-            ExitCode::from(exit::code_for(&e))
+            let code = exit::code_for(&e);
+            // A reader that went away (`| head`) needs no message.
+            if code != exit::BROKEN_PIPE {
+                eprintln!("error: {}", exit::message(&e));
+            }
+            ExitCode::from(code)
         }
     }
 }

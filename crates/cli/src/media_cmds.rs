@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::Cancel;
 
+use crate::progress::Bar;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use tsmedia_base::Clock;
@@ -197,6 +197,9 @@ pub struct CreateArgs {
     /// The runtime put into boot.wim as SMS/bin/<arch>/tsmedia (default: this executable)
     #[arg(long)]
     runtime: Option<PathBuf>,
+    /// No progress bar
+    #[arg(long)]
+    quiet: bool,
 }
 
 /// `media inspect`.
@@ -314,9 +317,10 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool, PlanOptions)> {
 }
 
 /// Runs a media command against the site in `site_dir`.
-pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
+pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Cancel) -> Result<()> {
     match c {
         MediaCommand::Create(a) => {
+            let quiet = a.quiet;
             let (spec, dry_run, plan_options) = to_spec(*a)?;
             let mut site = Site::open(site_dir)
                 .with_context(|| format!("opening site {}", site_dir.display()))?;
@@ -340,18 +344,22 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Arc<AtomicBool>
                 print!("{plan}");
                 return Ok(());
             }
+            let bar = Bar::new("media", quiet);
             let options = BuildOptions {
-                cancel: Some(cancel.clone()),
+                cancel: cancel.clone(),
+                progress: bar.clone(),
                 ..BuildOptions::default()
             };
-            let report = match tsmedia_media::build(&mut site, &plan, &options) {
+            let result = tsmedia_media::build(&mut site, &plan, &options);
+            bar.clear();
+            let report = match result {
                 Ok(r) => r,
                 Err(e) => {
                     let log = tsmedia_media::failure_log_path(&spec);
                     if log.is_file() {
                         eprintln!("log: {}", log.display());
                     }
-                    if cancel.load(Ordering::SeqCst) {
+                    if cancel.is_cancelled() {
                         return Err(anyhow::Error::new(tsmedia_wim::Error::Cancelled)
                             .context("media build interrupted; temporary files removed"));
                     }

@@ -8,11 +8,11 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::Cancel;
 
+use crate::progress::Bar;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tsmedia_image::DataSource;
 use tsmedia_image::disk::{
     PartitionKind, PartitionTable, TargetOptions, UsbImageOptions, UsbImagePlan, block_device_size,
@@ -209,13 +209,13 @@ fn options(table: TableArg, label: Option<String>, disk_size: Option<u64>) -> Us
     }
 }
 
-pub fn run(c: PrestageCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
+pub fn run(c: PrestageCommand, cancel: &Cancel) -> Result<()> {
     match c {
         PrestageCommand::Apply(a) => apply(a, cancel),
     }
 }
 
-fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
+fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
     let media = &a.media;
     let wim = Arc::new(
         Wim::open(media).with_context(|| format!("opening prestaged media {}", media.display()))?,
@@ -269,28 +269,16 @@ fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
     let plan = UsbImagePlan::new(tree, &options(a.table, label.clone(), Some(disk_size)))
         .with_context(|| format!("planning {}", a.disk.display()))?;
 
-    let bar = ProgressBar::with_draw_target(Some(plan.disk_bytes()), ProgressDrawTarget::stderr());
-    if a.quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .expect("template is valid")
-        .progress_chars("=> "),
-    );
-    bar.set_message("prestage");
-    let progress = |done: u64, _total: u64| bar.set_position(done);
+    let bar = Bar::new("prestage", a.quiet);
     let target = TargetOptions {
         overwrite: device.is_none() || a.force,
-        progress: Some(&progress),
+        progress: Some(bar.as_ref()),
         cancel: Some(cancel),
     };
     let result = plan.write_to_path(&a.disk, target);
-    bar.finish_and_clear();
+    bar.clear();
     if let Err(e) = result {
-        if cancel.load(Ordering::SeqCst) {
+        if cancel.is_cancelled() {
             return Err(anyhow::Error::new(tsmedia_wim::Error::Cancelled)
                 .context("prestage interrupted; an existing image file was kept"));
         }

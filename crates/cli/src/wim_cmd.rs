@@ -5,9 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use tsmedia_base::Clock;
+use tsmedia_base::{Cancel, Clock};
 use tsmedia_codecs::Format;
 use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::capture::CaptureOptions;
@@ -192,7 +190,7 @@ pub struct JoinArgs {
     parts: Vec<PathBuf>,
 }
 
-pub fn run(cmd: WimCommand, cancel: &Arc<AtomicBool>) -> Result<()> {
+pub fn run(cmd: WimCommand, cancel: &Cancel) -> Result<()> {
     match cmd {
         WimCommand::Capture(a) => capture(a, cancel, false),
         WimCommand::Append(a) => capture(a, cancel, true),
@@ -237,11 +235,11 @@ pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
     Ok((format, level))
 }
 
-fn write_options(w: &WriteArgs, cancel: &Arc<AtomicBool>) -> Result<WriteOptions> {
+fn write_options(w: &WriteArgs, cancel: &Cancel) -> Result<WriteOptions> {
     let (compression, level) = parse_compression(&w.compress)?;
     let mut o = WriteOptions {
         compression,
-        cancel: Some(cancel.clone()),
+        cancel: cancel.clone(),
         integrity: w.check,
         ..WriteOptions::default()
     };
@@ -269,7 +267,7 @@ fn print_warnings(w: &[String]) {
     }
 }
 
-fn capture(a: CaptureArgs, cancel: &Arc<AtomicBool>, append: bool) -> Result<()> {
+fn capture(a: CaptureArgs, cancel: &Cancel, append: bool) -> Result<()> {
     let opts = write_options(&a.write, cancel)?;
     let copts = CaptureOptions {
         name: a.name.or(a.pos_name),
@@ -289,7 +287,7 @@ fn capture(a: CaptureArgs, cancel: &Arc<AtomicBool>, append: bool) -> Result<()>
             .with_context(|| format!("writing {}", a.wim.display()))?;
         r
     };
-    bar.finish();
+    bar.clear();
     print_warnings(&report.warnings);
     if !a.quiet {
         eprintln!(
@@ -322,7 +320,7 @@ pub fn open_with_refs(path: &Path, refs: &[String]) -> Result<Wim> {
     Ok(wim)
 }
 
-fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
+fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
     let wim = open_with_refs(&a.wim, &a.refs)?;
     let (image, target) = match a.rest.as_slice() {
         [t] => {
@@ -340,7 +338,7 @@ fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
     };
     let bar = Bar::new("applying", a.quiet);
     let opts = ApplyOptions {
-        cancel: Some(cancel.clone()),
+        cancel: cancel.clone(),
         progress: bar.clone(),
         ..Default::default()
     };
@@ -356,7 +354,7 @@ fn apply(a: ApplyArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
             )
         })?
     };
-    bar.finish();
+    bar.clear();
     print_warnings(&report.warnings);
     if !a.quiet {
         eprintln!(
@@ -524,7 +522,7 @@ fn verify(a: VerifyArgs) -> Result<()> {
     let bar = Bar::new("verifying", a.quiet);
     let r = ops::verify(&wim, bar.as_ref())
         .with_context(|| format!("verifying {}", a.wim.display()))?;
-    bar.finish();
+    bar.clear();
     if !a.quiet {
         println!(
             "{}: OK — {} images, {} dentries, {} blobs ({} bytes) hash-checked{}",
@@ -543,7 +541,7 @@ fn verify(a: VerifyArgs) -> Result<()> {
     Ok(())
 }
 
-fn export(a: ExportArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
+fn export(a: ExportArgs, cancel: &Cancel) -> Result<()> {
     let src = open_with_refs(&a.src, &a.refs)?;
     let images: Vec<u32> = if a.image.eq_ignore_ascii_case("all") {
         (1..=src.image_count()).collect()
@@ -566,7 +564,7 @@ fn export(a: ExportArgs, cancel: &Arc<AtomicBool>) -> Result<()> {
         opts.threads = t.max(1);
     }
     opts.integrity = a.check;
-    opts.cancel = Some(cancel.clone());
+    opts.cancel = cancel.clone();
     ops::export(&src, &images, &a.dest, opts, a.boot)
         .with_context(|| format!("exporting to {}", a.dest.display()))?;
     Ok(())

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::Args;
 use tsmedia_tasksequence::{NodeResult, RunStatus};
 
-use crate::error::{Error, ErrorClass};
+use crate::error::Error;
 use crate::run::{RunOptions, run};
 
 /// `--help` text after the options: how media find their task sequence, and the exit codes.
@@ -153,18 +153,6 @@ pub mod exit_codes {
     pub const REFUSED: u8 = 5;
     /// Stopped for a restart; run again to resume.
     pub const SUSPENDED: u8 = 6;
-}
-
-impl ErrorClass {
-    /// The process exit code of a runtime error of this class.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            ErrorClass::Refused => exit_codes::REFUSED,
-            ErrorClass::NotFound => exit_codes::NOT_FOUND,
-            ErrorClass::InvalidInput => exit_codes::INVALID_INPUT,
-            ErrorClass::Failure => exit_codes::FAILURE,
-        }
-    }
 }
 
 /// The process exit code of a failed `run`.

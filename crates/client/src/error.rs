@@ -119,22 +119,8 @@ pub enum Error {
     ContentUnavailable(String),
 }
 
-/// What kind of failure an [`Error`] is, for exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ErrorClass {
-    /// The site refused (blocked, expired or unknown media certificate, unknown computer,
-    /// no read access on the distribution point).
-    Refused,
-    /// Something named does not exist (file, deployment, content, management point for this
-    /// address).
-    NotFound,
-    /// The input is wrong (wrong password, damaged media or content, bad policy, several
-    /// deployments with nothing to choose).
-    InvalidInput,
-    /// Anything else (I/O, network down, a server error).
-    Failure,
-}
+/// What kind of failure an [`Error`] is, for exit codes: one type for every crate.
+pub use tsmedia_base::ErrorClass;
 
 fn client_class(e: &ClientError) -> ErrorClass {
     match e {

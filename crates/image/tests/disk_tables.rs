@@ -288,7 +288,28 @@ fn large_image_file_is_sparse() {
 #[test]
 fn progress_is_reported_and_cancel_stops_the_write() {
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use tsmedia_base::{Cancel, Progress};
+
+    /// Records `(bytes done, total)` after every report.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(u64, u64)>>, Mutex<(u64, u64)>);
+    impl Progress for Recorder {
+        fn begin(&self, _: &str, total: Option<u64>) {
+            *self.1.lock().unwrap() = (0, total.unwrap());
+        }
+        fn advance(&self, n: u64) {
+            let mut now = self.1.lock().unwrap();
+            now.0 += n;
+            self.0.lock().unwrap().push(*now);
+        }
+    }
+    /// Cancels at the first report.
+    struct StopAtFirst<'a>(&'a Cancel);
+    impl Progress for StopAtFirst<'_> {
+        fn advance(&self, _: u64) {
+            self.0.cancel();
+        }
+    }
 
     let (tree, _) = sample_tree();
     let plan = UsbImagePlan::new(
@@ -300,8 +321,7 @@ fn progress_is_reported_and_cancel_stops_the_write() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let seen = Mutex::new(Vec::new());
-    let record = |done: u64, total: u64| seen.lock().unwrap().push((done, total));
+    let record = Recorder::default();
     let img = dir.path().join("progress.img");
     plan.write_to_path(
         &img,
@@ -311,13 +331,13 @@ fn progress_is_reported_and_cancel_stops_the_write() {
         },
     )
     .unwrap();
-    let seen = seen.into_inner().unwrap();
+    let seen = record.0.into_inner().unwrap();
     assert!(seen.len() >= 2, "{seen:?}");
     assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
     assert_eq!(seen.last(), Some(&(plan.disk_bytes(), plan.disk_bytes())));
 
-    let cancel = AtomicBool::new(false);
-    let stop_after_first = |_: u64, _: u64| cancel.store(true, Ordering::Relaxed);
+    let cancel = Cancel::new();
+    let stop_after_first = StopAtFirst(&cancel);
     let img = dir.path().join("cancelled.img");
     let err = plan
         .write_to_path(

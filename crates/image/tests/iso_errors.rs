@@ -4,7 +4,8 @@
 mod iso_common;
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
+use tsmedia_base::{Cancel, Progress};
 
 use iso_common::*;
 use tsmedia_image::iso::{
@@ -73,6 +74,17 @@ impl DataSource for Failing {
     }
 }
 
+/// The error and its causes, as the CLI prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
+}
+
 #[test]
 fn open_failure_names_the_file() {
     let mut b = IsoBuilder::new(options());
@@ -81,7 +93,7 @@ fn open_failure_names_the_file() {
     let e = write(&plan, io::sink()).unwrap_err();
     assert!(matches!(e, Error::Open { .. }), "{e:?}");
     assert!(
-        e.to_string().contains("a/missing.dat") && e.to_string().contains("gone"),
+        chain(&e).contains("a/missing.dat") && chain(&e).contains("gone"),
         "{e}"
     );
 }
@@ -227,34 +239,53 @@ fn system_area_is_written_and_bounded() {
     assert_eq!(&out[32769..32774], b"CD001");
 }
 
+/// Records `(bytes done, total)` after every report.
+#[derive(Default)]
+struct Recorder(
+    std::sync::Mutex<Vec<(u64, Option<u64>)>>,
+    std::sync::Mutex<(u64, Option<u64>)>,
+);
+
+impl Progress for Recorder {
+    fn begin(&self, _: &str, total: Option<u64>) {
+        *self.1.lock().unwrap() = (0, total);
+    }
+    fn advance(&self, n: u64) {
+        let mut now = self.1.lock().unwrap();
+        now.0 += n;
+        self.0.lock().unwrap().push(*now);
+    }
+}
+
 #[test]
 fn progress_reaches_total_and_cancel_stops() {
     let mut b = IsoBuilder::new(options());
     b.add_file("big.bin", 3 << 20, bytes(vec![7; 3 << 20]))
         .unwrap();
     let plan = b.plan().unwrap();
-    let mut seen = Vec::new();
-    write_with_progress(
-        &plan,
-        io::sink(),
-        &mut |done, total| seen.push((done, total)),
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    let seen = Recorder::default();
+    write_with_progress(&plan, io::sink(), &seen, &Cancel::default()).unwrap();
+    let seen = seen.0.into_inner().unwrap();
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
-    assert!(seen.iter().all(|&(_, t)| t == plan.total_size()));
+    assert!(seen.iter().all(|&(_, t)| t == Some(plan.total_size())));
+    assert_eq!(seen.last().map(|s| s.0), Some(plan.total_size()));
     assert!(seen.len() > 3);
 
-    let cancel = AtomicBool::new(false);
+    /// Cancels once more than 1 MiB is written.
+    struct CancelAfterMib(Cancel, std::sync::atomic::AtomicU64);
+    impl Progress for CancelAfterMib {
+        fn advance(&self, n: u64) {
+            if self.1.fetch_add(n, Ordering::Relaxed) + n > 1 << 20 {
+                self.0.cancel();
+            }
+        }
+    }
+    let cancel = Cancel::new();
     let mut out = Vec::new();
     let e = write_with_progress(
         &plan,
         &mut out,
-        &mut |done, _| {
-            if done > 1 << 20 {
-                cancel.store(true, Ordering::Relaxed);
-            }
-        },
+        &CancelAfterMib(cancel.clone(), Default::default()),
         &cancel,
     )
     .unwrap_err();
@@ -283,5 +314,5 @@ fn write_errors_carry_the_offset() {
     let plan = b.plan().unwrap();
     let e = write(&plan, Full(3 << 20)).unwrap_err();
     assert!(matches!(e, Error::Write { .. }), "{e:?}");
-    assert!(e.to_string().contains("disk full"), "{e}");
+    assert!(chain(&e).contains("disk full"), "{e}");
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use tsmedia_base::ErrorClass;
+
 use crate::preflight::PreflightFailure;
 
 /// A media build, inspection or secret failed.
@@ -18,28 +20,28 @@ pub enum Error {
     #[error(transparent)]
     Site(#[from] tsmedia_site::Error),
     /// Reading or writing a WIM failed.
-    #[error("WIM {what}: {source}")]
+    #[error("WIM {what}")]
     Wim {
         what: String,
         #[source]
         source: tsmedia_wim::Error,
     },
     /// Planning or writing an ISO failed.
-    #[error("ISO {what}: {source}")]
+    #[error("ISO {what}")]
     Iso {
         what: String,
         #[source]
         source: tsmedia_image::iso::Error,
     },
     /// Planning or writing a USB image failed.
-    #[error("USB image {what}: {source}")]
+    #[error("USB image {what}")]
     Usb {
         what: String,
         #[source]
         source: tsmedia_image::disk::Error,
     },
     /// File I/O failed.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -57,6 +59,32 @@ pub enum Error {
     /// The media to inspect are not understood.
     #[error("{}: {reason}", .path.display())]
     Inspect { path: PathBuf, reason: String },
+}
+
+impl Error {
+    /// The kind of failure, for exit codes. A refused preflight is `NotFound` when it names
+    /// an object the site does not have, else the class of its first failure.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Spec { .. }
+            | Error::Decrypt { .. }
+            | Error::SecretFormat { .. }
+            | Error::Inspect { .. } => ErrorClass::InvalidInput,
+            Error::Preflight(f) => {
+                if f.iter().any(|f| f.class == ErrorClass::NotFound) {
+                    ErrorClass::NotFound
+                } else {
+                    f.first().map_or(ErrorClass::Failure, |f| f.class)
+                }
+            }
+            Error::Site(e) => e.class(),
+            Error::Wim { source, .. } => source.class(),
+            Error::Iso { source, .. } => source.class(),
+            Error::Usb { source, .. } => source.class(),
+            Error::Io { source, .. } => ErrorClass::of_io(source),
+            Error::Certificate(_) => ErrorClass::Failure,
+        }
+    }
 }
 
 fn list(f: &[PreflightFailure]) -> String {

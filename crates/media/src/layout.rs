@@ -219,6 +219,7 @@ impl Packed {
             object: object.into(),
             problem,
             fix: fix.into(),
+            class: tsmedia_base::ErrorClass::InvalidInput,
         });
     }
 }

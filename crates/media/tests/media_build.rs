@@ -444,9 +444,10 @@ fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
     let old = std::fs::read(&iso).unwrap();
     let mut site = f.site();
     let plan = f.plan(&spec).unwrap();
-    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let cancel = tsmedia_base::Cancel::new();
+    cancel.cancel();
     let options = BuildOptions {
-        cancel: Some(cancel),
+        cancel,
         ..BuildOptions::default()
     };
     assert!(build(&mut site, &plan, &options).is_err());
@@ -462,6 +463,65 @@ fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
         names.iter().all(|n| !n.starts_with('.')),
         "temporary files left: {names:?}"
     );
+}
+
+/// Every task begun, with its total and what was reported done after each step.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, Option<u64>, Vec<u64>, bool)>>);
+
+impl tsmedia_base::Progress for Recorder {
+    fn begin(&self, task: &str, total: Option<u64>) {
+        let mut tasks = self.0.lock().unwrap();
+        assert!(
+            tasks.last().is_none_or(|t| t.3),
+            "{task} begun inside another task"
+        );
+        tasks.push((task.to_string(), total, Vec::new(), false));
+    }
+    fn advance(&self, n: u64) {
+        let mut tasks = self.0.lock().unwrap();
+        let t = tasks.last_mut().expect("advance before begin");
+        assert!(!t.3, "advance after finish");
+        let done = t.2.last().copied().unwrap_or(0) + n;
+        t.2.push(done);
+    }
+    fn finish(&self) {
+        self.0
+            .lock()
+            .unwrap()
+            .last_mut()
+            .expect("finish before begin")
+            .3 = true;
+    }
+}
+
+#[test]
+fn progress_is_monotone_and_reaches_each_total() {
+    let f = fixture();
+    for (kind, out, task) in [
+        (MediaKind::Bootable, "progress", "ISO"),
+        (MediaKind::Prestaged, "progress/p.wim", "prestaged WIM"),
+    ] {
+        let spec = f.spec(kind, out);
+        let mut site = f.site();
+        let plan = f.plan(&spec).unwrap();
+        let recorder = std::sync::Arc::new(Recorder::default());
+        let options = BuildOptions {
+            progress: recorder.clone(),
+            ..BuildOptions::default()
+        };
+        build(&mut site, &plan, &options).unwrap();
+        let tasks = recorder.0.lock().unwrap();
+        let names: Vec<&str> = tasks.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(names, ["boot.wim", task], "{kind:?}");
+        let (_, total, done, finished) = &tasks[1];
+        let total = total.expect("a disc has a total");
+        assert!(*finished);
+        assert!(total > 1 << 20, "{total}");
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+        assert_eq!(done.last(), Some(&total), "{kind:?}");
+        assert!(done.len() > 2, "{done:?}");
+    }
 }
 
 #[test]

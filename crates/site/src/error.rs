@@ -10,7 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file or folder could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -18,7 +18,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The site database refused an operation.
-    #[error("site database: {context}: {source}")]
+    #[error("site database: {context}")]
     Db {
         /// What was being done.
         context: String,
@@ -153,6 +153,23 @@ impl Error {
         Error::NotFound {
             kind,
             id: id.into(),
+        }
+    }
+}
+
+impl Error {
+    /// The kind of failure, for exit codes.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        use tsmedia_base::ErrorClass;
+        match self {
+            Error::NotFound { .. } | Error::NoSite { .. } | Error::NoSuchImage { .. } => {
+                ErrorClass::NotFound
+            }
+            Error::NotWim { .. } | Error::TaskSequence { .. } | Error::SourceChanged { .. } => {
+                ErrorClass::InvalidInput
+            }
+            Error::Io { source, .. } => ErrorClass::of_io(source),
+            _ => ErrorClass::Failure,
         }
     }
 }

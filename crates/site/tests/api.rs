@@ -44,7 +44,7 @@ fn a_failure_inside_add_or_update_leaves_nothing_half_written() {
     let err = site
         .add_package(PackageType::Package, "P", &src, &PackageOptions::default())
         .unwrap_err();
-    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert!(chain(&err).contains("injected failure"), "{err}");
     for table in [
         "packages",
         "content_versions",
@@ -255,4 +255,15 @@ fn a_site_reopens_with_its_data() {
         site.info().unwrap().schema_version,
         tsmedia_site::SCHEMA_VERSION
     );
+}
+
+/// The error and its causes, as the CLI prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
 }

@@ -27,8 +27,7 @@
 //! - `runIn` is not enforced here: the runner knows where it runs, and decides (with
 //!   [`Step::can_run_in`]) whether to run the step, fail it, or ask for a restart first.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::Cancel;
 
 use crate::condition::{ConditionContext, Truth, evaluate};
 use crate::host::{FsProbe, HostProbe, NotAvailable, SystemQuery};
@@ -91,7 +90,7 @@ pub trait StepRunner {
 #[non_exhaustive]
 pub enum EngineError {
     /// A variable of the sequence could not be set.
-    #[error("step {step:?}: {source}")]
+    #[error("step {step:?}")]
     Variable {
         /// The step (empty for global variables).
         step: String,
@@ -114,8 +113,9 @@ pub enum EngineError {
 /// Engine behaviour.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
-    /// Raised by another thread to stop before the next node. Default: none.
-    pub cancel: Option<Arc<AtomicBool>>,
+    /// Cancelled by another thread to stop (suspended, resumable) before the next node.
+    /// Default: never.
+    pub cancel: Cancel,
 }
 
 /// How a run ended.
@@ -357,12 +357,7 @@ impl<'a> Engine<'a> {
         path: &mut Vec<usize>,
         env: &mut Variables,
     ) -> Result<Flow, EngineError> {
-        if self
-            .options
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(Ordering::SeqCst))
-        {
+        if self.options.cancel.is_cancelled() {
             self.warn(format!("Cancelled before {:?}", node.name()));
             return Ok(Flow::Suspend(SuspendReason::Cancelled, path.clone()));
         }
@@ -602,4 +597,12 @@ impl<'a> Engine<'a> {
 
 fn kind(is_group: bool) -> &'static str {
     if is_group { "group" } else { "action" }
+}
+
+impl EngineError {
+    /// The kind of failure, for exit codes: a step breaking a variable rule, or a saved
+    /// state that does not fit the task sequence, is invalid input.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        tsmedia_base::ErrorClass::InvalidInput
+    }
 }

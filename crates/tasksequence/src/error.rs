@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// The text is not well-formed XML (the message carries line and column).
-    #[error("task sequence XML is not well-formed: {0}")]
+    #[error("task sequence XML is not well-formed")]
     Syntax(#[from] roxmltree::Error),
     /// The bytes are not valid UTF-8 or UTF-16 text.
     #[error("task sequence XML is not valid {encoding} text at byte offset {offset}")]
@@ -29,3 +29,11 @@ pub enum Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The kind of failure, for exit codes: task sequence XML that cannot be read is always
+    /// invalid input.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        tsmedia_base::ErrorClass::InvalidInput
+    }
+}

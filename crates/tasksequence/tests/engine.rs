@@ -1,8 +1,6 @@
 //! The engine over corpus and inline task sequences, with a recording step runner.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use tsmedia_tasksequence::engine::{EXIT_FAILED, EXIT_NOT_IMPLEMENTED};
 use tsmedia_tasksequence::log::LogStamp;
@@ -518,12 +516,13 @@ fn restart_inside_nested_groups_resumes_after_the_step() {
 #[test]
 fn cancellation_suspends_before_the_next_node() {
     let ts = load("disabled.xml");
-    let flag = Arc::new(AtomicBool::new(true));
+    let flag = tsmedia_base::Cancel::new();
+    flag.cancel();
     let mut runner = Recorder::default();
     let mut log = Vec::new();
     let report = Engine::new(&ts, &mut runner, &mut log)
         .with_options(EngineOptions {
-            cancel: Some(flag.clone()),
+            cancel: flag.clone(),
         })
         .start(Variables::new())
         .unwrap();
@@ -533,7 +532,7 @@ fn cancellation_suspends_before_the_next_node() {
     };
     assert_eq!(state.reason, SuspendReason::Cancelled);
     assert_eq!(state.position, vec![0]);
-    flag.store(false, std::sync::atomic::Ordering::SeqCst);
+    // A cancelled token stays cancelled: the resume runs with a fresh engine (no token).
     let report = Engine::new(&ts, &mut runner, &mut log)
         .resume(state)
         .unwrap();

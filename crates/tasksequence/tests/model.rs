@@ -63,7 +63,7 @@ fn json_form_has_the_documented_fields() {
 fn errors_carry_positions() {
     let err = TaskSequence::from_xml("<sequence>\n  <step name=\"x\">\n</sequence>").unwrap_err();
     assert!(matches!(err, Error::Syntax(_)), "{err}");
-    assert!(err.to_string().contains("3:"), "{err}");
+    assert!(chain(&err).contains("3:"), "{err}");
 
     let err = TaskSequence::from_xml("<sequence>\n  <step name=\"x\"/>\n</sequence>").unwrap_err();
     match err {
@@ -182,4 +182,15 @@ fn run_in_table() {
             "{run_in:?}"
         );
     }
+}
+
+/// The error and its causes, as the CLI prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
 }

@@ -13,7 +13,7 @@ use crate::read::stream::{Piece, StreamOptions, stream_blobs};
 use crate::reparse;
 use crate::sha1::Sha1;
 use crate::time::filetime_to_unix;
-use crate::write::{NoProgress, Progress};
+use crate::write::{Cancel, NoProgress, Progress};
 use filetime::FileTime;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -21,13 +21,12 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How an image is applied.
 #[derive(Clone)]
 pub struct ApplyOptions {
     /// Set to stop between files with [`Error::Cancelled`]. Default: never.
-    pub cancel: Option<Arc<AtomicBool>>,
+    pub cancel: Cancel,
     /// Receives bytes written. Default: none.
     pub progress: Arc<dyn Progress>,
     /// Threads decompressing ahead of the writes. Default: one per core.
@@ -37,7 +36,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            cancel: None,
+            cancel: Cancel::default(),
             progress: Arc::new(NoProgress),
             threads: StreamOptions::default().threads,
         }
@@ -140,7 +139,7 @@ pub(crate) fn apply_image(
         .iter()
         .filter(|e| !e.d.is_reparse_point())
         .fold(0u64, |t, e| t.saturating_add(size_of(wim, &e.d.data)));
-    opts.progress.start(total);
+    opts.progress.begin("apply", Some(total));
 
     // 2. Directories.
     match fs::symlink_metadata(target) {
@@ -318,9 +317,9 @@ fn size_of(wim: &Wim, h: &Sha1) -> u64 {
 }
 
 fn check_cancel(opts: &ApplyOptions) -> Result<()> {
-    match &opts.cancel {
-        Some(c) if c.load(Ordering::Relaxed) => Err(Error::Cancelled),
-        _ => Ok(()),
+    match opts.cancel.check() {
+        Err(tsmedia_base::Cancelled) => Err(Error::Cancelled),
+        Ok(()) => Ok(()),
     }
 }
 

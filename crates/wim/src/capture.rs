@@ -120,9 +120,10 @@ pub fn capture_tree(
     // Sizes shared by several inodes (or by a blob already in the WIM) are hashed up front.
     let mut by_size: HashMap<u64, u32> = HashMap::new();
     count_sizes(&root, &mut by_size, &mut std::collections::HashSet::new());
-    writer
-        .progress()
-        .start(by_size.iter().map(|(size, n)| size * u64::from(*n)).sum());
+    writer.progress().begin(
+        "capture",
+        Some(by_size.iter().map(|(size, n)| size * u64::from(*n)).sum()),
+    );
     let mut written: HashMap<(u64, u64), Sha1> = HashMap::new();
     let dentry = write_data(root, writer, &by_size, &mut written, &mut report)?;
     Ok((dentry, report))

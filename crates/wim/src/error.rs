@@ -368,3 +368,35 @@ impl From<Error> for io::Error {
 
 #[cfg(test)]
 mod tests;
+
+impl Error {
+    /// What kind of failure this is, for exit codes: a missing image, path, blob or part is
+    /// not found; a name leaving the target is refused; an option the operation refuses and
+    /// failures that are not the input's fault are failures; anything else (not a WIM,
+    /// unsupported, corrupt, cannot be split) is invalid input.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        use tsmedia_base::ErrorClass;
+        match self {
+            Error::Cancelled => ErrorClass::Cancelled,
+            Error::NoSuchImage { .. }
+            | Error::NoImageNamed { .. }
+            | Error::NoSuchPath { .. }
+            | Error::MissingBlob { .. }
+            | Error::MissingParts { .. }
+            | Error::OtherWim { .. }
+            | Error::NoFirstPart => ErrorClass::NotFound,
+            Error::Unsafe { .. } => ErrorClass::Refused,
+            Error::Io { source, .. } => ErrorClass::of_io(source),
+            Error::Source { .. }
+            | Error::DuplicateImageName { .. }
+            | Error::ParentNotDirectory { .. }
+            | Error::Root
+            | Error::DotInImagePath { .. }
+            | Error::ChunkSize { .. }
+            | Error::BootIndexOutOfRange { .. }
+            | Error::Codec(_)
+            | Error::CompressionThread => ErrorClass::Failure,
+            _ => ErrorClass::InvalidInput,
+        }
+    }
+}

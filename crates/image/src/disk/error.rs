@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The FAT volume inside the partition could not be planned or written.
-    #[error("FAT partition: {0}")]
+    #[error("FAT partition")]
     Fat(#[from] crate::fat::Error),
     /// The requested disk size cannot hold the partition table and the partition.
     #[error("disk of {available} bytes is too small: at least {needed} bytes are needed")]
@@ -27,13 +27,13 @@ pub enum Error {
         needed: u64,
     },
     /// Writing the image failed.
-    #[error("writing the disk image at byte {offset:#x}: {source}")]
+    #[error("writing the disk image at byte {offset:#x}")]
     Write { offset: u64, source: io::Error },
     /// The cancel flag was set while writing.
     #[error("writing the disk image was cancelled")]
     Cancelled,
     /// Opening, inspecting or finishing the target failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Target { path: PathBuf, source: io::Error },
 }
 
@@ -50,5 +50,20 @@ impl From<Error> for io::Error {
             _ => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, err)
+    }
+}
+
+impl Error {
+    /// The kind of failure, for exit codes.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        use tsmedia_base::ErrorClass;
+        match self {
+            Error::Fat(e) => e.class(),
+            Error::TargetNotEmpty { .. } => ErrorClass::Refused,
+            Error::Target { source, .. } => ErrorClass::of_io(source),
+            Error::Write { .. } => ErrorClass::Failure,
+            Error::Cancelled => ErrorClass::Cancelled,
+            _ => ErrorClass::InvalidInput,
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::{Cancel, Progress};
 
 use super::error::{Error, Result};
 use super::usb::UsbImagePlan;
@@ -16,12 +16,12 @@ use super::usb::UsbImagePlan;
 pub struct TargetOptions<'a> {
     /// Overwrite a non-empty block device or an existing non-empty file. Default: refuse.
     pub overwrite: bool,
-    /// Called with (bytes done, total bytes) about every 4 MiB and at the end; skipped free
-    /// space counts as done. Default: none.
-    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
-    /// When set (by another thread), the write stops with [`Error::Cancelled`]; a partial
-    /// file is removed, a device is left partly written. Default: none.
-    pub cancel: Option<&'a AtomicBool>,
+    /// Told the bytes done (one task, "disk image", of [`UsbImagePlan::disk_bytes`]) about
+    /// every 4 MiB and at the end; skipped free space counts as done. Default: none.
+    pub progress: Option<&'a dyn Progress>,
+    /// When cancelled (by another thread), the write stops with [`Error::Cancelled`]; a
+    /// partial file is removed, a device is left partly written. Default: none.
+    pub cancel: Option<&'a Cancel>,
 }
 
 impl fmt::Debug for TargetOptions<'_> {
@@ -41,6 +41,8 @@ const STEP: u64 = 4 << 20;
 struct Controlled<'a, W> {
     inner: W,
     pos: u64,
+    /// The position last reported as done.
+    reported: u64,
     next_report: u64,
     total: u64,
     target: TargetOptions<'a>,
@@ -48,9 +50,13 @@ struct Controlled<'a, W> {
 
 impl<'a, W> Controlled<'a, W> {
     fn new(inner: W, total: u64, target: TargetOptions<'a>) -> Self {
+        if let Some(progress) = target.progress {
+            progress.begin("disk image", Some(total));
+        }
         Controlled {
             inner,
             pos: 0,
+            reported: 0,
             next_report: STEP,
             total,
             target,
@@ -61,15 +67,14 @@ impl<'a, W> Controlled<'a, W> {
         self.pos = to;
         if self.pos >= self.next_report || self.pos == self.total {
             self.next_report = (self.pos / STEP + 1) * STEP;
-            if let Some(progress) = self.target.progress {
-                progress(self.pos, self.total);
+            if let Some(progress) = self.target.progress
+                && self.pos > self.reported
+            {
+                progress.advance(self.pos - self.reported);
+                self.reported = self.pos;
             }
         }
-        if self
-            .target
-            .cancel
-            .is_some_and(|c| c.load(Ordering::Relaxed))
-        {
+        if self.target.cancel.is_some_and(Cancel::is_cancelled) {
             return Err(io::Error::other("cancelled"));
         }
         Ok(())
@@ -104,10 +109,13 @@ impl UsbImagePlan {
     pub fn write_to_path(&self, path: &Path, target: TargetOptions<'_>) -> Result<()> {
         let result = self.write_to_path_inner(path, target);
         match result {
-            Err(_) if target.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) => {
-                Err(Error::Cancelled)
+            Err(_) if target.cancel.is_some_and(Cancel::is_cancelled) => Err(Error::Cancelled),
+            other => {
+                if let Some(progress) = target.progress {
+                    progress.finish();
+                }
+                other
             }
-            other => other,
         }
     }
 

@@ -34,7 +34,7 @@ pub enum Error {
     #[error("invalid option: {0}")]
     InvalidOption(String),
     /// The requested size and FAT type / cluster size do not make a valid volume.
-    #[error("{0}")]
+    #[error(transparent)]
     Geometry(#[from] super::geometry::GeometryError),
     /// The declared content does not fit into the requested volume size.
     #[error(
@@ -42,7 +42,7 @@ pub enum Error {
     )]
     VolumeTooSmall { available: u64, needed: u64 },
     /// Opening or reading a file's source failed.
-    #[error("reading the source of {path:?}: {source}")]
+    #[error("reading the source of {path:?}")]
     Source { path: String, source: io::Error },
     /// A source gave fewer bytes than declared.
     #[error("source of {path:?} ended after {actual} bytes but {declared} bytes were declared")]
@@ -55,7 +55,7 @@ pub enum Error {
     #[error("source of {path:?} has more than the {declared} bytes declared")]
     SourceTooLong { path: String, declared: u64 },
     /// Writing the volume failed.
-    #[error("writing the FAT volume at byte {offset:#x}: {source}")]
+    #[error("writing the FAT volume at byte {offset:#x}")]
     Write { offset: u64, source: io::Error },
 }
 
@@ -69,5 +69,17 @@ impl From<Error> for io::Error {
             _ => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, err)
+    }
+}
+
+impl Error {
+    /// The kind of failure, for exit codes.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        use tsmedia_base::ErrorClass;
+        match self {
+            Error::Source { source, .. } => ErrorClass::of_io(source),
+            Error::Write { .. } => ErrorClass::Failure,
+            _ => ErrorClass::InvalidInput,
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum ReadError {
     /// Reading the underlying file or device failed (or it ended early).
-    #[error("reading the FAT volume at byte {offset:#x}: {source}")]
+    #[error("reading the FAT volume at byte {offset:#x}")]
     Io { offset: u64, source: io::Error },
     /// The boot sector is not a usable FAT boot sector.
     #[error("not a usable FAT boot sector: {0}")]
@@ -69,7 +69,7 @@ pub enum ReadError {
         reason: &'static str,
     },
     /// Writing an extracted file or folder on the host failed.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}", .path.display())]
     Host { path: PathBuf, source: io::Error },
 }
 
@@ -84,5 +84,19 @@ impl From<ReadError> for io::Error {
             _ => io::ErrorKind::InvalidData,
         };
         io::Error::new(kind, err)
+    }
+}
+
+impl ReadError {
+    /// The kind of failure, for exit codes.
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        use tsmedia_base::ErrorClass;
+        match self {
+            ReadError::Io { .. } => ErrorClass::Failure,
+            ReadError::Host { source, .. } => ErrorClass::of_io(source),
+            ReadError::NotFound { .. } => ErrorClass::NotFound,
+            ReadError::UnsafeName { .. } => ErrorClass::Refused,
+            _ => ErrorClass::InvalidInput,
+        }
     }
 }

@@ -21,8 +21,8 @@ pub struct ExtractOptions<'a> {
     /// Replace existing regular files and reuse existing folders (never symlinks).
     /// Default: refuse anything that exists, except the destination folder itself.
     pub overwrite: bool,
-    /// Called with the bytes written so far after each file. Default: none.
-    pub progress: Option<&'a dyn Fn(u64)>,
+    /// Told the bytes of each file once it is written. Default: none.
+    pub progress: Option<&'a dyn tsmedia_base::Progress>,
 }
 
 impl std::fmt::Debug for ExtractOptions<'_> {
@@ -201,6 +201,7 @@ impl<R: Read + Seek> FatVolume<R> {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             let shown = join(under.trim_matches('/'), &path);
             let mut reader = self.open_file(&e, &shown)?;
+            let before = report.bytes;
             loop {
                 let n = reader.read_some(&mut buf)?;
                 if n == 0 {
@@ -212,7 +213,7 @@ impl<R: Read + Seek> FatVolume<R> {
             out.flush().map_err(host(&target))?;
             report.files += 1;
             if let Some(p) = options.progress {
-                p(report.bytes);
+                p.advance(report.bytes - before);
             }
         }
         Ok(report)

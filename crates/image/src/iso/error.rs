@@ -74,7 +74,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// Opening a file's data source failed.
-    #[error("opening the data of {path:?}: {source}")]
+    #[error("opening the data of {path:?}")]
     Open {
         /// The file's path in the image.
         path: String,
@@ -82,7 +82,7 @@ pub enum Error {
         source: io::Error,
     },
     /// Reading a file's data source failed.
-    #[error("reading the data of {path:?} at byte {offset}: {source}")]
+    #[error("reading the data of {path:?} at byte {offset}")]
     Read {
         /// The file's path in the image.
         path: String,
@@ -110,7 +110,7 @@ pub enum Error {
         declared: u64,
     },
     /// Writing the image failed.
-    #[error("writing the image at byte {offset}: {source}")]
+    #[error("writing the image at byte {offset}")]
     Write {
         /// Image offset where the write failed.
         offset: u64,
@@ -130,6 +130,20 @@ impl From<Error> for io::Error {
         match e {
             Error::Write { source, .. } => source,
             other => io::Error::other(other),
+        }
+    }
+}
+
+impl Error {
+    /// The kind of failure, for exit codes: the plan's inputs are invalid input, the data
+    /// sources' and the output's I/O are failures (or not found).
+    pub fn class(&self) -> tsmedia_base::ErrorClass {
+        use tsmedia_base::ErrorClass;
+        match self {
+            Error::Open { source, .. } | Error::Read { source, .. } => ErrorClass::of_io(source),
+            Error::Write { .. } => ErrorClass::Failure,
+            Error::Cancelled { .. } => ErrorClass::Cancelled,
+            _ => ErrorClass::InvalidInput,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! opened and read exactly once.
 
 use std::io::{BufWriter, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::{Cancel, NoProgress, Progress};
 
 use super::error::{Error, Result};
 use super::plan::{IsoPlan, Region, SECTOR_SIZE};
@@ -12,22 +12,23 @@ const CHUNK: usize = 1 << 20;
 
 /// Writes the image described by `plan` to `out`, from byte 0 to [`IsoPlan::total_size`].
 pub fn write(plan: &IsoPlan, out: impl Write) -> Result<()> {
-    write_with_progress(plan, out, &mut |_, _| {}, &AtomicBool::new(false))
+    write_with_progress(plan, out, &NoProgress, &Cancel::default())
 }
 
-/// Like [`write()`], reporting `(bytes written, total bytes)` to `progress` after every region
-/// and every mebibyte of file data, and stopping with [`Error::Cancelled`] once `cancel` is
-/// set.
+/// Like [`write()`], reporting the bytes written to `progress` (one task, "ISO image", of
+/// [`IsoPlan::total_size`] bytes) after every region and every mebibyte of file data, and
+/// stopping with [`Error::Cancelled`] once `cancel` is cancelled.
 pub fn write_with_progress(
     plan: &IsoPlan,
     out: impl Write,
-    progress: &mut dyn FnMut(u64, u64),
-    cancel: &AtomicBool,
+    progress: &dyn Progress,
+    cancel: &Cancel,
 ) -> Result<()> {
+    progress.begin("ISO image", Some(plan.total_size()));
     let mut w = Sink {
         out: BufWriter::with_capacity(CHUNK, out),
         offset: 0,
-        total: plan.total_size(),
+        reported: 0,
         progress,
         cancel,
         buf: Vec::new(),
@@ -48,6 +49,9 @@ pub fn write_with_progress(
     w.out
         .flush()
         .map_err(|source| Error::Write { offset, source })?;
+    // The padding after the last region.
+    progress.advance(w.offset - w.reported);
+    progress.finish();
     Ok(())
 }
 
@@ -85,9 +89,10 @@ fn metadata(plan: &IsoPlan, region: Region) -> Vec<u8> {
 struct Sink<'a, W: Write> {
     out: BufWriter<W>,
     offset: u64,
-    total: u64,
-    progress: &'a mut dyn FnMut(u64, u64),
-    cancel: &'a AtomicBool,
+    /// The offset last reported to `progress`.
+    reported: u64,
+    progress: &'a dyn Progress,
+    cancel: &'a Cancel,
     /// Read buffer for file data, allocated once.
     buf: Vec<u8>,
 }
@@ -118,8 +123,9 @@ impl<W: Write> Sink<'_, W> {
     }
 
     fn report(&mut self) -> Result<()> {
-        (self.progress)(self.offset, self.total);
-        if self.cancel.load(Ordering::Relaxed) {
+        self.progress.advance(self.offset - self.reported);
+        self.reported = self.offset;
+        if self.cancel.is_cancelled() {
             return Err(Error::Cancelled {
                 offset: self.offset,
             });

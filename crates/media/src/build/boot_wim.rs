@@ -11,8 +11,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use tsmedia_base::Cancel;
 
 use sha2::{Digest, Sha256};
 use tsmedia_site::Arch;
@@ -38,11 +37,7 @@ pub fn runtime_dest(arch: Arch) -> String {
 }
 
 /// WIM write options of a plan: fixed GUID and time in deterministic builds.
-pub(super) fn write_options(
-    plan: &MediaPlan,
-    base: WriteOptions,
-    cancel: &Option<Arc<AtomicBool>>,
-) -> WriteOptions {
+pub(super) fn write_options(plan: &MediaPlan, base: WriteOptions, cancel: &Cancel) -> WriteOptions {
     let mut o = base;
     o.cancel = cancel.clone();
     if let Some(t) = plan.fixed_time {
@@ -130,7 +125,7 @@ pub(super) fn write(
     src: &Wim,
     out: &Path,
     inject: &Injection<'_>,
-    cancel: &Option<Arc<AtomicBool>>,
+    cancel: &Cancel,
 ) -> Result<RuntimeCopy> {
     let what = || format!("writing {}", out.display());
     let opts = ops::inherit_options(

@@ -13,6 +13,7 @@ mod boot_wim;
 mod iso;
 mod media_vars;
 mod prestaged;
+mod progress;
 mod runtime_cache;
 mod sources;
 mod usb;
@@ -20,9 +21,8 @@ mod usb;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
-use tsmedia_base::{AtomicFile, Clock};
+use tsmedia_base::{AtomicFile, Cancel, Clock, NoProgress, Progress};
 use tsmedia_image::DataSource;
 use tsmedia_site::Site;
 use tsmedia_wim::Wim;
@@ -53,13 +53,35 @@ pub struct BuildReport {
 }
 
 /// How media are written.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct BuildOptions {
     /// Argon2id cost of the media password. Default: 64 MiB, 3 passes.
     pub kdf: KdfParams,
-    /// Set (e.g. by Ctrl-C) to stop: the build fails with an "interrupted" error and removes
-    /// its temporary files; finished outputs of earlier runs are kept. Default: never.
-    pub cancel: Option<Arc<AtomicBool>>,
+    /// Cancelled (e.g. by Ctrl-C) to stop: the build fails with an "interrupted" error and
+    /// removes its temporary files; finished outputs of earlier runs are kept. Default: never.
+    pub cancel: Cancel,
+    /// Told each phase: "boot.wim" (no total), then each disc, ISO, USB image or prestaged
+    /// WIM, in bytes of its files. Default: nothing reported.
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            kdf: KdfParams::default(),
+            cancel: Cancel::default(),
+            progress: Arc::new(NoProgress),
+        }
+    }
+}
+
+impl std::fmt::Debug for BuildOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildOptions")
+            .field("kdf", &self.kdf)
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where `CreateTSMedia.log` of a successful build goes: `spec.log`, else beside the output
@@ -270,6 +292,7 @@ fn write_media(
     };
     let runtime = &plan.runtime;
     let cache = runtime_cache::dir(site.dir());
+    options.progress.begin("boot.wim", None);
     let copy = boot_wim::write(
         plan,
         &boot_src,
@@ -281,6 +304,7 @@ fn write_media(
         },
         &options.cancel,
     )?;
+    options.progress.finish();
     // One message whether this build filled the cache or found it: deterministic builds give
     // identical logs.
     log.info(match copy {
@@ -302,6 +326,15 @@ fn write_media(
 
     let mut pending = Vec::new();
     for disc in &plan.discs {
+        let what = match (spec.kind, spec.media_type) {
+            (MediaKind::Prestaged, _) => "prestaged WIM",
+            (_, MediaType::Usb) => "USB image",
+            (_, MediaType::CdDvd) => "ISO",
+        };
+        let name = match disc_count {
+            1 => what.to_string(),
+            n => format!("{what} {} of {n}", disc.number),
+        };
         let mut files: Files = Vec::new();
         for f in &disc.files {
             let (src, size): (Box<dyn DataSource>, u64) = match &f.source {
@@ -336,12 +369,20 @@ fn write_media(
                     (Box::new(bytes), n)
                 }
             };
-            let src: Box<dyn DataSource> = Box::new(Cancellable {
-                inner: src,
-                cancel: options.cancel.clone(),
-            });
             files.push((f.dest.clone(), size, src));
         }
+        let total = files.iter().map(|f| f.1).sum();
+        let counter = progress::DiscProgress::begin(&options.progress, &name, total);
+        let files: Files = files
+            .into_iter()
+            .map(|(dest, size, src)| {
+                let src: Box<dyn DataSource> = Box::new(Cancellable {
+                    inner: Box::new(counter.source(src, size)),
+                    cancel: options.cancel.clone(),
+                });
+                (dest, size, src)
+            })
+            .collect();
         let staged = match (spec.kind, spec.media_type) {
             (MediaKind::Prestaged, _) => {
                 prestaged::write(plan, files, &disc.files, &disc.path, &options.cancel)?
@@ -349,6 +390,7 @@ fn write_media(
             (_, MediaType::Usb) => usb::write(plan, files, &disc.path)?,
             (_, MediaType::CdDvd) => iso::write(plan, files, &disc.path, disc.number == 1)?,
         };
+        counter.finish();
         log.info(format!(
             "Disc {} of {disc_count}: {} written ({} files)",
             disc.number,

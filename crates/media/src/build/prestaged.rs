@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use tsmedia_base::Cancel;
 
 use tsmedia_image::DataSource;
 use tsmedia_wim::dentry::{Dentry, attr};
@@ -25,7 +24,7 @@ pub(super) fn write(
     files: Files,
     planned: &[PlannedFile],
     out: &Path,
-    cancel: &Option<Arc<AtomicBool>>,
+    cancel: &Cancel,
 ) -> Result<Staged> {
     let what = || format!("writing {}", out.display());
     let mut w = WimWriter::create(out, write_options(plan, WriteOptions::default(), cancel))

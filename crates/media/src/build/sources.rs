@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use tsmedia_base::Cancel;
 
 use sha2::{Digest, Sha256};
 use tsmedia_image::DataSource;
@@ -19,17 +18,17 @@ use crate::swm::PartSource;
 /// A source that fails with `Interrupted` once the cancel flag is set.
 pub(super) struct Cancellable {
     pub inner: Box<dyn DataSource>,
-    pub cancel: Option<Arc<AtomicBool>>,
+    pub cancel: Cancel,
 }
 
 struct CancellableReader<'a> {
     inner: Box<dyn Read + 'a>,
-    cancel: Option<&'a AtomicBool>,
+    cancel: &'a Cancel,
 }
 
 impl Read for CancellableReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        if self.cancel.is_cancelled() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::Interrupted,
                 "media build interrupted",
@@ -43,7 +42,7 @@ impl DataSource for Cancellable {
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
         Ok(Box::new(CancellableReader {
             inner: self.inner.open()?,
-            cancel: self.cancel.as_deref(),
+            cancel: &self.cancel,
         }))
     }
 }
@@ -62,10 +61,7 @@ pub(super) fn part_source(plan: &MediaPlan, wim: &str, part: u16) -> Result<Part
 
 /// SHA-256 (lowercase hex) of every `.swm` part, keyed by media path: each part streamed
 /// once through the hash (the parts are never stored anywhere but on the media).
-pub(super) fn part_hashes(
-    plan: &MediaPlan,
-    cancel: &Option<Arc<AtomicBool>>,
-) -> Result<BTreeMap<String, String>> {
+pub(super) fn part_hashes(plan: &MediaPlan, cancel: &Cancel) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut buf = vec![0u8; 1 << 20];
     for s in &plan.splits {

@@ -46,9 +46,9 @@ pub(super) fn check(
         Some(id) => match site.package_of_type(id, PackageType::BootImage) {
             Ok(p) => p,
             Err(e) => {
-                c.fail(
+                c.fail_site(
                     format!("boot image {id}"),
-                    e.to_string(),
+                    &e,
                     "give the ID of a boot image package",
                 );
                 return Ok((None, None));

@@ -19,9 +19,9 @@ pub(super) fn task_sequence(
         Some(id) => match site.task_sequence(id) {
             Ok(ts) => ts,
             Err(e) => {
-                c.fail(
+                c.fail_site(
                     format!("task sequence {id}"),
-                    e.to_string(),
+                    &e,
                     "give the ID of an imported task sequence (tsmedia ts list)",
                 );
                 return Ok(None);
@@ -126,11 +126,7 @@ pub(super) fn content(
                     files,
                 });
             }
-            Err(e) => c.fail(
-                format!("package {id}"),
-                e.to_string(),
-                "give the ID of a site package",
-            ),
+            Err(e) => c.fail_site(format!("package {id}"), &e, "give the ID of a site package"),
         }
     }
     if spec.kind == MediaKind::Prestaged
@@ -171,9 +167,9 @@ fn distribution(
     for name in &spec.dp {
         match site.distribution_point(name) {
             Ok(d) => dps.push(d),
-            Err(e) => c.fail(
+            Err(e) => c.fail_site(
                 format!("distribution point {name}"),
-                e.to_string(),
+                &e,
                 "give a site DP (tsmedia dp list)",
             ),
         }

@@ -12,7 +12,9 @@ mod content;
 mod options;
 
 use std::fmt;
+
 use std::path::PathBuf;
+use tsmedia_base::ErrorClass;
 
 use tsmedia_base::Clock;
 use tsmedia_site::{Arch, Site};
@@ -34,6 +36,9 @@ pub struct PreflightFailure {
     pub problem: String,
     /// How to fix it.
     pub fix: String,
+    /// What kind of problem: `NotFound` for a named object the site does not have,
+    /// `InvalidInput` for the rest (a bad option, content that cannot be used).
+    pub class: ErrorClass,
 }
 
 impl fmt::Display for PreflightFailure {
@@ -70,7 +75,23 @@ impl Checker {
             object: object.into(),
             problem: problem.into(),
             fix: fix.into(),
+            class: ErrorClass::InvalidInput,
         });
+    }
+    /// A failure caused by a site error (of the site error's class).
+    fn fail_site(
+        &mut self,
+        object: impl Into<String>,
+        e: &tsmedia_site::Error,
+        fix: impl Into<String>,
+    ) {
+        self.fail(object, e.to_string(), fix);
+        if let Some(f) = self.failures.last_mut() {
+            f.class = match e.class() {
+                ErrorClass::NotFound => ErrorClass::NotFound,
+                _ => ErrorClass::InvalidInput,
+            };
+        }
     }
     fn pass(&mut self, what: impl Into<String>) {
         self.passed.push(format!("OK: {}", what.into()));
@@ -111,6 +132,7 @@ pub fn preflight_with(
             object: "site".into(),
             problem: format!("{e}"),
             fix: "check the site folder and its content library".into(),
+            class: e.class(),
         }]),
     }
 }
@@ -140,9 +162,9 @@ fn run(
         for name in &spec.mp {
             match site.management_point(name) {
                 Ok(m) => v.push(m),
-                Err(e) => c.fail(
+                Err(e) => c.fail_site(
                     format!("management point {name}"),
-                    e.to_string(),
+                    &e,
                     "give a site MP (tsmedia mp list)",
                 ),
             }
@@ -169,6 +191,7 @@ fn run(
             object: "media".into(),
             problem: "incomplete plan".into(),
             fix: "report this".into(),
+            class: ErrorClass::Failure,
         }]));
     };
     let seed = spec.digest();

@@ -60,7 +60,7 @@ pub fn verify(wim: &Wim, progress: &dyn crate::write::Progress) -> Result<Verify
         .blobs
         .values()
         .fold(0u64, |t, l| t.saturating_add(l.size()));
-    progress.start(total);
+    progress.begin("verify", Some(total));
     let mut locs: Vec<_> = wim.blobs.values().collect();
     locs.sort_by_key(|l| (l.part, l.entry.resource.offset));
     // In file order, decompressed on all cores; the stream checks each SHA-1.

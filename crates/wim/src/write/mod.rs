@@ -22,7 +22,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use tsmedia_codecs::Format;
 
 /// How a WIM is written.
@@ -43,7 +42,7 @@ pub struct WriteOptions {
     /// FILETIME recorded as the images' creation/modification times. Default: now.
     pub timestamp: Option<u64>,
     /// Set to stop at the next chunk with [`Error::Cancelled`]. Default: never.
-    pub cancel: Option<Arc<AtomicBool>>,
+    pub cancel: Cancel,
 }
 
 impl Default for WriteOptions {
@@ -58,24 +57,14 @@ impl Default for WriteOptions {
             integrity: false,
             guid: None,
             timestamp: None,
-            cancel: None,
+            cancel: Cancel::default(),
         }
     }
 }
 
-/// Receives progress of long operations.
-pub trait Progress: Send + Sync {
-    /// The total amount of work, in bytes, once it is known.
-    fn start(&self, _total: u64) {}
-    /// `bytes` more are done.
-    fn advance(&self, bytes: u64);
-}
-
-/// A progress sink that ignores everything.
-pub struct NoProgress;
-impl Progress for NoProgress {
-    fn advance(&self, _: u64) {}
-}
+/// The progress sink and cancel token every crate shares, re-exported where the writer's
+/// callers have always found them.
+pub use tsmedia_base::{Cancel, NoProgress, Progress};
 
 struct PendingBlob {
     sha1: Option<Sha1>,
@@ -205,9 +194,9 @@ impl WimWriter {
     }
 
     fn check_cancel(&self) -> Result<()> {
-        match &self.opts.cancel {
-            Some(c) if c.load(Ordering::Relaxed) => Err(Error::Cancelled),
-            _ => Ok(()),
+        match self.opts.cancel.check() {
+            Err(tsmedia_base::Cancelled) => Err(Error::Cancelled),
+            Ok(()) => Ok(()),
         }
     }
 
