@@ -6,8 +6,7 @@
 //! dentries, extra stream entries, tagged items including wimlib's UNIX data), UTF-16 XML data,
 //! integrity table, boot index, several images per file and split WIMs.
 //!
-//! Not supported: LZMS compression (solid WIMs made with it can be listed but not read), wimlib's
-//! pipable WIMs, and writing solid resources.
+//! Not supported: wimlib's pipable WIMs and writing solid resources.
 
 pub mod blob_table;
 mod bytes;
