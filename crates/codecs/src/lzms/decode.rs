@@ -211,7 +211,7 @@ impl Decompressor for LzmsDecompressor {
         if output.is_empty() {
             return Ok(());
         }
-        if input.len() < 4 || input.len() % 2 != 0 {
+        if input.len() < 4 || !input.len().is_multiple_of(2) {
             return Err(DecodeError::Truncated);
         }
         self.reset_codes(output.len())?;
