@@ -47,11 +47,12 @@ pub enum WimCommand {
 
 #[derive(Args)]
 pub struct WriteArgs {
-    /// Compression: none, xpress (fast), lzx (maximum, the default as in DISM and wimlib), with
-    /// an optional level on wimlib's scale, e.g. lzx:20 (fast) or lzx:100
+    /// Compression: none, xpress (fast), lzx (maximum, the default as in DISM and wimlib), lzms
+    /// (recovery), with an optional level on wimlib's scale, e.g. lzx:20 (fast) or lzx:100
     #[arg(long, default_value = "lzx")]
     compress: String,
-    /// Chunk size in bytes (a power of two; XPRESS 4096–65536, LZX 32768–2097152)
+    /// Chunk size in bytes (a power of two; XPRESS 4096–65536, LZX 32768–2097152, LZMS
+    /// 32768–1073741824)
     #[arg(long)]
     chunk_size: Option<u32>,
     /// Write an integrity table (SHA-1 of every 10 MiB)
@@ -230,7 +231,7 @@ pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
         "xpress" | "fast" => Some(Format::Xpress),
         "lzx" | "maximum" => Some(Format::Lzx),
         "lzms" | "recovery" => Some(Format::Lzms),
-        _ => bail!("unknown compression {s:?} (none, xpress, lzx, lzx:LEVEL)"),
+        _ => bail!("unknown compression {s:?} (none, xpress, lzx, lzms, lzx:LEVEL)"),
     };
     Ok((format, level))
 }

@@ -9,8 +9,7 @@
 //! |---|---|---|
 //! | XPRESS Huffman | [MS-XCA] §2.1–2.2 | 4 KiB – 64 KiB |
 //! | LZX (WIM variant) | CAB LZX, [MS-PATCH] minus LZX DELTA | 32 KiB – 2 MiB |
-//!
-//! LZMS is not supported yet.
+//! | LZMS | undocumented; see `docs/lzms.md` | 32 KiB – 1 GiB |
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -18,6 +17,7 @@ use std::fmt;
 pub mod bitio;
 pub mod huffman;
 mod incompressible;
+pub mod lzms;
 pub mod lzx;
 pub mod xpress;
 
@@ -133,7 +133,7 @@ pub fn new_compressor(
             level,
         ))),
         Format::Lzx => Ok(Box::new(lzx::LzxCompressor::new(max_chunk_size, level))),
-        _ => Err(CodecError::Unsupported(format)),
+        Format::Lzms => Ok(Box::new(lzms::LzmsCompressor::new(max_chunk_size, level))),
     }
 }
 
@@ -146,6 +146,6 @@ pub fn new_decompressor(
     match format {
         Format::Xpress => Ok(Box::new(xpress::XpressDecompressor::new(max_chunk_size))),
         Format::Lzx => Ok(Box::new(lzx::LzxDecompressor::new(max_chunk_size))),
-        _ => Err(CodecError::Unsupported(format)),
+        Format::Lzms => Ok(Box::new(lzms::LzmsDecompressor::new(max_chunk_size))),
     }
 }

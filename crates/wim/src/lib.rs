@@ -53,8 +53,8 @@
 //! # }
 //! ```
 //!
-//! Not supported: LZMS compression (solid WIMs made with it can be listed but not read), wimlib's
-//! pipable WIMs, and writing solid resources.
+//! Compression: XPRESS, LZX and LZMS (from `tsmedia-codecs`), in chunked and solid resources.
+//! Not supported: wimlib's pipable WIMs and writing solid resources.
 #![warn(missing_docs)]
 
 // The high-level API.
