@@ -79,7 +79,11 @@ mod tests {
         let r = Arc::new(Recorder::default());
         let by_arc: Arc<dyn Progress> = r.clone();
         by_arc.begin("copy", Some(3));
-        (&*by_arc).advance(3);
+        fn through<P: Progress>(p: P) {
+            p.advance(3);
+        }
+        through(&*r); // the `&P` forwarding
+
         by_arc.finish();
         assert_eq!(*r.0.lock().unwrap(), ["copy Some(3)", "3", "end"]);
         NoProgress.begin("ignored", None);

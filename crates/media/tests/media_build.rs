@@ -465,9 +465,13 @@ fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
     );
 }
 
-/// Every task begun, with its total and what was reported done after each step.
+/// One task begun: its name, total, what was reported done after each step, and whether it
+/// finished.
+type Task = (String, Option<u64>, Vec<u64>, bool);
+
+/// Every task begun.
 #[derive(Default)]
-struct Recorder(std::sync::Mutex<Vec<(String, Option<u64>, Vec<u64>, bool)>>);
+struct Recorder(std::sync::Mutex<Vec<Task>>);
 
 impl tsmedia_base::Progress for Recorder {
     fn begin(&self, task: &str, total: Option<u64>) {
