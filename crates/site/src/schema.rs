@@ -238,8 +238,11 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result
 mod tests {
     use super::*;
 
+    /// The version after this build's newest.
+    const NEXT_VERSION: u32 = SCHEMA_VERSION + 1;
+
     const V2: Migration = Migration {
-        version: 2,
+        version: NEXT_VERSION,
         description: "test: a later version adds a column",
         sql: "ALTER TABLE packages ADD COLUMN comment TEXT NOT NULL DEFAULT '';",
     };
@@ -255,7 +258,7 @@ mod tests {
         )
         .unwrap();
         let next: Vec<Migration> = MIGRATIONS.iter().copied().chain([V2]).collect();
-        assert_eq!(migrate(&mut conn, &next).unwrap(), 2);
+        assert_eq!(migrate(&mut conn, &next).unwrap(), NEXT_VERSION);
         let comment: String = conn
             .query_row(
                 "SELECT comment FROM packages WHERE id = 'ABC00001'",
@@ -267,9 +270,25 @@ mod tests {
         let logged: u32 = conn
             .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(logged, 2);
+        assert_eq!(logged, NEXT_VERSION);
         // Opening again applies nothing.
-        assert_eq!(migrate(&mut conn, &next).unwrap(), 2);
+        assert_eq!(migrate(&mut conn, &next).unwrap(), NEXT_VERSION);
+    }
+
+    #[test]
+    fn a_version_1_site_gains_the_boot_image_flavour_columns() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn, &MIGRATIONS[..1]).unwrap(), 1);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), SCHEMA_VERSION);
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('wim_images')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(columns.iter().any(|c| c == "flavour"), "{columns:?}");
+        assert!(columns.iter().any(|c| c == "kernel"), "{columns:?}");
     }
 
     #[test]
@@ -282,8 +301,8 @@ mod tests {
             matches!(
                 err,
                 Error::SchemaTooNew {
-                    found: 2,
-                    supported: 1
+                    found: NEXT_VERSION,
+                    supported: SCHEMA_VERSION
                 }
             ),
             "{err}"
@@ -294,13 +313,13 @@ mod tests {
     fn a_failing_migration_leaves_the_previous_version() {
         let mut conn = Connection::open_in_memory().unwrap();
         let broken = Migration {
-            version: 2,
+            version: NEXT_VERSION,
             description: "broken",
             sql: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL;",
         };
         let next: Vec<Migration> = MIGRATIONS.iter().copied().chain([broken]).collect();
         assert!(migrate(&mut conn, &next).is_err());
-        assert_eq!(current_version(&conn).unwrap(), 1);
+        assert_eq!(current_version(&conn).unwrap(), SCHEMA_VERSION);
         let x_exists: u32 = conn
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'x'",
