@@ -8,11 +8,8 @@
 //! writes it with) must exist with its size and SHA-256, and the version must be the one
 //! asked for.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 pub use tsmedia_mediafmt::manifest::{
     ContentManifest, MANIFEST_PATH, ManifestFile, ManifestPackage, SplitWimPart,
 };
@@ -42,21 +39,7 @@ pub trait ContentProvider {
 
 /// Lowercase hex SHA-256 of a file, and its size.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = File::open(path).at(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).at(path)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    let digest = h.finalize();
-    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok((hex, size))
+    tsmedia_base::digest::sha256_file(path).at(path)
 }
 
 /// Checks that `folder` holds every file of `package` with its size and SHA-256.

@@ -83,7 +83,7 @@ pub fn write_wim(pe: &PeBuild, out: &Path, opts: WriteOptions, time: u64) -> Res
         } else {
             writer.write_blob(&mut &data[..], size, Some(sha1), what)?
         };
-        insert(&mut root, path, sha1, time);
+        root.insert_file(path, sha1, time);
     }
     let image = Image {
         security: SecurityData::default(),
@@ -109,31 +109,4 @@ pub fn write_wim(pe: &PeBuild, out: &Path, opts: WriteOptions, time: u64) -> Res
     writer.add_image(&image, xml)?;
     writer.finish(1)?;
     Ok(())
-}
-
-/// Adds a file at `path`, creating its directories.
-fn insert(root: &mut Dentry, path: &str, sha1: Sha1, time: u64) {
-    let mut dir = root;
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        let name: Vec<u16> = part.encode_utf16().collect();
-        let pos = match dir.children.iter().position(|c| c.name == name) {
-            Some(p) => p,
-            None => {
-                dir.children.push(Dentry {
-                    name,
-                    attributes: if last { attr::ARCHIVE } else { attr::DIRECTORY },
-                    security_id: -1,
-                    creation_time: time,
-                    last_write_time: time,
-                    last_access_time: time,
-                    data: if last { sha1 } else { Sha1::ZERO },
-                    ..Dentry::default()
-                });
-                dir.children.len() - 1
-            }
-        };
-        dir = &mut dir.children[pos];
-    }
 }

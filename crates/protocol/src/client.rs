@@ -536,20 +536,10 @@ pub fn partial_path(dest: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A manifest path must stay inside the download folder.
+/// A manifest path must stay inside the download folder (tsmedia's one rule set).
 fn safe_relative(path: &str) -> Result<(), String> {
-    let bad = path.is_empty()
-        || path.starts_with('/')
-        || path.contains('\\')
-        || path.contains('\0')
-        || path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..");
-    if bad {
-        Err(format!("unsafe path in manifest: {path:?}"))
-    } else {
-        Ok(())
-    }
+    tsmedia_base::safe_path::check_relative(path)
+        .map_err(|e| format!("unsafe path in manifest: {path:?}: {}", e.reason()))
 }
 
 fn content_range_start(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
@@ -612,10 +602,8 @@ fn hash_prefix(
 }
 
 fn hash_file(path: &Path) -> Result<String, ClientError> {
-    let mut f = File::open(path).map_err(io_err(path))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut f, &mut HashWriter(&mut hasher)).map_err(io_err(path))?;
-    Ok(hex(&hasher.finalize()))
+    let (hash, _) = tsmedia_base::digest::sha256_file(path).map_err(io_err(path))?;
+    Ok(hash)
 }
 
 struct HashWriter<'a>(&'a mut Sha256);

@@ -92,14 +92,7 @@ impl SignatureHeaders {
     }
 }
 
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+pub(crate) use tsmedia_base::digest::hex;
 
 /// The bytes that are signed (see the module documentation).
 pub fn string_to_sign(request: &SignedRequest<'_>, timestamp: i64) -> Vec<u8> {

@@ -15,7 +15,7 @@ use tsmedia_base::Cancel;
 
 use sha2::{Digest, Sha256};
 use tsmedia_site::Arch;
-use tsmedia_wim::dentry::{Dentry, attr};
+use tsmedia_wim::dentry::Dentry;
 use tsmedia_wim::xml::Element;
 use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions, ops};
 
@@ -68,37 +68,7 @@ pub(super) fn file_time(plan: &MediaPlan) -> u64 {
 /// Inserts a file dentry at `path` (creating directories) whose data is `sha1`; a file
 /// already there (any case) is replaced.
 pub(super) fn insert(root: &mut Dentry, path: &str, sha1: Sha1, time: u64) {
-    let mut d = root;
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        let name: Vec<u16> = part.encode_utf16().collect();
-        let pos = d
-            .children
-            .iter()
-            .position(|c| String::from_utf16_lossy(&c.name).eq_ignore_ascii_case(part));
-        let pos = match pos {
-            Some(p) if !last => p,
-            Some(p) => {
-                d.children.remove(p);
-                d.children.len()
-            }
-            None => d.children.len(),
-        };
-        if pos == d.children.len() {
-            d.children.push(Dentry {
-                name,
-                attributes: if last { attr::ARCHIVE } else { attr::DIRECTORY },
-                security_id: -1,
-                creation_time: time,
-                last_write_time: time,
-                last_access_time: time,
-                data: if last { sha1 } else { Sha1::ZERO },
-                ..Dentry::default()
-            });
-        }
-        d = &mut d.children[pos];
-    }
+    root.insert_file(path, sha1, time);
 }
 
 /// What goes into boot.wim besides the boot image.

@@ -31,7 +31,7 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
     v.push(Variable::new("_SMSTSSiteCode", plan.site_code.clone()));
     v.push(Variable::new(
         "_SMSTSMediaPFX",
-        hex::encode_upper(&plan.certificate.pfx),
+        tsmedia_base::digest::hex_upper(&plan.certificate.pfx),
     ));
     if !plan.certificate.pfx_password.is_empty() {
         v.push(Variable::new(

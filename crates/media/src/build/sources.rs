@@ -82,7 +82,7 @@ pub(super) fn part_hashes(plan: &MediaPlan, cancel: &Cancel) -> Result<BTreeMap<
             }
             out.insert(
                 crate::swm::part_dest(&s.dest, p.number),
-                hex::encode(h.finalize()),
+                tsmedia_base::digest::hex(&h.finalize()),
             );
         }
     }

@@ -107,6 +107,42 @@ pub struct Dentry {
 }
 
 impl Dentry {
+    /// Inserts a file at `path` below this directory (creating directories, each with `time`) whose data is `sha1`; a file
+    /// already there (any case) is replaced.
+    pub fn insert_file(&mut self, path: &str, sha1: Sha1, time: u64) {
+        let mut d = self;
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let name: Vec<u16> = part.encode_utf16().collect();
+            let pos = d
+                .children
+                .iter()
+                .position(|c| String::from_utf16_lossy(&c.name).eq_ignore_ascii_case(part));
+            let pos = match pos {
+                Some(p) if !last => p,
+                Some(p) => {
+                    d.children.remove(p);
+                    d.children.len()
+                }
+                None => d.children.len(),
+            };
+            if pos == d.children.len() {
+                d.children.push(Dentry {
+                    name,
+                    attributes: if last { attr::ARCHIVE } else { attr::DIRECTORY },
+                    security_id: -1,
+                    creation_time: time,
+                    last_write_time: time,
+                    last_access_time: time,
+                    data: if last { sha1 } else { Sha1::ZERO },
+                    ..Dentry::default()
+                });
+            }
+            d = &mut d.children[pos];
+        }
+    }
+
     /// Whether this is a directory.
     pub fn is_dir(&self) -> bool {
         self.attributes & attr::DIRECTORY != 0
