@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn insert_creates_folders_and_replaces_files_case_insensitively() {
         let mut root = Dentry {
-            attributes: attr::DIRECTORY,
+            attributes: tsmedia_wim::dentry::attr::DIRECTORY,
             ..Dentry::default()
         };
         let a = Sha1([1; 20]);
