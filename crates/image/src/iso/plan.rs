@@ -202,16 +202,8 @@ impl IsoPlan {
 
     /// Where the data of the file at `path` lies in the image.
     pub fn file_extent(&self, path: &str) -> Option<FileExtent> {
-        let parts = super::names::split_path(path).ok()?;
-        let mut cur = 0;
-        for part in &parts {
-            cur = *self.nodes[cur]
-                .children
-                .iter()
-                .find(|&&c| self.nodes[c].name == *part)?;
-        }
-        let n = &self.nodes[cur];
-        (!n.is_dir).then_some(FileExtent {
+        let n = &self.nodes[self.file_node(path)?];
+        Some(FileExtent {
             offset: u64::from(n.data_lba) * SECTOR_SIZE,
             size: n.size,
         })

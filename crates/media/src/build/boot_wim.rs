@@ -15,9 +15,9 @@ use tsmedia_base::Cancel;
 
 use sha2::{Digest, Sha256};
 use tsmedia_site::Arch;
-use tsmedia_wim::dentry::Dentry;
+
 use tsmedia_wim::xml::Element;
-use tsmedia_wim::{Sha1, Wim, WimWriter, WriteOptions, ops};
+use tsmedia_wim::{Wim, WimWriter, WriteOptions, ops};
 
 use crate::error::{IoContext, Result, wim};
 use crate::plan::MediaPlan;
@@ -63,12 +63,6 @@ pub(super) fn file_time(plan: &MediaPlan) -> u64 {
     plan.fixed_time
         .map(unix_to_filetime)
         .unwrap_or_else(tsmedia_wim::write::filetime_now)
-}
-
-/// Inserts a file dentry at `path` (creating directories) whose data is `sha1`; a file
-/// already there (any case) is replaced.
-pub(super) fn insert(root: &mut Dentry, path: &str, sha1: Sha1, time: u64) {
-    root.insert_file(path, sha1, time);
 }
 
 /// What goes into boot.wim besides the boot image.
@@ -127,7 +121,7 @@ pub(super) fn write(
         let sha = w
             .write_blob(&mut &bytes[..], bytes.len() as u64, None, Path::new(path))
             .map_err(wim(what()))?;
-        insert(&mut image.root, path, sha, t);
+        image.root.insert_file(path, sha, t);
     }
     let rt = inject.runtime;
     let (sha, copy) = match runtime_cache::get(inject.cache, rt, &opts)? {
@@ -148,7 +142,9 @@ pub(super) fn write(
             (sha, RuntimeCopy::Compressed(why))
         }
     };
-    insert(&mut image.root, &runtime_dest(plan.boot_arch), sha, t);
+    image
+        .root
+        .insert_file(&runtime_dest(plan.boot_arch), sha, t);
     image.root.sort_children();
     let xml = src
         .image_xml(plan.boot_index)
@@ -168,30 +164,5 @@ mod tests {
         assert_eq!(runtime_dest(Arch::X64), "SMS/bin/x64/tsmedia");
         assert_eq!(runtime_dest(Arch::X86), "SMS/bin/i386/tsmedia");
         assert_eq!(runtime_dest(Arch::Arm64), "SMS/bin/arm64/tsmedia");
-    }
-
-    #[test]
-    fn insert_creates_folders_and_replaces_files_case_insensitively() {
-        let mut root = Dentry {
-            attributes: tsmedia_wim::dentry::attr::DIRECTORY,
-            ..Dentry::default()
-        };
-        let a = Sha1([1; 20]);
-        let b = Sha1([2; 20]);
-        insert(&mut root, "SMS/data/x.ini", a, 7);
-        insert(&mut root, "sms/DATA/X.INI", b, 7);
-        insert(&mut root, "SMS/bin/x64/tsmedia", a, 7);
-        assert_eq!(root.children.len(), 1);
-        let sms = &root.children[0];
-        assert!(sms.is_dir());
-        assert_eq!(sms.children.len(), 2);
-        let data = sms
-            .children
-            .iter()
-            .find(|c| c.name_lossy() == "data")
-            .unwrap();
-        assert_eq!(data.children.len(), 1);
-        assert_eq!(data.children[0].data, b);
-        assert_eq!(data.children[0].name_lossy(), "X.INI");
     }
 }

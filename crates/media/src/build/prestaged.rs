@@ -12,7 +12,7 @@ use tsmedia_wim::header::{HEADER_SIZE, Header};
 use tsmedia_wim::xml::Element;
 use tsmedia_wim::{Sha1, WimWriter, WriteOptions};
 
-use super::boot_wim::{file_time, insert, write_options};
+use super::boot_wim::{file_time, write_options};
 use super::{Files, Staged};
 use crate::error::{IoContext, Result, wim};
 use crate::plan::{FileSource, MediaPlan, PlannedFile};
@@ -47,7 +47,7 @@ pub(super) fn write(
             _ => None,
         };
         if let Some(sha) = library.and_then(|p| stored.get(p)) {
-            insert(&mut root, &dest, *sha, t);
+            root.insert_file(&dest, *sha, t);
             continue;
         }
         let raw = compressed_wim(src.as_ref()).at(Path::new(&dest))?;
@@ -61,7 +61,7 @@ pub(super) fn write(
         if let Some(p) = library {
             stored.insert(p, sha);
         }
-        insert(&mut root, &dest, sha, t);
+        root.insert_file(&dest, sha, t);
     }
     root.sort_children();
     let image = tsmedia_wim::metadata::Image {

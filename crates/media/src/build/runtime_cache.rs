@@ -115,7 +115,7 @@ fn make(
         security_id: -1,
         ..Dentry::default()
     };
-    super::boot_wim::insert(&mut root, super::boot_wim::RUNTIME_NAME, sha1, 0);
+    root.insert_file(super::boot_wim::RUNTIME_NAME, sha1, 0);
     let image = Image {
         security: SecurityData::default(),
         root,

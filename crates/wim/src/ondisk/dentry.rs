@@ -530,3 +530,33 @@ fn write_dentry(e: &Dentry, out: &mut Vec<u8>) {
         }
     }
 }
+
+#[cfg(test)]
+mod insert_tests {
+    use super::*;
+
+    #[test]
+    fn insert_file_creates_folders_and_replaces_files_case_insensitively() {
+        let mut root = Dentry {
+            attributes: attr::DIRECTORY,
+            ..Dentry::default()
+        };
+        let a = Sha1([1; 20]);
+        let b = Sha1([2; 20]);
+        root.insert_file("SMS/data/x.ini", a, 7);
+        root.insert_file("sms/DATA/X.INI", b, 7);
+        root.insert_file("SMS/bin/x64/tsmedia", a, 7);
+        assert_eq!(root.children.len(), 1);
+        let sms = &root.children[0];
+        assert!(sms.is_dir());
+        assert_eq!(sms.children.len(), 2);
+        let data = sms
+            .children
+            .iter()
+            .find(|c| c.name_lossy() == "data")
+            .unwrap();
+        assert_eq!(data.children.len(), 1);
+        assert_eq!(data.children[0].data, b);
+        assert_eq!(data.children[0].name_lossy(), "X.INI");
+    }
+}
