@@ -76,7 +76,17 @@ enum Command {
     Site(site_cmds::SiteCommand),
 }
 
+/// The name under which `tsmedia` behaves as the boot-time runtime (`tsmedia-runtime`).
+const RUNTIME_NAME: &str = "tsmedia-runtime";
+
 fn main() -> ExitCode {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if std::path::Path::new(&argv0)
+        .file_name()
+        .is_some_and(|n| n == RUNTIME_NAME)
+    {
+        return tsmedia_client::runtime_cli::main();
+    }
     exit::quiet_broken_pipe();
     let cli = Cli::parse();
     let cancel = exit::install_ctrlc();

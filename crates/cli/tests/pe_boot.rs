@@ -1,44 +1,18 @@
 //! tsmedia PE built from Debian's real packages boots under QEMU: the signed kernel starts the
 //! initramfs, `/init` loads the modules for the virtual machine's devices and runs the tsmedia
-//! runtime (linked against the packaged C library), which answers, and the machine powers off.
+//! runtime (`tsmedia-runtime`, linked against the packaged C library), which answers, and the machine powers off.
 //!
 //! The packages come from `scripts/fetch-pe-debs.sh` (run by `scripts/test.sh`) in
 //! `target/pe-debs`, or the folder named by `TSMEDIA_PE_DEBS`. The test fails, never skips,
 //! when they are missing.
 
 mod common;
+mod pe_common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{require, run, tsmedia};
-
-fn debs() -> PathBuf {
-    let dir = std::env::var_os("TSMEDIA_PE_DEBS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pe-debs"));
-    let has_kernel = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .any(|e| e.file_name().to_string_lossy().starts_with("linux-image-"))
-        })
-        .unwrap_or(false);
-    assert!(
-        has_kernel,
-        "no tsmedia PE packages in {}: run scripts/fetch-pe-debs.sh (scripts/test.sh does)",
-        dir.display()
-    );
-    dir
-}
-
-/// The tsmedia binary under test, without its debug information (the initramfs lives in RAM).
-fn stripped_runtime(dir: &Path) -> PathBuf {
-    require("strip", "binutils");
-    let out = dir.join("tsmedia-runtime");
-    std::fs::copy(env!("CARGO_BIN_EXE_tsmedia"), &out).expect("copy runtime");
-    run(Command::new("strip").arg(&out));
-    out
-}
+use pe_common::{debs, stripped_runtime};
 
 #[test]
 fn tsmedia_pe_from_debian_packages_boots_and_runs_the_runtime() {
@@ -150,7 +124,7 @@ fn tsmedia_pe_from_debian_packages_boots_and_runs_the_runtime() {
         String::from_utf8_lossy(&boot.stderr)
     );
     assert!(
-        console.contains("tsmedia PE: runtime tsmedia "),
+        console.contains("tsmedia PE: runtime tsmedia-runtime "),
         "the runtime did not run:\n{console}"
     );
     let loaded = console

@@ -205,9 +205,14 @@ impl RunArgs {
 /// ignored: the log file is the record.
 #[allow(clippy::result_large_err)] // see `RunArgs::options`
 pub fn execute(args: &RunArgs, out: &mut dyn Write) -> Result<(), CommandError> {
-    let options = args.options()?;
-    let result = run(&options).map_err(|source| CommandError::Run {
-        media: args.media.clone(),
+    execute_options(&args.options()?, out)
+}
+
+/// [`execute`] with the options made already (tsmedia PE's session makes its own).
+#[allow(clippy::result_large_err)] // see `RunArgs::options`
+pub fn execute_options(options: &RunOptions, out: &mut dyn Write) -> Result<(), CommandError> {
+    let result = run(options).map_err(|source| CommandError::Run {
+        media: options.media.clone(),
         source,
     })?;
     let _ = writeln!(out, "log: {}", result.log.display());
@@ -237,12 +242,7 @@ pub fn execute(args: &RunArgs, out: &mut dyn Write) -> Result<(), CommandError> 
         }
         RunStatus::Suspended(state) => Err(CommandError::Suspended {
             reason: format!("{:?}", state.reason),
-            state: result
-                .log
-                .parent()
-                .and_then(|p| p.parent())
-                .unwrap_or(&result.log)
-                .to_path_buf(),
+            state: result.target.join("_SMSTaskSequence"),
         }),
     }
 }

@@ -62,6 +62,9 @@ pub struct RunOptions {
     pub client_ip: Option<std::net::IpAddr>,
     /// The principal distribution points check read access for. Default: `Everyone`.
     pub principal: Option<String>,
+    /// Mounts the volume Format and Partition Disk made, which then becomes the target (tsmedia
+    /// PE). Default: none (the target folder stays what `target` says).
+    pub mounter: Option<std::sync::Arc<dyn crate::runner::Mounter>>,
 }
 
 /// What a run did.
@@ -73,12 +76,50 @@ pub struct RunResult {
     pub report: RunReport,
     /// Where `smsts.log` was written.
     pub log: PathBuf,
+    /// The target folder at the end: the one given, or the volume Format and Partition Disk
+    /// mounted. A suspended run's state is in its `_SMSTaskSequence`.
+    pub target: PathBuf,
 }
 
-/// What `TsmBootstrap.ini` says.
-struct Bootstrap {
-    media_type: String,
-    unattended: bool,
+/// What `TsmBootstrap.ini` says (not secret, not authenticated: nothing is trusted because
+/// of it; the sealed `Variables.dat` is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bootstrap {
+    /// `FullMedia`, `BootMedia`, `OEMMedia`, ...
+    pub media_type: String,
+    /// Whether the media run without asking anything.
+    pub unattended: bool,
+    /// Whether the media ask for a password.
+    pub password_required: bool,
+    /// The media GUID, when the builder wrote it.
+    pub media_guid: Option<String>,
+}
+
+impl Bootstrap {
+    /// Reads `TsmBootstrap.ini` text; `what` names it in errors.
+    pub fn parse(ini: &str, what: &str) -> Result<Bootstrap> {
+        let kv = media_vars::key_values(ini);
+        let get = |key: &str| {
+            kv.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone())
+        };
+        let yes = |key: &str| get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Ok(Bootstrap {
+            media_type: get("MediaType")
+                .ok_or_else(|| Error::Media(format!("{what}: no MediaType")))?,
+            unattended: yes("Unattended"),
+            password_required: yes("PasswordRequired"),
+            media_guid: get("MediaGuid"),
+        })
+    }
+
+    /// Reads `<media>/SMS/data/TsmBootstrap.ini`.
+    pub fn read(media: &Path) -> Result<Bootstrap> {
+        let ini_path = media.join(tsmedia_mediafmt::BOOTSTRAP_PATH);
+        let ini = fs::read_to_string(&ini_path).at(&ini_path)?;
+        Bootstrap::parse(&ini, &ini_path.display().to_string())
+    }
 }
 
 /// `SMS/data/TsmBootstrap.ini` and the decrypted `Variables.dat`.
@@ -86,29 +127,13 @@ fn read_media(
     media: &Path,
     password: Option<&str>,
 ) -> Result<(Bootstrap, Vec<media_vars::Variable>)> {
-    let ini_path = media.join(tsmedia_mediafmt::BOOTSTRAP_PATH);
-    let ini = fs::read_to_string(&ini_path).at(&ini_path)?;
-    let kv = media_vars::key_values(&ini);
-    let media_type = kv
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("MediaType"))
-        .map(|(_, v)| v.clone())
-        .ok_or_else(|| Error::Media(format!("{}: no MediaType", ini_path.display())))?;
-    let unattended = kv
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("Unattended") && v.eq_ignore_ascii_case("true"));
+    let bootstrap = Bootstrap::read(media)?;
     let vars_path = media.join(tsmedia_mediafmt::VARIABLES_PATH);
     let sealed = fs::read(&vars_path).at(&vars_path)?;
     let plain = secret::open(&sealed, password, "Variables.dat")
         .map_err(|e| Error::Media(e.to_string()))?;
     let vars = media_vars::from_xml(&plain).map_err(|e| Error::Media(e.to_string()))?;
-    Ok((
-        Bootstrap {
-            media_type,
-            unattended,
-        },
-        vars,
-    ))
+    Ok((bootstrap, vars))
 }
 
 fn check_window(env: &Variables, now: i64) -> Result<()> {
@@ -287,7 +312,12 @@ pub fn run(options: &RunOptions) -> Result<RunResult> {
     if let Some(dir) = log_path.parent() {
         fs::create_dir_all(dir).at(dir)?;
     }
-    let file = fs::File::create(&log_path).at(&log_path)?;
+    // Appended to: a run resumed after a restart continues the log of the run before it.
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .at(&log_path)?;
     let writer = CmTraceWriter::new(
         std::io::BufWriter::new(file),
         std::process::id(),
@@ -434,6 +464,7 @@ fn run_logged(
         RunnerOptions {
             target: target.to_path_buf(),
             disk: options.disk.clone(),
+            mounter: options.mounter.clone(),
             ..RunnerOptions::default()
         },
         &mut *content,
@@ -443,8 +474,8 @@ fn run_logged(
         log: log.clone(),
     };
     let mut engine_log = log.clone();
-    let state_path = target.join(STATE_FILE);
-    let saved = load_state(&state_path, options.password.as_deref())?;
+    let saved_path = target.join(STATE_FILE);
+    let saved = load_state(&saved_path, options.password.as_deref())?;
     let mut engine = Engine::new(&ts, &mut runner, &mut engine_log);
     let report = match saved {
         Some(state) => {
@@ -452,7 +483,7 @@ fn run_logged(
                 log,
                 format!(
                     "Resuming the task sequence saved in {} ({:?})",
-                    state_path.display(),
+                    saved_path.display(),
                     state.reason
                 ),
             );
@@ -462,6 +493,12 @@ fn run_logged(
     }
     .map_err(|e| Error::Policy(e.to_string()))?;
     drop(engine);
+    // Format and Partition Disk may have mounted a new volume as the target: the state goes
+    // there, where the next boot finds it.
+    let state_path = runner.inner.options.target.join(STATE_FILE);
+    if let Some(dir) = state_path.parent() {
+        fs::create_dir_all(dir).at(dir)?;
+    }
     match &report.status {
         RunStatus::Suspended(state) => {
             save_state(&state_path, state, options.password.as_deref())?;
@@ -474,16 +511,19 @@ fn run_logged(
                 ),
             );
         }
-        _ => match fs::remove_file(&state_path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).at(&state_path);
+        _ => {
+            for p in [&saved_path, &state_path] {
+                match fs::remove_file(p) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e).at(p),
+                    _ => {}
+                }
             }
-            _ => {}
-        },
+        }
     }
     Ok(RunResult {
         media_type,
         report,
         log: log_path.to_path_buf(),
+        target: runner.inner.options.target.clone(),
     })
 }

@@ -3,7 +3,8 @@
 //! Step settings are read from the step's `<defaultVarList>` (by variable name or by
 //! `property`), and `%VAR%` references in them are expanded with the current variables.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, StepRunner, Variables};
 
@@ -22,6 +23,9 @@ pub struct RunnerOptions {
     pub disk: Option<PathBuf>,
     /// Size of a disk image file that does not exist yet. Default: 64 MiB.
     pub new_disk_size: u64,
+    /// Mounts the volume Format and Partition Disk made; it becomes the target. Default:
+    /// none.
+    pub mounter: Option<Arc<dyn Mounter>>,
 }
 
 impl Default for RunnerOptions {
@@ -30,8 +34,17 @@ impl Default for RunnerOptions {
             target: PathBuf::from("target"),
             disk: None,
             new_disk_size: 64 << 20,
+            mounter: None,
         }
     }
+}
+
+/// Makes a volume that Format and Partition Disk wrote usable as a folder (in tsmedia PE: the
+/// kernel re-reads the partition table and the partition is mounted).
+pub trait Mounter: std::fmt::Debug + Send + Sync {
+    /// Mounts partition `number` (1-based) of `disk` and returns where; a volume mounted
+    /// there before is unmounted first.
+    fn mount(&self, disk: &Path, number: u32) -> Result<PathBuf, String>;
 }
 
 /// One message a step left for the log (the engine logs results; this is the detail).

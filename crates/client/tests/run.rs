@@ -41,7 +41,7 @@ fn write_media(root: &Path, media_type: &str, extra: &[(&str, &str)]) {
     let data = root.join("SMS/data");
     fs::write(
         data.join("TsmBootstrap.ini"),
-        bootstrap_ini(media_type, true, true, None),
+        bootstrap_ini(media_type, true, true, None, None),
     )
     .expect("ini");
     let mut vars = vec![

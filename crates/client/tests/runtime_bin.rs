@@ -26,7 +26,7 @@ fn media(root: &Path, fail: &str) {
     fs::create_dir_all(&data).expect("mkdir");
     fs::write(
         data.join("TsmBootstrap.ini"),
-        bootstrap_ini("FullMedia", true, true, None),
+        bootstrap_ini("FullMedia", true, true, None, None),
     )
     .expect("ini");
     let vars = vec![

@@ -1,12 +1,48 @@
-//! Boot files taken from the boot image's `Windows\Boot` tree, placed as Windows PE media
-//! place them (`MakeWinPEMedia`): `bootmgr`, `boot\`, `EFI\`.
+//! Boot files, by the boot image's flavour:
+//!
+//! - **Windows PE**: taken from the boot image's `Windows\Boot` tree and placed as Windows PE
+//!   media place them (`MakeWinPEMedia`): `bootmgr`, `boot\`, `EFI\`; the image itself goes
+//!   to `sources/boot.wim` with the runtime injected.
+//! - **tsmedia PE**: every file of the image (kernel, initramfs with the runtime, ISOLINUX,
+//!   shim, GRUB and their configurations) at the same path on the media; there is no
+//!   `boot.wim`. The loader configurations get the media GUID on the kernel command line
+//!   (`tsmedia.media=`) so the runtime finds its own medium (`docs/tsmedia-pe.md`).
 
+use tsmedia_site::Package;
 use tsmedia_wim::dentry::Dentry;
 use tsmedia_wim::{Sha1, Wim, ops};
 
 use crate::error::{Result, wim};
 
-/// Media path ← path in the boot image (case-insensitive).
+/// What kind of boot environment a boot image is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Windows PE (`boot.wim` with its `Windows\Boot` tree).
+    WinPe,
+    /// tsmedia PE (`tsmedia pe build`).
+    TsmediaPe,
+}
+
+impl Flavour {
+    /// The flavour the site recorded for a boot image package (Windows PE unless it says
+    /// tsmedia PE).
+    pub fn of(package: &Package) -> Flavour {
+        match package.boot_image().map(|i| i.boot_flavour()) {
+            Some(tsmedia_site::TSMEDIA_PE) => Flavour::TsmediaPe,
+            _ => Flavour::WinPe,
+        }
+    }
+
+    /// `winpe` or `tsmedia-pe`, as `package show` says.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flavour::WinPe => "winpe",
+            Flavour::TsmediaPe => tsmedia_site::TSMEDIA_PE,
+        }
+    }
+}
+
+/// Media path ← path in a Windows PE boot image (case-insensitive).
 pub const MAP: &[(&str, &str)] = &[
     ("boot/etfsboot.com", "Windows/Boot/DVD/PCAT/etfsboot.com"),
     ("boot/BCD", "Windows/Boot/DVD/PCAT/BCD"),
@@ -27,18 +63,43 @@ pub const EFISYS: &str = "EFI/Microsoft/Boot/efisys.bin";
 /// What UEFI firmware starts from a FAT volume.
 pub const BOOTX64: &str = "EFI/Boot/bootx64.efi";
 
+/// tsmedia PE files a media form cannot boot without.
+const PE_ISO: &[&str] = &[
+    "boot/vmlinuz",
+    "boot/initrd.gz",
+    "boot/grub/grub.cfg",
+    "isolinux/isolinux.bin",
+    "isolinux/isolinux.cfg",
+    "EFI/boot/bootx64.efi",
+    "EFI/boot/grubx64.efi",
+];
+const PE_USB: &[&str] = &[
+    "boot/vmlinuz",
+    "boot/initrd.gz",
+    "boot/grub/grub.cfg",
+    "EFI/boot/bootx64.efi",
+    "EFI/boot/grubx64.efi",
+];
+
 /// One boot file found in the boot image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootFile {
-    pub dest: &'static str,
-    pub wim_path: &'static str,
+    /// Path on the media.
+    pub dest: String,
+    /// Path in the boot image.
+    pub wim_path: String,
     pub size: u64,
     pub sha1: Sha1,
 }
 
 /// Files a media form cannot boot without.
-pub fn required(usb: bool) -> &'static [&'static str] {
-    if usb { &[BOOTX64] } else { &[ETFSBOOT, EFISYS] }
+pub fn required(usb: bool, flavour: Flavour) -> &'static [&'static str] {
+    match (flavour, usb) {
+        (Flavour::WinPe, true) => &[BOOTX64],
+        (Flavour::WinPe, false) => &[ETFSBOOT, EFISYS],
+        (Flavour::TsmediaPe, true) => PE_USB,
+        (Flavour::TsmediaPe, false) => PE_ISO,
+    }
 }
 
 /// The boot image path a media path comes from.
@@ -47,22 +108,43 @@ pub fn source_of(dest: &str) -> Option<&'static str> {
 }
 
 /// Finds the boot files of image `index`.
-pub fn find(w: &Wim, index: u32) -> Result<Vec<BootFile>> {
+pub fn find(w: &Wim, index: u32, flavour: Flavour) -> Result<Vec<BootFile>> {
     let image = ops::load_image(w, index).map_err(wim("reading the boot image"))?;
+    let size = |d: &Dentry| w.blobs.get(&d.data).map(|l| l.size()).unwrap_or(0);
     let mut out = Vec::new();
-    for (dest, src) in MAP {
-        if let Some(d) = lookup(&image.root, src) {
-            if d.is_dir() || d.data.is_zero() {
-                continue;
+    match flavour {
+        Flavour::WinPe => {
+            for (dest, src) in MAP {
+                if let Some(d) = lookup(&image.root, src) {
+                    if d.is_dir() || d.data.is_zero() {
+                        continue;
+                    }
+                    out.push(BootFile {
+                        dest: (*dest).into(),
+                        wim_path: (*src).into(),
+                        size: size(d),
+                        sha1: d.data,
+                    });
+                }
             }
-            let size = w.blobs.get(&d.data).map(|l| l.size()).unwrap_or(0);
+        }
+        Flavour::TsmediaPe => image.root.walk(&mut |parents, d| {
+            if d.is_dir() || d.data.is_zero() {
+                return;
+            }
+            let mut path: Vec<String> = parents.iter().skip(1).map(|p| p.name_lossy()).collect();
+            path.push(d.name_lossy());
+            let path = path.join("/");
+            if path == tsmedia_pe::image::DESCRIPTION_PATH {
+                return;
+            }
             out.push(BootFile {
-                dest,
-                wim_path: src,
-                size,
+                dest: path.clone(),
+                wim_path: path,
+                size: size(d),
                 sha1: d.data,
             });
-        }
+        }),
     }
     Ok(out)
 }

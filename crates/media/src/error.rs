@@ -59,6 +59,13 @@ pub enum Error {
     /// The media to inspect are not understood.
     #[error("{}: {reason}", .path.display())]
     Inspect { path: PathBuf, reason: String },
+    /// A tsmedia PE boot image's boot files cannot be laid out.
+    #[error("tsmedia PE boot image {}", .path.display())]
+    PeBoot {
+        path: PathBuf,
+        #[source]
+        source: tsmedia_pe::Error,
+    },
 }
 
 impl Error {
@@ -69,7 +76,8 @@ impl Error {
             Error::Spec { .. }
             | Error::Decrypt { .. }
             | Error::SecretFormat { .. }
-            | Error::Inspect { .. } => ErrorClass::InvalidInput,
+            | Error::Inspect { .. }
+            | Error::PeBoot { .. } => ErrorClass::InvalidInput,
             Error::Preflight(f) => {
                 if f.iter().any(|f| f.class == ErrorClass::NotFound) {
                     ErrorClass::NotFound

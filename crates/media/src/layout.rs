@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 
-use crate::bootfiles::BootFile;
+use crate::bootfiles::{BootFile, Flavour};
 use crate::plan::{Disc, FileSource, MediaPlan, PlanOptions, PlannedFile, SplitWim};
 use crate::preflight::PreflightFailure;
 use crate::spec::{MediaKind, MediaType};
@@ -116,22 +116,24 @@ pub fn lay_out(
     let mut first: Vec<PlannedFile> = boot_files
         .iter()
         .map(|b| PlannedFile {
-            dest: b.dest.into(),
+            dest: b.dest.clone(),
             size: b.size,
-            source: FileSource::BootImage(b.wim_path.into()),
+            source: FileSource::BootImage(b.wim_path.clone()),
         })
         .collect();
-    // Upper bound: the boot image, the runtime uncompressed, 1 MiB for the media configuration.
-    let boot_wim_size = std::fs::metadata(&plan.boot_wim)
-        .map(|m| m.len())
-        .unwrap_or(0)
-        + plan.runtime_size
-        + (1 << 20);
-    first.push(PlannedFile {
-        dest: BOOT_WIM.into(),
-        size: boot_wim_size,
-        source: FileSource::BootWim,
-    });
+    if plan.boot_flavour == Flavour::WinPe {
+        // Upper bound: the boot image, the runtime uncompressed, 1 MiB for the configuration.
+        let boot_wim_size = std::fs::metadata(&plan.boot_wim)
+            .map(|m| m.len())
+            .unwrap_or(0)
+            + plan.runtime_size
+            + (1 << 20);
+        first.push(PlannedFile {
+            dest: BOOT_WIM.into(),
+            size: boot_wim_size,
+            source: FileSource::BootWim,
+        });
+    }
     first.push(generated(BOOTSTRAP, "bootstrap settings"));
     first.push(generated(VARIABLES, "encrypted media variables"));
     if spec.kind == MediaKind::Standalone {

@@ -117,7 +117,11 @@ pub struct MediaPlan {
     pub boot_wim: PathBuf,
     pub boot_index: u32,
     pub boot_arch: Arch,
-    /// The runtime executable injected into boot.wim, and its size.
+    /// Windows PE (boot files + `sources/boot.wim` with the runtime injected) or tsmedia PE
+    /// (its files as they are; no `boot.wim`, no runtime injected).
+    pub boot_flavour: crate::bootfiles::Flavour,
+    /// The runtime executable injected into boot.wim, and its size (empty and 0 for tsmedia
+    /// PE, which carries its own).
     pub runtime: PathBuf,
     pub runtime_size: u64,
     /// Task sequence ID and name (stand-alone, prestaged; optional otherwise).

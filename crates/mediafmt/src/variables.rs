@@ -116,18 +116,25 @@ pub fn from_xml(data: &[u8]) -> Result<Vec<Variable>> {
     Ok(vars)
 }
 
-/// `SMS\data\TsmBootstrap.ini`.
+/// `SMS\data\TsmBootstrap.ini`: the media type, whether a password is asked, unattended
+/// mode, the disc of a set, and the media GUID (`MediaGuid`, not secret: tsmedia PE uses it
+/// to find the medium it was started from among the machine's disks; nothing is trusted
+/// because of it).
 pub fn bootstrap_ini(
     media_type: &str,
     password: bool,
     unattended: bool,
     disc: Option<(u32, u32)>,
+    media_guid: Option<&str>,
 ) -> String {
     let mut s = format!(
         "[MediaInfo]\r\nMediaType={media_type}\r\nPasswordRequired={password}\r\nUnattended={unattended}\r\n"
     );
     if let Some((n, of)) = disc {
         s.push_str(&format!("Disc={n}\r\nDiscCount={of}\r\n"));
+    }
+    if let Some(guid) = media_guid {
+        s.push_str(&format!("MediaGuid={guid}\r\n"));
     }
     s
 }
@@ -165,10 +172,11 @@ mod tests {
 
     #[test]
     fn ini_and_label() {
-        let ini = bootstrap_ini("FullMedia", true, false, Some((2, 3)));
+        let ini = bootstrap_ini("FullMedia", true, false, Some((2, 3)), Some("G"));
         let kv = key_values(&ini);
         assert!(kv.contains(&("MediaType".into(), "FullMedia".into())));
         assert!(kv.contains(&("Disc".into(), "2".into())));
+        assert!(kv.contains(&("MediaGuid".into(), "G".into())));
         assert_eq!(key_values(&media_label("L", 1, 1))[0].1, "L");
     }
 }

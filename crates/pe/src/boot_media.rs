@@ -28,17 +28,27 @@ fn file<'a>(files: &'a [PeFile], path: &str) -> Result<&'a PeFile> {
     files
         .iter()
         .find(|f| f.path == path)
-        .ok_or_else(|| Error::Layout {
-            reason: format!("the boot image has no {path}; is it a tsmedia PE boot image?"),
-        })
+        .ok_or_else(|| missing(path))
 }
 
-/// The FAT volume of the UEFI El Torito entry (and, on a USB stick, of the ESP's boot files).
-pub fn efi_image(files: &[PeFile]) -> Result<Vec<u8>> {
+fn missing(path: &str) -> Error {
+    Error::Layout {
+        reason: format!("the boot image has no {path}; is it a tsmedia PE boot image?"),
+    }
+}
+
+/// The PE paths of the files [`efi_image`] needs.
+pub fn efi_files() -> impl Iterator<Item = &'static str> {
+    EFI_FILES.iter().map(|(from, _)| *from)
+}
+
+/// The FAT volume of the UEFI El Torito entry, from the PE's shim, GRUB and MOK manager as
+/// `read` gives them by PE path (`None`: missing).
+pub fn efi_image(read: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<Vec<u8>> {
     let mut tree = FatTree::new();
     for (from, to) in EFI_FILES {
-        let f = file(files, from)?;
-        tree.add_file(to, f.data.len() as u64, f.data.clone())
+        let data = read(from).ok_or_else(|| missing(from))?;
+        tree.add_file(to, data.len() as u64, data)
             .map_err(|e| Error::Layout {
                 reason: format!("UEFI boot image: {e}"),
             })?;
@@ -57,6 +67,13 @@ pub fn efi_image(files: &[PeFile]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Declares both El Torito entries in `iso`, whose files (ISOLINUX among them) are declared
+/// already; `efi_image` is [`efi_image`]'s volume. After planning, call [`finish_iso`].
+pub fn add_boot_entries(iso: &mut IsoBuilder, efi_image: Vec<u8>) {
+    iso.add_boot_entry(BootEntry::bios(BootImage::File(ISOLINUX_BIN.into())));
+    iso.add_boot_entry(BootEntry::uefi(BootImage::Hidden(efi_image)));
+}
+
 /// Declares the PE's files and both El Torito entries in `iso`. After planning, call
 /// [`finish_iso`].
 pub fn add_to_iso(iso: &mut IsoBuilder, files: &[PeFile]) -> Result<()> {
@@ -71,8 +88,8 @@ pub fn add_to_iso(iso: &mut IsoBuilder, files: &[PeFile]) -> Result<()> {
             .map_err(layout)?;
     }
     file(files, ISOLINUX_BIN)?;
-    iso.add_boot_entry(BootEntry::bios(BootImage::File(ISOLINUX_BIN.into())));
-    iso.add_boot_entry(BootEntry::uefi(BootImage::Hidden(efi_image(files)?)));
+    let efi = efi_image(&mut |p| file(files, p).ok().map(|f| f.data.clone()))?;
+    add_boot_entries(iso, efi);
     Ok(())
 }
 

@@ -81,6 +81,11 @@ pub fn build(opts: &PeOptions) -> Result<PeBuild> {
     root.file(session::RUNTIME_PATH, 0o755, runtime.bytes);
     root.file("init", 0o755, session::init_script().into_bytes());
     root.file(
+        session::UDHCPC_SCRIPT,
+        0o755,
+        session::udhcpc_script().into_bytes(),
+    );
+    root.file(
         &format!("lib/modules/{}/tsmedia.load", kernel.version),
         0o644,
         kernel.always.into_bytes(),

@@ -104,6 +104,65 @@ poweroff -f
     )
 }
 
+/// Where the DHCP client's script is (the runtime passes it to busybox `udhcpc -s`).
+pub const UDHCPC_SCRIPT: &str = "etc/udhcpc.script";
+
+/// The script busybox `udhcpc` runs with `deconfig`, `bound`, `renew` or `leasefail` and the
+/// lease in its environment (`ip`, `mask` as a prefix length, `router`, `dns`): it sets the
+/// interface's address, the default route and `/etc/resolv.conf`.
+pub fn udhcpc_script() -> String {
+    r#"#!/bin/sh
+# tsmedia PE: apply a DHCP lease (called by busybox udhcpc).
+case "$1" in
+  deconfig)
+    ip addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    for r in $router; do
+      ip route replace default via "$r" dev "$interface"
+      break
+    done
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    ;;
+esac
+exit 0
+"#
+    .to_string()
+}
+
+/// GRUB's configuration (UEFI).
+pub const GRUB_CFG: &str = "boot/grub/grub.cfg";
+/// ISOLINUX's configuration (BIOS, CD/DVD).
+pub const ISOLINUX_CFG: &str = "isolinux/isolinux.cfg";
+
+/// The kernel command line argument that names the media the PE was started from: the
+/// runtime looks for the medium whose `TsmBootstrap.ini` carries this media GUID.
+pub const MEDIA_ARG: &str = "tsmedia.media";
+
+/// `config` (a loader configuration, [`GRUB_CFG`] or [`ISOLINUX_CFG`]) with `args` appended
+/// to each kernel command line (GRUB's `linux` lines, ISOLINUX's `APPEND` lines).
+pub fn append_kernel_args(config: &str, args: &str) -> String {
+    let mut out = String::with_capacity(config.len() + 2 * args.len());
+    for line in config.split_inclusive('\n') {
+        let (text, end) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        let word = text.split_whitespace().next().unwrap_or("");
+        out.push_str(text);
+        if word == "linux" || word.eq_ignore_ascii_case("append") {
+            out.push(' ');
+            out.push_str(args);
+        }
+        out.push_str(end);
+    }
+    out
+}
+
 /// The boot loader files: GRUB (UEFI; the signed GRUB finds the medium by `.disk/info` and
 /// reads `boot/grub/grub.cfg`) and ISOLINUX (BIOS).
 /// `extra_args` are appended to [`KERNEL_ARGS`].
@@ -116,16 +175,42 @@ pub fn loader_configs(extra_args: &[String]) -> Vec<(&'static str, String)> {
     vec![
         (".disk/info", "tsmedia PE\n".to_string()),
         (
-            "boot/grub/grub.cfg",
+            GRUB_CFG,
             format!(
                 "set timeout=0\nset default=0\nmenuentry \"tsmedia PE\" {{\n  linux /boot/vmlinuz {args}\n  initrd /boot/initrd.gz\n}}\n"
             ),
         ),
         (
-            "isolinux/isolinux.cfg",
+            ISOLINUX_CFG,
             format!(
                 "SERIAL 0 115200\nDEFAULT tspe\nPROMPT 0\nTIMEOUT 0\nLABEL tspe\n  KERNEL /boot/vmlinuz\n  APPEND initrd=/boot/initrd.gz {args}\n"
             ),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_args_go_on_every_kernel_line_of_both_loaders() {
+        for (path, config) in loader_configs(&["x=1".into()]) {
+            let with = append_kernel_args(&config, "tsmedia.media=ABC");
+            if path == ".disk/info" {
+                assert_eq!(with, config);
+                continue;
+            }
+            let lines: Vec<&str> = with
+                .lines()
+                .filter(|l| l.contains("vmlinuz") && !l.contains("KERNEL") || l.contains("APPEND"))
+                .collect();
+            assert_eq!(lines.len(), 1, "{path}: {with}");
+            assert!(
+                lines[0].ends_with("x=1 tsmedia.media=ABC"),
+                "{path}: {with}"
+            );
+            assert_eq!(with.lines().count(), config.lines().count());
+        }
+    }
 }

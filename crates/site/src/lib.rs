@@ -66,4 +66,4 @@ pub use task_sequence::{
 };
 pub use time::Timestamp;
 pub use tsmedia_tasksequence::TaskSequence;
-pub use wim_info::WimImage;
+pub use wim_info::{TSMEDIA_PE, WimImage};

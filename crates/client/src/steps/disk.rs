@@ -71,5 +71,30 @@ pub(crate) fn partition(
         plan.partition_bytes(),
         plan.partition_offset()
     ));
+    if let Some(mounter) = r.options.mounter.clone() {
+        let volume = mounter
+            .mount(&disk, 1)
+            .map_err(|e| failed(step, format!("mounting the new volume: {e}")))?;
+        r.note(format!(
+            "volume 1 mounted at {}; it is the target from now on",
+            volume.display()
+        ));
+        let path = volume.display().to_string();
+        r.options.target = volume;
+        env.set("OSDTargetSystemDrive", path.as_str())
+            .map_err(|e| failed(step, e))?;
+        // A drive-letter variable holds the volume's mount path in tsmedia PE, so
+        // `%OSDisk%/file` works in a command line.
+        if let Some(name) = setting(
+            step,
+            env,
+            "OSDPartitions0VolumeLetterVariable",
+            "VolumeLetterVariable",
+        ) {
+            env.set(&name, path.as_str())
+                .map_err(|e| failed(step, format!("variable {name:?}: {e}")))?;
+            r.note(format!("{name} = {path}"));
+        }
+    }
     Ok(StepOutcome::exit(0))
 }

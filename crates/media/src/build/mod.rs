@@ -24,13 +24,14 @@ use std::sync::Arc;
 
 use tsmedia_base::{AtomicFile, Cancel, Clock, NoProgress, Progress};
 use tsmedia_image::DataSource;
+use tsmedia_pe::session::{GRUB_CFG, ISOLINUX_CFG, MEDIA_ARG, append_kernel_args};
 use tsmedia_site::Site;
 use tsmedia_wim::Wim;
 
 pub use boot_wim::{RUNTIME_NAME, runtime_dest};
 pub use media_vars::media_variables;
 
-use crate::bootfiles::{self, BootFile};
+use crate::bootfiles::{self, BootFile, Flavour};
 use crate::error::{Error, IoContext, Result, wim};
 use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
 use crate::log::MediaLog;
@@ -278,7 +279,7 @@ fn write_media(
     std::fs::create_dir_all(&out_dir).at(&out_dir)?;
     let work = TempDir::new(&out_dir)?;
     let boot_src = Wim::open(&plan.boot_wim).map_err(wim(plan.boot_wim.display().to_string()))?;
-    let boot_files = bootfiles::find(&boot_src, plan.boot_index)?;
+    let boot_files = bootfiles::find(&boot_src, plan.boot_index, plan.boot_flavour)?;
     let boot_wim = work.path.join("boot.wim");
     let disc_count = plan.discs.len() as u32;
     let ini = |disc: u32| {
@@ -287,42 +288,49 @@ fn write_media(
             pw.is_some(),
             spec.unattended,
             (disc_count > 1).then_some((disc, disc_count)),
+            Some(&plan.media_guid),
         )
         .into_bytes()
     };
-    let runtime = &plan.runtime;
-    let cache = runtime_cache::dir(site.dir());
-    options.progress.begin("boot.wim", None);
-    let copy = boot_wim::write(
-        plan,
-        &boot_src,
-        &boot_wim,
-        &boot_wim::Injection {
-            files: &[(BOOTSTRAP, ini(1)), (VARIABLES, small[VARIABLES].clone())],
-            runtime,
-            cache: &cache,
-        },
-        &options.cancel,
-    )?;
-    options.progress.finish();
-    // One message whether this build filled the cache or found it: deterministic builds give
-    // identical logs.
-    log.info(match copy {
-        boot_wim::RuntimeCopy::Cached => format!(
-            "Runtime's compressed copy from the site cache {} (made once per runtime and compression settings)",
-            cache.display()
-        ),
-        boot_wim::RuntimeCopy::Compressed(why) => {
-            format!("Runtime compressed for this build only: {why}")
+    match plan.boot_flavour {
+        Flavour::WinPe => {
+            let cache = runtime_cache::dir(site.dir());
+            write_boot_wim(
+                plan,
+                &boot_src,
+                &boot_wim,
+                &ini(1),
+                &small,
+                &cache,
+                options,
+                log,
+            )?;
         }
-    });
-    log.info(format!(
-        "Runtime {} ({} bytes) injected into boot.wim as {}; media configuration as {BOOTSTRAP} and {VARIABLES}",
-        runtime.display(),
-        plan.runtime_size,
-        runtime_dest(plan.boot_arch),
-    ));
-    log.timing("boot.wim prepared");
+        Flavour::TsmediaPe => log.info(format!(
+            "tsmedia PE boot image: its files go on the media as they are (runtime included); \
+             the loader configurations get {}={} on the kernel command line",
+            tsmedia_pe::session::MEDIA_ARG,
+            plan.media_guid
+        )),
+    }
+    // tsmedia PE's UEFI El Torito image: a FAT volume with shim and GRUB.
+    let pe_efi = match (plan.boot_flavour, spec.media_type) {
+        (Flavour::TsmediaPe, MediaType::CdDvd) => {
+            let mut read = |path: &str| {
+                boot_files
+                    .iter()
+                    .find(|b| b.dest == path)
+                    .and_then(|b| bootfiles::read(&boot_src, b).ok())
+            };
+            Some(
+                tsmedia_pe::boot_media::efi_image(&mut read).map_err(|source| Error::PeBoot {
+                    path: plan.boot_wim.clone(),
+                    source,
+                })?,
+            )
+        }
+        _ => None,
+    };
 
     let mut pending = Vec::new();
     for disc in &plan.discs {
@@ -348,13 +356,21 @@ fn write_media(
                 ),
                 FileSource::BootImage(p) => {
                     let b: &BootFile =
-                        boot_files.iter().find(|b| b.wim_path == p).ok_or_else(|| {
-                            Error::Inspect {
+                        boot_files
+                            .iter()
+                            .find(|b| &b.wim_path == p)
+                            .ok_or_else(|| Error::Inspect {
                                 path: plan.boot_wim.clone(),
                                 reason: format!("{p} vanished from the boot image"),
-                            }
-                        })?;
-                    let bytes = bootfiles::read(&boot_src, b)?;
+                            })?;
+                    let mut bytes = bootfiles::read(&boot_src, b)?;
+                    if plan.boot_flavour == Flavour::TsmediaPe
+                        && [GRUB_CFG, ISOLINUX_CFG].contains(&b.dest.as_str())
+                    {
+                        let text = String::from_utf8_lossy(&bytes);
+                        let arg = format!("{MEDIA_ARG}={}", plan.media_guid);
+                        bytes = append_kernel_args(&text, &arg).into_bytes();
+                    }
                     let n = bytes.len() as u64;
                     (Box::new(bytes), n)
                 }
@@ -388,7 +404,9 @@ fn write_media(
                 prestaged::write(plan, files, &disc.files, &disc.path, &options.cancel)?
             }
             (_, MediaType::Usb) => usb::write(plan, files, &disc.path)?,
-            (_, MediaType::CdDvd) => iso::write(plan, files, &disc.path, disc.number == 1)?,
+            (_, MediaType::CdDvd) => {
+                iso::write(plan, files, &disc.path, disc.number == 1, pe_efi.as_deref())?
+            }
         };
         counter.finish();
         log.info(format!(
@@ -405,6 +423,57 @@ fn write_media(
         outputs.push(p.commit()?);
     }
     Ok((outputs, vars))
+}
+
+/// Writes `sources/boot.wim` of Windows PE media: the boot image with the media configuration
+/// and the runtime injected.
+#[allow(clippy::too_many_arguments)]
+fn write_boot_wim(
+    plan: &MediaPlan,
+    boot_src: &Wim,
+    boot_wim: &Path,
+    ini: &[u8],
+    small: &BTreeMap<&'static str, Vec<u8>>,
+    cache: &Path,
+    options: &BuildOptions,
+    log: &mut MediaLog,
+) -> Result<()> {
+    let runtime = &plan.runtime;
+    options.progress.begin("boot.wim", None);
+    let copy = boot_wim::write(
+        plan,
+        boot_src,
+        boot_wim,
+        &boot_wim::Injection {
+            files: &[
+                (BOOTSTRAP, ini.to_vec()),
+                (VARIABLES, small[VARIABLES].clone()),
+            ],
+            runtime,
+            cache,
+        },
+        &options.cancel,
+    )?;
+    options.progress.finish();
+    // One message whether this build filled the cache or found it: deterministic builds give
+    // identical logs.
+    log.info(match copy {
+        boot_wim::RuntimeCopy::Cached => format!(
+            "Runtime's compressed copy from the site cache {} (made once per runtime and compression settings)",
+            cache.display()
+        ),
+        boot_wim::RuntimeCopy::Compressed(why) => {
+            format!("Runtime compressed for this build only: {why}")
+        }
+    });
+    log.info(format!(
+        "Runtime {} ({} bytes) injected into boot.wim as {}; media configuration as {BOOTSTRAP} and {VARIABLES}",
+        runtime.display(),
+        plan.runtime_size,
+        runtime_dest(plan.boot_arch),
+    ));
+    log.timing("boot.wim prepared");
+    Ok(())
 }
 
 /// A temporary folder beside the output, removed when dropped.

@@ -8,7 +8,7 @@ use tsmedia_site::{Arch, Package, PackageType, Site, StoredTaskSequence};
 use tsmedia_wim::Wim;
 
 use super::Checker;
-use crate::bootfiles::{self, BootFile};
+use crate::bootfiles::{self, BootFile, Flavour};
 use crate::error::Result;
 use crate::spec::{MediaKind, MediaSpec, MediaType};
 
@@ -20,6 +20,7 @@ pub(super) struct BootImage {
     pub index: u32,
     pub arch: Arch,
     pub files: Vec<BootFile>,
+    pub flavour: Flavour,
 }
 
 /// Finds and checks the boot image: its package (for the distribution checks) and, when every
@@ -146,7 +147,8 @@ fn check_wim(
         );
         return Ok(None);
     }
-    let boot_files = match bootfiles::find(&wim, index) {
+    let flavour = Flavour::of(&b);
+    let boot_files = match bootfiles::find(&wim, index, flavour) {
         Ok(f) => f,
         Err(e) => {
             c.fail(
@@ -158,21 +160,26 @@ fn check_wim(
         }
     };
     let usb = spec.media_type == MediaType::Usb && spec.kind != MediaKind::Prestaged;
-    for need in bootfiles::required(usb) {
+    for need in bootfiles::required(usb, flavour) {
         if !boot_files.iter().any(|f| f.dest == *need) {
+            let fix = match flavour {
+                Flavour::WinPe => "use a Windows PE boot image with its Windows\\Boot tree",
+                Flavour::TsmediaPe => "rebuild the boot image with `tsmedia pe build`",
+            };
             c.fail(
                 format!("boot image {}", b.id),
                 format!(
                     "has no {} (needed for {need})",
                     bootfiles::source_of(need).unwrap_or(need)
                 ),
-                "use a Windows PE boot image with its Windows\\Boot tree",
+                fix,
             );
         }
     }
     c.pass(format!(
-        "boot image {} ({arch}) image {index} has its boot files",
-        b.id
+        "boot image {} ({arch}, {}) image {index} has its boot files",
+        b.id,
+        flavour.as_str()
     ));
     Ok(Some(BootImage {
         wim: wim_file.library_path.clone(),
@@ -180,5 +187,6 @@ fn check_wim(
         index,
         arch,
         files: boot_files,
+        flavour,
     }))
 }

@@ -19,6 +19,7 @@ use tsmedia_base::ErrorClass;
 use tsmedia_base::Clock;
 use tsmedia_site::{Arch, Site};
 
+use crate::bootfiles::Flavour;
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::plan::{MediaPlan, PlanOptions};
@@ -180,7 +181,11 @@ fn run(
     }
 
     certificate::check_window(&mut c, spec);
-    let runtime = check_runtime(&mut c, options);
+    // tsmedia PE carries its runtime in the initramfs; only Windows PE gets one injected.
+    let runtime = match &boot {
+        Some(b) if b.flavour == Flavour::TsmediaPe => pe_runtime(&mut c, spec, options),
+        _ => check_runtime(&mut c, options),
+    };
     let cert = certificate::check(&mut c, spec, now, fixed_time.is_some());
 
     if !c.failures.is_empty() {
@@ -224,6 +229,7 @@ fn run(
         boot_wim: boot.wim,
         boot_index: boot.index,
         boot_arch: boot.arch,
+        boot_flavour: boot.flavour,
         runtime,
         runtime_size,
         task_sequence: ts.map(|t| (t.id, t.name)),
@@ -246,6 +252,28 @@ fn run(
         Ok(()) => Ok(Ok(plan)),
         Err(f) => Ok(Err(f)),
     }
+}
+
+/// A tsmedia PE boot image holds its runtime: `--runtime` does not apply, and prestaged
+/// media (a staged `boot.wim` for Windows PE's boot manager) cannot carry tsmedia PE yet.
+fn pe_runtime(c: &mut Checker, spec: &MediaSpec, options: &PlanOptions) -> Option<(PathBuf, u64)> {
+    if let Some(r) = &options.runtime {
+        c.fail(
+            format!("--runtime {}", r.display()),
+            "a tsmedia PE boot image carries its runtime in its initramfs; nothing is injected",
+            "drop --runtime, or rebuild the boot image with `tsmedia pe build --runtime FILE`",
+        );
+        return None;
+    }
+    if spec.kind == MediaKind::Prestaged {
+        c.fail(
+            "--type prestaged",
+            "prestaged media cannot carry a tsmedia PE boot image yet",
+            "use a Windows PE boot image for prestaged media, or build a USB image",
+        );
+        return None;
+    }
+    Some((PathBuf::new(), 0))
 }
 
 /// The runtime to inject into boot.wim (the running executable unless given) and its size.

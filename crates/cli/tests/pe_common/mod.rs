@@ -1,0 +1,233 @@
+//! Helpers of the tsmedia PE tests: the Debian packages, the stripped runtime, building the
+//! PE, and virtual machines under QEMU (TCG) whose serial console the test reads and types on.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::common::{require, run, tsmedia};
+
+/// The folder of tsmedia PE's packages: `target/pe-debs` (filled by
+/// `scripts/fetch-pe-debs.sh`, which `scripts/test.sh` runs) or `TSMEDIA_PE_DEBS`. Fails, never
+/// skips, when they are missing.
+pub fn debs() -> PathBuf {
+    let dir = std::env::var_os("TSMEDIA_PE_DEBS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pe-debs"));
+    let has_kernel = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().starts_with("linux-image-"))
+        })
+        .unwrap_or(false);
+    assert!(
+        has_kernel,
+        "no tsmedia PE packages in {}: run scripts/fetch-pe-debs.sh (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+/// The runtime for the PE: the `tsmedia` under test, which behaves as `tsmedia-runtime` when
+/// started under that name (as `/init` starts it), copied to `dir` without its debug
+/// information (the initramfs lives in RAM). The lean `tsmedia-runtime` binary runs the same
+/// code (`tsmedia_client::runtime_cli`); the test uses `tsmedia` because cargo rebuilds it
+/// for this test.
+pub fn stripped_runtime(dir: &Path) -> PathBuf {
+    require("strip", "binutils");
+    let out = dir.join("tsmedia-runtime");
+    std::fs::copy(env!("CARGO_BIN_EXE_tsmedia"), &out).expect("copy runtime");
+    run(Command::new("strip").arg(&out));
+    out
+}
+
+/// Builds tsmedia PE into `dir/tspe.wim` with the runtime and extra kernel arguments.
+pub fn build_pe(dir: &Path, kernel_args: &[&str]) -> PathBuf {
+    let runtime = stripped_runtime(dir);
+    let wim = dir.join("tspe.wim");
+    let mut cmd = tsmedia();
+    cmd.args(["pe", "build", "--debs"])
+        .arg(debs())
+        .arg("--runtime")
+        .arg(&runtime)
+        .arg("--out")
+        .arg(&wim);
+    for a in kernel_args {
+        cmd.arg("--kernel-arg").arg(a);
+    }
+    run(&mut cmd);
+    wim
+}
+
+/// The firmware a virtual machine starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// SeaBIOS.
+    Bios,
+    /// OVMF.
+    Uefi,
+    /// OVMF with Microsoft's keys enrolled and Secure Boot enforcing.
+    SecureBoot,
+}
+
+impl Firmware {
+    /// QEMU arguments; the variable store is copied into `dir`.
+    fn args(self, dir: &Path) -> Vec<String> {
+        let copy = |from: &str, name: &str| {
+            require(from, "ovmf");
+            let to = dir.join(name);
+            std::fs::copy(from, &to).expect("copy OVMF variables");
+            format!("if=pflash,format=raw,file={}", to.display())
+        };
+        match self {
+            Firmware::Bios => vec![],
+            Firmware::Uefi => vec![
+                "-machine".into(),
+                "q35".into(),
+                "-drive".into(),
+                "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd".into(),
+                "-drive".into(),
+                copy("/usr/share/OVMF/OVMF_VARS_4M.fd", "vars.fd"),
+            ],
+            Firmware::SecureBoot => vec![
+                "-machine".into(),
+                "q35,smm=on".into(),
+                "-global".into(),
+                "driver=cfi.pflash01,property=secure,value=on".into(),
+                "-drive".into(),
+                "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+                    .into(),
+                "-drive".into(),
+                copy("/usr/share/OVMF/OVMF_VARS_4M.ms.fd", "vars-ms.fd"),
+            ],
+        }
+    }
+}
+
+/// A virtual machine whose serial console is the test's: what it prints is collected, what
+/// the test types goes to it.
+pub struct Vm {
+    child: Child,
+    stdin: ChildStdin,
+    console: Arc<Mutex<Vec<u8>>>,
+    started: Instant,
+}
+
+/// How long any one wait for the guest may take before the test gives up (a bound against a
+/// hung guest, not a measurement).
+pub const GUEST_BOUND: Duration = Duration::from_secs(900);
+
+impl Vm {
+    /// Starts QEMU (TCG, 1 GiB, no display, no network unless `extra` adds one) with
+    /// `firmware` and `extra` arguments (drives); `-no-reboot` unless `reboot`.
+    pub fn start(dir: &Path, firmware: Firmware, extra: &[String], reboot: bool) -> Vm {
+        require("qemu-system-x86_64", "qemu-system-x86");
+        let mut cmd = Command::new("qemu-system-x86_64");
+        cmd.args([
+            "-m",
+            "1024",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "stdio",
+        ]);
+        if !reboot {
+            cmd.arg("-no-reboot");
+        }
+        if !extra
+            .iter()
+            .any(|a| a.starts_with("user,") || a == "-nic" || a == "-netdev")
+        {
+            cmd.args(["-net", "none"]);
+        }
+        cmd.args(firmware.args(dir))
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start qemu");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let console = Arc::new(Mutex::new(Vec::new()));
+        let sink = console.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().expect("console").extend_from_slice(&buf[..n]);
+            }
+        });
+        Vm {
+            child,
+            stdin,
+            console,
+            started: Instant::now(),
+        }
+    }
+
+    /// Everything the guest printed so far.
+    pub fn console(&self) -> String {
+        String::from_utf8_lossy(&self.console.lock().expect("console")).into_owned()
+    }
+
+    /// Waits until the console shows `text` (after `from` bytes); returns the offset after it.
+    pub fn wait_for(&mut self, text: &str, from: usize) -> usize {
+        let deadline = Instant::now() + GUEST_BOUND;
+        loop {
+            let c = self.console();
+            if let Some(at) = c.get(from..).and_then(|rest| rest.find(text)) {
+                return from + at + text.len();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the VM stopped ({status}) before showing {text:?}:\n{c}");
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("no {text:?} on the console within {GUEST_BOUND:?}:\n{c}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Types a line on the serial console.
+    pub fn type_line(&mut self, line: &str) {
+        self.stdin
+            .write_all(format!("{line}\r").as_bytes())
+            .expect("type on the console");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// Waits for the VM to power off (or stop at a reboot with `-no-reboot`); returns the
+    /// console and the seconds since start.
+    pub fn finish(mut self) -> (String, f64) {
+        let deadline = Instant::now() + GUEST_BOUND;
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // Let the reader take the last output.
+                std::thread::sleep(Duration::from_millis(300));
+                return (self.console(), self.started.elapsed().as_secs_f64());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "the VM did not power off within {GUEST_BOUND:?}:\n{}",
+                    self.console()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

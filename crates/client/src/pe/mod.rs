@@ -1,0 +1,322 @@
+//! `tsmedia-runtime pe`: the session of tsmedia PE, started by its `/init` once the kernel's
+//! file systems are mounted and the drivers loaded. It finds the medium the PE was started
+//! from (by the media GUID the boot loader put on the kernel command line), asks for the media
+//! password on the console, finds the disk to deploy to (or the volume of a task sequence that
+//! stopped for a restart), brings up the network for media that need a management point, runs
+//! the task sequence as `tsmedia client run` does, keeps `smsts.log` (in RAM until the target
+//! volume exists, then on it, across restarts) and shows a failure screen when it fails.
+//! Its exit code tells `/init` what to do: 0 power off, 6 restart, anything else power off
+//! after the failure screen.
+
+pub mod console;
+pub mod devices;
+pub mod kernel_args;
+pub mod network;
+mod volume;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::command::{self, CommandError, exit_codes};
+use crate::run::RunOptions;
+use console::{Console, Failure, failure_screen};
+use kernel_args::KernelArgs;
+use volume::PeVolumes;
+
+/// The options of `tsmedia-runtime pe` (all have the values a running tsmedia PE needs; they
+/// exist so that the session can be tried elsewhere).
+#[derive(Debug, Clone, Args)]
+pub struct PeArgs {
+    /// The kernel command line to read
+    #[arg(long, default_value = "/proc/cmdline")]
+    pub cmdline: PathBuf,
+    /// The kernel's block device list
+    #[arg(long, default_value = "/sys/block")]
+    pub sys_block: PathBuf,
+    /// Where device nodes are
+    #[arg(long, default_value = "/dev")]
+    pub dev: PathBuf,
+    /// A folder in RAM for the session's mounts, log and work
+    #[arg(long, default_value = "/run/tsmedia")]
+    pub run_dir: PathBuf,
+    /// The screen's terminal, besides the serial console on standard input and output
+    #[arg(long, default_value = "/dev/tty1")]
+    pub screen: PathBuf,
+}
+
+/// How many times the password may be typed wrong.
+pub const PASSWORD_TRIES: u32 = 3;
+
+/// The log's path in the target volume.
+pub const DISK_LOG: &str = "_SMSTaskSequence/Logs/smsts.log";
+
+/// Runs the session and returns the exit code for `/init`.
+pub fn session(args: &PeArgs) -> u8 {
+    let console = Console::system(Some(&args.screen));
+    let kargs = KernelArgs::read(&args.cmdline);
+    let ram_log = args.run_dir.join("smsts.log");
+    let mut volumes = PeVolumes::new(args.run_dir.join("target"));
+    let outcome = run_session(args, &kargs, &console, &ram_log, &mut volumes);
+    // The log goes to the target volume whenever one exists, whatever happened.
+    let mut logs = vec![ram_log.clone()];
+    if let Some(vol) = volumes.mounted() {
+        let disk_log = vol.join(DISK_LOG);
+        match copy_log(&ram_log, &disk_log) {
+            Ok(()) => logs.push(disk_log),
+            Err(e) => console.say(&format!("tsmedia PE: the log could not be kept: {e}\n")),
+        }
+    }
+    volumes.release();
+    match outcome {
+        Ok(()) => {
+            console.say("tsmedia PE: the task sequence completed.\n");
+            exit_codes::SUCCESS
+        }
+        Err(SessionError::Command(e)) if matches!(*e, CommandError::Suspended { .. }) => {
+            console.say(&format!(
+                "tsmedia PE: restarting ({e}); the task sequence resumes when the media boot again.\n"
+            ));
+            exit_codes::SUSPENDED
+        }
+        Err(e) => {
+            let failure = Failure {
+                title: e.title(),
+                detail: e.detail(),
+                exit_code: e.exit_code(),
+                logs,
+            };
+            console.say(&failure_screen(&failure));
+            let wait = kargs.fail_wait();
+            console.say(&format!(
+                "Press Enter to power off (the computer powers off by itself in {} s).\n",
+                wait.as_secs()
+            ));
+            let _ = console.read_line(Some(wait));
+            failure.exit_code
+        }
+    }
+}
+
+/// Why the session did not complete.
+#[derive(Debug)]
+enum SessionError {
+    /// Before the task sequence ran: no medium, password, disk.
+    Setup {
+        title: String,
+        detail: String,
+        code: u8,
+    },
+    /// The run itself.
+    Command(Box<CommandError>),
+}
+
+impl SessionError {
+    fn title(&self) -> String {
+        match self {
+            SessionError::Setup { title, .. } => title.clone(),
+            SessionError::Command(e) => match &**e {
+                CommandError::TaskSequenceFailed { step, .. } => format!("Step {step:?} failed"),
+                _ => "The task sequence could not run".into(),
+            },
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            SessionError::Setup { detail, .. } => detail.clone(),
+            SessionError::Command(e) => command::error_chain(&**e),
+        }
+    }
+
+    fn exit_code(&self) -> u8 {
+        match self {
+            SessionError::Setup { code, .. } => *code,
+            SessionError::Command(e) => command::exit_code(e),
+        }
+    }
+}
+
+fn setup(title: &str, detail: impl Into<String>, code: u8) -> SessionError {
+    SessionError::Setup {
+        title: title.into(),
+        detail: detail.into(),
+        code,
+    }
+}
+
+fn run_session(
+    args: &PeArgs,
+    kargs: &KernelArgs,
+    console: &Console,
+    ram_log: &Path,
+    volumes: &mut PeVolumes,
+) -> Result<(), SessionError> {
+    console.say(&format!("tsmedia PE: firmware {}\n", firmware()));
+    console.say("tsmedia PE: looking for the task sequence media\n");
+    let medium = find_medium(args, kargs)?;
+    let media_dir = args.run_dir.join("media");
+    devices::mount(&medium.device.path, medium.kind.fs_type(), &media_dir, true)
+        .map_err(|e| setup("The media could not be mounted", e, exit_codes::FAILURE))?;
+    console.say(&format!(
+        "tsmedia PE: {} media {} on {}\n",
+        medium.bootstrap.media_type,
+        medium
+            .bootstrap
+            .media_guid
+            .as_deref()
+            .unwrap_or("(no GUID)"),
+        medium.device.path.display()
+    ));
+    let password = if medium.bootstrap.password_required {
+        Some(ask_password(console, &media_dir)?)
+    } else {
+        None
+    };
+    let devices = devices::list(&args.sys_block, &args.dev);
+    let disk = devices::target_disk(&devices, &medium.device).map(|d| d.path.clone());
+    let mut target = args.run_dir.join("work");
+    if let Some(disk) = &disk {
+        console.say(&format!("tsmedia PE: deploying to {}\n", disk.display()));
+        // A task sequence that stopped for a restart left its state on the disk's volume.
+        if let Some(vol) = volumes.resume(disk) {
+            console.say(&format!(
+                "tsmedia PE: resuming the task sequence saved on {}\n",
+                vol.display()
+            ));
+            let disk_log = vol.join(DISK_LOG);
+            if disk_log.is_file() {
+                copy_log(&disk_log, ram_log).map_err(|e| {
+                    setup(
+                        "The log of the earlier run could not be read",
+                        e,
+                        exit_codes::FAILURE,
+                    )
+                })?;
+            }
+            target = vol;
+        }
+    } else {
+        console.say("tsmedia PE: no disk to deploy to was found\n");
+    }
+    if !medium
+        .bootstrap
+        .media_type
+        .eq_ignore_ascii_case("FullMedia")
+    {
+        network::bring_up(console, &args.run_dir)
+            .map_err(|e| setup("The network could not be started", e, exit_codes::FAILURE))?;
+    }
+    let options = RunOptions {
+        media: media_dir,
+        target: Some(target),
+        disk,
+        password,
+        log: Some(ram_log.to_path_buf()),
+        mounter: Some(Arc::new(volumes.mounter())),
+        ..RunOptions::default()
+    };
+    console.say("tsmedia PE: running the task sequence\n");
+    let mut out = Vec::new();
+    let result = command::execute_options(&options, &mut out);
+    console.say(&String::from_utf8_lossy(&out));
+    result.map_err(|e| SessionError::Command(Box::new(e)))
+}
+
+/// `BIOS`, `UEFI` or `UEFI, Secure Boot enforcing` (as the kernel logged it).
+fn firmware() -> &'static str {
+    if !Path::new("/sys/firmware/efi").exists() {
+        return "BIOS";
+    }
+    let log = std::process::Command::new("dmesg")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if log.contains("Secure boot enabled") {
+        "UEFI, Secure Boot enforcing"
+    } else {
+        "UEFI"
+    }
+}
+
+/// Finds the medium, waiting for slow devices (USB) for up to 20 s.
+fn find_medium(args: &PeArgs, kargs: &KernelArgs) -> Result<devices::Medium, SessionError> {
+    for attempt in 0..20 {
+        let devices = devices::list(&args.sys_block, &args.dev);
+        if let Some(m) = devices::find_medium(&devices, kargs.media.as_deref()) {
+            return Ok(m);
+        }
+        if attempt < 19 {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+    Err(setup(
+        "The task sequence media were not found",
+        match &kargs.media {
+            Some(g) => format!(
+                "no disk or disc holds {} with MediaGuid={g}; is the medium still in the drive?",
+                tsmedia_mediafmt::BOOTSTRAP_PATH
+            ),
+            None => format!(
+                "no disk or disc holds {}, and the kernel command line names no media ({}=GUID)",
+                tsmedia_mediafmt::BOOTSTRAP_PATH,
+                kernel_args::MEDIA
+            ),
+        },
+        exit_codes::NOT_FOUND,
+    ))
+}
+
+/// Asks for the media password until it opens `Variables.dat`, at most [`PASSWORD_TRIES`]
+/// times. Nothing is written anywhere before it is right.
+fn ask_password(console: &Console, media: &Path) -> Result<String, SessionError> {
+    let vars = media.join(tsmedia_mediafmt::VARIABLES_PATH);
+    let sealed = std::fs::read(&vars).map_err(|e| {
+        setup(
+            "The media are damaged",
+            format!("{}: {e}", vars.display()),
+            exit_codes::INVALID_INPUT,
+        )
+    })?;
+    for attempt in 1..=PASSWORD_TRIES {
+        let Some(pw) = console.ask_secret("Media password: ") else {
+            break;
+        };
+        match tsmedia_mediafmt::secret::open(&sealed, Some(&pw), "Variables.dat") {
+            Ok(_) => return Ok(pw),
+            Err(tsmedia_mediafmt::Error::Decrypt { .. }) if attempt < PASSWORD_TRIES => {
+                console.say(&format!(
+                    "The password is not correct ({} of {PASSWORD_TRIES} tries left).\n",
+                    PASSWORD_TRIES - attempt
+                ));
+            }
+            Err(tsmedia_mediafmt::Error::Decrypt { .. }) => {}
+            Err(e) => {
+                return Err(setup(
+                    "The media are damaged",
+                    e.to_string(),
+                    exit_codes::INVALID_INPUT,
+                ));
+            }
+        }
+    }
+    Err(setup(
+        "Wrong password",
+        format!(
+            "the media password was typed wrong {PASSWORD_TRIES} times; nothing was written to any disk"
+        ),
+        exit_codes::INVALID_INPUT,
+    ))
+}
+
+/// Copies a log, creating the folder.
+fn copy_log(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("{} -> {}: {e}", from.display(), to.display()))
+}
