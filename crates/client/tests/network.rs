@@ -53,9 +53,10 @@ fn log_at(target: &Path) -> String {
 }
 
 /// The step-detail line of `step` in the log.
+/// The line of `step` in the latest run (runs on one target append to one log).
 fn step_line<'a>(log: &'a str, step: &str) -> &'a str {
     log.lines()
-        .find(|l| l.contains(&format!("[{step}: ")))
+        .rfind(|l| l.contains(&format!("[{step}: ")))
         .unwrap_or_else(|| panic!("no line of step {step} in\n{log}"))
 }
 

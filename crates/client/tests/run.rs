@@ -271,4 +271,9 @@ fn a_restart_suspends_the_run_and_the_next_run_resumes_after_it() {
     assert!(!state.exists(), "a finished run leaves no state behind");
     let log = fs::read_to_string(&second.log).expect("log");
     assert!(log.contains("Resuming the task sequence"), "{log}");
+    // One log across the restart: the run before it is still there, before the resumed one.
+    let suspended = log
+        .find("Suspended (")
+        .expect("the first run's lines are kept");
+    assert!(suspended < log.find("Resuming the task sequence").expect("resumed"));
 }
