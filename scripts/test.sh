@@ -23,6 +23,7 @@ declare -A tools=(
   [openssl]=openssl
   [mkfs.fat]=dosfstools
   [strip]=binutils
+  [socat]=socat
 )
 missing=()
 for t in "${!tools[@]}"; do

@@ -125,10 +125,11 @@ fn assert_ok(out: &Output, log: &str) {
     );
 }
 
-/// The log line of a step's content: `<step>: ... from ...`.
+/// The log line of a step's content in the latest run: `<step>: ... from ...` (runs on one
+/// target append to one log).
 fn content_line<'a>(log: &'a str, step: &str) -> &'a str {
     log.lines()
-        .find(|l| l.contains(&format!("{step}:")) && l.contains(" from "))
+        .rfind(|l| l.contains(&format!("{step}:")) && l.contains(" from "))
         .unwrap_or_else(|| panic!("no content line for {step:?} in\n{log}"))
 }
 

@@ -1,0 +1,268 @@
+//! Bootable media with a tsmedia PE boot image on a network (QEMU, TCG): the management and
+//! distribution points (`tsmedia serve`) run on the host's loopback; the virtual machine
+//! reaches them only through QEMU user networking with `restrict=on` and `guestfwd` rules to
+//! 127.0.0.1 (each guest connection is handed to `socat`), so no other traffic leaves it. The
+//! media are dynamic with a dead first management point; the computer is known to the site
+//! by its SMBIOS UUID and MAC; content comes from the distribution point; a Restart Computer
+//! step in the middle reboots the machine, which boots the media again, and the task sequence
+//! resumes and completes.
+//!
+//! Debian packages: qemu-system-x86, socat, gdisk, dosfstools, mtools, binutils, and tsmedia
+//! PE's packages (`scripts/fetch-pe-debs.sh`).
+
+mod common;
+mod pe_common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::{require, run, s, tsmedia};
+use pe_common::{Firmware, Vm, build_pe};
+
+const PASSWORD: &str = "Net-Boot-42";
+const UUID: &str = "5A0F1E2D-3C4B-4A59-8877-665544332211";
+const MAC: &str = "52:54:00:AB:CD:01";
+/// The address the guest uses for the site's server (forwarded to the host's loopback).
+const SITE_IP: &str = "10.0.2.100";
+/// A management point nobody answers at (no forwarding rule: the guest cannot reach it).
+const DEAD_IP: &str = "10.0.2.101";
+
+/// `tsmedia serve`, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A site whose MP and DP are at `http://SITE_IP` for the guest; returns the bootable ISO, the
+/// running server and its loopback port.
+fn lab(dir: &Path) -> (PathBuf, Server, u16) {
+    let pe = build_pe(dir, &["tsmedia.failwait=5"]);
+    let site = dir.join("site");
+    let t = |args: &[&str]| -> String {
+        let out = run(tsmedia().arg("--site").arg(&site).args(args));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    t(&["site", "init", "--code", "NET"]);
+    let boot = t(&[
+        "package",
+        "add",
+        "--type",
+        "boot-image",
+        "--name",
+        "tsmedia PE",
+        s(&pe),
+    ]);
+    let data = dir.join("data");
+    std::fs::create_dir_all(data.join("Payload")).expect("data");
+    std::fs::write(data.join("Payload/readme.txt"), b"downloaded from the DP\n").expect("data");
+    let wim = dir.join("data.wim");
+    run(tsmedia()
+        .args(["wim", "capture"])
+        .arg(&data)
+        .arg(&wim)
+        .arg("Data"));
+    let image = t(&[
+        "package",
+        "add",
+        "--type",
+        "os-image",
+        "--name",
+        "Data",
+        s(&wim),
+    ]);
+    let xml = dir.join("ts.xml");
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<sequence version="3.10"><referenceList><reference package="{image}" /></referenceList>
+<step type="SMS_TaskSequence_PartitionDiskAction" name="Format and Partition Disk 0">
+  <defaultVarList><variable name="OSDPartitionStyle" property="PartitionStyle">GPT</variable>
+  <variable name="OSDPartitions0VolumeLetterVariable" property="VolumeLetterVariable">OSDisk</variable></defaultVarList></step>
+<step type="SMS_TaskSequence_ApplyDataImageAction" name="Apply Data Image">
+  <action>OSDApplyOS.exe /image:{image},1</action></step>
+<step type="SMS_TaskSequence_SetVariableAction" name="Remember">
+  <defaultVarList><variable name="VariableName" property="VariableName">Phase</variable><variable name="VariableValue" property="VariableValue">set-before-restart</variable></defaultVarList></step>
+<step type="SMS_TaskSequence_RebootAction" name="Restart Computer">
+  <defaultVarList><variable name="SMSRebootTarget" property="Target">WinPE</variable></defaultVarList></step>
+<step type="SMS_TaskSequence_RunCommandLineAction" name="After the restart">
+  <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s %s' "$Phase" "$OSDComputerName" &gt; "$OSDisk/after.txt"</variable></defaultVarList></step>
+</sequence>"#
+        ),
+    )
+    .expect("ts xml");
+    let ts = t(&[
+        "ts",
+        "import",
+        s(&xml),
+        "--name",
+        "Network deploy",
+        "--boot-image",
+        &boot,
+    ]);
+    let ts = ts.lines().next().expect("ts id").trim().to_string();
+    t(&[
+        "computer",
+        "import",
+        "--name",
+        "VM1",
+        "--smbios-guid",
+        UUID,
+        "--mac",
+        MAC,
+    ]);
+    t(&["collection", "add", "Lab"]);
+    t(&["collection", "add-member", "Lab", "--computer", "VM1"]);
+    t(&["collection", "set-var", "Lab", "OSDComputerName=LAB-VM1"]);
+    t(&[
+        "deploy",
+        &ts,
+        "--collection",
+        "Lab",
+        "--availability",
+        "media-pxe",
+    ]);
+    let url = format!("http://{SITE_IP}");
+    t(&["dp", "add", "DP1", "--url", &url]);
+    t(&["dp", "grant", "DP1", "--principal", "Everyone"]);
+    t(&["content", "distribute", "--dp", "DP1", &boot, &image]);
+    // MP0 serves another network, so the site's MP location answer names only MP1; the
+    // media still ask MP0 first and must pass over it.
+    t(&[
+        "mp",
+        "add",
+        "MP0",
+        "--url",
+        &format!("http://{DEAD_IP}"),
+        "--boundary",
+        "192.0.2.0/24",
+    ]);
+    t(&["mp", "add", "MP1", "--url", &url]);
+    let out = dir.join("media");
+    t(&[
+        "media",
+        "create",
+        "bootable",
+        "--boot-image",
+        &boot,
+        "--dp",
+        "DP1",
+        "--mode",
+        "dynamic",
+        "--mp",
+        "MP0",
+        "MP1",
+        "--password",
+        PASSWORD,
+        "--out",
+        s(&out),
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = tsmedia()
+        .arg("--site")
+        .arg(&site)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tsmedia serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let server = Server(child);
+    let first = BufReader::new(stderr)
+        .lines()
+        .next()
+        .expect("serve prints its address")
+        .expect("readable");
+    assert!(first.contains("serving"), "{first}");
+    (out.join("media.iso"), server, port)
+}
+
+#[test]
+fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
+    for (tool, package) in [("socat", "socat"), ("sgdisk", "gdisk"), ("mtype", "mtools")] {
+        require(tool, package);
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (iso, _server, port) = lab(dir);
+    let disk = dir.join("disk.img");
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(64 << 20))
+        .expect("disk");
+    let netdev = format!(
+        "user,id=n0,restrict=on,guestfwd=tcp:{SITE_IP}:80-cmd:socat - TCP:127.0.0.1:{port}"
+    );
+    let extra: Vec<String> = vec![
+        "-uuid".into(),
+        UUID.into(),
+        "-netdev".into(),
+        netdev,
+        "-device".into(),
+        format!("virtio-net-pci,netdev=n0,mac={MAC}"),
+        "-drive".into(),
+        format!("file={},media=cdrom,readonly=on", iso.display()),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+        "-boot".into(),
+        "d".into(),
+    ];
+    // Restarts are real: the machine reboots and boots the media again.
+    let mut vm = Vm::start(dir, Firmware::Bios, &extra, true);
+    let at = vm.wait_for("Media password:", 0);
+    vm.type_line(PASSWORD);
+    let at = vm.wait_for("tsmedia PE: network up on", at);
+    let at = vm.wait_for("restarting", at);
+    // The second boot: the saved state is found on the disk and the sequence resumes.
+    let at = vm.wait_for("Media password:", at);
+    vm.type_line(PASSWORD);
+    vm.wait_for("tsmedia PE: resuming the task sequence saved on", at);
+    let end = vm.wait_for("reboot: Power down", at);
+    let console = vm.console();
+    drop(vm);
+    assert!(
+        console[..end].contains("tsmedia PE: the task sequence completed."),
+        "{console}"
+    );
+
+    // The disk, on the host.
+    let table = run(Command::new("sgdisk").arg("-p").arg(&disk));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let start: u64 = table
+        .lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.first() == Some(&"1"))
+                .then(|| w[1].parse().ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no partition 1:\n{table}"));
+    let volume = format!("{}@@{}", disk.display(), start * 512);
+    let mtype = |path: &str| -> String {
+        let out = run(Command::new("mtype")
+            .arg("-i")
+            .arg(&volume)
+            .arg(format!("::{path}")));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(mtype("/Payload/readme.txt"), "downloaded from the DP\n");
+    assert_eq!(mtype("/after.txt"), "set-before-restart LAB-VM1");
+    let log = mtype("/_SMSTaskSequence/Logs/smsts.log");
+    for want in [
+        "answered the MP location request",
+        "identified this computer as VM1",
+        "from distribution point DP1",
+        "Resuming the task sequence",
+    ] {
+        assert!(log.contains(want), "smsts.log lacks {want:?}:\n{log}");
+    }
+    assert!(
+        log.find("Restart Computer").expect("restart") < log.find("Resuming").expect("resume"),
+        "one log across the restart:\n{log}"
+    );
+}
