@@ -38,9 +38,10 @@ impl Drop for Server {
     }
 }
 
-/// A site whose MP and DP are at `http://SITE_IP` for the guest; returns the bootable ISO, the
-/// running server and its loopback port.
-fn lab(dir: &Path) -> (PathBuf, Server, u16) {
+/// A site whose MP and DP are at `http://SITE_IP` for the guest, and bootable media made with
+/// `media_args` (after `--boot-image ID --dp DP1 --password PW --out DIR`); returns the media
+/// folder, the running server and its loopback port.
+fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
     let pe = build_pe(dir, &["tsmedia.failwait=5"]);
     let site = dir.join("site");
     let t = |args: &[&str]| -> String {
@@ -143,7 +144,7 @@ fn lab(dir: &Path) -> (PathBuf, Server, u16) {
     ]);
     t(&["mp", "add", "MP1", "--url", &url]);
     let out = dir.join("media");
-    t(&[
+    let mut create = vec![
         "media",
         "create",
         "bootable",
@@ -151,16 +152,13 @@ fn lab(dir: &Path) -> (PathBuf, Server, u16) {
         &boot,
         "--dp",
         "DP1",
-        "--mode",
-        "dynamic",
-        "--mp",
-        "MP0",
-        "MP1",
         "--password",
         PASSWORD,
         "--out",
         s(&out),
-    ]);
+    ];
+    create.extend_from_slice(media_args);
+    t(&create);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -180,7 +178,54 @@ fn lab(dir: &Path) -> (PathBuf, Server, u16) {
         .expect("serve prints its address")
         .expect("readable");
     assert!(first.contains("serving"), "{first}");
-    (out.join("media.iso"), server, port)
+    (out, server, port)
+}
+
+/// QEMU's network: user mode, `restrict=on`, and the site's address forwarded to the
+/// server on the host's loopback, one `socat` per guest connection.
+fn network(port: u16) -> Vec<String> {
+    vec![
+        "-uuid".into(),
+        UUID.into(),
+        "-netdev".into(),
+        format!(
+            "user,id=n0,restrict=on,guestfwd=tcp:{SITE_IP}:80-cmd:socat - TCP:127.0.0.1:{port}"
+        ),
+        "-device".into(),
+        format!("virtio-net-pci,netdev=n0,mac={MAC}"),
+    ]
+}
+
+fn blank_disk(dir: &Path) -> PathBuf {
+    let disk = dir.join("disk.img");
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(64 << 20))
+        .expect("disk");
+    disk
+}
+
+/// The first partition of `disk` as an mtools image spec (`file@@offset`).
+fn volume(disk: &Path) -> String {
+    let table = run(Command::new("sgdisk").arg("-p").arg(disk));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let start: u64 = table
+        .lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.first() == Some(&"1"))
+                .then(|| w[1].parse().ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no partition 1:\n{table}"));
+    format!("{}@@{}", disk.display(), start * 512)
+}
+
+fn mtype(volume: &str, path: &str) -> String {
+    let out = run(Command::new("mtype")
+        .arg("-i")
+        .arg(volume)
+        .arg(format!("::{path}")));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -190,28 +235,18 @@ fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let (iso, _server, port) = lab(dir);
-    let disk = dir.join("disk.img");
-    std::fs::File::create(&disk)
-        .and_then(|f| f.set_len(64 << 20))
-        .expect("disk");
-    let netdev = format!(
-        "user,id=n0,restrict=on,guestfwd=tcp:{SITE_IP}:80-cmd:socat - TCP:127.0.0.1:{port}"
-    );
-    let extra: Vec<String> = vec![
-        "-uuid".into(),
-        UUID.into(),
-        "-netdev".into(),
-        netdev,
-        "-device".into(),
-        format!("virtio-net-pci,netdev=n0,mac={MAC}"),
+    let (media, _server, port) = lab(dir, &["--mode", "dynamic", "--mp", "MP0", "MP1"]);
+    let iso = media.join("media.iso");
+    let disk = blank_disk(dir);
+    let mut extra = network(port);
+    extra.extend([
         "-drive".into(),
         format!("file={},media=cdrom,readonly=on", iso.display()),
         "-drive".into(),
         format!("if=virtio,format=raw,file={}", disk.display()),
         "-boot".into(),
         "d".into(),
-    ];
+    ]);
     // Restarts are real: the machine reboots and boots the media again.
     let mut vm = Vm::start(dir, Firmware::Bios, &extra, true);
     let at = vm.wait_for("Media password:", 0);
@@ -231,28 +266,13 @@ fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
     );
 
     // The disk, on the host.
-    let table = run(Command::new("sgdisk").arg("-p").arg(&disk));
-    let table = String::from_utf8_lossy(&table.stdout).into_owned();
-    let start: u64 = table
-        .lines()
-        .find_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            (w.first() == Some(&"1"))
-                .then(|| w[1].parse().ok())
-                .flatten()
-        })
-        .unwrap_or_else(|| panic!("no partition 1:\n{table}"));
-    let volume = format!("{}@@{}", disk.display(), start * 512);
-    let mtype = |path: &str| -> String {
-        let out = run(Command::new("mtype")
-            .arg("-i")
-            .arg(&volume)
-            .arg(format!("::{path}")));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    assert_eq!(mtype("/Payload/readme.txt"), "downloaded from the DP\n");
-    assert_eq!(mtype("/after.txt"), "set-before-restart LAB-VM1");
-    let log = mtype("/_SMSTaskSequence/Logs/smsts.log");
+    let volume = volume(&disk);
+    assert_eq!(
+        mtype(&volume, "/Payload/readme.txt"),
+        "downloaded from the DP\n"
+    );
+    assert_eq!(mtype(&volume, "/after.txt"), "set-before-restart LAB-VM1");
+    let log = mtype(&volume, "/_SMSTaskSequence/Logs/smsts.log");
     for want in [
         "answered the MP location request",
         "identified this computer as VM1",
@@ -265,4 +285,51 @@ fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
         log.find("Restart Computer").expect("restart") < log.find("Resuming").expect("resume"),
         "one log across the restart:\n{log}"
     );
+}
+
+#[test]
+fn bootable_usb_image_over_the_network_under_uefi() {
+    for (tool, package) in [("socat", "socat"), ("sgdisk", "gdisk"), ("mtype", "mtools")] {
+        require(tool, package);
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (media, _server, port) = lab(
+        dir,
+        &["--type", "usb", "--mode", "site-based", "--mp", "MP1"],
+    );
+    let stick = media.clone();
+    assert!(
+        stick.is_file(),
+        "USB media are one image: {}",
+        stick.display()
+    );
+    let disk = blank_disk(dir);
+    let mut extra = network(port);
+    extra.extend([
+        "-device".into(),
+        "qemu-xhci".into(),
+        "-drive".into(),
+        format!("if=none,id=stick,format=raw,file={}", stick.display()),
+        "-device".into(),
+        "usb-storage,drive=stick,removable=on,bootindex=0".into(),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+    ]);
+    let mut vm = Vm::start(dir, Firmware::Uefi, &extra, true);
+    let at = vm.wait_for("tsmedia PE: firmware UEFI", 0);
+    let at = vm.wait_for("Media password:", at);
+    vm.type_line(PASSWORD);
+    let at = vm.wait_for("restarting", at);
+    let at = vm.wait_for("Media password:", at);
+    vm.type_line(PASSWORD);
+    vm.wait_for("tsmedia PE: the task sequence completed.", at);
+    vm.wait_for("reboot: Power down", at);
+    drop(vm);
+    let volume = volume(&disk);
+    assert_eq!(
+        mtype(&volume, "/Payload/readme.txt"),
+        "downloaded from the DP\n"
+    );
+    assert_eq!(mtype(&volume, "/after.txt"), "set-before-restart LAB-VM1");
 }

@@ -72,14 +72,18 @@ mount -t tmpfs tmpfs /tmp
 kver=$(uname -r)
 echo "tsmedia PE: kernel $kver"
 # File systems and other modules no device asks for, then the drivers for the devices present,
-# twice: a bus driver loaded in the first round (a USB or virtio controller) makes the devices
-# behind it appear for the second.
+# in rounds until a round loads nothing new (at most 6): a driver loaded in one round makes the
+# devices behind it appear for the next (USB controller -> USB stick -> SCSI disk).
 while read -r m; do modprobe -q "$m" 2>/dev/null; done < "/lib/modules/$kver/tsmedia.load"
-for round in 1 2; do
+before=0
+for round in 1 2 3 4 5 6; do
   for alias in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do
     modprobe -q -b "$alias" 2>/dev/null
   done
   sleep 1
+  now=$(wc -l < /proc/modules)
+  [ "$now" = "$before" ] && break
+  before=$now
 done
 loaded=$(wc -l < /proc/modules)
 echo "tsmedia PE: $loaded modules loaded"

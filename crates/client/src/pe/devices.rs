@@ -143,7 +143,12 @@ pub fn probe(device: &BlockDevice) -> Option<Medium> {
             });
     }
     let file = File::open(&device.path).ok()?;
-    let (mut fat, _) = open_fat_volume(file).ok()?;
+    let (mut fat, partition) = open_fat_volume(file).ok()?;
+    if partition.is_some() && device.parent.is_none() {
+        // The volume is in a partition of this disk: the kernel mounts the partition's own
+        // device, which is probed next.
+        return None;
+    }
     let bytes = fat.read_file(ini_path, 1 << 20).ok()?;
     Bootstrap::parse(&String::from_utf8_lossy(&bytes), &what)
         .ok()
