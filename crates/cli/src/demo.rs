@@ -1,5 +1,8 @@
-//! `tsmedia demo`: the main job on an embedded default. For now: a deterministic tree shaped
-//! like an OS image is captured to a WIM, verified, applied back and compared file by file.
+//! `tsmedia demo`: the main job on an embedded default. A deterministic tree shaped like an OS
+//! image is captured to a WIM, verified, applied back and compared file by file; a demo site
+//! builds media from it; then (unless `--no-boot`) tsmedia PE is built from Debian's packages,
+//! stand-alone media with it boot in QEMU and deploy a blank virtual disk
+//! ([`crate::demo_deploy`]).
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -16,9 +19,22 @@ pub struct DemoArgs {
     /// Working directory (created; default: ./demo)
     #[arg(long, default_value = "demo")]
     dir: PathBuf,
+    /// Folder of tsmedia PE's Debian packages (scripts/fetch-pe-debs.sh DIR fills it)
+    #[arg(long, default_value_os_t = crate::demo_deploy::default_debs())]
+    debs: PathBuf,
+    /// The demo machine's firmware
+    #[arg(long, value_enum, default_value = "bios")]
+    firmware: crate::demo_deploy::Firmware,
+    /// Skip the deployment (tsmedia PE, QEMU); --debs and --firmware are then refused
+    #[arg(long, conflicts_with_all = ["debs", "firmware"])]
+    no_boot: bool,
 }
 
 pub fn run(a: DemoArgs, cancel: &Cancel) -> Result<()> {
+    // What the deployment needs is checked before anything is written.
+    if !a.no_boot {
+        crate::demo_deploy::check(&a.debs, a.firmware)?;
+    }
     let src = a.dir.join("source");
     let wim_path = a.dir.join("demo.wim");
     let out = a.dir.join("applied");
@@ -99,6 +115,9 @@ pub fn run(a: DemoArgs, cancel: &Cancel) -> Result<()> {
          `tsmedia media inspect PATH --password demo`)",
         t.elapsed()
     );
+    if !a.no_boot {
+        crate::demo_deploy::run(&a.dir, &a.debs, a.firmware)?;
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 mod client_cmds;
 mod demo;
+mod demo_deploy;
 mod demo_media;
 mod exit;
 mod media_cmds;

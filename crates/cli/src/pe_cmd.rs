@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use sha2::{Digest, Sha256};
 use tsmedia_pe::image::{PeDescription, write_wim};
-use tsmedia_pe::{PeOptions, build};
+use tsmedia_pe::{PeBuild, PeOptions, build};
 use tsmedia_wim::WriteOptions;
 
 #[derive(Subcommand, Debug)]
@@ -61,26 +61,15 @@ fn build_cmd(a: BuildArgs) -> Result<()> {
         Some(r) => r,
         None => default_runtime()?,
     };
-    let pe = build(&PeOptions {
-        debs: a.debs.clone(),
-        runtime,
-        extra_modules: a.modules,
-        kernel_args: a.kernel_args,
-    })?;
-    let mut h = Sha256::new();
-    for f in &pe.files {
-        h.update(f.path.as_bytes());
-        h.update(&f.data);
-    }
-    let mut guid = [0u8; 16];
-    guid.copy_from_slice(&h.finalize()[..16]);
-    let opts = WriteOptions {
-        guid: Some(guid),
-        timestamp: Some(FIXED_TIME),
-        ..WriteOptions::default()
-    };
-    write_wim(&pe, &a.out, opts, FIXED_TIME)
-        .with_context(|| format!("writing {}", a.out.display()))?;
+    let pe = build_wim(
+        &PeOptions {
+            debs: a.debs.clone(),
+            runtime,
+            extra_modules: a.modules,
+            kernel_args: a.kernel_args,
+        },
+        &a.out,
+    )?;
     let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
     if a.json {
         let mut v = serde_json::to_value(PeDescription::of(&pe))?;
@@ -109,8 +98,29 @@ fn build_cmd(a: BuildArgs) -> Result<()> {
     Ok(())
 }
 
+/// Builds tsmedia PE and writes it as the WIM `out`: the same inputs give the same bytes (the
+/// WIM's GUID is a hash of the files; every time is fixed).
+pub fn build_wim(opts: &PeOptions, out: &Path) -> Result<PeBuild> {
+    let pe = build(opts)?;
+    let mut h = Sha256::new();
+    for f in &pe.files {
+        h.update(f.path.as_bytes());
+        h.update(&f.data);
+    }
+    let mut guid = [0u8; 16];
+    guid.copy_from_slice(&h.finalize()[..16]);
+    let wim_opts = WriteOptions {
+        guid: Some(guid),
+        timestamp: Some(FIXED_TIME),
+        ..WriteOptions::default()
+    };
+    write_wim(&pe, out, wim_opts, FIXED_TIME)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(pe)
+}
+
 /// `tsmedia-runtime` beside this program, else this program (which has `client run` too).
-fn default_runtime() -> Result<PathBuf> {
+pub fn default_runtime() -> Result<PathBuf> {
     let me = std::env::current_exe().context("finding this program's path")?;
     let beside = me
         .parent()
