@@ -247,23 +247,6 @@ pub fn execute(args: &RunArgs, out: &mut dyn Write) -> Result<(), CommandError> 
     }
 }
 
-/// An error and its causes on one line, `outer: cause: ...`, leaving out a cause whose text
-/// the message before it already ends with (errors that print their source would otherwise
-/// repeat it).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +290,7 @@ mod tests {
             source: Error::Expired("2020-01-01".into()),
         };
         assert_eq!(
-            error_chain(&e),
+            tsmedia_base::error_chain(&e),
             "running media /m: the media expired on 2020-01-01"
         );
         let f = CommandError::TaskSequenceFailed {

@@ -102,7 +102,12 @@ impl ContentProvider for DistributionPointContent {
                             ..
                         })
                     );
-                    tried.push(format!("{} ({}): {e}", loc.dp, loc.url));
+                    tried.push(format!(
+                        "{} ({}): {}",
+                        loc.dp,
+                        loc.url,
+                        tsmedia_base::error_chain(&e)
+                    ));
                 }
             }
         }

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     match command::execute(&args, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", command::error_chain(&e));
+            eprintln!("error: {}", tsmedia_base::error_chain(&e));
             ExitCode::from(command::exit_code(&e))
         }
     }

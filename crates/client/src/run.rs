@@ -320,7 +320,7 @@ pub fn run(options: &RunOptions) -> Result<RunResult> {
         log.log(LogRecord {
             severity: Severity::Error,
             component: "TSMBootstrap".into(),
-            message: format!("{e}"),
+            message: tsmedia_base::error_chain(e),
         });
     }
     drop(log);
@@ -406,7 +406,8 @@ fn run_logged(
         let sealed = fs::read(&policy_path).at(&policy_path)?;
         let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
             .map_err(|e| Error::Media(e.to_string()))?;
-        let ts = TaskSequence::from_xml_bytes(&xml).map_err(|e| Error::Policy(e.to_string()))?;
+        let ts = TaskSequence::from_xml_bytes(&xml)
+            .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
         info(
             log,
             format!(
@@ -418,8 +419,14 @@ fn run_logged(
     } else {
         let site = crate::network::connect(options, &media_type, &env, bootstrap.unattended, log)?;
         site.apply(&mut env, log)?;
-        let ts = TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes())
-            .map_err(|e| Error::Policy(format!("task sequence {}: {e}", site.policy.ts_id)))?;
+        let ts =
+            TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
+                Error::Policy(format!(
+                    "task sequence {}: {}",
+                    site.policy.ts_id,
+                    tsmedia_base::error_chain(&e)
+                ))
+            })?;
         info(
             log,
             format!(
@@ -460,7 +467,7 @@ fn run_logged(
         }
         None => engine.start(env),
     }
-    .map_err(|e| Error::Policy(e.to_string()))?;
+    .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
     drop(engine);
     match &report.status {
         RunStatus::Suspended(state) => {

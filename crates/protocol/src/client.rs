@@ -80,12 +80,13 @@ pub enum ClientError {
         /// Downloaded value.
         actual: String,
     },
-    /// A local file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    /// A local file could not be read or written; the operating system's reason is the source.
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
+        #[source]
         source: std::io::Error,
     },
     /// A request could not be signed.
