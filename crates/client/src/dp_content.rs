@@ -94,6 +94,9 @@ impl ContentProvider for DistributionPointContent {
                         ),
                     });
                 }
+                Err(DownloadError::Site(ClientError::Cancelled(c))) => {
+                    return Err(Error::Cancelled(c));
+                }
                 Err(e) => {
                     refused &= matches!(
                         e,

@@ -113,6 +113,10 @@ pub enum Error {
         /// Whether every distribution point refused (no read access, refused certificate).
         refused: bool,
     },
+    /// [`RunOptions::cancel`](crate::RunOptions::cancel) was cancelled; the run stopped at
+    /// its next check (between reads of a download, files of an image, steps).
+    #[error(transparent)]
+    Cancelled(#[from] tsmedia_base::Cancelled),
     /// No source has the package.
     #[error(
         "content of package {0} is not available (not staged, not cached, no distribution point)"
@@ -131,6 +135,7 @@ fn client_class(e: &ClientError) -> ErrorClass {
         ClientError::Refused { status: 404, .. } => ErrorClass::NotFound,
         ClientError::Refused { status, .. } if *status < 500 => ErrorClass::InvalidInput,
         ClientError::Mismatch { .. } | ClientError::Protocol { .. } => ErrorClass::InvalidInput,
+        ClientError::Cancelled(_) => ErrorClass::Cancelled,
         _ => ErrorClass::Failure,
     }
 }
@@ -158,6 +163,7 @@ impl Error {
             | Error::DeploymentNotOffered { .. }
             | Error::ContentUnavailable(_) => ErrorClass::NotFound,
             Error::NotYetValid(_) | Error::Expired(_) => ErrorClass::Refused,
+            Error::Cancelled(_) => ErrorClass::Cancelled,
             _ => ErrorClass::InvalidInput,
         }
     }

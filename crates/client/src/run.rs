@@ -62,6 +62,9 @@ pub struct RunOptions {
     pub client_ip: Option<std::net::IpAddr>,
     /// The principal distribution points check read access for. Default: `Everyone`.
     pub principal: Option<String>,
+    /// Stops the run with [`Error::Cancelled`]: checked between the reads of a download,
+    /// the files of an image apply or capture, and the steps. Default: never.
+    pub cancel: tsmedia_base::Cancel,
 }
 
 /// What a run did.
@@ -441,6 +444,7 @@ fn run_logged(
         RunnerOptions {
             target: target.to_path_buf(),
             disk: options.disk.clone(),
+            cancel: options.cancel.clone(),
             ..RunnerOptions::default()
         },
         &mut *content,
@@ -469,6 +473,8 @@ fn run_logged(
     }
     .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
     drop(engine);
+    // A cancelled run ends as the steps stood; a saved state stays for a later resume.
+    options.cancel.check()?;
     match &report.status {
         RunStatus::Suspended(state) => {
             save_state(&state_path, state, options.password.as_deref())?;

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use tsmedia_base::Cancel;
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, StepRunner, Variables};
 
 use crate::content::ContentProvider;
@@ -22,6 +23,9 @@ pub struct RunnerOptions {
     pub disk: Option<PathBuf>,
     /// Size of a disk image file that does not exist yet. Default: 64 MiB.
     pub new_disk_size: u64,
+    /// Stops before the next step, and inside image apply and capture between files, with a
+    /// step failure naming the cancel. Default: never.
+    pub cancel: Cancel,
 }
 
 impl Default for RunnerOptions {
@@ -30,6 +34,7 @@ impl Default for RunnerOptions {
             target: PathBuf::from("target"),
             disk: None,
             new_disk_size: 64 << 20,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -83,6 +88,9 @@ fn short_type(t: &str) -> &str {
 impl StepRunner for MediaStepRunner<'_> {
     fn run(&mut self, step: &Step, env: &mut Variables) -> Result<StepOutcome, StepError> {
         self.current = step.name.clone();
+        if self.options.cancel.is_cancelled() {
+            return Err(steps::failed(step, tsmedia_base::Cancelled));
+        }
         match short_type(&step.step_type) {
             "PartitionDiskAction" => steps::disk::partition(self, step, env),
             "ApplyOperatingSystemAction" => steps::image::apply_os(self, step, env),

@@ -156,17 +156,20 @@ fn apply(
         wipe(step, &target)?;
     }
     fs::create_dir_all(&target).map_err(|e| failed(step, format!("{}: {e}", target.display())))?;
-    let report =
-        tsmedia_wim::apply::apply(&wim, index, &target, &Default::default()).map_err(|e| {
-            failed(
-                step,
-                format!(
-                    "applying {} image {index}: {}",
-                    wim_path.display(),
-                    error_chain(&e)
-                ),
-            )
-        })?;
+    let apply_options = tsmedia_wim::apply::ApplyOptions {
+        cancel: r.options.cancel.clone(),
+        ..Default::default()
+    };
+    let report = tsmedia_wim::apply::apply(&wim, index, &target, &apply_options).map_err(|e| {
+        failed(
+            step,
+            format!(
+                "applying {} image {index}: {}",
+                wim_path.display(),
+                error_chain(&e)
+            ),
+        )
+    })?;
     r.note(format!(
         "applied image {index} of {id} ({}, from {}) to {}: {} files, {} folders, {} bytes",
         wim_path.display(),
@@ -222,7 +225,11 @@ pub(crate) fn capture(
     let name = setting(step, env, "OSDImageName", "ImageName");
     let description = setting(step, env, "OSDImageDescription", "ImageDescription");
     let target = r.options.target.clone();
-    let mut writer = WimWriter::create(&dest, WriteOptions::default())
+    let write_options = WriteOptions {
+        cancel: r.options.cancel.clone(),
+        ..WriteOptions::default()
+    };
+    let mut writer = WimWriter::create(&dest, write_options)
         .map_err(|e| failed(step, format!("{}: {}", dest.display(), error_chain(&e))))?;
     let report = tsmedia_wim::capture::capture(
         &target,
