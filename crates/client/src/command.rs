@@ -14,6 +14,10 @@ use tsmedia_tasksequence::{NodeResult, RunStatus};
 use crate::error::Error;
 use crate::run::{RunOptions, run};
 
+/// An error and its causes on one line, `outer: cause: ...` (tsmedia's one chain printer,
+/// kept here for the runtime's callers).
+pub use tsmedia_base::error_chain;
+
 /// `--help` text after the options: how media find their task sequence, and the exit codes.
 pub const RUN_HELP: &str = "\
 How bootable and prestaged media find their task sequence:
@@ -290,7 +294,7 @@ mod tests {
             source: Error::Expired("2020-01-01".into()),
         };
         assert_eq!(
-            tsmedia_base::error_chain(&e),
+            error_chain(&e),
             "running media /m: the media expired on 2020-01-01"
         );
         let f = CommandError::TaskSequenceFailed {
