@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// An I/O failure of an atomic output, with the path it concerns (the temporary file while
 /// writing, the target when renaming).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}", path.display())]
 pub struct Error {
     /// The file the operation was on.
     pub path: PathBuf,

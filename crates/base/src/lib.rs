@@ -9,10 +9,12 @@ pub mod civil_time;
 pub mod clock;
 pub mod cmtrace;
 pub mod digest;
+mod error_chain;
 pub mod safe_path;
 
 pub use atomic_file::AtomicFile;
 pub use clock::Clock;
+pub use error_chain::error_chain;
 
 mod cancel;
 mod progress;

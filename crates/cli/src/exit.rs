@@ -26,15 +26,6 @@ pub struct Suspended(pub String);
 /// process killed by SIGPIPE (128 + 13).
 pub const BROKEN_PIPE: u8 = 141;
 
-/// The error chain as one line, `outer: cause: ...`. Every error prints only its own context
-/// and leaves its cause to `source()`, so each cause appears once.
-pub fn message(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|cause| cause.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
 /// The exit code for a class of failure.
 fn code_of(class: ErrorClass) -> u8 {
     match class {
@@ -132,7 +123,8 @@ pub fn install_ctrlc() -> Cancel {
 
 #[cfg(test)]
 mod tests {
-    use super::{INVALID_INPUT, NOT_FOUND, code_for, message};
+    use super::{INVALID_INPUT, NOT_FOUND, code_for};
+    use tsmedia_base::error_chain;
 
     #[test]
     fn a_typical_chain_prints_each_cause_once() {
@@ -142,10 +134,10 @@ mod tests {
         };
         let e =
             anyhow::Error::new(tsmedia_media::Error::Site(site)).context("adding package \"P\"");
-        assert_eq!(message(&e), "adding package \"P\": /x/y: gone");
+        assert_eq!(error_chain(e.as_ref()), "adding package \"P\": /x/y: gone");
         assert_eq!(code_for(&e), NOT_FOUND);
         let e = anyhow::anyhow!("inner").context("outer");
-        assert_eq!(message(&e), "outer: inner");
+        assert_eq!(error_chain(e.as_ref()), "outer: inner");
     }
 
     #[test]

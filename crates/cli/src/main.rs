@@ -107,7 +107,7 @@ fn main() -> ExitCode {
             let code = exit::code_for(&e);
             // A reader that went away (`| head`) needs no message.
             if code != exit::BROKEN_PIPE {
-                eprintln!("error: {}", exit::message(&e));
+                eprintln!("error: {}", tsmedia_base::error_chain(e.as_ref()));
             }
             ExitCode::from(code)
         }

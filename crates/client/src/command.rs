@@ -14,6 +14,10 @@ use tsmedia_tasksequence::{NodeResult, RunStatus};
 use crate::error::Error;
 use crate::run::{RunOptions, run};
 
+/// An error and its causes on one line, `outer: cause: ...` (tsmedia's one chain printer,
+/// kept here for the runtime's callers).
+pub use tsmedia_base::error_chain;
+
 /// `--help` text after the options: how media find their task sequence, and the exit codes.
 pub const RUN_HELP: &str = "\
 How bootable and prestaged media find their task sequence:
@@ -245,23 +249,6 @@ pub fn execute_options(options: &RunOptions, out: &mut dyn Write) -> Result<(), 
             state: result.target.join("_SMSTaskSequence"),
         }),
     }
-}
-
-/// An error and its causes on one line, `outer: cause: ...`, leaving out a cause whose text
-/// the message before it already ends with (errors that print their source would otherwise
-/// repeat it).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
 }
 
 #[cfg(test)]

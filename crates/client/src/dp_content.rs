@@ -94,6 +94,9 @@ impl ContentProvider for DistributionPointContent {
                         ),
                     });
                 }
+                Err(DownloadError::Site(ClientError::Cancelled(c))) => {
+                    return Err(Error::Cancelled(c));
+                }
                 Err(e) => {
                     refused &= matches!(
                         e,
@@ -102,7 +105,12 @@ impl ContentProvider for DistributionPointContent {
                             ..
                         })
                     );
-                    tried.push(format!("{} ({}): {e}", loc.dp, loc.url));
+                    tried.push(format!(
+                        "{} ({}): {}",
+                        loc.dp,
+                        loc.url,
+                        tsmedia_base::error_chain(&e)
+                    ));
                 }
             }
         }

@@ -8,12 +8,13 @@ use tsmedia_protocol::client::ClientError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file operation failed.
-    #[error("{path}: {source}")]
+    /// A file operation failed on `path`; the operating system's reason is the source.
+    #[error("{path}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
     /// The media (ISO set, USB image, staged disk) could not be read into a folder.
@@ -68,12 +69,12 @@ pub enum Error {
         tried: Vec<String>,
     },
     /// A request to the site failed or was refused; `what` says which request.
-    #[error("{what}: {error}")]
+    #[error("{what}")]
     Site {
         /// The request (`identity at http://mp1`, `policy of deployment PS120001`...).
         what: String,
-        /// What the client library reported (a refusal carries the site's code and message);
-        /// part of this error's message, so not repeated as its source.
+        /// What the client library reported (a refusal carries the site's code and message).
+        #[source]
         error: ClientError,
     },
     /// The media certificate (`_SMSTSMediaPFX`) cannot be used to sign requests.
@@ -112,6 +113,10 @@ pub enum Error {
         /// Whether every distribution point refused (no read access, refused certificate).
         refused: bool,
     },
+    /// [`RunOptions::cancel`](crate::RunOptions::cancel) was cancelled; the run stopped at
+    /// its next check (between reads of a download, files of an image, steps).
+    #[error(transparent)]
+    Cancelled(#[from] tsmedia_base::Cancelled),
     /// No source has the package.
     #[error(
         "content of package {0} is not available (not staged, not cached, no distribution point)"
@@ -130,6 +135,7 @@ fn client_class(e: &ClientError) -> ErrorClass {
         ClientError::Refused { status: 404, .. } => ErrorClass::NotFound,
         ClientError::Refused { status, .. } if *status < 500 => ErrorClass::InvalidInput,
         ClientError::Mismatch { .. } | ClientError::Protocol { .. } => ErrorClass::InvalidInput,
+        ClientError::Cancelled(_) => ErrorClass::Cancelled,
         _ => ErrorClass::Failure,
     }
 }
@@ -157,6 +163,7 @@ impl Error {
             | Error::DeploymentNotOffered { .. }
             | Error::ContentUnavailable(_) => ErrorClass::NotFound,
             Error::NotYetValid(_) | Error::Expired(_) => ErrorClass::Refused,
+            Error::Cancelled(_) => ErrorClass::Cancelled,
             _ => ErrorClass::InvalidInput,
         }
     }
@@ -208,6 +215,34 @@ mod tests {
     }
 
     #[test]
+    fn each_cause_prints_once() {
+        let gone = || std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = Error::Io {
+            path: "/m/x".into(),
+            source: gone(),
+        };
+        assert_eq!(e.to_string(), "/m/x");
+        assert_eq!(tsmedia_base::error_chain(&e), "/m/x: gone");
+        let e = Error::Site {
+            what: "content PS100001.1".into(),
+            error: ClientError::Io {
+                path: "/c/a.wim.partial".into(),
+                source: gone(),
+            },
+        };
+        assert_eq!(
+            tsmedia_base::error_chain(&e),
+            "content PS100001.1: /c/a.wim.partial: gone"
+        );
+        let e = Error::from(tsmedia_mediafmt::Error::Io {
+            path: "/m/v.dat".into(),
+            source: gone(),
+        });
+        assert_eq!(tsmedia_base::error_chain(&e), "/m/v.dat: gone");
+        assert_eq!(e.class(), ErrorClass::NotFound);
+    }
+
+    #[test]
     fn classes() {
         let table = [
             (refused(403), ErrorClass::Refused),
@@ -237,7 +272,7 @@ mod tests {
         for (e, class) in table {
             assert_eq!(e.class(), class, "{e}");
         }
-        let text = refused(403).to_string();
+        let text = tsmedia_base::error_chain(&refused(403));
         assert!(
             text.starts_with("identity at http://mp: ") && text.ends_with("403 c: m"),
             "{text}"

@@ -97,6 +97,7 @@ pub fn connect(
                 .unwrap_or_else(|| DEFAULT_PRINCIPAL.to_string()),
         ),
         root_certs: options.root_certs.clone(),
+        cancel: options.cancel.clone(),
         ..ClientOptions::default()
     })
     .map_err(|e| Error::Site {

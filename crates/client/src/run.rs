@@ -65,6 +65,9 @@ pub struct RunOptions {
     /// Mounts the volume Format and Partition Disk made, which then becomes the target (tsmedia
     /// PE). Default: none (the target folder stays what `target` says).
     pub mounter: Option<std::sync::Arc<dyn crate::runner::Mounter>>,
+    /// Stops the run with [`Error::Cancelled`]: checked between the reads of a download,
+    /// the files of an image apply or capture, and the steps. Default: never.
+    pub cancel: tsmedia_base::Cancel,
 }
 
 /// What a run did.
@@ -350,7 +353,7 @@ pub fn run(options: &RunOptions) -> Result<RunResult> {
         log.log(LogRecord {
             severity: Severity::Error,
             component: "TSMBootstrap".into(),
-            message: format!("{e}"),
+            message: tsmedia_base::error_chain(e),
         });
     }
     drop(log);
@@ -436,7 +439,8 @@ fn run_logged(
         let sealed = fs::read(&policy_path).at(&policy_path)?;
         let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
             .map_err(|e| Error::Media(e.to_string()))?;
-        let ts = TaskSequence::from_xml_bytes(&xml).map_err(|e| Error::Policy(e.to_string()))?;
+        let ts = TaskSequence::from_xml_bytes(&xml)
+            .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
         info(
             log,
             format!(
@@ -448,8 +452,14 @@ fn run_logged(
     } else {
         let site = crate::network::connect(options, &media_type, &env, bootstrap.unattended, log)?;
         site.apply(&mut env, log)?;
-        let ts = TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes())
-            .map_err(|e| Error::Policy(format!("task sequence {}: {e}", site.policy.ts_id)))?;
+        let ts =
+            TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
+                Error::Policy(format!(
+                    "task sequence {}: {}",
+                    site.policy.ts_id,
+                    tsmedia_base::error_chain(&e)
+                ))
+            })?;
         info(
             log,
             format!(
@@ -465,6 +475,7 @@ fn run_logged(
             target: target.to_path_buf(),
             disk: options.disk.clone(),
             mounter: options.mounter.clone(),
+            cancel: options.cancel.clone(),
             ..RunnerOptions::default()
         },
         &mut *content,
@@ -491,7 +502,7 @@ fn run_logged(
         }
         None => engine.start(env),
     }
-    .map_err(|e| Error::Policy(e.to_string()))?;
+    .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
     drop(engine);
     // Format and Partition Disk may have mounted a new volume as the target: the state goes
     // there, where the next boot finds it.
@@ -499,6 +510,8 @@ fn run_logged(
     if let Some(dir) = state_path.parent() {
         fs::create_dir_all(dir).at(dir)?;
     }
+    // A cancelled run ends as the steps stood; a saved state stays for a later resume.
+    options.cancel.check()?;
     match &report.status {
         RunStatus::Suspended(state) => {
             save_state(&state_path, state, options.password.as_deref())?;

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tsmedia_base::Cancel;
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, StepRunner, Variables};
 
 use crate::content::ContentProvider;
@@ -26,6 +27,9 @@ pub struct RunnerOptions {
     /// Mounts the volume Format and Partition Disk made; it becomes the target. Default:
     /// none.
     pub mounter: Option<Arc<dyn Mounter>>,
+    /// Stops before the next step, and inside image apply and capture between files, with a
+    /// step failure naming the cancel. Default: never.
+    pub cancel: Cancel,
 }
 
 impl Default for RunnerOptions {
@@ -35,6 +39,7 @@ impl Default for RunnerOptions {
             disk: None,
             new_disk_size: 64 << 20,
             mounter: None,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -96,6 +101,9 @@ fn short_type(t: &str) -> &str {
 impl StepRunner for MediaStepRunner<'_> {
     fn run(&mut self, step: &Step, env: &mut Variables) -> Result<StepOutcome, StepError> {
         self.current = step.name.clone();
+        if self.options.cancel.is_cancelled() {
+            return Err(steps::failed(step, tsmedia_base::Cancelled));
+        }
         match short_type(&step.step_type) {
             "PartitionDiskAction" => steps::disk::partition(self, step, env),
             "ApplyOperatingSystemAction" => steps::image::apply_os(self, step, env),

@@ -22,7 +22,7 @@ pub const MARKER: &str = ".tsmedia-source";
 #[non_exhaustive]
 pub enum SourceError {
     /// The media path does not exist or cannot be read.
-    #[error("media {}: {source}", .path.display())]
+    #[error("media {}", .path.display())]
     Open {
         path: PathBuf,
         source: std::io::Error,
@@ -31,14 +31,14 @@ pub enum SourceError {
     #[error("media {}: {reason}", .path.display())]
     Unrecognised { path: PathBuf, reason: String },
     /// Reading an ISO failed.
-    #[error("ISO {}: {source}", .path.display())]
+    #[error("ISO {}", .path.display())]
     Iso {
         path: PathBuf,
         #[source]
         source: IsoReadError,
     },
     /// Reading the FAT volume of a disk image failed.
-    #[error("disk image {}: {source}", .path.display())]
+    #[error("disk image {}", .path.display())]
     Fat {
         path: PathBuf,
         #[source]
@@ -59,7 +59,7 @@ pub enum SourceError {
     #[error("work folder {} is not empty and was not filled from {}", .work.display(), .media.display())]
     WorkNotEmpty { work: PathBuf, media: PathBuf },
     /// Writing into the work folder failed.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}", .path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -234,7 +234,10 @@ fn extract_disk(media: &Path, work: &Path) -> SourceResult<Materialised> {
     })?;
     let (mut volume, _) = open_fat_volume(file).map_err(|e| SourceError::Unrecognised {
         path: media.to_path_buf(),
-        reason: format!("not a folder, an ISO or a disk image with a FAT volume: {e}"),
+        reason: format!(
+            "not a folder, an ISO or a disk image with a FAT volume: {}",
+            tsmedia_base::error_chain(&e)
+        ),
     })?;
     if prepare(media, work)? {
         return Ok(reused(work, SourceKind::Disk));

@@ -110,6 +110,24 @@ fn stand_alone_media_run_without_a_network_and_log_in_cmtrace_format() {
 }
 
 #[test]
+fn a_cancelled_run_stops_with_cancelled_before_the_next_step() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    let o = options(tmp.path(), media);
+    o.cancel.cancel();
+    let err = run(&o).expect_err("cancelled");
+    assert!(matches!(err, Error::Cancelled(_)), "{err}");
+    assert_eq!(err.class().exit_code(), 130);
+    assert_eq!(err.to_string(), "operation cancelled");
+    let target = tmp.path().join("target");
+    assert!(!target.join("Windows").exists(), "no image was applied");
+    assert!(!target.join("greeting.txt").exists(), "no command ran");
+    let log = fs::read_to_string(target.join("_SMSTaskSequence/Logs/smsts.log")).expect("log");
+    assert!(log.contains("operation cancelled"), "{log}");
+}
+
+#[test]
 fn a_wrong_or_missing_password_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let media = tmp.path().join("media");

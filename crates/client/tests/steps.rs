@@ -145,6 +145,7 @@ fn a_whole_sequence_runs_with_real_images_commands_and_disks() {
         disk: Some(disk.clone()),
         new_disk_size: 40 << 20,
         mounter: None,
+        ..RunnerOptions::default()
     };
     let (report, lines) = run(FULL, &mut content, options, env);
     assert_eq!(

@@ -87,12 +87,16 @@ fn open_usb(path: &Path) -> Result<(FatMedia, InspectedDisc)> {
     let file = File::open(path).at(path)?;
     let (mut volume, partition) = open_fat_volume(file).map_err(|e| {
         bad(format!(
-            "not an ISO, a folder of ISOs, a prestaged .wim or a USB image: {e}"
+            "not an ISO, a folder of ISOs, a prestaged .wim or a USB image: {}",
+            tsmedia_base::error_chain(&e)
         ))
     })?;
-    let listing = volume
-        .walk("")
-        .map_err(|e| bad(format!("reading the FAT volume: {e}")))?;
+    let listing = volume.walk("").map_err(|e| {
+        bad(format!(
+            "reading the FAT volume: {}",
+            tsmedia_base::error_chain(&e)
+        ))
+    })?;
     let mut files: Vec<(String, u64)> = listing
         .iter()
         .filter(|(_, e)| !e.is_dir())

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// File I/O failed.
-    #[error("{}: {source}", .path.display())]
+    /// File I/O failed on `path`; the operating system's reason is the source.
+    #[error("{}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,

@@ -80,17 +80,22 @@ pub enum ClientError {
         /// Downloaded value.
         actual: String,
     },
-    /// A local file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    /// A local file could not be read or written; the operating system's reason is the source.
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
+        #[source]
         source: std::io::Error,
     },
     /// A request could not be signed.
     #[error(transparent)]
     Signing(#[from] SigningError),
+    /// [`ClientOptions::cancel`] was cancelled during a download; the partial file is kept
+    /// for the next attempt to resume.
+    #[error(transparent)]
+    Cancelled(#[from] tsmedia_base::Cancelled),
 }
 
 impl ClientError {
@@ -126,6 +131,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Time limit without progress on a response (per read). Default: 60 s.
     pub read_timeout: Duration,
+    /// Stops a download between reads with [`ClientError::Cancelled`]. Default: never.
+    pub cancel: tsmedia_base::Cancel,
 }
 
 impl Default for ClientOptions {
@@ -136,6 +143,7 @@ impl Default for ClientOptions {
             root_certs: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            cancel: tsmedia_base::Cancel::default(),
         }
     }
 }
@@ -422,6 +430,7 @@ impl SiteClient {
             let mut reader = resp.body_mut().as_reader();
             let mut buf = vec![0; 256 * 1024];
             loop {
+                self.options.cancel.check()?;
                 let n = reader
                     .read(&mut buf)
                     .map_err(|e| ClientError::Unreachable {
@@ -622,6 +631,40 @@ impl Write for HashWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancelled_download_stops_and_keeps_its_partial_file() {
+        use std::io::{BufRead, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        });
+        let options = ClientOptions::default();
+        options.cancel.cancel();
+        let client = SiteClient::new(options).expect("client");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dest = tmp.path().join("a.wim");
+        let file = ManifestFile {
+            path: "a.wim".into(),
+            size: 5,
+            sha256: hex(&Sha256::digest(b"hello")),
+        };
+        let err = client
+            .download_file(&format!("http://{addr}"), "PS100001.1", &file, &dest)
+            .expect_err("cancelled");
+        assert!(matches!(err, ClientError::Cancelled(_)), "{err}");
+        assert!(!dest.exists());
+        assert!(partial_path(&dest).exists(), "kept for a resume");
+        server.join().expect("server");
+    }
 
     #[test]
     fn paths_and_safety() {

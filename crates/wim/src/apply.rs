@@ -6,7 +6,7 @@
 //! symlinks made last, so nothing in the image can redirect a write outside the target.
 
 use crate::dentry::{Dentry, attr};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, MetadataFault, Result};
 use crate::metadata::Image;
 use crate::read::Wim;
 use crate::read::stream::{Piece, StreamOptions, stream_blobs};
@@ -268,7 +268,10 @@ pub(crate) fn apply_image(
         let target = reparse::symlink_target(&data).map_err(|r| Error::BadMetadata {
             image,
             offset: 0,
-            reason: format!("{}: {r}", e.shown),
+            reason: MetadataFault::SymlinkData {
+                path: e.shown.to_string(),
+                reason: r,
+            },
         })?;
         if fs::symlink_metadata(&e.path).is_ok() {
             return Err(Error::Unsafe {

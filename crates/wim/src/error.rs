@@ -110,7 +110,7 @@ pub enum Error {
         /// The resource's offset in its part.
         offset: u64,
         /// What is inconsistent.
-        reason: String,
+        reason: ResourceFault,
     },
     /// Entry `index` of the blob table is inconsistent.
     #[error("blob table entry {index} at offset {offset:#x}: {reason}")]
@@ -120,7 +120,7 @@ pub enum Error {
         /// The entry's offset in its part.
         offset: u64,
         /// What is inconsistent.
-        reason: String,
+        reason: ResourceFault,
     },
     /// A blob an image refers to is in none of the parts given.
     #[error(
@@ -164,7 +164,7 @@ pub enum Error {
         /// The byte offset in the uncompressed metadata resource.
         offset: u64,
         /// What is inconsistent.
-        reason: String,
+        reason: MetadataFault,
     },
     /// The XML data is not UTF-16LE text.
     #[error("XML data: {len} bytes are not UTF-16LE text")]
@@ -329,6 +329,235 @@ pub enum Error {
     /// The cancel flag was set.
     #[error("operation cancelled")]
     Cancelled,
+}
+
+/// Why a resource ([`Error::BadResource`]) or a blob table entry ([`Error::BadBlobEntry`]) is
+/// inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceFault {
+    /// Offset plus stored size does not fit in 64 bits.
+    #[error("offset + size overflows")]
+    OffsetOverflow,
+    /// A read runs past the end of the part file.
+    #[error(
+        "{bytes} bytes run past the end of {} ({file_len:#x} bytes): truncated file?",
+        file.display()
+    )]
+    PastEnd {
+        /// How many bytes were to be read.
+        bytes: u64,
+        /// The part file.
+        file: PathBuf,
+        /// The part file's length.
+        file_len: u64,
+    },
+    /// A resource runs past the end of its part file.
+    #[error(
+        "resource of {stored} bytes runs past the end of {} ({file_len:#x} bytes)",
+        file.display()
+    )]
+    ResourcePastEnd {
+        /// The resource's stored size.
+        stored: u64,
+        /// The part file.
+        file: PathBuf,
+        /// The part file's length.
+        file_len: u64,
+    },
+    /// A blob table entry's resource runs past the end of its part.
+    #[error("resource {start:#x}..{end:#x} runs past the end of the file ({file_len:#x})")]
+    EntryPastEnd {
+        /// The resource's first byte.
+        start: u64,
+        /// The byte after its last.
+        end: u64,
+        /// The part file's length.
+        file_len: u64,
+    },
+    /// An uncompressed resource whose stored and uncompressed sizes differ.
+    #[error("uncompressed resource has stored size {stored} but size {size}")]
+    SizesDiffer {
+        /// The stored size.
+        stored: u64,
+        /// The uncompressed size.
+        size: u64,
+    },
+    /// A compressed resource in a WIM whose header names no compression.
+    #[error("compressed resource in an uncompressed WIM")]
+    CompressedInUncompressedWim,
+    /// The WIM's chunk size is not valid for its compression format.
+    #[error("invalid chunk size {chunk_size} for {format}")]
+    ChunkSize {
+        /// The header's chunk size.
+        chunk_size: u32,
+        /// The header's compression format.
+        format: tsmedia_codecs::Format,
+    },
+    /// The chunk table would be larger than the resource holding it.
+    #[error("chunk table of {table_len} bytes is larger than the resource ({stored})")]
+    ChunkTableTooLarge {
+        /// The chunk table's size.
+        table_len: u64,
+        /// The resource's stored size.
+        stored: u64,
+    },
+    /// The chunk table's offsets decrease.
+    #[error("chunk table runs backwards at chunk {chunk}")]
+    ChunkTableBackwards {
+        /// The 0-based chunk whose start precedes the one before.
+        chunk: usize,
+    },
+    /// A chunk's stored size is zero or larger than its uncompressed size.
+    #[error("chunk {chunk} has stored size {stored} for {len} bytes")]
+    ChunkStoredSize {
+        /// The 0-based chunk index.
+        chunk: usize,
+        /// Its stored size.
+        stored: u64,
+        /// Its uncompressed size.
+        len: u64,
+    },
+    /// A chunk of an uncompressed resource is stored shorter than its data.
+    #[error("chunk {chunk} is shorter than its data in an uncompressed resource")]
+    ShortUncompressedChunk {
+        /// The 0-based chunk index.
+        chunk: u64,
+    },
+    /// A solid resource shorter than its 16-byte header.
+    #[error("solid resource shorter than its header")]
+    SolidHeaderShort,
+    /// A solid resource header names an unknown compression format.
+    #[error("unknown solid compression format {0}")]
+    SolidFormat(u32),
+    /// A solid resource header's chunk size is zero, not a power of two, or over 1 GiB.
+    #[error("invalid solid chunk size {0}")]
+    SolidChunkSize(u64),
+    /// A solid resource's chunk table is larger than the resource.
+    #[error("solid chunk table larger than the resource")]
+    SolidChunkTableTooLarge,
+    /// A solid resource's chunk sizes do not add up to its stored size.
+    #[error("solid chunk sizes do not add up to the resource size")]
+    SolidSizes,
+    /// A solid blob's range lies outside its run of solid resources.
+    #[error("solid blob of {len} bytes at {offset:#x} lies outside its run ({run} bytes)")]
+    OutsideSolidRun {
+        /// The blob's size.
+        len: u64,
+        /// Its offset in the run.
+        offset: u64,
+        /// The run's uncompressed size.
+        run: u64,
+    },
+    /// A blob table entry of a solid blob with no solid resource entry before it.
+    #[error("solid blob without a preceding solid resource entry")]
+    SolidWithoutRun,
+    /// A resource read whole into memory claims more than we hold in memory.
+    #[error("{what} claims {size} bytes")]
+    TooLarge {
+        /// The resource (`XML data`, `blob table`, `metadata resource`).
+        what: &'static str,
+        /// Its claimed uncompressed size.
+        size: u64,
+    },
+    /// The blob table's size is not a whole number of 50-byte entries.
+    #[error("blob table of {0} bytes is not a multiple of 50")]
+    BlobTableSize(usize),
+    /// The integrity table is shorter than its 12-byte header.
+    #[error("integrity table: shorter than its header")]
+    IntegrityHeaderShort,
+    /// The integrity table's size, entry count and chunk size disagree.
+    #[error("integrity table: inconsistent size")]
+    IntegritySize,
+    /// The integrity table has a different number of entries than the file has chunks.
+    #[error("integrity table: {entries} entries for {chunks} chunks")]
+    IntegrityCount {
+        /// Entries in the table.
+        entries: usize,
+        /// Chunks the file has.
+        chunks: u64,
+    },
+}
+
+/// Why an image's metadata resource ([`Error::BadMetadata`]) is inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetadataFault {
+    /// The resource is shorter than the 8-byte security data header.
+    #[error("metadata resource shorter than its security data header")]
+    SecurityHeaderShort,
+    /// The security data's size and entry count do not fit the resource.
+    #[error("security data of {total} bytes with {count} entries does not fit")]
+    SecurityDataFit {
+        /// The security data's stated size.
+        total: u64,
+        /// Its descriptor count.
+        count: u64,
+    },
+    /// A security descriptor runs past the security data.
+    #[error("security descriptor {index} of {size} bytes runs past the security data")]
+    DescriptorPastEnd {
+        /// The 0-based descriptor index.
+        index: usize,
+        /// Its stated size.
+        size: u64,
+    },
+    /// No root dentry.
+    #[error("no root dentry")]
+    NoRoot,
+    /// The root dentry has a name.
+    #[error("the root dentry has a name")]
+    RootNamed,
+    /// The root dentry is not a directory.
+    #[error("the root is not a directory")]
+    RootNotDirectory,
+    /// A dentry list runs past the end of the metadata.
+    #[error("dentry list runs past the end of the metadata")]
+    DentryListPastEnd,
+    /// A dentry's length is below the fixed size or past the end of the metadata.
+    #[error("dentry length {0} is invalid")]
+    DentryLength(u64),
+    /// A dentry's name length is odd (names are UTF-16LE).
+    #[error("odd name length")]
+    OddNameLength,
+    /// A dentry's name runs past the dentry.
+    #[error("name runs past the dentry")]
+    NamePastDentry,
+    /// An extra stream entry runs past the end of the metadata.
+    #[error("stream entry runs past the end of the metadata")]
+    StreamPastEnd,
+    /// An extra stream entry's length is invalid.
+    #[error("stream entry length {0} is invalid")]
+    StreamLength(u64),
+    /// An extra stream entry's name runs past the entry.
+    #[error("stream name runs past its entry")]
+    StreamNamePastEntry,
+    /// The directory tree nests deeper than we follow.
+    #[error("directory tree deeper than {0} levels")]
+    TooDeep(usize),
+    /// A directory's children are listed twice (a cycle).
+    #[error("cyclic directory tree: children at {0:#x} listed twice")]
+    Cycle(u64),
+    /// A subdirectory offset does not fit in memory offsets.
+    #[error("subdir offset too large")]
+    SubdirOffset,
+    /// Dentry lists overlap: more dentries than the metadata can hold.
+    #[error("dentry lists overlap: more dentries than the metadata can hold")]
+    ListsOverlap,
+    /// A directory entry without a name.
+    #[error("unnamed entry in directory {0:?}")]
+    Unnamed(String),
+    /// Two entries of one directory have the same name.
+    #[error("duplicate name {0:?} in one directory")]
+    DuplicateName(String),
+    /// A symbolic link's reparse data cannot be read.
+    #[error("{path}: {reason}")]
+    SymlinkData {
+        /// The link's path in the image.
+        path: String,
+        /// What is wrong with its reparse data.
+        reason: String,
+    },
 }
 
 fn needed_by(user: &Option<String>) -> String {

@@ -98,7 +98,7 @@ impl Wim {
             })
             .collect();
         WimInfo {
-            guid: h.guid.iter().map(|b| format!("{b:02x}")).collect(),
+            guid: tsmedia_base::digest::hex(&h.guid),
             version: h.version,
             part_number: h.part_number,
             total_parts: h.total_parts,

@@ -81,7 +81,7 @@ pub mod xml;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
 pub use capture::{CaptureOptions, CaptureReport, capture};
-pub use error::{Error, Result};
+pub use error::{Error, MetadataFault, ResourceFault, Result};
 pub use info::{ImageInfo, WimInfo, inspect};
 pub use metadata::Image;
 pub use read::Wim;

@@ -28,7 +28,7 @@ impl Sha1 {
 
     /// The digest in lowercase hex, as wimlib prints it.
     pub fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        tsmedia_base::digest::hex(&self.0)
     }
 }
 

@@ -296,7 +296,7 @@ fn ask_password(console: &Console, media: &Path) -> Result<String, SessionError>
             Err(e) => {
                 return Err(setup(
                     "The media are damaged",
-                    e.to_string(),
+                    tsmedia_base::error_chain(&e),
                     exit_codes::INVALID_INPUT,
                 ));
             }

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use tsmedia_tasksequence::{RestartTarget, Step, StepError, StepOutcome, Variables};
 
-use super::{failed, setting};
+use super::{failed, failed_by, setting};
 use crate::runner::MediaStepRunner;
 
 /// Runs `command` with `sh -c` in `dir`; the exit code, or a failure for a signal.
@@ -78,7 +78,7 @@ pub(crate) fn run_command_line(
             Some(id) => {
                 r.content
                     .content(&id, None)
-                    .map_err(|e| failed(step, e))?
+                    .map_err(|e| failed_by(step, &e))?
                     .path
             }
             None => r.options.target.clone(),

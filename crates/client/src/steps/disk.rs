@@ -8,7 +8,7 @@ use tsmedia_image::disk::{
 use tsmedia_image::fat::{FatOptions, FatTree};
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
 
-use super::{failed, setting};
+use super::{failed, failed_by, setting};
 use crate::runner::MediaStepRunner;
 
 pub(crate) fn partition(
@@ -55,7 +55,7 @@ pub(crate) fn partition(
         },
         ..UsbImageOptions::default()
     };
-    let plan = UsbImagePlan::new(FatTree::new(), &options).map_err(|e| failed(step, e))?;
+    let plan = UsbImagePlan::new(FatTree::new(), &options).map_err(|e| failed_by(step, &e))?;
     plan.write_to_path(
         &disk,
         TargetOptions {

@@ -7,11 +7,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use tsmedia_base::error_chain;
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
 use tsmedia_wim::capture::CaptureOptions;
 use tsmedia_wim::{Wim, WimWriter, WriteOptions};
 
-use super::{action_arg, failed, setting};
+use super::{action_arg, failed, failed_by, setting};
 use crate::runner::MediaStepRunner;
 
 /// The image package and index of an apply step.
@@ -103,7 +104,9 @@ fn find_wim(step: &Step, folder: &Path) -> Result<(PathBuf, Vec<PathBuf>), StepE
 /// Opens the WIM of a content folder, with its other parts when it is split.
 fn open_wim(step: &Step, folder: &Path) -> Result<(Wim, PathBuf), StepError> {
     let (path, refs) = find_wim(step, folder)?;
-    let err = |p: &Path, e: tsmedia_wim::Error| failed(step, format!("{}: {e}", p.display()));
+    let err = |p: &Path, e: tsmedia_wim::Error| {
+        failed(step, format!("{}: {}", p.display(), error_chain(&e)))
+    };
     let mut wim = Wim::open(&path).map_err(|e| err(&path, e))?;
     for r in &refs {
         wim.add_ref(r).map_err(|e| err(r, e))?;
@@ -143,20 +146,30 @@ fn apply(
     wipe_first: bool,
 ) -> Result<StepOutcome, StepError> {
     let (id, index) = image_ref(step, env)?;
-    let content = r.content.content(&id, None).map_err(|e| failed(step, e))?;
+    let content = r
+        .content
+        .content(&id, None)
+        .map_err(|e| failed_by(step, &e))?;
     let (wim, wim_path) = open_wim(step, &content.path)?;
     let target = r.options.target.clone();
     if wipe_first {
         wipe(step, &target)?;
     }
     fs::create_dir_all(&target).map_err(|e| failed(step, format!("{}: {e}", target.display())))?;
-    let report =
-        tsmedia_wim::apply::apply(&wim, index, &target, &Default::default()).map_err(|e| {
-            failed(
-                step,
-                format!("applying {} image {index}: {e}", wim_path.display()),
-            )
-        })?;
+    let apply_options = tsmedia_wim::apply::ApplyOptions {
+        cancel: r.options.cancel.clone(),
+        ..Default::default()
+    };
+    let report = tsmedia_wim::apply::apply(&wim, index, &target, &apply_options).map_err(|e| {
+        failed(
+            step,
+            format!(
+                "applying {} image {index}: {}",
+                wim_path.display(),
+                error_chain(&e)
+            ),
+        )
+    })?;
     r.note(format!(
         "applied image {index} of {id} ({}, from {}) to {}: {} files, {} folders, {} bytes",
         wim_path.display(),
@@ -212,8 +225,12 @@ pub(crate) fn capture(
     let name = setting(step, env, "OSDImageName", "ImageName");
     let description = setting(step, env, "OSDImageDescription", "ImageDescription");
     let target = r.options.target.clone();
-    let mut writer = WimWriter::create(&dest, WriteOptions::default())
-        .map_err(|e| failed(step, format!("{}: {e}", dest.display())))?;
+    let write_options = WriteOptions {
+        cancel: r.options.cancel.clone(),
+        ..WriteOptions::default()
+    };
+    let mut writer = WimWriter::create(&dest, write_options)
+        .map_err(|e| failed(step, format!("{}: {}", dest.display(), error_chain(&e))))?;
     let report = tsmedia_wim::capture::capture(
         &target,
         &mut writer,
@@ -223,10 +240,15 @@ pub(crate) fn capture(
             unix_data: false,
         },
     )
-    .map_err(|e| failed(step, format!("capturing {}: {e}", target.display())))?;
+    .map_err(|e| {
+        failed(
+            step,
+            format!("capturing {}: {}", target.display(), error_chain(&e)),
+        )
+    })?;
     writer
         .finish(0)
-        .map_err(|e| failed(step, format!("{}: {e}", dest.display())))?;
+        .map_err(|e| failed(step, format!("{}: {}", dest.display(), error_chain(&e))))?;
     r.note(format!(
         "captured {} to {}: {} files, {} folders, {} bytes",
         target.display(),

@@ -21,6 +21,11 @@ pub(crate) fn failed(step: &Step, what: impl std::fmt::Display) -> StepError {
     StepError::Failed(format!("{}: {what}", step.name))
 }
 
+/// A failure naming the step, with the error's whole chain of causes.
+pub(crate) fn failed_by(step: &Step, e: &dyn std::error::Error) -> StepError {
+    failed(step, tsmedia_base::error_chain(e))
+}
+
 /// The value after `/<key>:` in an action command line (`OSDApplyOS.exe /image:PS100004,1`).
 pub(crate) fn action_arg(action: &str, key: &str) -> Option<String> {
     let needle = format!("/{}:", key.to_ascii_lowercase());

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
 
 use super::command::run_shell;
-use super::{action_arg, failed, setting};
+use super::{action_arg, failed, failed_by, setting};
 use crate::runner::MediaStepRunner;
 
 /// Copies the folder `from` into `to` (created), file by file.
@@ -50,7 +50,10 @@ pub(crate) fn apply_drivers(
             .and_then(|a| action_arg(&env.expand(a), "install"))
     })
     .ok_or_else(|| failed(step, "no driver package (DriverPackageID)"))?;
-    let content = r.content.content(&id, None).map_err(|e| failed(step, e))?;
+    let content = r
+        .content
+        .content(&id, None)
+        .map_err(|e| failed_by(step, &e))?;
     let dest = r.options.target.join("Drivers").join(&content.package_id);
     let files = copy_tree(&content.path, &dest)
         .map_err(|e| failed(step, format!("copying drivers to {}: {e}", dest.display())))?;
@@ -76,7 +79,10 @@ fn install(
             format!("no program command line for {id} (CommandLine)"),
         )
     })?;
-    let content = r.content.content(id, None).map_err(|e| failed(step, e))?;
+    let content = r
+        .content
+        .content(id, None)
+        .map_err(|e| failed_by(step, &e))?;
     r.note(format!(
         "{id} version {} from {}",
         content.version, content.origin
@@ -136,7 +142,10 @@ pub(crate) fn download(
     );
     let mut n = 0;
     for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let content = r.content.content(id, None).map_err(|e| failed(step, e))?;
+        let content = r
+            .content
+            .content(id, None)
+            .map_err(|e| failed_by(step, &e))?;
         let dest = base.join(&content.package_id);
         if dest != content.path {
             if dest.exists() {

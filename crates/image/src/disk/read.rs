@@ -16,7 +16,7 @@ const SECTOR: u64 = 512;
 #[non_exhaustive]
 pub enum TableError {
     /// Reading the disk failed or it ended early.
-    #[error("reading the disk at byte {offset:#x}: {source}")]
+    #[error("reading the disk at byte {offset:#x}")]
     Io { offset: u64, source: std::io::Error },
     /// The MBR or GPT is damaged.
     #[error("{0}")]
@@ -25,7 +25,7 @@ pub enum TableError {
     #[error("no FAT file system found: {0}")]
     NoFat(String),
     /// The FAT volume of the chosen partition could not be opened.
-    #[error("FAT volume of partition {partition}: {source}")]
+    #[error("FAT volume of partition {partition}")]
     Fat {
         partition: usize,
         #[source]

@@ -17,7 +17,7 @@ pub type ReadResult<T, E = ReadError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum ReadError {
     /// The image could not be opened or read.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}", .path.display())]
     Io {
         /// The image.
         path: PathBuf,

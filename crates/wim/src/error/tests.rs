@@ -144,3 +144,69 @@ fn messages_name_the_thing_and_its_context() {
         assert!(e.to_string().contains(&want), "{e} lacks {want:?}");
     }
 }
+
+#[test]
+fn typed_reasons_print_what_and_where() {
+    use super::{MetadataFault, ResourceFault};
+    let table = [
+        (
+            Error::BadResource {
+                offset: 0x2000,
+                reason: ResourceFault::ChunkStoredSize {
+                    chunk: 4,
+                    stored: 0,
+                    len: 32768,
+                },
+            },
+            "resource at offset 0x2000: chunk 4 has stored size 0 for 32768 bytes",
+        ),
+        (
+            Error::BadResource {
+                offset: 0xd0,
+                reason: ResourceFault::PastEnd {
+                    bytes: 16,
+                    file: PathBuf::from("/w/a.wim"),
+                    file_len: 0xd8,
+                },
+            },
+            "resource at offset 0xd0: 16 bytes run past the end of /w/a.wim (0xd8 bytes): truncated file?",
+        ),
+        (
+            Error::BadBlobEntry {
+                index: 1,
+                offset: 0x132,
+                reason: ResourceFault::EntryPastEnd {
+                    start: 0x100,
+                    end: 0x900,
+                    file_len: 0x800,
+                },
+            },
+            "blob table entry 1 at offset 0x132: resource 0x100..0x900 runs past the end of the file (0x800)",
+        ),
+        (
+            Error::BadResource {
+                offset: 0x10,
+                reason: ResourceFault::IntegrityCount {
+                    entries: 2,
+                    chunks: 3,
+                },
+            },
+            "resource at offset 0x10: integrity table: 2 entries for 3 chunks",
+        ),
+        (
+            Error::BadMetadata {
+                image: 2,
+                offset: 0x78,
+                reason: MetadataFault::DuplicateName("a.txt".into()),
+            },
+            "image 2 metadata at byte 0x78: duplicate name \"a.txt\" in one directory",
+        ),
+    ];
+    for (e, text) in table {
+        assert_eq!(e.to_string(), text);
+        assert!(
+            e.source().is_none(),
+            "{e}: the reason is part of the message"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! Entry layout: resource header (24) · part number u16 · reference count u32 · SHA-1 (20).
 
 use crate::bytes::{le_u16, le_u32, put_u16, put_u32};
-use crate::error::{Error, Result};
+use crate::error::{Error, ResourceFault, Result};
 use crate::resource::{RESHDR_SIZE, ResourceHeader};
 use crate::sha1::Sha1;
 
@@ -53,7 +53,7 @@ pub fn parse_table(data: &[u8], table_offset: u64) -> Result<Vec<BlobEntry>> {
     if !data.len().is_multiple_of(ENTRY_SIZE) {
         return Err(Error::BadResource {
             offset: table_offset,
-            reason: format!("blob table of {} bytes is not a multiple of 50", data.len()),
+            reason: ResourceFault::BlobTableSize(data.len()),
         });
     }
     Ok(data
@@ -65,7 +65,7 @@ pub fn parse_table(data: &[u8], table_offset: u64) -> Result<Vec<BlobEntry>> {
 /// Validates one entry against the file it came from.
 pub fn check_entry(e: &BlobEntry, index: usize, table_offset: u64, file_len: u64) -> Result<()> {
     let offset = table_offset + (index * ENTRY_SIZE) as u64;
-    let bad = |reason: String| Error::BadBlobEntry {
+    let bad = |reason: ResourceFault| Error::BadBlobEntry {
         index,
         offset,
         reason,
@@ -74,20 +74,19 @@ pub fn check_entry(e: &BlobEntry, index: usize, table_offset: u64, file_len: u64
     if r.is_solid() {
         return Ok(()); // offsets of solid blobs are into the solid run, checked on read
     }
-    let end = r
-        .end()
-        .ok_or_else(|| bad("offset + size overflows".into()))?;
+    let end = r.end().ok_or_else(|| bad(ResourceFault::OffsetOverflow))?;
     if end > file_len {
-        return Err(bad(format!(
-            "resource {:#x}..{end:#x} runs past the end of the file ({file_len:#x})",
-            r.offset
-        )));
+        return Err(bad(ResourceFault::EntryPastEnd {
+            start: r.offset,
+            end,
+            file_len,
+        }));
     }
     if !r.is_compressed() && r.stored_size != r.uncompressed_size {
-        return Err(bad(format!(
-            "uncompressed resource has stored size {} but size {}",
-            r.stored_size, r.uncompressed_size
-        )));
+        return Err(bad(ResourceFault::SizesDiffer {
+            stored: r.stored_size,
+            size: r.uncompressed_size,
+        }));
     }
     Ok(())
 }

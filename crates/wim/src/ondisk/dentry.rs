@@ -7,7 +7,7 @@
 //! NUL-terminated when present), tagged items up to `length`, and the extra stream entries.
 
 use crate::bytes::{align8, le_u16, le_u32, le_u64, put_u16, put_u32, put_u64};
-use crate::error::{Error, Result};
+use crate::error::{Error, MetadataFault, Result};
 use crate::sha1::Sha1;
 use std::collections::HashSet;
 
@@ -223,13 +223,13 @@ pub fn parse_tree(data: &[u8], root_offset: usize, image: u32) -> Result<Dentry>
     };
     let (root, _) = p
         .dentry(root_offset)?
-        .ok_or_else(|| p.bad(root_offset, "no root dentry".into()))?;
+        .ok_or_else(|| p.bad(root_offset, MetadataFault::NoRoot))?;
     if !root.name.is_empty() {
-        return Err(p.bad(root_offset, "the root dentry has a name".into()));
+        return Err(p.bad(root_offset, MetadataFault::RootNamed));
     }
     let mut root = root;
     if !root.is_dir() {
-        return Err(p.bad(root_offset, "the root is not a directory".into()));
+        return Err(p.bad(root_offset, MetadataFault::RootNotDirectory));
     }
     p.children(&mut root, root_offset, 0)?;
     Ok(root)
@@ -245,7 +245,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn bad(&self, offset: usize, reason: String) -> Error {
+    fn bad(&self, offset: usize, reason: MetadataFault) -> Error {
         Error::BadMetadata {
             image: self.image,
             offset: offset as u64,
@@ -258,14 +258,14 @@ impl Parser<'_> {
     fn dentry(&self, off: usize) -> Result<Option<(Dentry, usize)>> {
         let d = self.data;
         if off.checked_add(8).is_none_or(|e| e > d.len()) {
-            return Err(self.bad(off, "dentry list runs past the end of the metadata".into()));
+            return Err(self.bad(off, MetadataFault::DentryListPastEnd));
         }
         let length = le_u64(&d[off..]);
         if length == 0 {
             return Ok(None);
         }
         if length < FIXED_SIZE as u64 || length > (d.len() - off) as u64 {
-            return Err(self.bad(off, format!("dentry length {length} is invalid")));
+            return Err(self.bad(off, MetadataFault::DentryLength(length)));
         }
         let end = off + length as usize;
         let f = &d[off..end];
@@ -291,7 +291,7 @@ impl Parser<'_> {
         let short_len = le_u16(&f[0x62..]) as usize;
         let name_len = le_u16(&f[0x64..]) as usize;
         if !name_len.is_multiple_of(2) || !short_len.is_multiple_of(2) {
-            return Err(self.bad(off, "odd name length".into()));
+            return Err(self.bad(off, MetadataFault::OddNameLength));
         }
         let mut pos = FIXED_SIZE;
         let mut take_name = |len: usize| -> Result<Vec<u16>> {
@@ -299,7 +299,7 @@ impl Parser<'_> {
                 return Ok(Vec::new());
             }
             if pos + len + 2 > f.len() {
-                return Err(self.bad(off, "name runs past the dentry".into()));
+                return Err(self.bad(off, MetadataFault::NamePastDentry));
             }
             let v = f[pos..pos + len].chunks_exact(2).map(le_u16).collect();
             pos += len + 2;
@@ -333,20 +333,17 @@ impl Parser<'_> {
         let mut unnamed = Vec::new();
         for _ in 0..n_extra {
             if next + STREAM_ENTRY_FIXED > d.len() {
-                return Err(self.bad(
-                    next,
-                    "stream entry runs past the end of the metadata".into(),
-                ));
+                return Err(self.bad(next, MetadataFault::StreamPastEnd));
             }
             let s = &d[next..];
             let slen = le_u64(s);
             if slen < STREAM_ENTRY_FIXED as u64 || slen > (d.len() - next) as u64 {
-                return Err(self.bad(next, format!("stream entry length {slen} is invalid")));
+                return Err(self.bad(next, MetadataFault::StreamLength(slen)));
             }
             let sh = Sha1::from_slice(&s[16..]);
             let nlen = le_u16(&s[36..]) as usize;
             if STREAM_ENTRY_FIXED + nlen > slen as usize || !nlen.is_multiple_of(2) {
-                return Err(self.bad(next, "stream name runs past its entry".into()));
+                return Err(self.bad(next, MetadataFault::StreamNamePastEntry));
             }
             if nlen == 0 {
                 unnamed.push(sh);
@@ -374,40 +371,25 @@ impl Parser<'_> {
             return Ok(());
         }
         if depth >= MAX_DEPTH {
-            return Err(self.bad(
-                dir_off,
-                format!("directory tree deeper than {MAX_DEPTH} levels"),
-            ));
+            return Err(self.bad(dir_off, MetadataFault::TooDeep(MAX_DEPTH)));
         }
         if !self.seen.insert(subdir) {
-            return Err(self.bad(
-                dir_off,
-                format!("cyclic directory tree: children at {subdir:#x} listed twice"),
-            ));
+            return Err(self.bad(dir_off, MetadataFault::Cycle(subdir)));
         }
-        let mut off = usize::try_from(subdir)
-            .map_err(|_| self.bad(dir_off, "subdir offset too large".into()))?;
+        let mut off =
+            usize::try_from(subdir).map_err(|_| self.bad(dir_off, MetadataFault::SubdirOffset))?;
         let mut names = HashSet::new();
         while let Some((mut child, next)) = self.dentry(off)? {
             // Every dentry takes at least 104 bytes (102, 8-aligned) and appears once.
             self.count += 1;
             if self.count > self.data.len() / 104 {
-                return Err(self.bad(
-                    off,
-                    "dentry lists overlap: more dentries than the metadata can hold".into(),
-                ));
+                return Err(self.bad(off, MetadataFault::ListsOverlap));
             }
             if child.name.is_empty() {
-                return Err(self.bad(
-                    off,
-                    format!("unnamed entry in directory {:?}", dir.name_lossy()),
-                ));
+                return Err(self.bad(off, MetadataFault::Unnamed(dir.name_lossy())));
             }
             if !names.insert(child.name.clone()) {
-                return Err(self.bad(
-                    off,
-                    format!("duplicate name {:?} in one directory", child.name_lossy()),
-                ));
+                return Err(self.bad(off, MetadataFault::DuplicateName(child.name_lossy())));
             }
             if child.is_dir() && !child.is_reparse_point() {
                 self.children(&mut child, off, depth + 1)?;

@@ -2,7 +2,7 @@
 //! the end of the header to the end of the blob table, in chunks (10 MiB by default).
 
 use crate::bytes::{le_u32, put_u32};
-use crate::error::{Error, Result};
+use crate::error::{Error, ResourceFault, Result};
 use crate::header::HEADER_SIZE;
 use crate::read::chunks::PartFile;
 use crate::sha1::Sha1;
@@ -40,21 +40,24 @@ fn hash_chunks(file: &PartFile, end: u64, chunk: u32) -> Result<Vec<Sha1>> {
 
 /// Checks the table `table` against `file[208..end)`.
 pub fn verify(file: &PartFile, table: &[u8], end: u64) -> Result<()> {
-    let bad = |r: &str| Error::BadResource {
+    let bad = |reason: ResourceFault| Error::BadResource {
         offset: end,
-        reason: format!("integrity table: {r}"),
+        reason,
     };
     if table.len() < 12 {
-        return Err(bad("shorter than its header"));
+        return Err(bad(ResourceFault::IntegrityHeaderShort));
     }
     let count = le_u32(&table[4..]) as usize;
     let chunk = le_u32(&table[8..]);
     if chunk == 0 || table.len() < 12 + count * 20 {
-        return Err(bad("inconsistent size"));
+        return Err(bad(ResourceFault::IntegritySize));
     }
     let expected = (end.saturating_sub(HEADER_SIZE as u64)).div_ceil(u64::from(chunk));
     if expected != count as u64 {
-        return Err(bad(&format!("{count} entries for {expected} chunks")));
+        return Err(bad(ResourceFault::IntegrityCount {
+            entries: count,
+            chunks: expected,
+        }));
     }
     let hashes = hash_chunks(file, end, chunk)?;
     for (i, h) in hashes.iter().enumerate() {

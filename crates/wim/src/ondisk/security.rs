@@ -2,7 +2,7 @@
 //! `u64 sizes[count]`, then the self-relative SECURITY_DESCRIPTORs that dentries refer to by index.
 
 use crate::bytes::{align8, le_u32, le_u64, put_u32};
-use crate::error::{Error, Result};
+use crate::error::{Error, MetadataFault, Result};
 
 /// An image's security descriptors, which dentries refer to by index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -14,25 +14,19 @@ pub struct SecurityData {
 impl SecurityData {
     /// Parses the security data; returns it and the offset of the root dentry.
     pub fn parse(data: &[u8], image: u32) -> Result<(SecurityData, usize)> {
-        let bad = |offset: u64, reason: String| Error::BadMetadata {
+        let bad = |offset: u64, reason: MetadataFault| Error::BadMetadata {
             image,
             offset,
             reason,
         };
         if data.len() < 8 {
-            return Err(bad(
-                0,
-                "metadata resource shorter than its security data header".into(),
-            ));
+            return Err(bad(0, MetadataFault::SecurityHeaderShort));
         }
         let total = le_u32(data) as u64;
         let count = le_u32(&data[4..]) as u64;
         let total = total.max(8);
         if total > data.len() as u64 || 8 + count.saturating_mul(8) > total {
-            return Err(bad(
-                0,
-                format!("security data of {total} bytes with {count} entries does not fit"),
-            ));
+            return Err(bad(0, MetadataFault::SecurityDataFit { total, count }));
         }
         let mut descriptors = Vec::with_capacity(count as usize);
         let mut pos = 8 + count * 8;
@@ -44,9 +38,7 @@ impl SecurityData {
                 .ok_or_else(|| {
                     bad(
                         8 + i as u64 * 8,
-                        format!(
-                            "security descriptor {i} of {size} bytes runs past the security data"
-                        ),
+                        MetadataFault::DescriptorPastEnd { index: i, size },
                     )
                 })?;
             descriptors.push(data[pos as usize..end as usize].to_vec());

@@ -6,7 +6,7 @@
 //! `{u64 size, u32 chunk size, u32 format}` and one u32 compressed size per chunk.
 
 use crate::bytes::{le_u32, le_u64};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, ResourceFault, Result};
 use crate::resource::ResourceHeader;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -43,12 +43,11 @@ impl PartFile {
         if end.is_none_or(|e| e > self.len) {
             return Err(Error::BadResource {
                 offset,
-                reason: format!(
-                    "{} bytes at {offset:#x} run past the end of {} ({:#x} bytes): truncated file?",
-                    buf.len(),
-                    self.path.display(),
-                    self.len
-                ),
+                reason: ResourceFault::PastEnd {
+                    bytes: buf.len() as u64,
+                    file: self.path.clone(),
+                    file_len: self.len,
+                },
             });
         }
         self.file.read_exact_at(buf, offset).at(&self.path)
@@ -92,27 +91,27 @@ impl ChunkLayout {
         format: Option<Format>,
         chunk_size: u32,
     ) -> Result<ChunkLayout> {
-        let bad = |reason: String| Error::BadResource {
+        let bad = |reason: ResourceFault| Error::BadResource {
             offset: r.offset,
             reason,
         };
-        let end = r
-            .end()
-            .ok_or_else(|| bad("offset + size overflows".into()))?;
+        let end = r.end().ok_or_else(|| bad(ResourceFault::OffsetOverflow))?;
         if end > part.len {
-            return Err(bad(format!(
-                "resource of {} bytes runs past the end of {} ({:#x} bytes)",
-                r.stored_size,
-                part.path.display(),
-                part.len
-            )));
+            return Err(bad(ResourceFault::ResourcePastEnd {
+                stored: r.stored_size,
+                file: part.path.clone(),
+                file_len: part.len,
+            }));
         }
         if r.is_solid() {
             return Self::read_solid(part, r);
         }
         if !r.is_compressed() {
             if r.stored_size != r.uncompressed_size {
-                return Err(bad("uncompressed resource whose sizes differ".into()));
+                return Err(bad(ResourceFault::SizesDiffer {
+                    stored: r.stored_size,
+                    size: r.uncompressed_size,
+                }));
             }
             // Read uncompressed data in 1 MiB pieces so memory stays bounded.
             let piece = 1u64 << 20;
@@ -129,13 +128,12 @@ impl ChunkLayout {
                 resource_offset: r.offset,
             });
         }
-        let format =
-            format.ok_or_else(|| bad("compressed resource in an uncompressed WIM".into()))?;
+        let format = format.ok_or_else(|| bad(ResourceFault::CompressedInUncompressedWim))?;
         // The chunk size bounds the buffer each chunk is decompressed into: check it first.
         let (min, max) = format.chunk_size_range();
         if !chunk_size.is_power_of_two() || (chunk_size as usize) < min || chunk_size as usize > max
         {
-            return Err(bad(format!("invalid chunk size {chunk_size} for {format}")));
+            return Err(bad(ResourceFault::ChunkSize { chunk_size, format }));
         }
         let cs = u64::from(chunk_size);
         let n = r.uncompressed_size.div_ceil(cs);
@@ -146,10 +144,10 @@ impl ChunkLayout {
         };
         let table_len = n.saturating_sub(1).saturating_mul(entry);
         if table_len > r.stored_size {
-            return Err(bad(format!(
-                "chunk table of {table_len} bytes is larger than the resource ({})",
-                r.stored_size
-            )));
+            return Err(bad(ResourceFault::ChunkTableTooLarge {
+                table_len,
+                stored: r.stored_size,
+            }));
         }
         let mut table = vec![0u8; table_len as usize];
         part.read_at(r.offset, &mut table)?;
@@ -177,13 +175,13 @@ impl ChunkLayout {
     }
 
     fn read_solid(part: &PartFile, r: &ResourceHeader) -> Result<ChunkLayout> {
-        let bad = |reason: String| Error::BadResource {
+        let bad = |reason: ResourceFault| Error::BadResource {
             offset: r.offset,
             reason,
         };
         let mut hdr = [0u8; 16];
         if r.stored_size < 16 {
-            return Err(bad("solid resource shorter than its header".into()));
+            return Err(bad(ResourceFault::SolidHeaderShort));
         }
         part.read_at(r.offset, &mut hdr)?;
         let size = le_u64(&hdr);
@@ -193,15 +191,14 @@ impl ChunkLayout {
             1 => Some(Format::Xpress),
             2 => Some(Format::Lzx),
             3 => Some(Format::Lzms),
-            other => return Err(bad(format!("unknown solid compression format {other}"))),
+            other => return Err(bad(ResourceFault::SolidFormat(other))),
         };
         if chunk_size == 0 || !chunk_size.is_power_of_two() || chunk_size > 1 << 30 {
-            return Err(bad(format!("invalid solid chunk size {chunk_size}")));
+            return Err(bad(ResourceFault::SolidChunkSize(chunk_size)));
         }
         let n = size.div_ceil(chunk_size);
         let table_len = n.checked_mul(4).filter(|&t| t <= r.stored_size - 16);
-        let table_len =
-            table_len.ok_or_else(|| bad("solid chunk table larger than the resource".into()))?;
+        let table_len = table_len.ok_or_else(|| bad(ResourceFault::SolidChunkTableTooLarge))?;
         let mut table = vec![0u8; table_len as usize];
         part.read_at(r.offset + 16, &mut table)?;
         let mut bounds = Vec::with_capacity(n as usize + 1);
@@ -212,9 +209,7 @@ impl ChunkLayout {
             bounds.push(pos);
         }
         if pos != r.stored_size - 16 - table_len {
-            return Err(bad(
-                "solid chunk sizes do not add up to the resource size".into()
-            ));
+            return Err(bad(ResourceFault::SolidSizes));
         }
         Self::check_bounds(&bounds, r.offset, chunk_size, size)?;
         Ok(ChunkLayout {
@@ -231,13 +226,17 @@ impl ChunkLayout {
         for (i, w) in bounds.windows(2).enumerate() {
             let stored = w[1].checked_sub(w[0]).ok_or_else(|| Error::BadResource {
                 offset,
-                reason: format!("chunk table runs backwards at chunk {}", i + 1),
+                reason: ResourceFault::ChunkTableBackwards { chunk: i + 1 },
             })?;
             let ulen = (size - i as u64 * chunk_size).min(chunk_size);
             if stored > ulen || (stored == 0 && ulen != 0) {
                 return Err(Error::BadResource {
                     offset,
-                    reason: format!("chunk {i} has stored size {stored} for {ulen} bytes"),
+                    reason: ResourceFault::ChunkStoredSize {
+                        chunk: i,
+                        stored,
+                        len: ulen,
+                    },
                 });
             }
         }
@@ -261,9 +260,9 @@ impl ChunkLayout {
         }
         scratch.resize(stored, 0);
         part.read_at(self.data_start + a, scratch)?;
-        let format = self.format.ok_or_else(|| Error::BadResource {
+        let format = self.format.ok_or(Error::BadResource {
             offset: self.resource_offset,
-            reason: format!("chunk {i} is shorter than its data in an uncompressed resource"),
+            reason: ResourceFault::ShortUncompressedChunk { chunk: i },
         })?;
         let d = decoders.get(format, self.chunk_size as usize)?;
         d.decompress(scratch, out).map_err(|source| Error::Decode {

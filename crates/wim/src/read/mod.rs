@@ -5,7 +5,7 @@ pub mod chunks;
 pub mod stream;
 
 use crate::blob_table::{self, BlobEntry, SOLID_RESOURCE_MAGIC};
-use crate::error::{Error, Result};
+use crate::error::{Error, ResourceFault, Result};
 use crate::header::{HEADER_SIZE, Header};
 use crate::resource::ResourceHeader;
 use crate::sha1::Sha1;
@@ -148,7 +148,7 @@ impl Wim {
                     let resources = run.take().ok_or_else(|| Error::BadBlobEntry {
                         index: i,
                         offset: header.blob_table.offset + (i * 50) as u64,
-                        reason: "solid blob without a preceding solid resource entry".into(),
+                        reason: ResourceFault::SolidWithoutRun,
                     })?;
                     run_arc = Some(Arc::new(resources));
                 }
@@ -182,12 +182,15 @@ impl Wim {
         part: &PartFile,
         header: &Header,
         r: &ResourceHeader,
-        what: &str,
+        what: &'static str,
     ) -> Result<Vec<u8>> {
         if r.uncompressed_size > MAX_IN_MEMORY {
             return Err(Error::BadResource {
                 offset: r.offset,
-                reason: format!("{what} claims {} bytes", r.uncompressed_size),
+                reason: ResourceFault::TooLarge {
+                    what,
+                    size: r.uncompressed_size,
+                },
             });
         }
         let layout = ChunkLayout::read(part, r, header.compression()?, header.chunk_size)?;
@@ -246,10 +249,10 @@ impl Wim {
         if e.resource.uncompressed_size > MAX_IN_MEMORY {
             return Err(Error::BadResource {
                 offset: e.resource.offset,
-                reason: format!(
-                    "metadata resource claims {} bytes",
-                    e.resource.uncompressed_size
-                ),
+                reason: ResourceFault::TooLarge {
+                    what: "metadata resource",
+                    size: e.resource.uncompressed_size,
+                },
             });
         }
         let loc = BlobLocation {
@@ -329,9 +332,11 @@ fn solid_segments(
     if left > 0 {
         return Err(Error::BadResource {
             offset,
-            reason: format!(
-                "solid blob of {len} bytes at {offset:#x} lies outside its run ({base} bytes)"
-            ),
+            reason: ResourceFault::OutsideSolidRun {
+                len,
+                offset,
+                run: base,
+            },
         });
     }
     Ok(segments)
