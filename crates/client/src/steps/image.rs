@@ -221,6 +221,7 @@ pub(crate) fn capture(
             name,
             description,
             unix_data: false,
+            config: None,
         },
     )
     .map_err(|e| failed(step, format!("capturing {}: {e}", target.display())))?;
