@@ -13,7 +13,7 @@ use tsmedia_wim::ops;
 #[derive(Args)]
 pub struct DirArgs {
     wim: PathBuf,
-    /// Image (index or name); default 1
+    /// Image (index or name); may be omitted for a one-image WIM
     image: Option<String>,
     #[arg(long = "ref")]
     refs: Vec<String>,
@@ -76,7 +76,15 @@ fn under(path: &str, prefix: &str, only: bool) -> bool {
 
 pub fn dir(a: DirArgs) -> Result<()> {
     let wim = open_with_refs(&a.wim, &a.refs)?;
-    let i = wim.resolve_image(a.image.as_deref().unwrap_or("1"))?;
+    let i = match a.image.as_deref() {
+        Some(spec) => wim.resolve_image(spec)?,
+        None if wim.image_count() == 1 => 1,
+        None => bail!(
+            "{} has {} images: name one (index or name)",
+            a.wim.display(),
+            wim.image_count()
+        ),
+    };
     let img = ops::load_image(&wim, i)?;
     let wanted = a.path.as_deref().map(|p| {
         let p = p.replace('\\', "/");

@@ -73,7 +73,9 @@ pub fn info(a: InfoArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
-    let xml_bytes = xml::to_bytes(&wim.xml);
+    let xml_bytes = wim
+        .raw_xml()
+        .with_context(|| format!("reading the XML data of {}", a.wim.display()))?;
     if let Some(p) = &a.extract_xml {
         std::fs::write(p, &xml_bytes).with_context(|| format!("writing {}", p.display()))?;
     }

@@ -22,7 +22,14 @@ pub fn print_wim(path: &Path, wim: &Wim, info: &WimInfo) {
     println!("Chunk Size:     {} bytes", info.chunk_size);
     println!("Part Number:    {}/{}", info.part_number, info.total_parts);
     println!("Boot Index:     {}", info.boot_index);
-    println!("Size:           {} bytes", info.size);
+    // wimlib prints the WIM's TOTALBYTES property (where the XML data starts), not the
+    // file's size.
+    let size = wim
+        .xml
+        .get("TOTALBYTES")
+        .and_then(|t| parse_number(t.trim()))
+        .unwrap_or(info.size);
+    println!("Size:           {size} bytes");
     let f = wim.header.flags;
     let mut attrs = Vec::new();
     if info.has_integrity_table {
