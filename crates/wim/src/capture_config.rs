@@ -204,6 +204,11 @@ fn prefix_matches(glob: &str, path: &str) -> bool {
             .all(|(p, g)| wildcard(g.as_bytes(), p.as_bytes()))
 }
 
+/// [`wildcard`] on names (which have no `/`), for extract's patterns.
+pub(crate) fn wildcard_match(glob: &str, name: &str) -> bool {
+    wildcard(glob.as_bytes(), name.as_bytes())
+}
+
 /// `*` matches any run of characters but `/`; `?` one character but `/`.
 fn wildcard(g: &[u8], s: &[u8]) -> bool {
     let (mut gi, mut si) = (0, 0);

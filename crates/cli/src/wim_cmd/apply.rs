@@ -31,13 +31,16 @@ pub struct ApplyArgs {
     /// Make absolute symlinks as they are stored (what tsmedia always does)
     #[arg(long)]
     norpfix: bool,
+    /// Accepted: UNIX owners and modes stored in the WIM are restored
+    #[arg(long)]
+    unix_data: bool,
     #[arg(long, short)]
     quiet: bool,
 }
 
 pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
     // Accepted because tsmedia already does what they ask (see their help).
-    let _ = (a.no_acls, a.strict_acls, a.norpfix);
+    let _ = (a.no_acls, a.strict_acls, a.norpfix, a.unix_data);
     let wim = open_checked(&a.wim, &a.refs, a.check)?;
     let (image, target) = match a.rest.as_slice() {
         [t] => {

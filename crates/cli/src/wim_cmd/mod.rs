@@ -6,6 +6,7 @@ mod apply;
 mod capture;
 mod common;
 mod dir;
+mod extract;
 mod images;
 mod info;
 mod info_print;
@@ -37,6 +38,8 @@ pub enum WimCommand {
     Info(info::InfoArgs),
     /// List the files of an image
     Dir(dir::DirArgs),
+    /// Extract files or trees of an image (paths, wildcards or @LISTFILE)
+    Extract(extract::ExtractArgs),
     /// Check the integrity table, every blob's SHA-1 and the image metadata
     Verify(split::VerifyArgs),
     /// Copy images to another WIM (created, or appended to when it exists)
@@ -69,8 +72,8 @@ struct WimlibCli {
 
 /// The commands wimlib also installs as `wim<command>` (`wimcapture`, `wimapply`, ...).
 const COMMANDS: &[&str] = &[
-    "append", "apply", "capture", "delete", "dir", "export", "info", "join", "split", "update",
-    "verify",
+    "append", "apply", "capture", "delete", "dir", "export", "extract", "info", "join", "split",
+    "update", "verify",
 ];
 
 /// When `tsmedia` was started as `wimlib-imagex` or `wim<command>` (argv[0]'s file name), the
@@ -102,6 +105,7 @@ pub fn run(cmd: WimCommand, cancel: &Cancel) -> Result<()> {
         WimCommand::Apply(a) => apply::apply(a, cancel),
         WimCommand::Info(a) => info::info(a),
         WimCommand::Dir(a) => dir::dir(a),
+        WimCommand::Extract(a) => extract::extract(a, cancel),
         WimCommand::Verify(a) => split::verify(a),
         WimCommand::Export(a) => images::export(a, cancel),
         WimCommand::Delete(a) => images::delete(a),

@@ -4,6 +4,7 @@
 mod apply_all;
 mod edit;
 mod export;
+mod extract;
 mod split;
 mod split_plan;
 mod update;
@@ -12,6 +13,7 @@ mod verify;
 pub use apply_all::apply_all;
 pub use edit::{Rewrite, delete_images, rewrite};
 pub use export::{ExportSpec, append, export, export_with};
+pub use extract::{ExtractSpec, extract, extract_to};
 pub use split::{join, part_name, split};
 pub use split_plan::{PlannedPart, PlannedResource, SplitPlan};
 pub use update::{UpdateCommand, update, update_with};
