@@ -29,7 +29,7 @@ pub struct ExtractArgs {
     #[arg(long)]
     preserve_dir_structure: bool,
     /// Take * and ? literally
-    #[arg(long)]
+    #[arg(long, alias = "no-globs")]
     no_wildcards: bool,
     /// A pattern matching nothing is not an error
     #[arg(long)]
@@ -51,12 +51,13 @@ pub struct ExtractArgs {
     strict_acls: bool,
 }
 
-/// The paths of the command line, with each `@LISTFILE` replaced by its lines.
-fn expand(paths: &[String]) -> Result<Vec<String>> {
+/// The paths of the command line, with each `@LISTFILE` replaced by its lines (which keep
+/// their whole path when extracted, as wimlib extracts them).
+fn expand(paths: &[String]) -> Result<Vec<(String, bool)>> {
     let mut out = Vec::new();
     for p in paths {
         let Some(list) = p.strip_prefix('@') else {
-            out.push(p.clone());
+            out.push((p.clone(), false));
             continue;
         };
         let mut text = String::new();
@@ -70,14 +71,14 @@ fn expand(paths: &[String]) -> Result<Vec<String>> {
         }
         for line in text.lines() {
             let l = line.trim();
-            if l.is_empty() {
+            if l.is_empty() || l.starts_with(';') || l.starts_with('#') {
                 continue;
             }
             let l = ['"', '\'']
                 .iter()
                 .find_map(|q| l.strip_prefix(*q).and_then(|r| r.strip_suffix(*q)))
                 .unwrap_or(l);
-            out.push(l.to_string());
+            out.push((l.to_string(), true));
         }
     }
     Ok(out)

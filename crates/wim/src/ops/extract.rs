@@ -13,15 +13,16 @@ use std::path::Path;
 /// Which paths an extract takes and how they are matched.
 #[derive(Clone, Debug, Default)]
 pub struct ExtractSpec {
-    /// Paths inside the image (`/` or `\` separated); empty for the whole image.
-    pub paths: Vec<String>,
+    /// Paths inside the image (`/` or `\` separated), each with whether its matches keep
+    /// their whole path (as paths from wimlib's list files do); empty for the whole image.
+    pub paths: Vec<(String, bool)>,
     /// `*` and `?` in a component match any run of characters / one character.
     pub wildcards: bool,
     /// A wildcard pattern that matches nothing is not an error.
     pub nullglob: bool,
     /// Names match without regard to case.
     pub ignore_case: bool,
-    /// Each match is written under its whole path from the root, not its own name.
+    /// Every match is written under its whole path from the root, not its own name.
     pub preserve_dirs: bool,
 }
 
@@ -69,12 +70,13 @@ fn select<'a>(root: &'a Dentry, pattern: &str, spec: &ExtractSpec) -> Vec<Chain<
 }
 
 /// Every match of every path of `spec` (the root alone when `spec.paths` is empty).
-fn matches<'a>(root: &'a Dentry, spec: &ExtractSpec, image: u32) -> Result<Vec<Chain<'a>>> {
+/// Each with whether it keeps its whole path.
+fn matches<'a>(root: &'a Dentry, spec: &ExtractSpec, image: u32) -> Result<Vec<(Chain<'a>, bool)>> {
     if spec.paths.is_empty() {
-        return Ok(vec![Vec::new()]);
+        return Ok(vec![(Vec::new(), false)]);
     }
     let mut all = Vec::new();
-    for p in &spec.paths {
+    for (p, preserve) in &spec.paths {
         let found = select(root, p, spec);
         if found.is_empty() && !(spec.nullglob && spec.wildcards && has_wildcard(p)) {
             return Err(Error::NoSuchPath {
@@ -82,7 +84,11 @@ fn matches<'a>(root: &'a Dentry, spec: &ExtractSpec, image: u32) -> Result<Vec<C
                 image,
             });
         }
-        all.extend(found);
+        all.extend(
+            found
+                .into_iter()
+                .map(|c| (c, *preserve || spec.preserve_dirs)),
+        );
     }
     Ok(all)
 }
@@ -126,10 +132,10 @@ pub fn extract(
     let img = load_image(wim, image)?;
     let chains = matches(&img.root, spec, image)?;
     let mut root = shell(&img.root);
-    for chain in &chains {
+    for (chain, preserve) in &chains {
         match chain.last() {
             None => root.children = img.root.children.clone(),
-            Some(_) if spec.preserve_dirs => insert_chain(&mut root, chain),
+            Some(_) if *preserve => insert_chain(&mut root, chain),
             Some(last) => insert_chain(&mut root, &[*last]),
         }
     }
@@ -148,7 +154,7 @@ pub fn extract_to(wim: &Wim, image: u32, spec: &ExtractSpec, out: &mut dyn Write
     let img = load_image(wim, image)?;
     let chains = matches(&img.root, spec, image)?;
     let mut total = 0u64;
-    for chain in &chains {
+    for (chain, _) in &chains {
         let d = chain.last().copied().unwrap_or(&img.root);
         if d.is_dir() {
             return Err(Error::Refused {
