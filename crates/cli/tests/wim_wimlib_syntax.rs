@@ -358,3 +358,66 @@ fn options_not_implemented_are_refused_by_name() {
     let err = as_wimlib_fails(&link, &["delete", s(&wim), "1", "--soft"]);
     assert!(err.contains("--soft"), "{err}");
 }
+
+#[test]
+fn extract_places_files_as_wimlib_does() {
+    require("wimlib-imagex", "wimtools");
+    let t = tempfile::tempdir().expect("tempdir");
+    let src = t.path().join("src");
+    for d in ["top/sub1", "top/sub2"] {
+        std::fs::create_dir_all(src.join(d)).expect("mkdir");
+    }
+    for (f, data) in [
+        ("top/sub1/hello1", "1"),
+        ("top/sub2/hello2", "22"),
+        ("top/hello3", "333"),
+        ("file", "data"),
+    ] {
+        std::fs::write(src.join(f), data).expect("write");
+    }
+    let link = linked(t.path(), "wimlib-imagex");
+    let wim = t.path().join("w.wim");
+    wimlib(&["capture", s(&src), s(&wim)]);
+    let list = t.path().join("list");
+    std::fs::write(&list, "; comment\n/top/sub?/hello*\n").expect("write");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["/file".into(), "top/sub1".into()],
+        vec![format!("@{}", s(&list))],
+        vec!["/top/*".into(), "--preserve-dir-structure".into()],
+        vec!["/top/hello?".into()],
+        vec![],
+    ];
+    for (n, extra) in cases.iter().enumerate() {
+        let ours_out = t.path().join(format!("ours{n}"));
+        let their_out = t.path().join(format!("theirs{n}"));
+        for (out, ours) in [(&ours_out, true), (&their_out, false)] {
+            let dest = format!("--dest-dir={}", s(out));
+            let mut args = vec!["extract", s(&wim), "1"];
+            args.extend(extra.iter().map(String::as_str));
+            args.push(&dest);
+            if ours {
+                as_wimlib(&link, &args);
+            } else {
+                wimlib(&args);
+            }
+        }
+        // The destination's own time is when it was written; everything in it must match.
+        let (mut theirs, _) = snapshot(&their_out, false, true);
+        let (mut ours, _) = snapshot(&ours_out, false, true);
+        theirs.remove(Path::new(""));
+        ours.remove(Path::new(""));
+        assert_eq!(ours, theirs, "extract {extra:?}");
+    }
+    // A pattern matching nothing fails, unless --nullglob.
+    as_wimlib_fails(&link, &["extract", s(&wim), "1", "/nothing*"]);
+    let dest = format!("--dest-dir={}", s(&t.path().join("none")));
+    as_wimlib(
+        &link,
+        &["extract", s(&wim), "1", "/nothing*", "--nullglob", &dest],
+    );
+    let out = as_wimlib(
+        &link,
+        &["extract", s(&wim), "1", "/top/hello3", "--to-stdout"],
+    );
+    assert_eq!(out.stdout, b"333");
+}

@@ -144,7 +144,7 @@ pub fn extract(
         security: img.security.clone(),
         root,
     };
-    apply_image(wim, &selected, image, dest, opts)
+    apply_image(wim, &selected, image, dest, opts, !spec.paths.is_empty())
 }
 
 /// Writes the data of the files `spec` names to `out`, one after the other; returns the bytes
