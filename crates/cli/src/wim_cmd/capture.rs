@@ -70,7 +70,8 @@ pub fn capture(a: CaptureArgs, cancel: &Cancel, append: bool) -> Result<()> {
     // Accepted because tsmedia already does what they ask: no ACLs are read on Linux,
     // absolute symlinks are stored as they are, and an append always rebuilds the WIM.
     let _ = (a.norpfix, a.no_acls, a.strict_acls, a.rebuild);
-    let append = append && !(a.create && !a.wim.exists());
+    // append --create on a missing WIM is a capture.
+    let append = append && (!a.create || a.wim.exists());
     let mut opts = write_options(&a.write, cancel)?;
     if append {
         let old = Wim::open(&a.wim).with_context(|| format!("opening {}", a.wim.display()))?;
