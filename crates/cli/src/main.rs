@@ -89,7 +89,13 @@ fn main() -> ExitCode {
         return tsmedia_client::runtime_cli::main();
     }
     exit::quiet_broken_pipe();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Started through a symlink named wimlib-imagex (or wimcapture, ...): wimlib's command line.
+    if let Some(wimlib_args) = wim_cmd::wimlib_invocation(&args) {
+        let cancel = exit::install_ctrlc();
+        return finish(wim_cmd::run_wimlib(wimlib_args, &cancel));
+    }
+    let cli = Cli::parse_from(args);
     let cancel = exit::install_ctrlc();
     let result = match cli.command {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
@@ -101,6 +107,11 @@ fn main() -> ExitCode {
         Command::Pe(c) => pe_cmd::run(c),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };
+    finish(result)
+}
+
+/// Prints a failure's whole chain and maps it to the exit code.
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

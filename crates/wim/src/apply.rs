@@ -71,15 +71,18 @@ pub fn apply(wim: &Wim, image: u32, target: &Path, opts: &ApplyOptions) -> Resul
     wim.check_parts()?;
     let data = wim.read_metadata_resource(image)?;
     let img = Image::parse(&data, image)?;
-    apply_image(wim, &img, image, target, opts)
+    apply_image(wim, &img, image, target, opts, false)
 }
 
+/// Applies `img` to `target`; `target`'s own times, mode and owner are left alone when
+/// `keep_target` (an extract of some paths into a directory that is not the image's root).
 pub(crate) fn apply_image(
     wim: &Wim,
     img: &Image,
     image: u32,
     target: &Path,
     opts: &ApplyOptions,
+    keep_target: bool,
 ) -> Result<ApplyReport> {
     // 1. Check everything before writing a byte.
     let mut entries: Vec<Entry> = Vec::new();
@@ -293,6 +296,7 @@ pub(crate) fn apply_image(
     }
     for e in entries
         .iter()
+        .skip(usize::from(keep_target))
         .filter(|e| e.d.is_dir() && !e.d.is_reparse_point())
         .rev()
     {

@@ -7,6 +7,7 @@
 //! while they are compressed (read once); files of a shared size are hashed first so that
 //! duplicates are stored once without being compressed twice.
 
+use crate::capture_config::{CaptureConfig, Verdict};
 use crate::dentry::{Dentry, IO_REPARSE_TAG_SYMLINK, UnixData, attr};
 use crate::error::{Error, IoContext, Result};
 use crate::metadata::Image;
@@ -31,6 +32,8 @@ pub struct CaptureOptions {
     pub description: Option<String>,
     /// Store UNIX owner, group and mode (wimlib's `--unix-data`). Default: no.
     pub unix_data: bool,
+    /// Paths left out. Default: none (the CLI passes wimlib's default exclusions).
+    pub config: Option<CaptureConfig>,
 }
 
 /// What a capture did, and what it could not store.
@@ -67,7 +70,7 @@ pub fn capture(src: &Path, writer: &mut WimWriter, opts: &CaptureOptions) -> Res
             reason: "is not a directory".into(),
         });
     }
-    let (root, report) = capture_tree(src, writer, opts.unix_data)?;
+    let (root, report) = capture_tree_with(src, writer, opts.unix_data, opts.config.as_ref())?;
     let mut xml = Element::new("IMAGE");
     let default_name = src
         .canonicalize()
@@ -97,11 +100,24 @@ pub fn capture_tree(
     writer: &mut WimWriter,
     unix_data: bool,
 ) -> Result<(Dentry, CaptureReport)> {
+    capture_tree_with(src, writer, unix_data, None)
+}
+
+/// [`capture_tree`], leaving out what `config` excludes (paths from `src`).
+pub fn capture_tree_with(
+    src: &Path,
+    writer: &mut WimWriter,
+    unix_data: bool,
+    config: Option<&CaptureConfig>,
+) -> Result<(Dentry, CaptureReport)> {
     let mut report = CaptureReport::default();
     let mut scanner = Scanner {
         unix_data,
         report: &mut report,
         links: HashMap::new(),
+        config,
+        rel: String::new(),
+        parent_excluded: false,
     };
     let meta = fs::symlink_metadata(src).at(src)?;
     let name = src
@@ -230,6 +246,12 @@ fn hash_file(path: &Path, size: u64) -> Result<Sha1> {
 
 struct Scanner<'a> {
     unix_data: bool,
+    /// Exclusions, matched against `rel`.
+    config: Option<&'a CaptureConfig>,
+    /// The path of the directory being scanned, from the captured root (`""` for the root).
+    rel: String,
+    /// The directory being scanned was excluded and is kept only for exceptions inside it.
+    parent_excluded: bool,
     report: &'a mut CaptureReport,
     /// (dev, ino) → hard link group id, for inodes with several links.
     links: HashMap<(u64, u64), u64>,
@@ -276,7 +298,26 @@ impl Scanner<'_> {
             for e in entries {
                 let p = e.path();
                 let m = fs::symlink_metadata(&p).at(&p)?;
-                if let Some(c) = self.scan(&p, &e.file_name(), &m)? {
+                let fname = e.file_name();
+                let saved_len = self.rel.len();
+                let saved_excluded = self.parent_excluded;
+                self.rel.push('/');
+                self.rel.push_str(&fname.to_string_lossy());
+                let verdict = match self.config {
+                    Some(c) => c.verdict(&self.rel, m.is_dir(), saved_excluded),
+                    None => Verdict::Keep,
+                };
+                let child = match verdict {
+                    Verdict::Skip => None,
+                    v => {
+                        self.parent_excluded = v == Verdict::KeepForExceptions;
+                        self.scan(&p, &fname, &m)
+                            .inspect_err(|_| self.rel.truncate(saved_len))?
+                    }
+                };
+                self.rel.truncate(saved_len);
+                self.parent_excluded = saved_excluded;
+                if let Some(c) = child {
                     children.push(c);
                 }
             }

@@ -224,6 +224,13 @@ pub enum Error {
         /// The WIM.
         wim: PathBuf,
     },
+    /// An operation the arguments make impossible (an export name for several images,
+    /// `--boot` with no bootable image, another compression for an existing WIM, ...).
+    #[error("{reason}")]
+    Refused {
+        /// What was refused and why.
+        reason: String,
+    },
     /// An update names a path that the image does not have.
     #[error("{path}: no such path in image {image}")]
     NoSuchPath {
@@ -618,6 +625,7 @@ impl Error {
             Error::Io { source, .. } => ErrorClass::of_io(source),
             Error::Source { .. }
             | Error::DuplicateImageName { .. }
+            | Error::Refused { .. }
             | Error::ParentNotDirectory { .. }
             | Error::Root
             | Error::DotInImagePath { .. }

@@ -60,6 +60,7 @@
 // The high-level API.
 pub mod apply;
 pub mod capture;
+pub mod capture_config;
 pub mod error;
 pub mod info;
 pub mod metadata;

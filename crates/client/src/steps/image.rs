@@ -238,6 +238,7 @@ pub(crate) fn capture(
             name,
             description,
             unix_data: false,
+            config: None,
         },
     )
     .map_err(|e| {

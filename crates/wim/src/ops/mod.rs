@@ -2,17 +2,21 @@
 //! and join. Every output is written under a temporary name and renamed when complete.
 
 mod apply_all;
+mod edit;
 mod export;
+mod extract;
 mod split;
 mod split_plan;
 mod update;
 mod verify;
 
 pub use apply_all::apply_all;
-pub use export::{append, export};
+pub use edit::{Rewrite, delete_images, rewrite};
+pub use export::{ExportSpec, append, export, export_with};
+pub use extract::{ExtractSpec, extract, extract_to};
 pub use split::{join, part_name, split};
 pub use split_plan::{PlannedPart, PlannedResource, SplitPlan};
-pub use update::{UpdateCommand, update};
+pub use update::{UpdateCommand, update, update_with};
 pub use verify::{VerifyReport, check_integrity, verify};
 
 use crate::dentry::Dentry;

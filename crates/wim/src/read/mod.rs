@@ -263,6 +263,16 @@ impl Wim {
         self.open_location(&loc, true)?.read_all()
     }
 
+    /// The XML data as stored (UTF-16LE), for `info --xml` and `--extract-xml`.
+    pub fn raw_xml(&self) -> Result<Vec<u8>> {
+        self.read_resource(
+            &self.parts[0],
+            &self.header,
+            &self.header.xml_data,
+            "XML data",
+        )
+    }
+
     /// The number of images.
     pub fn image_count(&self) -> u32 {
         self.header.image_count

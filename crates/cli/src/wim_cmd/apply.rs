@@ -1,0 +1,90 @@
+//! `apply`: an image, or all images, extracted to a directory.
+
+use super::common::{open_checked, print_warnings};
+use crate::progress::Bar;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+use tsmedia_base::Cancel;
+use tsmedia_wim::apply::ApplyOptions;
+use tsmedia_wim::ops;
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// WIM file (first part of a split WIM)
+    wim: PathBuf,
+    /// IMAGE (index, name or `all`) and TARGET directory; IMAGE may be omitted for a one-image WIM
+    #[arg(num_args = 1..=2, required = true, value_names = ["IMAGE", "TARGET"])]
+    rest: Vec<String>,
+    /// The other parts of a split WIM, as a quoted glob (e.g. 'os*.swm')
+    #[arg(long = "ref")]
+    refs: Vec<String>,
+    /// Check the integrity table first (when the WIM has one)
+    #[arg(long)]
+    check: bool,
+    /// Restore no security descriptors (none are restored on Linux)
+    #[arg(long)]
+    no_acls: bool,
+    /// Fail when a security descriptor cannot be restored (none are restored on Linux)
+    #[arg(long)]
+    strict_acls: bool,
+    /// Make absolute symlinks as they are stored (what tsmedia always does)
+    #[arg(long)]
+    norpfix: bool,
+    /// Accepted: UNIX owners and modes stored in the WIM are restored
+    #[arg(long)]
+    unix_data: bool,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
+    // Accepted because tsmedia already does what they ask (see their help).
+    let _ = (a.no_acls, a.strict_acls, a.norpfix, a.unix_data);
+    let wim = open_checked(&a.wim, &a.refs, a.check)?;
+    let (image, target) = match a.rest.as_slice() {
+        [t] => {
+            if wim.image_count() != 1 {
+                bail!(
+                    "{} has {} images: name one (index, name or `all`)",
+                    a.wim.display(),
+                    wim.image_count()
+                );
+            }
+            ("1".to_string(), PathBuf::from(t))
+        }
+        [i, t] => (i.clone(), PathBuf::from(t)),
+        _ => bail!("expected [IMAGE] TARGET"),
+    };
+    let bar = Bar::new("applying", a.quiet);
+    let opts = ApplyOptions {
+        cancel: cancel.clone(),
+        progress: bar.clone(),
+        ..Default::default()
+    };
+    let report = if image.eq_ignore_ascii_case("all") {
+        ops::apply_all(&wim, &target, &opts)?
+    } else {
+        let i = wim.resolve_image(&image)?;
+        tsmedia_wim::apply::apply(&wim, i, &target, &opts).with_context(|| {
+            format!(
+                "applying image {i} of {} to {}",
+                a.wim.display(),
+                target.display()
+            )
+        })?
+    };
+    bar.clear();
+    print_warnings(&report.warnings);
+    if !a.quiet {
+        eprintln!(
+            "applied {} directories, {} files, {} symlinks, {} bytes to {}",
+            report.dirs,
+            report.files,
+            report.symlinks,
+            report.bytes,
+            target.display()
+        );
+    }
+    Ok(())
+}

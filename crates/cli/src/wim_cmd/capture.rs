@@ -1,0 +1,130 @@
+//! `capture` and `append`: a directory captured as a new image, with wimlib-imagex's syntax
+//! (`capture SOURCE WIMFILE [IMAGE_NAME [IMAGE_DESCRIPTION]]`).
+
+use super::common::{WriteArgs, print_warnings, write_options};
+use crate::progress::Bar;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+use tsmedia_base::Cancel;
+use tsmedia_wim::capture::CaptureOptions;
+use tsmedia_wim::capture_config::CaptureConfig;
+use tsmedia_wim::ops;
+use tsmedia_wim::{Wim, WimWriter};
+
+#[derive(Args)]
+pub struct CaptureArgs {
+    /// Directory to capture
+    src: PathBuf,
+    /// WIM file to write
+    wim: PathBuf,
+    /// Image name (default: the source directory's name)
+    #[arg(value_name = "IMAGE_NAME")]
+    pos_name: Option<String>,
+    /// Image description
+    #[arg(value_name = "IMAGE_DESCRIPTION")]
+    pos_description: Option<String>,
+    /// Image name (the same as IMAGE_NAME)
+    #[arg(long, conflicts_with = "pos_name")]
+    name: Option<String>,
+    /// Image description (the same as IMAGE_DESCRIPTION)
+    #[arg(long, conflicts_with = "pos_description")]
+    description: Option<String>,
+    #[command(flatten)]
+    write: WriteArgs,
+    /// Make the new image the bootable one
+    #[arg(long)]
+    boot: bool,
+    /// Capture configuration file: [ExclusionList] and [ExclusionException] globs (default:
+    /// wimlib's exclusions of pagefile.sys, hiberfil.sys, swapfile.sys, System Volume
+    /// Information, the recycle bins, ...)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Store UNIX owner, group and mode of every file (restored by apply --unix-data)
+    #[arg(long)]
+    unix_data: bool,
+    /// Store absolute symlink targets as they are (what tsmedia always does)
+    #[arg(long)]
+    norpfix: bool,
+    /// Capture no security descriptors (none are read on Linux)
+    #[arg(long)]
+    no_acls: bool,
+    /// Fail when a security descriptor cannot be read (none are read on Linux)
+    #[arg(long)]
+    strict_acls: bool,
+    /// append: rebuild the WIM (tsmedia always rebuilds it)
+    #[arg(long)]
+    rebuild: bool,
+    /// append: create the WIM when it does not exist
+    #[arg(long)]
+    create: bool,
+    /// No progress bar
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn capture(a: CaptureArgs, cancel: &Cancel, append: bool) -> Result<()> {
+    if a.create && !append {
+        bail!("--create is an option of append");
+    }
+    // Accepted because tsmedia already does what they ask: no ACLs are read on Linux,
+    // absolute symlinks are stored as they are, and an append always rebuilds the WIM.
+    let _ = (a.norpfix, a.no_acls, a.strict_acls, a.rebuild);
+    // append --create on a missing WIM is a capture.
+    let append = append && (!a.create || a.wim.exists());
+    let mut opts = write_options(&a.write, cancel)?;
+    if append {
+        let old = Wim::open(&a.wim).with_context(|| format!("opening {}", a.wim.display()))?;
+        if a.write.check && !old.header.integrity.is_zero() {
+            ops::check_integrity(&old)
+                .with_context(|| format!("checking the integrity table of {}", a.wim.display()))?;
+        }
+        opts.integrity = a.write.integrity_given(!old.header.integrity.is_zero());
+        if let Some(c) = &a.write.compress {
+            let (f, _) = super::common::parse_compression(c)?;
+            if old.header.compression()? != f {
+                bail!(
+                    "--compress={c}: {} has another compression, which append cannot change",
+                    a.wim.display()
+                );
+            }
+        }
+    }
+    let mut config = match &a.config {
+        Some(p) => CaptureConfig::load(p)?,
+        None => CaptureConfig::default_exclusions(),
+    };
+    config.ignore_case = std::env::var("WIMLIB_IMAGEX_IGNORE_CASE").is_ok_and(|v| v == "1");
+    let copts = CaptureOptions {
+        name: a.name.or(a.pos_name),
+        description: a.description.or(a.pos_description),
+        unix_data: a.unix_data,
+        config: Some(config),
+    };
+    let bar = Bar::new(if append { "appending" } else { "capturing" }, a.quiet);
+    let report = if append {
+        ops::append(&a.wim, &a.src, opts, &copts, a.boot)
+            .with_context(|| format!("appending {} to {}", a.src.display(), a.wim.display()))?
+    } else {
+        let mut w = WimWriter::create(&a.wim, opts)?;
+        w.set_progress(bar.clone());
+        let r = tsmedia_wim::capture::capture(&a.src, &mut w, &copts)
+            .with_context(|| format!("capturing {}", a.src.display()))?;
+        w.finish(if a.boot { 1 } else { 0 })
+            .with_context(|| format!("writing {}", a.wim.display()))?;
+        r
+    };
+    bar.clear();
+    print_warnings(&report.warnings);
+    if !a.quiet {
+        eprintln!(
+            "{} {} directories, {} files, {} bytes into {}",
+            if append { "appended" } else { "captured" },
+            report.dirs,
+            report.files,
+            report.bytes,
+            a.wim.display()
+        );
+    }
+    Ok(())
+}

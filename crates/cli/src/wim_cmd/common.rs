@@ -1,0 +1,180 @@
+//! What the `wim` commands share: compression and write options, opening a WIM with the other
+//! parts of a split WIM, warnings.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::Path;
+use tsmedia_base::{Cancel, Clock};
+use tsmedia_codecs::Format;
+use tsmedia_wim::{Wim, WriteOptions};
+
+/// Options of the commands that write a WIM (capture, append, export, optimize).
+#[derive(Args, Clone, Default)]
+pub struct WriteArgs {
+    /// Compression: none, xpress (fast), lzx (maximum, the default as in DISM and wimlib), lzms
+    /// (recovery), in any case, with an optional level on wimlib's scale, e.g. LZX:20 (fast)
+    /// or lzx:100
+    #[arg(long, value_name = "TYPE[:LEVEL]")]
+    pub compress: Option<String>,
+    /// Chunk size in bytes (a power of two; XPRESS 4096–65536, LZX 32768–2097152, LZMS
+    /// 32768–1073741824)
+    #[arg(long)]
+    pub chunk_size: Option<u32>,
+    /// Write an integrity table (SHA-1 of every 10 MiB); an existing WIM's table is checked
+    /// first
+    #[arg(long)]
+    pub check: bool,
+    /// Write an integrity table without checking an existing one first
+    #[arg(long)]
+    pub include_integrity: bool,
+    /// Write no integrity table, even when the WIM had one
+    #[arg(long, conflicts_with_all = ["check", "include_integrity"])]
+    pub nocheck: bool,
+    /// Compression threads (default: all cores)
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Reproducible output: fixed GUID and times (also set by SOURCE_DATE_EPOCH)
+    #[arg(long)]
+    pub deterministic: bool,
+}
+
+impl WriteArgs {
+    /// Whether an integrity table is asked for (`--check` or `--include-integrity`).
+    pub fn integrity_wanted(&self) -> bool {
+        self.check || self.include_integrity
+    }
+
+    /// The integrity table of a WIM that had one when `had` is true: kept unless `--nocheck`.
+    pub fn integrity_given(&self, had: bool) -> bool {
+        !self.nocheck && (had || self.integrity_wanted())
+    }
+}
+
+/// Parses `none`, `xpress`, `lzx`, `lzms`, wimlib's `fast`/`maximum`/`recovery`, with an
+/// optional `:LEVEL`, case-insensitively.
+pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
+    let lower = s.to_ascii_lowercase();
+    let (name, level) = match lower.split_once(':') {
+        Some((n, l)) => (
+            n.to_string(),
+            Some(
+                l.parse::<u32>()
+                    .with_context(|| format!("bad compression level in {s:?}"))?,
+            ),
+        ),
+        None => (lower.clone(), None),
+    };
+    let format = match name.as_str() {
+        "none" => None,
+        "xpress" | "fast" => Some(Format::Xpress),
+        "lzx" | "maximum" => Some(Format::Lzx),
+        "lzms" | "recovery" => Some(Format::Lzms),
+        _ => bail!("unknown compression {s:?} (none, xpress, lzx, lzms, lzx:LEVEL)"),
+    };
+    if format.is_none() && level.is_some() {
+        bail!("--compress={s}: no level can be given to uncompressed output");
+    }
+    Ok((format, level))
+}
+
+/// Write options from the command line; LZX when no compression is given.
+pub fn write_options(w: &WriteArgs, cancel: &Cancel) -> Result<WriteOptions> {
+    let (compression, level) = parse_compression(w.compress.as_deref().unwrap_or("lzx"))?;
+    let mut o = WriteOptions {
+        compression,
+        cancel: cancel.clone(),
+        integrity: w.integrity_wanted(),
+        ..WriteOptions::default()
+    };
+    if let Some(l) = level {
+        o.level = l;
+    }
+    o.chunk_size = match (w.chunk_size, compression) {
+        (Some(c), _) => c,
+        (None, Some(f)) => f.default_chunk_size() as u32,
+        (None, None) => 0,
+    };
+    if let Some(t) = w.threads {
+        o.threads = t.max(1);
+    }
+    if let Some(t) = Clock::from_environment(w.deterministic)?.fixed() {
+        o.timestamp = Some(tsmedia_wim::time::unix_to_filetime(t, 0));
+        o.guid = Some(*b"tsmedia-determin");
+    }
+    Ok(o)
+}
+
+pub fn print_warnings(w: &[String]) {
+    for w in w {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Opens a WIM and the split parts matching `refs` globs.
+pub fn open_with_refs(path: &Path, refs: &[String]) -> Result<Wim> {
+    let mut wim = Wim::open(path).with_context(|| format!("opening {}", path.display()))?;
+    for pattern in refs {
+        let mut any = false;
+        for p in glob::glob(pattern).with_context(|| format!("bad --ref pattern {pattern:?}"))? {
+            let p = p?;
+            any = true;
+            wim.add_ref(&p)
+                .with_context(|| format!("adding part {}", p.display()))?;
+        }
+        if !any {
+            bail!("--ref {pattern:?} matches no file");
+        }
+    }
+    Ok(wim)
+}
+
+/// Opens a WIM, checking its integrity table first when `check` (wimlib's `--check`).
+pub fn open_checked(path: &Path, refs: &[String], check: bool) -> Result<Wim> {
+    let wim = open_with_refs(path, refs)?;
+    if check && !wim.header.integrity.is_zero() {
+        tsmedia_wim::ops::check_integrity(&wim)
+            .with_context(|| format!("checking the integrity table of {}", path.display()))?;
+    }
+    Ok(wim)
+}
+
+/// The images an IMAGE argument names: an index, a name or `all`.
+pub fn resolve_images(wim: &Wim, spec: &str) -> Result<Vec<u32>> {
+    if spec.eq_ignore_ascii_case("all") || spec == "*" {
+        return Ok((1..=wim.image_count()).collect());
+    }
+    Ok(vec![wim.resolve_image(spec)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_names_in_any_case() {
+        assert_eq!(parse_compression("LZX").unwrap(), (Some(Format::Lzx), None));
+        assert_eq!(
+            parse_compression("maximum").unwrap(),
+            (Some(Format::Lzx), None)
+        );
+        assert_eq!(
+            parse_compression("Fast").unwrap(),
+            (Some(Format::Xpress), None)
+        );
+        assert_eq!(
+            parse_compression("XPRESS").unwrap(),
+            (Some(Format::Xpress), None)
+        );
+        assert_eq!(parse_compression("None").unwrap(), (None, None));
+        assert_eq!(
+            parse_compression("LZMS").unwrap(),
+            (Some(Format::Lzms), None)
+        );
+        assert_eq!(
+            parse_compression("LZX:20").unwrap(),
+            (Some(Format::Lzx), Some(20))
+        );
+        assert!(parse_compression("zip").is_err());
+        assert!(parse_compression("none:5").is_err());
+    }
+}
