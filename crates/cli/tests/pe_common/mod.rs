@@ -195,6 +195,11 @@ impl Vm {
         }
     }
 
+    /// Seconds since QEMU started.
+    pub fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
     /// Types a line on the serial console.
     pub fn type_line(&mut self, line: &str) {
         self.stdin
