@@ -194,7 +194,7 @@ fn run(
             class: ErrorClass::Failure,
         }]));
     };
-    let seed = spec.digest();
+    let seed = spec.digest(site.code());
     let rng = if fixed_time.is_some() {
         Randomness::Seeded(seed)
     } else {
