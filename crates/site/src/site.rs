@@ -6,6 +6,7 @@
 //! <site>/site.lock          lock file held while the content library is changed
 //! <site>/content/FileLib/   library files by SHA-256 (library.rs)
 //! <site>/content/tmp/       files being imported
+//! <site>/site-signing-key.p8 the key that signs management point answers (signing_key.rs)
 //! ```
 
 use std::fs::{self, File};
