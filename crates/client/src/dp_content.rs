@@ -84,13 +84,7 @@ impl ContentProvider for DistributionPointContent {
         let mut tried = Vec::new();
         let mut refused = true;
         for loc in &locations.locations {
-            match download(
-                &self.client,
-                &loc.url,
-                &content_id,
-                &locations.files,
-                &dest,
-            ) {
+            match download(&self.client, &loc.url, &content_id, &locations.files, &dest) {
                 Ok(r) => {
                     return Ok(Content {
                         package_id: id,

@@ -171,18 +171,43 @@ mod tests {
             verify(&key, &reply, Some(&other.sign(&reply))),
             Err(ReplyError::BadSignature)
         );
-        assert_eq!(verify(&key, &reply, Some("!!")), Err(ReplyError::BadSignature));
+        assert_eq!(
+            verify(&key, &reply, Some("!!")),
+            Err(ReplyError::BadSignature)
+        );
         // Every covered part changes the signed bytes.
         let changed = [
-            SignedReply { body: b"{ }", ..reply },
-            SignedReply { nonce: "00fe", ..reply },
-            SignedReply { status: 201, ..reply },
-            SignedReply { request_body: b"", ..reply },
-            SignedReply { path_and_query: "/mp/v1/policy?a", ..reply },
-            SignedReply { method: "GET", ..reply },
+            SignedReply {
+                body: b"{ }",
+                ..reply
+            },
+            SignedReply {
+                nonce: "00fe",
+                ..reply
+            },
+            SignedReply {
+                status: 201,
+                ..reply
+            },
+            SignedReply {
+                request_body: b"",
+                ..reply
+            },
+            SignedReply {
+                path_and_query: "/mp/v1/policy?a",
+                ..reply
+            },
+            SignedReply {
+                method: "GET",
+                ..reply
+            },
         ];
         for c in changed {
-            assert_eq!(verify(&key, &c, Some(&sig)), Err(ReplyError::BadSignature), "{c:?}");
+            assert_eq!(
+                verify(&key, &c, Some(&sig)),
+                Err(ReplyError::BadSignature),
+                "{c:?}"
+            );
         }
     }
 }

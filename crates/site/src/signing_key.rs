@@ -60,11 +60,7 @@ fn create(path: &Path) -> Result<Vec<u8>> {
         .map_err(|_| Error::invalid("site signing key", "no randomness to make one"))?
         .as_ref()
         .to_vec();
-    let tmp = PathBuf::from(format!(
-        "{}.tmp-{}",
-        path.display(),
-        std::process::id()
-    ));
+    let tmp = PathBuf::from(format!("{}.tmp-{}", path.display(), std::process::id()));
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
