@@ -3,8 +3,8 @@
 //! the sealed `Variables.dat`, and the runtime accepts only answers signed with it.
 //!
 //! Kept as PKCS#8 in `<site>/site-signing-key.p8`, readable by its owner only (it is the site's
-//! one secret: whoever has it can tell media what to run). Made on first use, so sites created
-//! before it existed get one the first time media are built or the server starts.
+//! one secret: whoever has it can tell media what to run). Made with the site; sites created
+//! before it existed get one on first use (the first media build or server start).
 
 use std::fs;
 use std::io::Write as _;

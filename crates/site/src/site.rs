@@ -157,12 +157,16 @@ impl Site {
         }
         tx.commit().map_err(Error::db("creating the site"))?;
         let library = ContentLibrary::open(dir.join("content"))?;
-        Ok(Site {
+        let site = Site {
             dir: dir.to_path_buf(),
             code: code.to_string(),
             conn,
             library,
-        })
+        };
+        // Made now so that planning media (which must write nothing) finds it; older sites get
+        // theirs on first use.
+        site.signing_key_pkcs8()?;
+        Ok(site)
     }
 
     /// Opens the site in `dir`, upgrading its schema if it was made by an older version.
