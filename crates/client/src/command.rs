@@ -33,7 +33,8 @@ How bootable and prestaged media find their task sequence:
      is downloaded from a distribution point into <target>/_SMSTaskSequence/Packages,
      resumed after an interruption and verified. smsts.log says where each package came from.
 Every request is signed with the media certificate; a blocked or expired certificate is
-refused by the site.
+refused by the site. Every answer of a management point must be signed with the site key the
+media carry; an unsigned or wrongly signed answer stops the run before anything runs (exit 1).
 
 Exit codes: 0 the task sequence succeeded; 6 it stopped for a restart (state saved under
 <target>/_SMSTaskSequence; run the same command again to resume); 1 it failed, or the network or a server failed;

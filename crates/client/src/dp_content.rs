@@ -2,7 +2,8 @@
 //! which DPs hold content `<PackageID>.<version>`; the first DP that serves it is used. Files
 //! go to the task sequence cache (`<target>/_SMSTaskSequence/Packages/<ID>`), each one
 //! resumed from its `.partial` file after an interruption and checked against the size and
-//! SHA-256 the DP publishes before it is put in place (a file that does not match is fetched
+//! SHA-256 of the management point's signed content-location answer (never the DP's own,
+//! unsigned manifest) before it is put in place (a file that does not match is fetched
 //! once more from the start); files already there that match are kept, files the content no
 //! longer has are removed.
 //!
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use tsmedia_protocol::api::ManifestFile;
 use tsmedia_protocol::client::{ClientError, DownloadReport, SiteClient, partial_path};
 
 use crate::content::{Content, ContentProvider};
@@ -82,7 +84,7 @@ impl ContentProvider for DistributionPointContent {
         let mut tried = Vec::new();
         let mut refused = true;
         for loc in &locations.locations {
-            match download(&self.client, &loc.url, &content_id, &dest) {
+            match download(&self.client, &loc.url, &content_id, &locations.files, &dest) {
                 Ok(r) => {
                     return Ok(Content {
                         package_id: id,
@@ -130,16 +132,17 @@ enum DownloadError {
     Local(#[from] Error),
 }
 
-/// Downloads `content_id` from one DP into `dest`, then removes files it does not have.
+/// Downloads the `files` of `content_id` (from the signed answer) from one DP into `dest`,
+/// then removes files the content does not have.
 fn download(
     client: &SiteClient,
     dp: &str,
     content_id: &str,
+    files: &[ManifestFile],
     dest: &Path,
 ) -> std::result::Result<DownloadReport, DownloadError> {
-    let manifest = client.manifest(dp, content_id)?;
     let mut total = DownloadReport::default();
-    for file in &manifest.files {
+    for file in files {
         let path = dest.join(&file.path);
         let r = match client.download_file(dp, content_id, file, &path) {
             // A damaged partial file from an earlier attempt was deleted: start over once.
@@ -152,7 +155,7 @@ fn download(
         total.bytes_downloaded += r.bytes_downloaded;
         total.bytes_reused += r.bytes_reused;
     }
-    let keep: Vec<PathBuf> = manifest.files.iter().map(|f| dest.join(&f.path)).collect();
+    let keep: Vec<PathBuf> = files.iter().map(|f| dest.join(&f.path)).collect();
     remove_others(dest, &keep)?;
     Ok(total)
 }

@@ -5,7 +5,11 @@
 //!
 //! Every request is signed with the media certificate: `_SMSTSMediaPFX` (the PFX,
 //! hex-encoded) opened with `_TSMediaPFXPassword` (empty for self-signed media
-//! certificates). Distribution points are asked as the principal of
+//! certificates). Every answer of a management point must be signed with the site key the
+//! media carry (`_TSMediaSiteSigningKey`, inside the sealed `Variables.dat`): whoever answers
+//! at a management point's address without it is refused, and nothing it said is used. The
+//! content hashes downloads are checked against come from the signed content-location answer.
+//! Distribution points are asked as the principal of
 //! [`crate::RunOptions::principal`] (default `Everyone`, the principal the media builder
 //! checks read access for by default).
 
@@ -67,6 +71,21 @@ pub fn media_signer(env: &Variables) -> Result<RequestSigner> {
     RequestSigner::new(&cert, &key).map_err(|e| Error::MediaCertificate(e.to_string()))
 }
 
+/// The site's reply-signing key from the media variable `_TSMediaSiteSigningKey`.
+pub fn media_site_key(env: &Variables) -> Result<[u8; 32]> {
+    let text = env
+        .get(tsmedia_mediafmt::variables::SITE_KEY_VARIABLE)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            Error::Media(format!(
+                "the media carry no site signing key ({}), so no management point answer can be trusted; rebuild the media with this tsmedia",
+                tsmedia_mediafmt::variables::SITE_KEY_VARIABLE
+            ))
+        })?;
+    Ok(tsmedia_mediafmt::variables::parse_site_key(text)?)
+}
+
 /// Talks to the site for the media whose variables are `env`: management point, identity,
 /// deployment, policy. `media_type` names the media in errors; `unattended` is the media's
 /// `Unattended=` setting.
@@ -80,6 +99,7 @@ pub fn connect(
     let setting = MpSetting::from_variables(env)
         .ok_or_else(|| Error::NeedsManagementPoint(media_type.to_string()))?;
     let signer = media_signer(env)?;
+    let site_key = media_site_key(env)?;
     log_line(
         log,
         Severity::Info,
@@ -98,6 +118,7 @@ pub fn connect(
         ),
         root_certs: options.root_certs.clone(),
         cancel: options.cancel.clone(),
+        site_key: Some(site_key),
         ..ClientOptions::default()
     })
     .map_err(|e| Error::Site {

@@ -147,6 +147,9 @@ pub struct MediaPlan {
     /// Unknown computer GUIDs by architecture (with `allow_unknown`).
     pub unknown_guids: Vec<(Arch, String)>,
     pub site_code: String,
+    /// The site's reply-signing public key (Ed25519), base64: the runtime accepts only
+    /// management point answers signed with it.
+    pub site_key: String,
 }
 
 impl MediaPlan {

@@ -243,11 +243,28 @@ impl MediaSpec {
         }
     }
 
-    /// SHA-256 of the spec (secrets included, so salts differ when the password does).
-    /// Seeds every "random" value of a deterministic build.
-    pub fn digest(&self) -> [u8; 32] {
-        let text = serde_json::to_string(self).unwrap_or_default();
-        Sha256::digest(text.as_bytes()).into()
+    /// SHA-256 of the spec's non-secret settings and the site code: the seed of every
+    /// "random" value of a deterministic build (media GUID, salts, WIM and disk GUIDs).
+    ///
+    /// The media password, the PFX password and the values of custom variables (where
+    /// administrators put domain-join passwords) are left out: the salts and GUIDs drawn from
+    /// this seed are readable on the media, and a seed that hashed a secret would let anyone
+    /// holding the media check guesses at hash speed. Builds that differ only in those secrets
+    /// therefore share GUIDs and salts; their sealed files still differ (synthetic IVs).
+    pub fn digest(&self, site_code: &str) -> [u8; 32] {
+        let mut public = self.clone();
+        public.password = None;
+        public.pfx_password = None;
+        for value in public.variable.values_mut() {
+            value.clear();
+        }
+        let text = serde_json::to_string(&public).unwrap_or_default();
+        let mut h = Sha256::new();
+        h.update(b"tsmedia build seed v2\n");
+        h.update(site_code.as_bytes());
+        h.update(b"\n");
+        h.update(text.as_bytes());
+        h.finalize().into()
     }
 }
 

@@ -435,6 +435,52 @@ fn deterministic_builds_are_byte_identical_and_need_a_given_certificate() {
     assert_eq!(i.certificate.unwrap().1, 1_700_000_000);
 }
 
+/// Issue #15, H2: in deterministic builds the salt comes from the non-secret settings (so it
+/// is equal for two passwords and checking a guess needs Argon2id), and the nonce is a
+/// synthetic IV (different plaintext, different nonce; same plaintext, same bytes).
+#[test]
+fn deterministic_builds_take_no_salt_from_the_password_and_never_reuse_a_nonce() {
+    let f = fixture();
+    let cert =
+        tsmedia_media::certificate::self_signed("repro", 1_700_000_000, 4_000_000_000).unwrap();
+    let pfx = f.path("salt.pfx");
+    std::fs::write(&pfx, &cert.pfx).unwrap();
+    let mut spec = f.spec(MediaKind::Standalone, "salt");
+    spec.deterministic = true;
+    spec.pfx = Some(pfx);
+    let sealed = |spec: &tsmedia_media::MediaSpec| {
+        let _ = std::fs::remove_dir_all(f.path("salt"));
+        build_ok(&f, spec);
+        let dir = f.path("salt-x");
+        let _ = std::fs::remove_dir_all(&dir);
+        extract_with_7zz(&f.path("salt/salt.iso"), &dir);
+        let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+        (read("SMS/data/Variables.dat"), read("SMS/data/policy.xml"))
+    };
+    spec.password = Some("first password".into());
+    let (vars_one, policy_one) = sealed(&spec);
+    spec.password = Some("second password".into());
+    let (vars_two, policy_two) = sealed(&spec);
+    for (a, b) in [(&vars_one, &vars_two), (&policy_one, &policy_two)] {
+        assert_eq!(a[8], 2, "format version 2");
+        assert_eq!(a[..38], b[..38], "header and salt depend on the password");
+        assert_ne!(a[38..], b[38..]);
+    }
+    assert_ne!(vars_one[22..38], policy_one[22..38], "one salt per file");
+    let i = inspect(&f.path("salt/salt.iso"), Some("second password"), false).unwrap();
+    assert!(i.certificate.is_some());
+    let wrong = inspect(&f.path("salt/salt.iso"), Some("first password"), false).unwrap_err();
+    assert!(matches!(wrong, Error::Decrypt { .. }), "{wrong}");
+
+    // Same password and settings, another variable value: same salt, another nonce.
+    spec.variable
+        .insert("OSDComputerName".into(), "ANOTHER-NAME".into());
+    let (vars_three, policy_three) = sealed(&spec);
+    assert_eq!(vars_two[22..38], vars_three[22..38]);
+    assert_ne!(vars_two[38..62], vars_three[38..62], "nonce reused");
+    assert!(policy_two == policy_three, "same policy, same bytes");
+}
+
 #[test]
 fn interrupted_build_leaves_nothing_and_keeps_the_old_output() {
     let f = fixture();

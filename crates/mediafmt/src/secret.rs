@@ -7,15 +7,30 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `TSMSEC\r\n` |
-//! | 8 | 1 | version, 1 |
+//! | 8 | 1 | version, 2 |
 //! | 9 | 1 | key source: 1 = Argon2id over the media password, 0 = no password: the 32-byte key follows the nonce (the media are **unprotected**) |
 //! | 10 | 4 | Argon2 memory, KiB (65536 = 64 MiB) |
 //! | 14 | 4 | Argon2 passes |
 //! | 18 | 4 | Argon2 lanes |
 //! | 22 | 16 | salt |
-//! | 38 | 24 | XChaCha20-Poly1305 nonce |
+//! | 38 | 24 | XChaCha20-Poly1305 nonce: a synthetic IV (below) |
 //! | 62 | 32 | key (key source 0 only) |
 //! | … | … | ciphertext with its 16-byte tag; the header before it is the associated data |
+//!
+//! The file key `K` (Argon2id output, or the stored key) is split into two subkeys with
+//! HMAC-SHA256: `Kenc = HMAC(K, "tsmedia sealed v2 encryption")` encrypts, and
+//! `Ksiv = HMAC(K, "tsmedia sealed v2 nonce")` makes the nonce:
+//! `nonce = HMAC(Ksiv, header[0..38] || plaintext)[0..24]`. A nonce is therefore repeated
+//! only for the same key, header and plaintext, which then give the same file: reproducible
+//! builds stay byte-identical, and two builds that differ in their plaintext never reuse a
+//! nonce under one key (the SIV construction, as in RFC 5297).
+//!
+//! The salt is random, or in reproducible builds taken from [`Randomness::Seeded`], whose seed
+//! the builder derives from the media's non-secret settings only: nothing in the header is a
+//! function of the password, so checking a guess costs one Argon2id derivation.
+//!
+//! Version 1 (tsmedia before this format) drew salt and nonce from a seed that hashed the
+//! password: it is refused with a message that says to rebuild the media.
 //!
 //! Configuration Manager's own scheme (AES-128 from SHA-1 of the password, zero IV, a public
 //! default password) is weak (`docs/media.md`, "Sealed files"); this replaces it with a
@@ -24,13 +39,18 @@
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"TSMSEC\r\n";
+/// The format version written and read.
+pub const VERSION: u8 = 2;
 const HEADER: usize = 62;
+/// End of the header part that goes into the synthetic IV (magic through salt).
+const SIV_PREFIX: usize = 38;
 
 /// Argon2id cost. Default: 64 MiB, 3 passes, 1 lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +73,16 @@ impl Default for KdfParams {
     }
 }
 
-/// Where salts, nonces and per-media keys come from.
+/// Where salts and per-media keys come from (nonces are synthetic, see the module
+/// documentation).
 #[derive(Debug, Clone)]
 pub enum Randomness {
     /// The operating system's generator.
     Os,
-    /// Derived from a seed (a hash of the media spec): reproducible builds. The log says so.
+    /// Derived from a seed: reproducible builds. The log says so. The seed must be a function
+    /// of non-secret settings only (never of the media password or a secret variable): salts
+    /// are drawn from it, and a salt that hashes the password lets anyone holding the media
+    /// check password guesses at hash speed.
     Seeded([u8; 32]),
 }
 
@@ -90,8 +114,36 @@ impl Randomness {
     }
 }
 
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
+    // HMAC takes keys of any length; 32 bytes are always given here.
+    let mut m = <HmacSha256 as hmac::KeyInit>::new_from_slice(key)
+        .expect("HMAC accepts keys of any length");
+    for p in parts {
+        m.update(p);
+    }
+    m
+}
+
+/// The two subkeys of a file key: (encryption, synthetic IV).
+fn subkeys(key: &[u8]) -> ([u8; 32], [u8; 32]) {
+    let enc = hmac(key, &[b"tsmedia sealed v2 encryption"]).finalize();
+    let siv = hmac(key, &[b"tsmedia sealed v2 nonce"]).finalize();
+    (enc.into_bytes().into(), siv.into_bytes().into())
+}
+
+/// The synthetic IV: the first 24 bytes of HMAC(Ksiv, header prefix || plaintext).
+fn synthetic_nonce(siv_key: &[u8], prefix: &[u8], plain: &[u8]) -> [u8; 24] {
+    let tag = hmac(siv_key, &[prefix, plain]).finalize().into_bytes();
+    let mut n = [0u8; 24];
+    n.copy_from_slice(&tag[..24]);
+    n
+}
+
 /// Encrypts `plain`: with `password`, under an Argon2id key; without, under a random key
-/// stored in the file (anyone holding the media can read it).
+/// stored in the file (anyone holding the media can read it). Same inputs with
+/// [`Randomness::Seeded`] give the same bytes.
 pub fn seal(
     plain: &[u8],
     password: Option<&str>,
@@ -100,25 +152,28 @@ pub fn seal(
     what: &str,
 ) -> Result<Vec<u8>> {
     let salt = rng.bytes(&format!("{what}/salt"), 16)?;
-    let nonce = rng.bytes(&format!("{what}/nonce"), 24)?;
     let mut out = Vec::with_capacity(HEADER + 32 + plain.len() + 16);
     out.extend_from_slice(MAGIC);
-    out.push(1);
+    out.push(VERSION);
     out.push(u8::from(password.is_some()));
     out.extend_from_slice(&params.memory_kib.to_le_bytes());
     out.extend_from_slice(&params.passes.to_le_bytes());
     out.extend_from_slice(&params.lanes.to_le_bytes());
     out.extend_from_slice(&salt);
-    out.extend_from_slice(&nonce);
-    let key = match password {
-        Some(p) => derive(p, &salt, params, what)?,
+    let (key, stored) = match password {
+        Some(p) => (derive(p, &salt, params, what)?, None),
         None => {
             let k = rng.bytes(&format!("{what}/key"), 32)?;
-            out.extend_from_slice(&k);
-            k
+            (k.clone(), Some(k))
         }
     };
-    let cipher = XChaCha20Poly1305::new_from_slice(&key)
+    let (enc_key, siv_key) = subkeys(&key);
+    let nonce = synthetic_nonce(&siv_key, &out[..SIV_PREFIX], plain);
+    out.extend_from_slice(&nonce);
+    if let Some(k) = stored {
+        out.extend_from_slice(&k);
+    }
+    let cipher = XChaCha20Poly1305::new_from_slice(&enc_key)
         .map_err(|e| Error::Certificate(format!("key: {e}")))?;
     let ct = cipher
         .encrypt(
@@ -150,8 +205,20 @@ pub fn open(data: &[u8], password: Option<&str>, what: &str) -> Result<Vec<u8>> 
     if data.len() < HEADER + 16 || !data.starts_with(MAGIC) {
         return Err(bad("bad magic or too short"));
     }
-    if data[8] != 1 {
-        return Err(bad(&format!("unsupported version {}", data[8])));
+    match data[8] {
+        VERSION => {}
+        1 => {
+            return Err(bad(
+                "sealed in format version 1 by an older tsmedia, which is no longer opened \
+                 (its reproducible builds let the media password be checked without Argon2id); \
+                 rebuild the media with this tsmedia",
+            ));
+        }
+        v => {
+            return Err(bad(&format!(
+                "unsupported version {v} (this tsmedia reads {VERSION})"
+            )));
+        }
     }
     let u32_at = |o: usize| u32::from_le_bytes([data[o], data[o + 1], data[o + 2], data[o + 3]]);
     let params = KdfParams {
@@ -180,8 +247,18 @@ pub fn open(data: &[u8], password: Option<&str>, what: &str) -> Result<Vec<u8>> 
         }
         k => return Err(bad(&format!("unknown key source {k}"))),
     };
-    let cipher = XChaCha20Poly1305::new_from_slice(&key).map_err(|e| bad(&format!("key: {e}")))?;
-    cipher
+    let (enc_key, siv_key) = subkeys(&key);
+    let cipher =
+        XChaCha20Poly1305::new_from_slice(&enc_key).map_err(|e| bad(&format!("key: {e}")))?;
+    let failed = || Error::Decrypt {
+        what: what.into(),
+        reason: if data[9] == 1 {
+            "wrong media password, or the file was changed".into()
+        } else {
+            "the file was changed".into()
+        },
+    };
+    let plain = cipher
         .decrypt(
             XNonce::from_slice(nonce),
             Payload {
@@ -189,16 +266,16 @@ pub fn open(data: &[u8], password: Option<&str>, what: &str) -> Result<Vec<u8>> 
                 aad: &data[..header_len],
             },
         )
-        .map_err(|_| Error::Decrypt {
-            what: what.into(),
-            reason: if data[9] == 1 {
-                "wrong media password, or the file was changed".into()
-            } else {
-                "the file was changed".into()
-            },
-        })
+        .map_err(|_| failed())?;
+    // The AEAD already authenticated every byte; this refuses files whose nonce was not made
+    // as this format requires (only someone holding the key can write one).
+    if synthetic_nonce(&siv_key, &data[..SIV_PREFIX], &plain)[..] != *nonce {
+        return Err(bad("the nonce is not the synthetic IV of the contents"));
+    }
+    Ok(plain)
 }
 
+/// The Argon2id file key for `password`: the one slow step every password guess must take.
 fn derive(password: &str, salt: &[u8], p: KdfParams, what: &str) -> Result<Vec<u8>> {
     let params = Params::new(p.memory_kib, p.passes, p.lanes, Some(32)).map_err(|e| {
         Error::SecretFormat {
@@ -253,6 +330,62 @@ mod tests {
         let mut h = seal(b"abc", Some("pw"), FAST, &rng, "v").unwrap();
         h[10] ^= 1; // KDF memory is authenticated
         assert!(open(&h, Some("pw"), "v").is_err());
+    }
+
+    #[test]
+    fn salt_is_no_function_of_the_password() {
+        // Same settings (one seed), two passwords: everything before the nonce is equal, and
+        // the salt is what the seed alone gives.
+        let rng = Randomness::Seeded([9; 32]);
+        let a = seal(b"vars", Some("first password"), FAST, &rng, "v").unwrap();
+        let b = seal(b"vars", Some("second password"), FAST, &rng, "v").unwrap();
+        assert_eq!(a[..SIV_PREFIX], b[..SIV_PREFIX]);
+        assert_eq!(a[22..38], rng.bytes("v/salt", 16).unwrap()[..]);
+        // The only bytes that depend on the password are the nonce and the ciphertext, and
+        // both come from the Argon2id output: recomputing them needs the derivation.
+        assert_ne!(a[38..], b[38..]);
+        let key = derive("first password", &a[22..38], FAST, "v").unwrap();
+        let (_, siv) = subkeys(&key);
+        assert_eq!(synthetic_nonce(&siv, &a[..SIV_PREFIX], b"vars"), a[38..62]);
+        let cheap = Sha256::digest(b"first password");
+        let (_, siv) = subkeys(&cheap);
+        assert_ne!(synthetic_nonce(&siv, &a[..SIV_PREFIX], b"vars"), a[38..62]);
+    }
+
+    #[test]
+    fn deterministic_nonces_are_synthetic_ivs() {
+        let rng = Randomness::Seeded([3; 32]);
+        for pw in [Some("pw"), None] {
+            let one = seal(b"first contents", pw, FAST, &rng, "v").unwrap();
+            let two = seal(b"other contents", pw, FAST, &rng, "v").unwrap();
+            assert_eq!(one[22..38], two[22..38], "same settings, same salt");
+            assert_ne!(
+                one[38..62],
+                two[38..62],
+                "different plaintext, different nonce"
+            );
+            let again = seal(b"first contents", pw, FAST, &rng, "v").unwrap();
+            assert_eq!(one, again, "same plaintext, same bytes");
+            assert_eq!(open(&two, pw, "v").unwrap(), b"other contents");
+        }
+    }
+
+    #[test]
+    fn version_1_is_refused_with_advice() {
+        let mut s = seal(b"x", Some("pw"), FAST, &Randomness::Os, "Variables.dat").unwrap();
+        s[8] = 1;
+        let e = open(&s, Some("pw"), "Variables.dat")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("version 1") && e.contains("rebuild the media"),
+            "{e}"
+        );
+        s[8] = 9;
+        let e = open(&s, Some("pw"), "Variables.dat")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unsupported version 9"), "{e}");
     }
 
     #[test]

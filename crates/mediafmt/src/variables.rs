@@ -15,6 +15,34 @@ const SECRET: &[&str] = &[
     "_SMSTSMediaPassword",
 ];
 
+/// The variable holding the site's reply-signing public key (Ed25519, 32 bytes as lowercase
+/// hex, [`encode_site_key`]): the runtime accepts only management point answers signed with
+/// it (`tsmedia-protocol`, `reply`). It is not secret, but it lives in the sealed file so that
+/// it cannot be swapped without the media password.
+pub const SITE_KEY_VARIABLE: &str = "_TSMediaSiteSigningKey";
+
+/// The site key as [`SITE_KEY_VARIABLE`] holds it.
+pub fn encode_site_key(key: &[u8; 32]) -> String {
+    tsmedia_base::digest::hex(key)
+}
+
+/// Reads [`encode_site_key`]'s form.
+pub fn parse_site_key(text: &str) -> Result<[u8; 32]> {
+    let bad = || Error::SecretFormat {
+        what: "Variables.dat".into(),
+        reason: format!("{SITE_KEY_VARIABLE} is not 64 hexadecimal digits"),
+    };
+    let t = text.trim();
+    if t.len() != 64 || !t.is_ascii() {
+        return Err(bad());
+    }
+    let mut key = [0u8; 32];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&t[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(key)
+}
+
 /// One media variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variable {
@@ -168,6 +196,15 @@ mod tests {
         assert!(vars[2].display_value().starts_with("****"));
         assert_eq!(vars[0].display_value(), "http://mp1");
         assert!(from_xml(b"junk").is_err());
+    }
+
+    #[test]
+    fn site_key_round_trip() {
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8 * 7);
+        assert_eq!(parse_site_key(&encode_site_key(&key)).unwrap(), key);
+        for bad in ["", "zz", &"g".repeat(64), &"é".repeat(32)] {
+            assert!(parse_site_key(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

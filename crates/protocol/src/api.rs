@@ -1,7 +1,8 @@
 //! The wire types of the management point and distribution point (JSON), shared by the
 //! server and the client.
 //!
-//! Endpoints (all JSON; errors are an [`ErrorBody`] `{error, code}` with a 4xx or 500 status):
+//! Endpoints (all JSON; errors are an [`ErrorBody`] `{error, code}` with a 4xx or 500 status;
+//! every management point answer carries the site's signature, [`crate::reply`]):
 //!
 //! | method, path | role | body → answer |
 //! |---|---|---|
@@ -161,13 +162,17 @@ pub struct ContentLocation {
     pub url: String,
 }
 
-/// Where a content version can be downloaded.
+/// Where a content version can be downloaded, and what it holds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ContentLocations {
     /// `<PackageID>.<version>`.
     pub content_id: String,
     /// Distribution points holding it, by name.
     pub locations: Vec<ContentLocation>,
+    /// Its files with their sizes and SHA-256, as the site recorded them. This answer is
+    /// signed by the site, so these are the hashes the runtime checks downloads against (a
+    /// DP's own [`Manifest`] is not signed).
+    pub files: Vec<ManifestFile>,
 }
 
 /// One file of a content version.

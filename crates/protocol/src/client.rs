@@ -2,6 +2,10 @@
 //! runtime: MP location with fallback over a priority list, identity, deployments, policy,
 //! content location, and resumable downloads verified against the DP's manifest.
 //!
+//! With [`ClientOptions::site_key`] (the runtime always sets it, from its media) every answer
+//! of a management point must carry the site's signature ([`crate::reply`]); one that does
+//! not is refused with [`ClientError::UnsignedReply`], which names the management point.
+//!
 //! ```no_run
 //! use tsmedia_protocol::client::{ClientOptions, SiteClient};
 //! # fn main() -> Result<(), tsmedia_protocol::client::ClientError> {
@@ -28,6 +32,7 @@ use crate::api::{
     IdentityRequest, MP_PREFIX, Manifest, ManifestFile, MpLocation, Policy, PolicyRequest,
     encode_path,
 };
+use crate::reply::{self, NONCE_HEADER, ReplyError, SignedReply};
 use crate::signing::{PRINCIPAL_HEADER, RequestSigner, SignedRequest, SigningError, hex};
 
 /// Largest JSON answer read (a task sequence policy with its XML is well under this).
@@ -96,6 +101,15 @@ pub enum ClientError {
     /// for the next attempt to resume.
     #[error(transparent)]
     Cancelled(#[from] tsmedia_base::Cancelled),
+    /// A management point's answer is not signed by the site the media belong to: whoever
+    /// answered at that address is not trusted.
+    #[error("{url}: answer refused: {reason}; it may not come from the site")]
+    UnsignedReply {
+        /// The request URL (names the management point).
+        url: String,
+        /// Unsigned, or signed by another key.
+        reason: ReplyError,
+    },
 }
 
 impl ClientError {
@@ -127,6 +141,10 @@ pub struct ClientOptions {
     pub principal: Option<String>,
     /// Root certificates (DER) trusted for HTTPS; when empty, the Web PKI roots. Default: empty.
     pub root_certs: Vec<Vec<u8>>,
+    /// The site's Ed25519 public key: when given, every management point answer must be
+    /// signed with it ([`crate::reply`]). Default: `None`, which trusts whoever answers (for
+    /// tools and tests; the runtime always gives the key its media carry).
+    pub site_key: Option<[u8; 32]>,
     /// Time limit for connecting (per attempt). Default: 10 s.
     pub connect_timeout: Duration,
     /// Time limit without progress on a response (per read). Default: 60 s.
@@ -141,6 +159,7 @@ impl Default for ClientOptions {
             signer: None,
             principal: None,
             root_certs: Vec::new(),
+            site_key: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             cancel: tsmedia_base::Cancel::default(),
@@ -272,6 +291,53 @@ impl SiteClient {
         read_json(url, resp)
     }
 
+    /// A management point request: sends a reply nonce, and checks the site's signature of
+    /// the answer when the site key is known.
+    fn mp_json<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<T, ClientError> {
+        let nonce = reply::new_nonce()?;
+        let mut resp = self.call(method, url, body, "", &[(NONCE_HEADER, nonce.clone())])?;
+        let status = resp.status().as_u16();
+        let signature = resp
+            .headers()
+            .get(reply::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_JSON)
+            .read_to_vec()
+            .map_err(|e| ClientError::Protocol {
+                url: url.to_string(),
+                reason: format!("reading the answer: {e}"),
+            })?;
+        if let Some(key) = &self.options.site_key {
+            let signed = SignedReply {
+                method,
+                path_and_query: &path_and_query(url),
+                request_body: body.unwrap_or(b""),
+                nonce: &nonce,
+                status,
+                body: &bytes,
+            };
+            reply::verify(key, &signed, signature.as_deref()).map_err(|reason| {
+                ClientError::UnsignedReply {
+                    url: url.to_string(),
+                    reason,
+                }
+            })?;
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+            url: url.to_string(),
+            reason: format!("reading the answer: {e}"),
+        })
+    }
+
     fn post_json<T: DeserializeOwned>(
         &self,
         url: &str,
@@ -281,8 +347,7 @@ impl SiteClient {
             url: url.to_string(),
             reason: format!("encoding the request: {e}"),
         })?;
-        let resp = self.call("POST", url, Some(&body), "", &[])?;
-        read_json(url, resp)
+        self.mp_json("POST", url, Some(&body))
     }
 
     /// Asks the management points of `mps` (base URLs, in priority order) for the MP location
@@ -302,7 +367,7 @@ impl SiteClient {
             if let Some(ip) = ip {
                 url.push_str(&format!("?ip={ip}"));
             }
-            match self.get_json::<MpLocation>(&url, "") {
+            match self.mp_json::<MpLocation>("GET", &url, None) {
                 Ok(loc) => return Ok((base.to_string(), loc)),
                 Err(e) if e.is_server_side() => failures.push(e.to_string()),
                 Err(e) => return Err(e),
@@ -336,13 +401,18 @@ impl SiteClient {
         mp: &str,
         content_id: &str,
     ) -> Result<ContentLocations, ClientError> {
-        self.get_json(
-            &mp_url(
-                mp,
-                &format!("content/{}/locations", encode_path(content_id)),
-            ),
-            "",
-        )
+        let url = mp_url(
+            mp,
+            &format!("content/{}/locations", encode_path(content_id)),
+        );
+        let locations: ContentLocations = self.mp_json("GET", &url, None)?;
+        for f in &locations.files {
+            safe_relative(&f.path).map_err(|reason| ClientError::Protocol {
+                url: url.clone(),
+                reason,
+            })?;
+        }
+        Ok(locations)
     }
 
     fn principal(&self) -> &str {

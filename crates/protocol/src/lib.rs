@@ -5,6 +5,8 @@
 //! - [`api`]: the endpoints and their JSON types, and the `{error, code}` body of refusals.
 //! - [`signing`]: the request signature made with the media certificate (scheme
 //!   `TSMEDIA-SIG-V1`) and its verification.
+//! - [`reply`]: the site's Ed25519 signature on every management point answer, which the
+//!   runtime checks with the site key its media carry.
 //! - [`client`]: the blocking HTTP(S) client (ureq + rustls) the runtime uses: MP location
 //!   with fallback over a priority list, identity, deployments, policy, content location, and
 //!   resumable downloads verified against the DP's manifest.
@@ -15,4 +17,5 @@
 
 pub mod api;
 pub mod client;
+pub mod reply;
 pub mod signing;

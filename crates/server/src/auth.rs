@@ -161,7 +161,7 @@ async fn verify_signed(
     .map_err(signing_refusal)
 }
 
-fn path_and_query(req: &Request) -> String {
+pub(crate) fn path_and_query(req: &Request) -> String {
     let uri = req
         .extensions()
         .get::<OriginalUri>()

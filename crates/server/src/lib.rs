@@ -19,6 +19,9 @@
 //! # }
 //! ```
 //!
+//! Every management point answer, refusals included, is signed with the site's key
+//! (`tsmedia_protocol::reply`); the media carry its public key and accept nothing else.
+//!
 //! Errors: the caller's faults are 4xx with `{error, code}`; anything else is an opaque 500
 //! whose cause goes to the `tracing` log. Not supported: several sites, DP boundaries (every
 //! DP holding the content is returned), PXE, multicast, BranchCache, Configuration Manager's
@@ -28,6 +31,7 @@ mod auth;
 mod error;
 mod mp;
 mod range;
+mod reply;
 mod routes;
 mod server;
 mod site_pool;

@@ -199,5 +199,7 @@ pub fn content_locations(site: &Site, content_id: &str) -> Result<ContentLocatio
     Ok(ContentLocations {
         content_id: version.content_id,
         locations,
+        // Filled by the route from the manifest cache it shares with the DP.
+        files: Vec::new(),
     })
 }

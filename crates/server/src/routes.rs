@@ -95,10 +95,25 @@ pub(crate) async fn content_locations(
     State(state): State<Arc<AppState>>,
     Path(content_id): Path<String>,
 ) -> AppResult<ContentLocations> {
+    let pool = Arc::clone(&state.pool);
     Ok(Json(
         state
             .pool
-            .run(move |site| mp::content_locations(site, &content_id))
+            .run(move |site| {
+                let mut answer = mp::content_locations(site, &content_id)?;
+                // The files the site recorded: the hashes media check downloads against,
+                // inside this signed answer.
+                answer.files = pool
+                    .manifest(site, &answer.content_id)?
+                    .iter()
+                    .map(|f| ManifestFile {
+                        path: f.path.clone(),
+                        size: f.size,
+                        sha256: f.hash.clone(),
+                    })
+                    .collect();
+                Ok(answer)
+            })
             .await?,
     ))
 }

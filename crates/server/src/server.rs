@@ -12,6 +12,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::auth;
+use crate::reply;
 use crate::routes;
 use crate::site_pool::SitePool;
 use tsmedia_protocol::api::{DP_PREFIX, MP_PREFIX};
@@ -116,6 +117,11 @@ pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, Server
             .route_layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&state),
                 auth::require_signature,
+            ))
+            // Outermost, so refusals of the signature check are signed too.
+            .route_layer(axum::middleware::from_fn_with_state(
+                Arc::new(site_reply_signer(site_dir)?),
+                reply::sign_replies,
             ));
         app = app.merge(mp);
     }
@@ -135,6 +141,14 @@ pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, Server
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state))
+}
+
+/// The signer of management point answers: the site's key (made on first use).
+fn site_reply_signer(site_dir: &Path) -> Result<tsmedia_protocol::reply::ReplySigner, ServerError> {
+    let site = tsmedia_site::Site::open(site_dir)?;
+    let der = site.signing_key_pkcs8()?;
+    tsmedia_protocol::reply::ReplySigner::from_pkcs8(&der)
+        .map_err(|e| ServerError::Config(format!("site signing key: {e}")))
 }
 
 /// The DP this server is: the one named, else the site's only one.

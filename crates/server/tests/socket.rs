@@ -441,3 +441,79 @@ fn tls_with_a_self_signed_certificate() {
         Err(ClientError::NoManagementPoint(_))
     ));
 }
+
+/// Issue #15, H1: every MP answer carries the site's signature. A client holding the site key
+/// accepts them (and the signed content-location answer lists the DP's files and hashes); a
+/// client holding another key refuses the very same answers.
+#[test]
+fn answers_are_signed_with_the_site_key() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let f = site_on(&listener, 1000);
+    let server = start(listener, &f, None);
+    let live = format!("http://{}", server.addr);
+    let key = tsmedia_site::Site::open(&f.site_dir)
+        .unwrap()
+        .signing_public_key()
+        .unwrap();
+    let with_key = |key: [u8; 32]| {
+        SiteClient::new(ClientOptions {
+            signer: Some(Arc::clone(&f.good)),
+            principal: Some(READER.into()),
+            site_key: Some(key),
+            ..ClientOptions::default()
+        })
+        .unwrap()
+    };
+    let c = with_key(key);
+    let (mp, _) = c.locate_mp(std::slice::from_ref(&live), None).unwrap();
+    let id = c
+        .identity(
+            &mp,
+            &IdentityRequest {
+                smbios_guid: Some(GUID.into()),
+                macs: vec![],
+                arch: "x64".into(),
+                allow_unknown: false,
+            },
+        )
+        .unwrap();
+    let deps = c
+        .deployments(
+            &mp,
+            &DeploymentsRequest {
+                resource_id: id.resource_id,
+                preferred_advert_id: None,
+            },
+        )
+        .unwrap();
+    let policy = c
+        .policy(
+            &mp,
+            &PolicyRequest {
+                deployment_id: deps.deployments[0].id.clone(),
+                resource_id: id.resource_id,
+            },
+        )
+        .unwrap();
+    let content_id = &policy.references[0].content_id;
+    let locs = c.content_locations(&mp, content_id).unwrap();
+    let dp_manifest = c.manifest(&locs.locations[0].url, content_id).unwrap();
+    assert!(!locs.files.is_empty());
+    assert_eq!(locs.files, dp_manifest.files);
+
+    let mut other = key;
+    other[0] ^= 1;
+    let stranger = with_key(other);
+    match stranger.locate_mp(std::slice::from_ref(&live), None) {
+        Err(e @ ClientError::UnsignedReply { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains(&live), "{text}");
+            assert!(text.contains("signature does not verify"), "{text}");
+        }
+        other => panic!("expected a refused answer, got {other:?}"),
+    }
+    assert!(matches!(
+        stranger.content_locations(&mp, content_id),
+        Err(ClientError::UnsignedReply { .. })
+    ));
+}

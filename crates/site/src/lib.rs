@@ -39,6 +39,7 @@ mod library;
 mod package;
 mod points;
 mod schema;
+mod signing_key;
 mod site;
 mod source;
 mod task_sequence;
@@ -58,6 +59,7 @@ pub use library::{ContentLibrary, FileState, StoredFile, hash_file, hash_reader}
 pub use package::{Package, PackageOptions, PackageType};
 pub use points::{Cidr, DistributionPoint, DpContent, ManagementPoint};
 pub use schema::SCHEMA_VERSION;
+pub use signing_key::SIGNING_KEY_FILE;
 pub use site::{
     ALL_SYSTEMS, ALL_UNKNOWN_COMPUTERS, DATABASE_FILE, Site, SiteInfo, validate_site_code,
 };

@@ -6,6 +6,7 @@
 //! <site>/site.lock          lock file held while the content library is changed
 //! <site>/content/FileLib/   library files by SHA-256 (library.rs)
 //! <site>/content/tmp/       files being imported
+//! <site>/site-signing-key.p8 the key that signs management point answers (signing_key.rs)
 //! ```
 
 use std::fs::{self, File};
@@ -156,12 +157,16 @@ impl Site {
         }
         tx.commit().map_err(Error::db("creating the site"))?;
         let library = ContentLibrary::open(dir.join("content"))?;
-        Ok(Site {
+        let site = Site {
             dir: dir.to_path_buf(),
             code: code.to_string(),
             conn,
             library,
-        })
+        };
+        // Made now so that planning media (which must write nothing) finds it; older sites get
+        // theirs on first use.
+        site.signing_key_pkcs8()?;
+        Ok(site)
     }
 
     /// Opens the site in `dir`, upgrading its schema if it was made by an older version.

@@ -30,6 +30,10 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
     ));
     v.push(Variable::new("_SMSTSSiteCode", plan.site_code.clone()));
     v.push(Variable::new(
+        tsmedia_mediafmt::variables::SITE_KEY_VARIABLE,
+        plan.site_key.clone(),
+    ));
+    v.push(Variable::new(
         "_SMSTSMediaPFX",
         tsmedia_base::digest::hex_upper(&plan.certificate.pfx),
     ));

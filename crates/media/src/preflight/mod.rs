@@ -199,7 +199,7 @@ fn run(
             class: ErrorClass::Failure,
         }]));
     };
-    let seed = spec.digest();
+    let seed = spec.digest(site.code());
     let rng = if fixed_time.is_some() {
         Randomness::Seeded(seed)
     } else {
@@ -247,6 +247,7 @@ fn run(
         media_guid,
         unknown_guids,
         site_code: site.code().to_string(),
+        site_key: tsmedia_mediafmt::variables::encode_site_key(&site.signing_public_key()?),
     };
     match layout::lay_out(&mut plan, &boot.files, checked.disc_size, options) {
         Ok(()) => Ok(Ok(plan)),
