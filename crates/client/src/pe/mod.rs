@@ -209,7 +209,7 @@ fn run_session(
         network::bring_up(console, &args.run_dir)
             .map_err(|e| setup("The network could not be started", e, exit_codes::FAILURE))?;
     }
-    let options = RunOptions {
+    let mut options = RunOptions {
         media: media_dir,
         target: Some(target),
         disk,
@@ -218,11 +218,60 @@ fn run_session(
         mounter: Some(Arc::new(volumes.mounter())),
         ..RunOptions::default()
     };
-    console.say("tsmedia PE: running the task sequence\n");
-    let mut out = Vec::new();
-    let result = command::execute_options(&options, &mut out);
-    console.say(&String::from_utf8_lossy(&out));
-    result.map_err(|e| SessionError::Command(Box::new(e)))
+    loop {
+        console.say("tsmedia PE: running the task sequence\n");
+        let mut out = Vec::new();
+        let result = command::execute_options(&options, &mut out);
+        console.say(&String::from_utf8_lossy(&out));
+        match result {
+            // Several deployments are offered and the media are not unattended: the person at
+            // the console chooses, and the run starts again with that one (nothing ran yet).
+            Err(CommandError::Run {
+                source: crate::error::Error::DeploymentChoice { offered },
+                ..
+            }) if options.deployment.is_none() => {
+                options.deployment = Some(choose_deployment(console, &offered)?);
+            }
+            other => return other.map_err(|e| SessionError::Command(Box::new(e))),
+        }
+    }
+}
+
+/// Shows the deployments offered (`ID (task sequence)` each) and reads a choice by number.
+fn choose_deployment(console: &Console, offered: &[String]) -> Result<String, SessionError> {
+    let mut menu = String::from("\nSeveral task sequences are available for this computer:\n");
+    for (i, d) in offered.iter().enumerate() {
+        menu.push_str(&format!("  {}. {d}\n", i + 1));
+    }
+    console.say(&menu);
+    for _ in 0..PASSWORD_TRIES {
+        console.say(&format!("Run which one (1-{})? ", offered.len()));
+        let Some(line) = console.read_line(None) else {
+            break;
+        };
+        if let Some(d) = line
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| offered.get(n))
+        {
+            return Ok(d.split_whitespace().next().unwrap_or(d).to_string());
+        }
+        console.say(&format!(
+            "{:?} is not a number from the list.\n",
+            line.trim()
+        ));
+    }
+    Err(setup(
+        "No task sequence was chosen",
+        format!(
+            "{} deployments are offered: {}",
+            offered.len(),
+            offered.join(", ")
+        ),
+        exit_codes::INVALID_INPUT,
+    ))
 }
 
 /// `BIOS`, `UEFI` or `UEFI, Secure Boot enforcing` (as the kernel logged it).
