@@ -228,7 +228,13 @@ fn setup(tsmedia: &Path, work: &Path, corpus: &Path) -> Result<Setup> {
     fresh(work)?;
     let demo = work.join("demo");
     eprintln!("building the demo site in {} ...", demo.display());
-    run::checked(&Cmd::new(tsmedia).arg("demo").arg("--dir").arg(&demo))?;
+    run::checked(
+        &Cmd::new(tsmedia)
+            .arg("demo")
+            .arg("--no-boot")
+            .arg("--dir")
+            .arg(&demo),
+    )?;
     let site = demo.join("site");
     let list = run::checked(
         &Cmd::new(tsmedia)
