@@ -148,6 +148,10 @@ fn deploy(dir: &Path, iso: &Path, firmware: Firmware, disk: &Path) -> String {
     vm.type_line(PASSWORD);
     vm.wait_for("tsmedia PE: running the task sequence", at);
     let (console, secs) = vm.finish();
+    assert!(
+        !console.contains(PASSWORD),
+        "{firmware:?}: the password was echoed:\n{console}"
+    );
     eprintln!("{firmware:?}: the task sequence ran and the VM powered off after {secs:.1} s (TCG)");
     console
 }

@@ -95,8 +95,9 @@ impl Console {
 
     /// Asks for a secret: `prompt`, then a line read with echo off.
     pub fn ask_secret(&self, prompt: &str) -> Option<String> {
-        self.say(prompt);
+        // Echo goes off before the prompt shows, so nothing typed after it is echoed.
         self.echo(false);
+        self.say(prompt);
         let line = self.read_line(None);
         self.echo(true);
         self.say("\n");
