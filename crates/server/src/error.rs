@@ -75,7 +75,7 @@ impl From<tsmedia_site::Error> for ApiError {
             tsmedia_site::Error::Invalid { what, reason } => {
                 ApiError::bad_request("invalid", format!("invalid {what}: {reason}"))
             }
-            other => ApiError::internal(format!("{other:#}")),
+            other => ApiError::internal(tsmedia_base::error_chain(&other)),
         }
     }
 }

@@ -22,7 +22,7 @@ use tsmedia_protocol::api::{DP_PREFIX, MP_PREFIX};
 #[non_exhaustive]
 pub enum ServerError {
     /// The site could not be opened or read.
-    #[error("site: {0}")]
+    #[error("site")]
     Site(#[from] tsmedia_site::Error),
     /// The options do not make a service.
     #[error("{0}")]
@@ -38,7 +38,7 @@ pub enum ServerError {
         reason: String,
     },
     /// Listening or serving failed.
-    #[error("serving: {0}")]
+    #[error("serving")]
     Io(#[from] std::io::Error),
 }
 

@@ -58,7 +58,9 @@ impl SitePool {
         let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
         match idle {
             Some(site) => Ok(site),
-            None => Site::open(&self.dir).map_err(|e| ApiError::internal(format!("{e:#}"))),
+            None => {
+                Site::open(&self.dir).map_err(|e| ApiError::internal(tsmedia_base::error_chain(&e)))
+            }
         }
     }
 
