@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use common::{require, run, s, tsmedia};
-use pe_common::{Firmware, Vm, build_pe};
+use pe_common::{Firmware, PeSite, Vm};
 
 const PASSWORD: &str = "Net-Boot-42";
 const UUID: &str = "5A0F1E2D-3C4B-4A59-8877-665544332211";
@@ -42,44 +42,19 @@ impl Drop for Server {
 /// `media_args` (after `--boot-image ID --dp DP1 --password PW --out DIR`); returns the media
 /// folder, the running server and its loopback port.
 fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
-    let pe = build_pe(dir, &["tsmedia.failwait=5"]);
-    let site = dir.join("site");
-    let t = |args: &[&str]| -> String {
-        let out = run(tsmedia().arg("--site").arg(&site).args(args));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    t(&["site", "init", "--code", "NET"]);
-    let boot = t(&[
-        "package",
-        "add",
-        "--type",
-        "boot-image",
-        "--name",
-        "tsmedia PE",
-        s(&pe),
-    ]);
-    let data = dir.join("data");
-    std::fs::create_dir_all(data.join("Payload")).expect("data");
-    std::fs::write(data.join("Payload/readme.txt"), b"downloaded from the DP\n").expect("data");
-    let wim = dir.join("data.wim");
-    run(tsmedia()
-        .args(["wim", "capture"])
-        .arg(&data)
-        .arg(&wim)
-        .arg("Data"));
-    let image = t(&[
-        "package",
-        "add",
-        "--type",
-        "os-image",
-        "--name",
-        "Data",
-        s(&wim),
-    ]);
-    let xml = dir.join("ts.xml");
-    std::fs::write(
-        &xml,
-        format!(
+    let site_dir = dir.join("site");
+    let lab_site = PeSite::new(
+        dir,
+        "NET",
+        &["tsmedia.failwait=5"],
+        &[("Payload/readme.txt", b"downloaded from the DP\n")],
+    );
+    let (boot, image) = (lab_site.boot.clone(), lab_site.image.clone());
+    let t = |args: &[&str]| lab_site.run(args);
+    let ts = lab_site.task_sequence(
+        dir,
+        "Network deploy",
+        &format!(
             r#"<sequence version="3.10"><referenceList><reference package="{image}" /></referenceList>
 <step type="SMS_TaskSequence_PartitionDiskAction" name="Format and Partition Disk 0">
   <defaultVarList><variable name="OSDPartitionStyle" property="PartitionStyle">GPT</variable>
@@ -94,18 +69,7 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
   <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s %s' "$Phase" "$OSDComputerName" &gt; "$OSDisk/after.txt"</variable></defaultVarList></step>
 </sequence>"#
         ),
-    )
-    .expect("ts xml");
-    let ts = t(&[
-        "ts",
-        "import",
-        s(&xml),
-        "--name",
-        "Network deploy",
-        "--boot-image",
-        &boot,
-    ]);
-    let ts = ts.lines().next().expect("ts id").trim().to_string();
+    );
     t(&[
         "computer",
         "import",
@@ -165,7 +129,7 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
         .port();
     let mut child = tsmedia()
         .arg("--site")
-        .arg(&site)
+        .arg(&site_dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::piped())
         .spawn()

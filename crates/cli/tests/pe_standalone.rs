@@ -16,8 +16,8 @@ mod pe_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{require, run, s, tsmedia};
-use pe_common::{Firmware, Vm, build_pe};
+use common::{require, run, s};
+use pe_common::{Firmware, PeSite, Vm};
 
 const PASSWORD: &str = "Correct-Horse-7";
 
@@ -25,50 +25,26 @@ const PASSWORD: &str = "Correct-Horse-7";
 /// stand-alone ISO.
 fn standalone_iso(dir: &Path) -> PathBuf {
     // A failing run powers off 5 s after its failure screen.
-    let pe = build_pe(dir, &["tsmedia.failwait=5"]);
-    let site = dir.join("site");
-    let t = |args: &[&str]| -> String {
-        let out = run(tsmedia().arg("--site").arg(&site).args(args));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    t(&["site", "init", "--code", "LAB"]);
-    let boot = t(&[
-        "package",
-        "add",
-        "--type",
-        "boot-image",
-        "--name",
-        "tsmedia PE",
-        s(&pe),
-    ]);
-    let data = dir.join("data");
-    std::fs::create_dir_all(data.join("Apps/Tool")).expect("data");
-    std::fs::write(data.join("hello.txt"), b"hello from the data image\n").expect("data");
     let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(data.join("Apps/Tool/tool.bin"), &big).expect("data");
-    let wim = dir.join("data.wim");
-    run(tsmedia()
-        .args(["wim", "capture"])
-        .arg(&data)
-        .arg(&wim)
-        .arg("Data"));
-    let image = t(&[
-        "package",
-        "add",
-        "--type",
-        "os-image",
-        "--name",
-        "Data",
-        s(&wim),
-    ]);
+    let site = PeSite::new(
+        dir,
+        "LAB",
+        &["tsmedia.failwait=5"],
+        &[
+            ("hello.txt", b"hello from the data image\n"),
+            ("Apps/Tool/tool.bin", &big),
+        ],
+    );
+    let (boot, image) = (site.boot.clone(), site.image.clone());
+    let t = |args: &[&str]| site.run(args);
     t(&["dp", "add", "dp1", "--url", "http://dp1.example"]);
     t(&["dp", "grant", "dp1", "--principal", "Everyone"]);
     t(&["content", "distribute", &boot, "--dp", "dp1"]);
     t(&["content", "distribute", &image, "--dp", "dp1"]);
-    let xml = dir.join("ts.xml");
-    std::fs::write(
-        &xml,
-        format!(
+    let ts = site.task_sequence(
+        dir,
+        "Deploy data",
+        &format!(
             r#"<sequence version="3.10"><referenceList><reference package="{image}" /></referenceList>
 <step type="SMS_TaskSequence_RunCommandLineAction" name="Say hello">
   <defaultVarList><variable name="CommandLine" property="CommandLine">echo "hello from busybox $(uname -s)"</variable></defaultVarList></step>
@@ -92,18 +68,7 @@ fn standalone_iso(dir: &Path) -> PathBuf {
   <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s' "$Colour" &gt; "$DataVol/colour.txt"</variable></defaultVarList></step>
 </sequence>"#
         ),
-    )
-    .expect("ts xml");
-    let ts = t(&[
-        "ts",
-        "import",
-        s(&xml),
-        "--name",
-        "Deploy data",
-        "--boot-image",
-        &boot,
-    ]);
-    let ts = ts.lines().next().expect("ts id").trim().to_string();
+    );
     let out = dir.join("media");
     t(&[
         "media",

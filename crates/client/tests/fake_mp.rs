@@ -160,7 +160,8 @@ fn assert_refused(e: &Error, mp: &str, want: ReplyError) {
         }
         other => panic!("expected a refused answer, got {other}"),
     }
-    let text = e.to_string();
+    // What the user sees: the error with its causes.
+    let text = tsmedia_base::error_chain(e);
     assert!(text.contains(mp), "the error names the MP: {text}");
     assert!(text.contains("answer refused"), "{text}");
     assert_eq!(e.class().exit_code(), 1, "{text}");

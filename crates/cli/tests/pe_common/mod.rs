@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{require, run, tsmedia};
+use crate::common::{require, run, s, tsmedia};
 
 /// The folder of tsmedia PE's packages: `target/pe-debs` (filled by
 /// `scripts/fetch-pe-debs.sh`, which `scripts/test.sh` runs) or `TSMEDIA_PE_DEBS`. Fails, never
@@ -60,6 +60,83 @@ pub fn build_pe(dir: &Path, kernel_args: &[&str]) -> PathBuf {
     }
     run(&mut cmd);
     wim
+}
+
+/// A site for the PE tests: tsmedia PE (built with `kernel_args`) as its boot image and the
+/// data image captured from `files`.
+pub struct PeSite {
+    /// The site folder.
+    pub site: PathBuf,
+    /// The boot image's package ID.
+    pub boot: String,
+    /// The data image's package ID.
+    pub image: String,
+}
+
+impl PeSite {
+    /// Builds the PE and the site (code `code`) under `dir`.
+    pub fn new(dir: &Path, code: &str, kernel_args: &[&str], files: &[(&str, &[u8])]) -> PeSite {
+        let pe = build_pe(dir, kernel_args);
+        let mut site = PeSite {
+            site: dir.join("site"),
+            boot: String::new(),
+            image: String::new(),
+        };
+        site.run(&["site", "init", "--code", code]);
+        site.boot = site.run(&[
+            "package",
+            "add",
+            "--type",
+            "boot-image",
+            "--name",
+            "tsmedia PE",
+            s(&pe),
+        ]);
+        let data = dir.join("data");
+        for (path, bytes) in files {
+            let file = data.join(path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("data");
+            std::fs::write(&file, bytes).expect("data");
+        }
+        let wim = dir.join("data.wim");
+        run(tsmedia()
+            .args(["wim", "capture"])
+            .arg(&data)
+            .arg(&wim)
+            .arg("Data"));
+        site.image = site.run(&[
+            "package",
+            "add",
+            "--type",
+            "os-image",
+            "--name",
+            "Data",
+            s(&wim),
+        ]);
+        site
+    }
+
+    /// `tsmedia --site SITE args…`, which must succeed; its standard output, trimmed.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = run(tsmedia().arg("--site").arg(&self.site).args(args));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Imports `xml` as a task sequence using the boot image; returns its ID.
+    pub fn task_sequence(&self, dir: &Path, name: &str, xml: &str) -> String {
+        let path = dir.join("ts.xml");
+        std::fs::write(&path, xml).expect("ts xml");
+        let out = self.run(&[
+            "ts",
+            "import",
+            s(&path),
+            "--name",
+            name,
+            "--boot-image",
+            &self.boot,
+        ]);
+        out.lines().next().expect("ts id").trim().to_string()
+    }
 }
 
 /// The firmware a virtual machine starts with.
