@@ -15,10 +15,10 @@ mod pe_common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use common::{require, run, s, tsmedia};
-use pe_common::{Firmware, PeSite, Vm};
+use common::{require, s, tsmedia};
+use pe_common::{Firmware, PeSite, Vm, blank_disk, first_partition_start, mtype};
 
 const PASSWORD: &str = "Net-Boot-42";
 const UUID: &str = "5A0F1E2D-3C4B-4A59-8877-665544332211";
@@ -160,36 +160,9 @@ fn network(port: u16) -> Vec<String> {
     ]
 }
 
-fn blank_disk(dir: &Path) -> PathBuf {
-    let disk = dir.join("disk.img");
-    std::fs::File::create(&disk)
-        .and_then(|f| f.set_len(64 << 20))
-        .expect("disk");
-    disk
-}
-
 /// The first partition of `disk` as an mtools image spec (`file@@offset`).
 fn volume(disk: &Path) -> String {
-    let table = run(Command::new("sgdisk").arg("-p").arg(disk));
-    let table = String::from_utf8_lossy(&table.stdout).into_owned();
-    let start: u64 = table
-        .lines()
-        .find_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            (w.first() == Some(&"1"))
-                .then(|| w[1].parse().ok())
-                .flatten()
-        })
-        .unwrap_or_else(|| panic!("no partition 1:\n{table}"));
-    format!("{}@@{}", disk.display(), start * 512)
-}
-
-fn mtype(volume: &str, path: &str) -> String {
-    let out = run(Command::new("mtype")
-        .arg("-i")
-        .arg(volume)
-        .arg(format!("::{path}")));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    format!("{}@@{}", disk.display(), first_partition_start(disk) * 512)
 }
 
 #[test]
@@ -201,7 +174,7 @@ fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
     let dir = tmp.path();
     let (media, _server, port) = lab(dir, &["--mode", "dynamic", "--mp", "MP0", "MP1"]);
     let iso = media.join("media.iso");
-    let disk = blank_disk(dir);
+    let disk = blank_disk(dir, "disk.img");
     let mut extra = network(port);
     extra.extend([
         "-drive".into(),
@@ -278,7 +251,7 @@ fn bootable_usb_image_over_the_network_under_uefi() {
         "USB media are one image: {}",
         stick.display()
     );
-    let disk = blank_disk(dir);
+    let disk = blank_disk(dir, "disk.img");
     let mut extra = network(port);
     extra.extend([
         "-device".into(),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{require, run, s};
-use pe_common::{Firmware, PeSite, Vm};
+use pe_common::{Firmware, PeSite, Vm, blank_disk, first_partition_start, mtype};
 
 const PASSWORD: &str = "Correct-Horse-7";
 
@@ -88,13 +88,6 @@ fn standalone_iso(dir: &Path) -> PathBuf {
     iso
 }
 
-fn blank_disk(dir: &Path, name: &str) -> PathBuf {
-    let disk = dir.join(name);
-    let f = std::fs::File::create(&disk).expect("disk");
-    f.set_len(64 << 20).expect("disk size");
-    disk
-}
-
 fn drives(iso: &Path, disk: &Path) -> Vec<String> {
     vec![
         "-drive".into(),
@@ -123,19 +116,7 @@ fn deploy(dir: &Path, iso: &Path, firmware: Firmware, disk: &Path) -> String {
 
 /// Checks the deployed disk on the host.
 fn check_disk(dir: &Path, disk: &Path) {
-    let table = run(Command::new("sgdisk").arg("-p").arg(disk));
-    let table = String::from_utf8_lossy(&table.stdout);
-    assert!(table.contains("GPT") || table.contains("Number"), "{table}");
-    // One partition; find its first sector.
-    let start: u64 = table
-        .lines()
-        .find_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            (w.first() == Some(&"1"))
-                .then(|| w[1].parse().ok())
-                .flatten()
-        })
-        .unwrap_or_else(|| panic!("no partition 1:\n{table}"));
+    let start = first_partition_start(disk);
     // The volume alone, for fsck.fat and mtools.
     let volume = dir.join(format!(
         "{}.vol",
@@ -147,13 +128,8 @@ fn check_disk(dir: &Path, disk: &Path) {
         .arg(format!("skip={start}"))
         .args(["bs=512", "status=none"]));
     run(Command::new("fsck.fat").args(["-n"]).arg(&volume));
-    let mtype = |path: &str| -> String {
-        let out = run(Command::new("mtype")
-            .arg("-i")
-            .arg(&volume)
-            .arg(format!("::{path}")));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let image = volume.to_str().expect("utf-8 path");
+    let mtype = |path: &str| mtype(image, path);
     assert_eq!(mtype("/hello.txt"), "hello from the data image\n");
     assert_eq!(mtype("/colour.txt"), "blue");
     let tool = run(Command::new("mdir")

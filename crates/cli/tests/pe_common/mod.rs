@@ -139,6 +139,41 @@ impl PeSite {
     }
 }
 
+/// A blank 64 MiB disk image `dir/name` for the virtual machine to deploy to.
+pub fn blank_disk(dir: &Path, name: &str) -> PathBuf {
+    let disk = dir.join(name);
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(64 << 20))
+        .expect("disk");
+    disk
+}
+
+/// The first sector of partition 1 of a deployed `disk`, as `sgdisk -p` prints it.
+pub fn first_partition_start(disk: &Path) -> u64 {
+    require("sgdisk", "gdisk");
+    let table = run(Command::new("sgdisk").arg("-p").arg(disk));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    table
+        .lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.first() == Some(&"1"))
+                .then(|| w[1].parse().ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no partition 1:\n{table}"))
+}
+
+/// `mtype -i IMAGE ::PATH`: a file of a FAT volume (`IMAGE` may be mtools' `file@@offset`).
+pub fn mtype(image: &str, path: &str) -> String {
+    require("mtype", "mtools");
+    let out = run(Command::new("mtype")
+        .arg("-i")
+        .arg(image)
+        .arg(format!("::{path}")));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The firmware a virtual machine starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Firmware {
