@@ -309,25 +309,28 @@ fn write_media(
         Flavour::TsmediaPe => log.info(format!(
             "tsmedia PE boot image: its files go on the media as they are (runtime included); \
              the loader configurations get {}={} on the kernel command line",
-            tsmedia_pe::session::MEDIA_ARG,
-            plan.media_guid
+            MEDIA_ARG, plan.media_guid
         )),
     }
     // tsmedia PE's UEFI El Torito image: a FAT volume with shim and GRUB.
     let pe_efi = match (plan.boot_flavour, spec.media_type) {
         (Flavour::TsmediaPe, MediaType::CdDvd) => {
+            // A file that cannot be read is that error, not "missing".
+            let mut unreadable = None;
             let mut read = |path: &str| {
-                boot_files
-                    .iter()
-                    .find(|b| b.dest == path)
-                    .and_then(|b| bootfiles::read(&boot_src, b).ok())
+                let b = boot_files.iter().find(|b| b.dest == path)?;
+                bootfiles::read(&boot_src, b)
+                    .map_err(|e| unreadable.get_or_insert(e))
+                    .ok()
             };
-            Some(
-                tsmedia_pe::boot_media::efi_image(&mut read).map_err(|source| Error::PeBoot {
-                    path: plan.boot_wim.clone(),
-                    source,
-                })?,
-            )
+            let image = tsmedia_pe::boot_media::efi_image(&mut read);
+            if let Some(e) = unreadable {
+                return Err(e);
+            }
+            Some(image.map_err(|source| Error::PeBoot {
+                path: plan.boot_wim.clone(),
+                source,
+            })?)
         }
         _ => None,
     };
