@@ -33,6 +33,20 @@ impl Cancel {
         self.0.load(Ordering::Relaxed)
     }
 
+    /// A token that the process's Ctrl-C (SIGINT) cancels: the first Ctrl-C asks the work to
+    /// stop and clean up; a second one ends the process at once with exit code 130 (the
+    /// shell's code for SIGINT). Only the first call in a process installs the handler.
+    pub fn on_ctrl_c() -> Cancel {
+        let flag = Cancel::new();
+        let f = flag.clone();
+        let _ = ctrlc::set_handler(move || {
+            if f.cancel() {
+                std::process::exit(130);
+            }
+        });
+        flag
+    }
+
     /// `Err(Cancelled)` once the work has been asked to stop, for `?` at a check point.
     pub fn check(&self) -> Result<(), Cancelled> {
         if self.is_cancelled() {

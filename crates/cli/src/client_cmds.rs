@@ -18,9 +18,9 @@ pub enum ClientCommand {
 
 /// Runs the command; `exit::code_for` maps its errors to exit codes (the runtime's error
 /// classes through [`tsmedia_client::ErrorClass::exit_code`]).
-pub fn run(c: ClientCommand) -> Result<()> {
+pub fn run(c: ClientCommand, cancel: &tsmedia_base::Cancel) -> Result<()> {
     match c {
-        ClientCommand::Run(a) => match command::execute(&a, &mut std::io::stdout()) {
+        ClientCommand::Run(a) => match command::execute(&a, cancel, &mut std::io::stdout()) {
             Ok(()) => Ok(()),
             Err(e @ CommandError::Suspended { .. }) => {
                 Err(crate::exit::Suspended(e.to_string()).into())

@@ -109,16 +109,9 @@ pub fn quiet_broken_pipe() {
 }
 
 /// A token cancelled by Ctrl-C; long operations check it and stop, removing their temporary
-/// output.
+/// output. A second Ctrl-C stops at once with [`INTERRUPTED`].
 pub fn install_ctrlc() -> Cancel {
-    let flag = Cancel::new();
-    let f = flag.clone();
-    let _ = ctrlc::set_handler(move || {
-        if f.cancel() {
-            std::process::exit(i32::from(INTERRUPTED)); // second Ctrl-C: stop now
-        }
-    });
-    flag
+    Cancel::on_ctrl_c()
 }
 
 #[cfg(test)]

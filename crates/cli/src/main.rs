@@ -103,7 +103,7 @@ fn main() -> ExitCode {
         Command::Media(c) => media_cmds::run(&cli.site, c, &cancel),
         Command::Prestage(c) => prestage_cmd::run(c, &cancel),
         Command::Serve(a) => serve_cmd::run(&cli.site, a),
-        Command::Client(c) => client_cmds::run(c),
+        Command::Client(c) => client_cmds::run(c, &cancel),
         Command::Pe(c) => pe_cmd::run(c),
         Command::Site(c) => site_cmds::run(&cli.site, c),
     };

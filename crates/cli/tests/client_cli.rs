@@ -27,6 +27,10 @@ const POLICY: &str = r#"<sequence>
 </sequence>"#;
 
 fn media(root: &Path, fail: &str) {
+    media_with(root, fail, POLICY);
+}
+
+fn media_with(root: &Path, fail: &str, policy: &str) {
     let data = root.join("SMS/data");
     fs::create_dir_all(&data).expect("mkdir");
     fs::write(
@@ -41,7 +45,7 @@ fn media(root: &Path, fail: &str) {
     let rng = Randomness::Os;
     let sealed = seal(&to_xml(&vars), Some("pw"), KDF, &rng, "Variables.dat").expect("seal");
     fs::write(data.join("Variables.dat"), sealed).expect("write");
-    let sealed = seal(POLICY.as_bytes(), Some("pw"), KDF, &rng, "policy.xml").expect("seal");
+    let sealed = seal(policy.as_bytes(), Some("pw"), KDF, &rng, "policy.xml").expect("seal");
     fs::write(data.join("policy.xml"), sealed).expect("write");
 }
 
@@ -87,4 +91,55 @@ fn client_run_runs_stand_alone_media_and_reports_failures() {
         .assert()
         .failure()
         .stderr(contains("step \"Touch\" with exit code 9"));
+}
+
+/// Ctrl-C at the terminal (SIGINT to the whole foreground process group) while a step runs:
+/// the run stops before the next step and exits 130, as a shell expects.
+#[test]
+fn ctrl_c_stops_client_run_before_the_next_step() {
+    use std::os::unix::process::CommandExt;
+    const SLOW: &str = r#"<sequence>
+  <step type="SMS_TaskSequence_RunCommandLineAction" name="Slow">
+    <defaultVarList><variable name="CommandLine" property="CommandLine">touch started.txt; sleep 60</variable></defaultVarList>
+  </step>
+  <step type="SMS_TaskSequence_RunCommandLineAction" name="Next">
+    <defaultVarList><variable name="CommandLine" property="CommandLine">touch next.txt</variable></defaultVarList>
+  </step>
+</sequence>"#;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("media");
+    media_with(&root, "0", SLOW);
+    let target = tmp.path().join("target");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tsmedia"))
+        .args(["client", "run", "--password", "pw", "--media"])
+        .arg(&root)
+        .arg("--target")
+        .arg(&target)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("spawn");
+    let started = target.join("started.txt");
+    for _ in 0..600 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(started.exists(), "the slow step never started");
+    let group = format!("-{}", child.id());
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(
+        !target.join("next.txt").exists(),
+        "no step runs after Ctrl-C"
+    );
 }

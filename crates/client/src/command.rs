@@ -207,10 +207,17 @@ impl RunArgs {
 /// Runs the media as `args` say. Writes `log: <smsts.log>` to `out` once the task sequence
 /// has run (whatever its outcome), and `task sequence succeeded (<type> media)` when it
 /// succeeded; a failed or suspended task sequence is an error. Errors writing to `out` are
-/// ignored: the log file is the record.
+/// ignored: the log file is the record. `cancel` (Ctrl-C) stops the run between steps and
+/// between the reads of a download.
 #[allow(clippy::result_large_err)] // see `RunArgs::options`
-pub fn execute(args: &RunArgs, out: &mut dyn Write) -> Result<(), CommandError> {
-    execute_options(&args.options()?, out)
+pub fn execute(
+    args: &RunArgs,
+    cancel: &tsmedia_base::Cancel,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let mut options = args.options()?;
+    options.cancel = cancel.clone();
+    execute_options(&options, out)
 }
 
 /// [`execute`] with the options made already (tsmedia PE's session makes its own).

@@ -36,14 +36,15 @@ enum Command {
 /// The runtime's command line: parses the arguments and runs; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cancel = tsmedia_base::Cancel::on_ctrl_c();
     match cli.command {
-        Command::Run(args) => match command::execute(&args, &mut std::io::stdout()) {
+        Command::Run(args) => match command::execute(&args, &cancel, &mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {}", command::error_chain(&e));
                 ExitCode::from(command::exit_code(&e))
             }
         },
-        Command::Pe(args) => ExitCode::from(crate::pe::session(&args)),
+        Command::Pe(args) => ExitCode::from(crate::pe::session(&args, &cancel)),
     }
 }

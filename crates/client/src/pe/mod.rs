@@ -53,13 +53,14 @@ pub const PASSWORD_TRIES: u32 = 3;
 /// The log's path in the target volume.
 pub const DISK_LOG: &str = "_SMSTaskSequence/Logs/smsts.log";
 
-/// Runs the session and returns the exit code for `/init`.
-pub fn session(args: &PeArgs) -> u8 {
+/// Runs the session and returns the exit code for `/init`. `cancel` (Ctrl-C on the console)
+/// stops the task sequence between steps; the failure screen then says so.
+pub fn session(args: &PeArgs, cancel: &tsmedia_base::Cancel) -> u8 {
     let console = Console::system(Some(&args.screen));
     let kargs = KernelArgs::read(&args.cmdline);
     let ram_log = args.run_dir.join("smsts.log");
     let mut volumes = PeVolumes::new(args.run_dir.join("target"));
-    let outcome = run_session(args, &kargs, &console, &ram_log, &mut volumes);
+    let outcome = run_session(args, &kargs, &console, &ram_log, &mut volumes, cancel);
     // The log goes to the target volume whenever one exists, whatever happened.
     let mut logs = vec![ram_log.clone()];
     if let Some(vol) = volumes.mounted() {
@@ -153,6 +154,7 @@ fn run_session(
     console: &Console,
     ram_log: &Path,
     volumes: &mut PeVolumes,
+    cancel: &tsmedia_base::Cancel,
 ) -> Result<(), SessionError> {
     console.say(&format!("tsmedia PE: firmware {}\n", firmware()));
     console.say("tsmedia PE: looking for the task sequence media\n");
@@ -216,6 +218,7 @@ fn run_session(
         password,
         log: Some(ram_log.to_path_buf()),
         mounter: Some(Arc::new(volumes.mounter())),
+        cancel: cancel.clone(),
         ..RunOptions::default()
     };
     loop {
