@@ -136,12 +136,19 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
         .expect("tsmedia serve");
     let stderr = child.stderr.take().expect("stderr");
     let server = Server(child);
-    let first = BufReader::new(stderr)
-        .lines()
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines
         .next()
         .expect("serve prints its address")
         .expect("readable");
     assert!(first.contains("serving"), "{first}");
+    // The server logs refused requests to stderr: keep reading it (shown with the test's
+    // output) so that it never writes into a closed pipe.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("serve: {line}");
+        }
+    });
     (out, server, port)
 }
 
@@ -279,4 +286,95 @@ fn bootable_usb_image_over_the_network_under_uefi() {
         "downloaded from the DP\n"
     );
     assert_eq!(mtype(&volume, "/after.txt"), "set-before-restart LAB-VM1");
+}
+
+/// Whether a disk image holds only zero bytes (nothing was written to it).
+fn untouched(disk: &Path) -> bool {
+    std::fs::read(disk).expect("disk").iter().all(|b| *b == 0)
+}
+
+/// A cable without a DHCP server: the network adapter is there (on an empty QEMU hub), no
+/// answer comes; the session retries with backoff, then shows a clear failure and writes
+/// nothing to the disk.
+#[test]
+fn bootable_media_without_a_dhcp_answer_fail_clearly_after_retries() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (media, _server, _port) = lab(dir, &["--mode", "site-based", "--mp", "MP1"]);
+    let disk = blank_disk(dir, "disk.img");
+    let extra: Vec<String> = vec![
+        "-netdev".into(),
+        "hubport,id=n0,hubid=0".into(),
+        "-device".into(),
+        format!("virtio-net-pci,netdev=n0,mac={MAC}"),
+        "-drive".into(),
+        format!(
+            "file={},media=cdrom,readonly=on",
+            media.join("media.iso").display()
+        ),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+        "-boot".into(),
+        "d".into(),
+    ];
+    let mut vm = Vm::start(dir, Firmware::Bios, &extra, false);
+    let at = vm.wait_for("Media password:", 0);
+    vm.type_line(PASSWORD);
+    let at = vm.wait_for("(round 1 of 4); retrying in 2 s", at);
+    let at = vm.wait_for("(round 3 of 4); retrying in 8 s", at);
+    let at = vm.wait_for("The network could not be started", at);
+    vm.wait_for("reboot: Power down", at);
+    let console = vm.console();
+    drop(vm);
+    assert!(console.contains("no DHCP answer"), "{console}");
+    assert!(untouched(&disk), "nothing may be written to the disk");
+}
+
+/// Media of one site booted where another site's server answers at the management point's
+/// address: that site does not know the media's certificate and refuses them (exit code 5 on
+/// the failure screen), and nothing is written to the disk.
+#[test]
+fn media_of_another_site_are_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for site in ["a", "b"] {
+        std::fs::create_dir_all(tmp.path().join(site)).expect("mkdir");
+    }
+    let (media, _server_a, _port_a) = lab(
+        &tmp.path().join("a"),
+        &["--mode", "site-based", "--mp", "MP1"],
+    );
+    let (_media_b, _server_b, port_b) = lab(
+        &tmp.path().join("b"),
+        &["--mode", "site-based", "--mp", "MP1"],
+    );
+    let dir = tmp.path();
+    let disk = blank_disk(dir, "disk.img");
+    let mut extra = network(port_b);
+    extra.extend([
+        "-drive".into(),
+        format!(
+            "file={},media=cdrom,readonly=on",
+            media.join("media.iso").display()
+        ),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+        "-boot".into(),
+        "d".into(),
+    ]);
+    let mut vm = Vm::start(dir, Firmware::Bios, &extra, false);
+    let at = vm.wait_for("Media password:", 0);
+    vm.type_line(PASSWORD);
+    let at = vm.wait_for("tsmedia PE: network up on", at);
+    let end = vm.wait_for("reboot: Power down", at);
+    let console = vm.console();
+    drop(vm);
+    let shown = &console[at..end];
+    // The other site's management point does not know the media's certificate (had it
+    // answered, its answers would not verify with the site key the media carry).
+    assert!(
+        shown.contains("certificate_unknown") && shown.contains("Exit code: 5"),
+        "{shown}"
+    );
+    assert!(!shown.contains("the task sequence completed"), "{shown}");
+    assert!(untouched(&disk), "nothing may be written to the disk");
 }
