@@ -24,6 +24,8 @@ declare -A tools=(
   [mkfs.fat]=dosfstools
   [strip]=binutils
   [socat]=socat
+  [mkntfs]=ntfs-3g
+  [ntfsfix]=ntfs-3g
 )
 missing=()
 for t in "${!tools[@]}"; do

@@ -7,6 +7,7 @@
 //! Everything the tasks write goes under the workspace's `target/` directory unless told otherwise.
 
 mod bench_media;
+mod bench_ntfs;
 mod bench_wim;
 mod report;
 mod run;
@@ -20,10 +21,13 @@ use std::path::PathBuf;
 const USAGE: &str = "\
 usage: cargo xtask bench wim [OPTIONS]
        cargo xtask bench media [--runs N] [--threads N] [--markdown]
+       cargo xtask bench ntfs [--runs N] [--markdown]
 
 Times tsmedia against wimlib-imagex on a deterministic ~306 MB corpus (capture and apply).
 `bench media` builds prestaged and stand-alone ISO media holding the same corpus and times
 them against `wimlib-imagex capture` and `xorriso -as mkisofs` of the same staged trees.
+`bench ntfs` applies the corpus's WIM onto an NTFS volume image with `tsmedia wim apply` and
+`wimlib-imagex apply` (NTFS-3G mode), as root.
 
 options:
   --corpus-dir DIR     corpus location (default: target/bench-corpus, generated when missing)
@@ -54,6 +58,7 @@ fn real_main() -> Result<()> {
     {
         ["bench", "wim", rest @ ..] => bench_wim::run(&parse_bench(rest)?),
         ["bench", "media", rest @ ..] => bench_media::run(&parse_bench(rest)?),
+        ["bench", "ntfs", rest @ ..] => bench_ntfs::run(&parse_bench(rest)?),
         ["-h" | "--help" | "help"] | [] => {
             println!("{USAGE}");
             Ok(())

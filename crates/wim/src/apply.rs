@@ -4,7 +4,12 @@
 //! `.`, `..`, or contain `/`, `\` or NUL are refused, as are missing blobs — and files are
 //! created with `O_NOFOLLOW | O_EXCL` inside directories this function created or checked, with
 //! symlinks made last, so nothing in the image can redirect a write outside the target.
+//!
+//! With an [`ApplyBackend`] in [`ApplyOptions::backend`] the same walk writes a Windows file
+//! system mounted at the target, with named streams, reparse points, short names, security
+//! descriptors and attributes ([`crate::apply_backend`]).
 
+use crate::apply_backend::{self, ApplyBackend, ApplyEntry};
 use crate::dentry::{Dentry, attr};
 use crate::error::{Error, IoContext, MetadataFault, Result};
 use crate::metadata::Image;
@@ -31,6 +36,9 @@ pub struct ApplyOptions {
     pub progress: Arc<dyn Progress>,
     /// Threads decompressing ahead of the writes. Default: one per core.
     pub threads: usize,
+    /// Where the Windows metadata goes (e.g. an NTFS volume mounted at the target). Default:
+    /// none, the target is a Linux directory.
+    pub backend: Option<Arc<dyn ApplyBackend>>,
 }
 
 impl Default for ApplyOptions {
@@ -39,6 +47,7 @@ impl Default for ApplyOptions {
             cancel: Cancel::default(),
             progress: Arc::new(NoProgress),
             threads: StreamOptions::default().threads,
+            backend: None,
         }
     }
 }
@@ -122,6 +131,13 @@ pub(crate) fn apply_image(
     if let Some(p) = problem {
         return Err(p);
     }
+    let backend = opts.backend.as_deref();
+    let streams = match backend {
+        Some(b) => stream_entries(b, &entries, image)?,
+        None => Vec::new(),
+    };
+    // With a backend, reparse points are made as plain directories and files first.
+    let plain = |d: &Dentry| backend.is_some() || !d.is_reparse_point();
     for e in &entries {
         for h in e.d.blobs() {
             if !wim.blobs.contains_key(&h) {
@@ -140,8 +156,11 @@ pub(crate) fn apply_image(
     // Saturating: sizes come from the blob table, which a hostile WIM fills with what it likes.
     let total = entries
         .iter()
-        .filter(|e| !e.d.is_reparse_point())
+        .filter(|e| plain(e.d))
         .fold(0u64, |t, e| t.saturating_add(size_of(wim, &e.d.data)));
+    let total = streams
+        .iter()
+        .fold(total, |t, (_, h)| t.saturating_add(size_of(wim, h)));
     opts.progress.begin("apply", Some(total));
 
     // 2. Directories.
@@ -158,7 +177,7 @@ pub(crate) fn apply_image(
     for e in entries
         .iter()
         .skip(1)
-        .filter(|e| e.d.is_dir() && !e.d.is_reparse_point())
+        .filter(|e| e.d.is_dir() && plain(e.d))
     {
         match fs::symlink_metadata(&e.path) {
             Ok(m) if m.is_dir() => {}
@@ -177,7 +196,7 @@ pub(crate) fn apply_image(
     // 3. Files, grouped by blob and read in file order; hard links made with link().
     let files: Vec<&Entry> = entries
         .iter()
-        .filter(|e| !e.d.is_dir() && !e.d.is_reparse_point())
+        .filter(|e| !e.d.is_dir() && plain(e.d))
         .collect();
     let mut first_link: HashMap<u64, &Path> = HashMap::new();
     let mut by_blob: HashMap<Sha1, Vec<&Entry>> = HashMap::new();
@@ -191,6 +210,23 @@ pub(crate) fn apply_image(
             first_link.insert(e.d.hard_link_group, &e.path);
         }
         by_blob.entry(e.d.data).or_default().push(e);
+    }
+    if !streams.is_empty() {
+        // A named stream `file:stream` needs its file: make every file before any data, and
+        // then open instead of re-creating (re-creating would drop streams already written).
+        for e in by_blob.values().flatten() {
+            create_file(&e.path)?;
+        }
+    }
+    let open_out = |p: &Path| {
+        if streams.is_empty() {
+            create_file(p)
+        } else {
+            open_data(p)
+        }
+    };
+    for (e, h) in &streams {
+        by_blob.entry(*h).or_default().push(e);
     }
     let mut blobs: Vec<(Sha1, Vec<&Entry>)> = by_blob.into_iter().collect();
     blobs.sort_by_key(|(h, v)| {
@@ -208,7 +244,7 @@ pub(crate) fn apply_image(
         if h.is_zero() {
             check_cancel(opts)?;
             for t in targets {
-                create_file(&t.path)?;
+                open_out(&t.path)?;
             }
             report.files += targets.len() as u64;
         } else {
@@ -228,7 +264,7 @@ pub(crate) fn apply_image(
             check_cancel(opts)?;
             outs.clear();
             for t in targets {
-                outs.push((create_file(&t.path)?, &t.path));
+                outs.push((open_out(&t.path)?, &t.path));
             }
             open = Some(i);
         }
@@ -255,6 +291,18 @@ pub(crate) fn apply_image(
     for (e, first) in &links {
         fs::hard_link(first, &e.path).at(&e.path)?;
         report.files += 1;
+    }
+
+    if let Some(b) = backend {
+        windows_metadata(wim, img, image, b, &entries, keep_target, &mut report)?;
+        windows_only = WindowsOnly {
+            tagged: windows_only.tagged,
+            ..WindowsOnly::default()
+        };
+        if let Some(w) = windows_only.summary() {
+            report.warnings.push(format!("{w} ({})", b.describe()));
+        }
+        return Ok(report);
     }
 
     // 4. Symlinks and other reparse points.
@@ -306,6 +354,84 @@ pub(crate) fn apply_image(
         report.warnings.push(w);
     }
     Ok(report)
+}
+
+/// The named data streams of `entries` as entries at the paths `backend` gives them, with
+/// their blobs; a file's hard links share its streams, so only its first link has them.
+fn stream_entries<'a>(
+    backend: &dyn ApplyBackend,
+    entries: &[Entry<'a>],
+    image: u32,
+) -> Result<Vec<(Entry<'a>, Sha1)>> {
+    let mut out = Vec::new();
+    let mut seen_links = std::collections::HashSet::new();
+    for e in entries {
+        if e.d.hard_link_group != 0 && !seen_links.insert(e.d.hard_link_group) {
+            continue;
+        }
+        for (name, h) in e.d.named_streams.iter().filter(|(n, _)| !n.is_empty()) {
+            let name = apply_backend::stream_name(name).map_err(|reason| Error::Unsafe {
+                path: format!(
+                    "image {image}: {}:{}",
+                    e.shown,
+                    String::from_utf16_lossy(name)
+                ),
+                reason: reason.into(),
+            })?;
+            let entry = Entry {
+                d: e.d,
+                path: backend.stream_path(&e.path, &name),
+                shown: format!("{}:{name}", e.shown),
+            };
+            out.push((entry, *h));
+        }
+    }
+    Ok(out)
+}
+
+/// Steps 2 to 4 of [`crate::apply_backend`]: reparse data, short names, then security
+/// descriptors, attributes and times.
+fn windows_metadata(
+    wim: &Wim,
+    img: &Image,
+    image: u32,
+    backend: &dyn ApplyBackend,
+    entries: &[Entry],
+    keep_target: bool,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    let descriptors = &img.security.descriptors;
+    let views: Vec<ApplyEntry> = entries
+        .iter()
+        .map(|e| ApplyEntry {
+            dentry: e.d,
+            path: &e.path,
+            shown: &e.shown,
+            security: usize::try_from(e.d.security_id)
+                .ok()
+                .and_then(|i| descriptors.get(i))
+                .map(Vec::as_slice),
+        })
+        .collect();
+    for v in views.iter().filter(|v| v.dentry.is_reparse_point()) {
+        let d = v.dentry;
+        let data = if d.reparse_data.is_zero() {
+            Vec::new()
+        } else {
+            wim.open_blob(&d.reparse_data, true)?.read_all()?
+        };
+        let buffer = apply_backend::reparse_buffer(d, &data, image, v.shown)?;
+        backend.set_reparse_data(v, &buffer).at(v.path)?;
+        report.symlinks += 1;
+    }
+    for v in views.iter().filter(|v| !v.dentry.short_name.is_empty()) {
+        let short = String::from_utf16(&v.dentry.short_name).map_err(|_| Error::Unsafe {
+            path: format!("image {image}: {}", v.shown),
+            reason: "short name is not valid UTF-16".into(),
+        })?;
+        backend.set_short_name(v, &short).at(v.path)?;
+    }
+    apply_backend::set_all_metadata(backend, &views, keep_target)
 }
 
 fn with_path(e: Error, shown: &str) -> Error {
@@ -372,6 +498,18 @@ fn create_file(path: &Path) -> Result<File> {
     }
     fs::remove_file(path).at(path)?;
     create().at(path)
+}
+
+/// Opens a file this apply made (or the named stream `file:stream` of one) for its data,
+/// truncated; never through a symlink.
+fn open_data(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .at(path)
 }
 
 fn effective_uid() -> u32 {

@@ -59,6 +59,7 @@
 
 // The high-level API.
 pub mod apply;
+pub mod apply_backend;
 pub mod capture;
 pub mod capture_config;
 pub mod error;
@@ -81,6 +82,7 @@ pub mod time;
 pub mod xml;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use apply_backend::{ApplyBackend, ApplyEntry};
 pub use capture::{CaptureOptions, CaptureReport, capture};
 pub use error::{Error, MetadataFault, ResourceFault, Result};
 pub use info::{ImageInfo, WimInfo, inspect};

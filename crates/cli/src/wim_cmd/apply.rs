@@ -1,4 +1,5 @@
-//! `apply`: an image, or all images, extracted to a directory.
+//! `apply`: an image, or all images, extracted to a directory; or an image onto an NTFS
+//! volume (a block device or an NTFS image file: [`super::apply_ntfs`]).
 
 use super::common::{open_checked, print_warnings};
 use crate::progress::Bar;
@@ -56,6 +57,14 @@ pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
         [i, t] => (i.clone(), PathBuf::from(t)),
         _ => bail!("expected [IMAGE] TARGET"),
     };
+    if super::apply_ntfs::is_ntfs_mode(&target)? {
+        let refused: Vec<&str> = [(a.unix_data, "--unix-data"), (a.no_acls, "--no-acls")]
+            .iter()
+            .filter(|(given, _)| *given)
+            .map(|(_, name)| *name)
+            .collect();
+        return super::apply_ntfs::apply(&wim, &a.wim, &image, &target, &refused, a.quiet, cancel);
+    }
     let bar = Bar::new("applying", a.quiet);
     let opts = ApplyOptions {
         cancel: cancel.clone(),

@@ -3,6 +3,7 @@
 //! through a symlink), `tsmedia` is this command alone.
 
 mod apply;
+mod apply_ntfs;
 mod capture;
 mod common;
 mod dir;
