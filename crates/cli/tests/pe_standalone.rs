@@ -170,15 +170,34 @@ fn standalone_iso_deploys_a_blank_disk_under_bios_uefi_and_secure_boot() {
     let dir = tmp.path();
     let iso = standalone_iso(dir);
 
-    // Three wrong passwords: a clear message, and nothing written to the disk.
+    // The ISO is hybrid: written to a USB stick as it is, SeaBIOS boots it from the stick
+    // (ISOLINUX's MBR) and the session finds its medium there. Then three wrong passwords: a
+    // clear message, and nothing written to the disk.
     let disk = blank_disk(dir, "untouched.img");
-    let mut vm = Vm::start(dir, Firmware::Bios, &drives(&iso, &disk), false);
+    let stick = dir.join("stick.img");
+    std::fs::copy(&iso, &stick).expect("write the ISO to the stick");
+    let usb = vec![
+        "-device".into(),
+        "qemu-xhci".into(),
+        "-drive".into(),
+        format!("if=none,id=stick,format=raw,file={}", stick.display()),
+        "-device".into(),
+        "usb-storage,drive=stick,removable=on,bootindex=0".into(),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+    ];
+    let mut vm = Vm::start(dir, Firmware::Bios, &usb, false);
     let mut at = 0;
     for _ in 0..3 {
         at = vm.wait_for("Media password:", at);
         vm.type_line("wrong");
     }
     let (console, _) = vm.finish();
+    assert!(console.contains("tsmedia PE: firmware BIOS"), "{console}");
+    assert!(
+        console.contains("on /dev/sd"),
+        "the medium is the USB disk:\n{console}"
+    );
     assert!(console.contains("Wrong password"), "{console}");
     assert!(
         console.contains("nothing was written to any disk"),

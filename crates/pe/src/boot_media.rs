@@ -7,15 +7,42 @@
 //!   starts from its own folder) and `mmx64.efi`. GRUB finds the disc by `/.disk/info` and reads
 //!   `boot/grub/grub.cfg`; ISOLINUX reads `isolinux/isolinux.cfg`. Both start `boot/vmlinuz`
 //!   with `boot/initrd.gz`.
+//! - **The same ISO written to a USB stick** (`dd`): the system area holds ISOLINUX's hybrid
+//!   MBR (`isolinux/isohdpfx.bin`, which loads `isolinux.bin` from the LBA written after its
+//!   code) with an active partition over the whole image (type 0, which UEFI firmware skips)
+//!   and an EFI system partition over the UEFI El Torito image, so BIOS boots ISOLINUX from the
+//!   stick and UEFI boots shim from the ESP. See docs/tsmedia-pe.md, "BIOS and UEFI from one
+//!   image on a USB stick".
 
+use tsmedia_image::disk::{MbrPartition, crc32, mbr_sector};
 use tsmedia_image::fat::{FatOptions, FatTree};
-use tsmedia_image::iso::{BootEntry, BootImage, IsoBuilder, IsoPlan};
+use tsmedia_image::iso::{
+    BootEntry, BootImage, BootImageExtent, BootPlatform, IsoBuilder, IsoPlan,
+};
 
 use crate::build::PeFile;
 use crate::error::{Error, Result};
 
 /// The BIOS boot loader on an ISO.
 pub const ISOLINUX_BIN: &str = "isolinux/isolinux.bin";
+
+/// ISOLINUX's hybrid MBR boot code (432 bytes are used).
+pub const HYBRID_MBR: &str = "isolinux/isohdpfx.bin";
+
+/// How many bytes of the hybrid MBR code go into the MBR; the next 8 bytes are the LBA (in
+/// 512-byte sectors) of `isolinux.bin`, which the code loads.
+const HYBRID_CODE_LEN: usize = 432;
+
+/// Bytes 0x40..0x44 of an `isolinux.bin` that a hybrid MBR can start.
+const HYBRID_MAGIC: [u8; 4] = [0xFB, 0xC0, 0x78, 0x70];
+
+/// What an ISO needs to boot tsmedia PE besides its files: the UEFI El Torito image and the
+/// hybrid MBR code. Made by [`iso_boot`].
+#[derive(Debug, Clone)]
+pub struct IsoBoot {
+    efi_image: Vec<u8>,
+    mbr_code: Vec<u8>,
+}
 
 /// Files the UEFI El Torito image holds: (path in the PE, path in the FAT image).
 const EFI_FILES: &[(&str, &str)] = &[
@@ -67,16 +94,44 @@ pub fn efi_image(read: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<Vec<u8
     Ok(out)
 }
 
+/// The boot pieces of an ISO from the PE's files as `read` gives them by PE path (`None`:
+/// missing): the UEFI image ([`efi_image`]) and the hybrid MBR code, checked against
+/// `isolinux.bin` (it must be a hybrid-capable ISOLINUX).
+pub fn iso_boot(read: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<IsoBoot> {
+    let efi_image = efi_image(read)?;
+    let code = read(HYBRID_MBR).ok_or_else(|| missing(HYBRID_MBR))?;
+    if code.len() < HYBRID_CODE_LEN {
+        return Err(Error::Layout {
+            reason: format!(
+                "{HYBRID_MBR} is {} bytes; hybrid MBR code has at least {HYBRID_CODE_LEN}",
+                code.len()
+            ),
+        });
+    }
+    let loader = read(ISOLINUX_BIN).ok_or_else(|| missing(ISOLINUX_BIN))?;
+    if loader.get(0x40..0x44) != Some(&HYBRID_MAGIC[..]) {
+        return Err(Error::Layout {
+            reason: format!(
+                "{ISOLINUX_BIN} cannot start from a hybrid MBR (ISOLINUX 3.72 or later needed)"
+            ),
+        });
+    }
+    Ok(IsoBoot {
+        efi_image,
+        mbr_code: code[..HYBRID_CODE_LEN].to_vec(),
+    })
+}
+
 /// Declares both El Torito entries in `iso`, whose files (ISOLINUX among them) are declared
-/// already; `efi_image` is [`efi_image`]'s volume. After planning, call [`finish_iso`].
-pub fn add_boot_entries(iso: &mut IsoBuilder, efi_image: Vec<u8>) {
+/// already. After planning, call [`finish_iso`] with the same `boot`.
+pub fn add_boot_entries(iso: &mut IsoBuilder, boot: &IsoBoot) {
     iso.add_boot_entry(BootEntry::bios(BootImage::File(ISOLINUX_BIN.into())));
-    iso.add_boot_entry(BootEntry::uefi(BootImage::Hidden(efi_image)));
+    iso.add_boot_entry(BootEntry::uefi(BootImage::Hidden(boot.efi_image.clone())));
 }
 
 /// Declares the PE's files and both El Torito entries in `iso`. After planning, call
-/// [`finish_iso`].
-pub fn add_to_iso(iso: &mut IsoBuilder, files: &[PeFile]) -> Result<()> {
+/// [`finish_iso`] with the [`IsoBoot`] returned.
+pub fn add_to_iso(iso: &mut IsoBuilder, files: &[PeFile]) -> Result<IsoBoot> {
     let layout = |e: tsmedia_image::iso::Error| Error::Layout {
         reason: e.to_string(),
     };
@@ -87,16 +142,65 @@ pub fn add_to_iso(iso: &mut IsoBuilder, files: &[PeFile]) -> Result<()> {
         iso.add_file(&f.path, f.data.len() as u64, Box::new(f.data.clone()))
             .map_err(layout)?;
     }
-    file(files, ISOLINUX_BIN)?;
-    let efi = efi_image(&mut |p| file(files, p).ok().map(|f| f.data.clone()))?;
-    add_boot_entries(iso, efi);
-    Ok(())
+    let boot = iso_boot(&mut |p| file(files, p).ok().map(|f| f.data.clone()))?;
+    add_boot_entries(iso, &boot);
+    Ok(boot)
 }
 
-/// Completes a planned ISO that [`add_to_iso`] declared: ISOLINUX's boot information table.
-pub fn finish_iso(plan: &mut IsoPlan) -> Result<()> {
-    plan.patch_boot_info_table(ISOLINUX_BIN)
-        .map_err(|e| Error::Layout {
-            reason: e.to_string(),
+/// Completes a planned ISO that [`add_to_iso`] or [`add_boot_entries`] declared: ISOLINUX's
+/// boot information table and the hybrid MBR in the system area.
+pub fn finish_iso(plan: &mut IsoPlan, boot: &IsoBoot) -> Result<()> {
+    let layout = |e: tsmedia_image::iso::Error| Error::Layout {
+        reason: e.to_string(),
+    };
+    plan.patch_boot_info_table(ISOLINUX_BIN).map_err(layout)?;
+    let loader = plan
+        .file_extent(ISOLINUX_BIN)
+        .ok_or_else(|| missing(ISOLINUX_BIN))?;
+    let efi = plan
+        .boot_images()
+        .into_iter()
+        .find(|b| b.platform == BootPlatform::Uefi);
+    let mbr = hybrid_mbr(&boot.mbr_code, loader.offset, efi, plan.total_size())?;
+    plan.set_system_area(mbr.to_vec()).map_err(layout)
+}
+
+/// The hybrid MBR: the code, the loader's LBA after it, an active partition of type 0 over
+/// the whole image (BIOS boot code needs an active entry; type 0 keeps UEFI from reading the
+/// ISO as a partition that overlaps the ESP) and an EFI system partition over the UEFI image.
+/// The disk signature is derived from the layout, so equal builds give equal bytes.
+fn hybrid_mbr(
+    code: &[u8],
+    loader_offset: u64,
+    efi: Option<BootImageExtent>,
+    total: u64,
+) -> Result<[u8; 512]> {
+    let sectors = |bytes: u64| {
+        u32::try_from(bytes.div_ceil(512)).map_err(|_| Error::Layout {
+            reason: format!("an ISO of {bytes} bytes is too large for a hybrid MBR (2 TiB)"),
         })
+    };
+    let mut boot_code = [0u8; 440];
+    boot_code[..HYBRID_CODE_LEN].copy_from_slice(&code[..HYBRID_CODE_LEN]);
+    boot_code[HYBRID_CODE_LEN..].copy_from_slice(&(loader_offset / 512).to_le_bytes());
+    let mut parts = vec![MbrPartition {
+        bootable: true,
+        kind: 0x00,
+        first_lba: 0,
+        sectors: sectors(total)?,
+    }];
+    let mut id = Vec::with_capacity(32);
+    id.extend_from_slice(&loader_offset.to_le_bytes());
+    id.extend_from_slice(&total.to_le_bytes());
+    if let Some(e) = efi {
+        parts.push(MbrPartition {
+            bootable: false,
+            kind: 0xEF,
+            first_lba: sectors(e.offset)?,
+            sectors: sectors(e.size)?,
+        });
+        id.extend_from_slice(&e.offset.to_le_bytes());
+        id.extend_from_slice(&e.size.to_le_bytes());
+    }
+    Ok(mbr_sector(Some(&boot_code), crc32(&id), &parts))
 }

@@ -54,9 +54,9 @@ fn pe_iso(dir: &Path) -> PathBuf {
         timestamp: Some(0),
         ..IsoOptions::default()
     });
-    boot_media::add_to_iso(&mut iso, &pe.files).expect("lay out");
+    let boot = boot_media::add_to_iso(&mut iso, &pe.files).expect("lay out");
     let mut plan = iso.plan().expect("plan");
-    boot_media::finish_iso(&mut plan).expect("finish");
+    boot_media::finish_iso(&mut plan, &boot).expect("finish");
     let path = dir.join("pe.iso");
     let file = std::fs::File::create(&path).expect("create iso");
     tsmedia_image::iso::write(&plan, std::io::BufWriter::new(file)).expect("write iso");

@@ -15,13 +15,13 @@ use crate::error::{Error, Result};
 use crate::plan::MediaPlan;
 
 /// Writes `files` as the ISO `out` (under a temporary name until committed). `boot`: the disc
-/// boots (disc 1); `pe_efi`: tsmedia PE's UEFI El Torito image.
+/// boots (disc 1); `pe_efi`: tsmedia PE's UEFI El Torito image and hybrid MBR code.
 pub(super) fn write(
     plan: &MediaPlan,
     files: Files,
     out: &Path,
     boot: bool,
-    pe_efi: Option<&[u8]>,
+    pe_efi: Option<&tsmedia_pe::boot_media::IsoBoot>,
 ) -> Result<Staged> {
     let iso_err = |source| Error::Iso {
         what: out.display().to_string(),
@@ -43,7 +43,7 @@ pub(super) fn write(
     }
     let pe = boot.then_some(pe_efi).flatten();
     match pe {
-        Some(efi) => boot_media::add_boot_entries(&mut b, efi.to_vec()),
+        Some(boot) => boot_media::add_boot_entries(&mut b, boot),
         None => {
             if boot && has.0 {
                 b.add_boot_entry(BootEntry::bios(BootImage::File(ETFSBOOT.into())));
@@ -54,8 +54,8 @@ pub(super) fn write(
         }
     }
     let mut iso_plan = b.plan().map_err(iso_err)?;
-    if pe.is_some() {
-        boot_media::finish_iso(&mut iso_plan).map_err(|source| Error::PeBoot {
+    if let Some(boot) = pe {
+        boot_media::finish_iso(&mut iso_plan, boot).map_err(|source| Error::PeBoot {
             path: plan.boot_wim.clone(),
             source,
         })?;

@@ -312,7 +312,7 @@ fn write_media(
             MEDIA_ARG, plan.media_guid
         )),
     }
-    // tsmedia PE's UEFI El Torito image: a FAT volume with shim and GRUB.
+    // tsmedia PE's UEFI El Torito image (a FAT volume with shim and GRUB) and hybrid MBR.
     let pe_efi = match (plan.boot_flavour, spec.media_type) {
         (Flavour::TsmediaPe, MediaType::CdDvd) => {
             // A file that cannot be read is that error, not "missing".
@@ -323,7 +323,7 @@ fn write_media(
                     .map_err(|e| unreadable.get_or_insert(e))
                     .ok()
             };
-            let image = tsmedia_pe::boot_media::efi_image(&mut read);
+            let image = tsmedia_pe::boot_media::iso_boot(&mut read);
             if let Some(e) = unreadable {
                 return Err(e);
             }
@@ -408,7 +408,7 @@ fn write_media(
             }
             (_, MediaType::Usb) => usb::write(plan, files, &disc.path)?,
             (_, MediaType::CdDvd) => {
-                iso::write(plan, files, &disc.path, disc.number == 1, pe_efi.as_deref())?
+                iso::write(plan, files, &disc.path, disc.number == 1, pe_efi.as_ref())?
             }
         };
         counter.finish();
