@@ -18,4 +18,5 @@ pub mod regf;
 pub mod secret;
 pub mod unattend;
 
+pub use bcd::{BcdStore, BcdTarget, Firmware, PartitionRef};
 pub use secret::Secret;
