@@ -19,4 +19,5 @@ pub mod secret;
 pub mod unattend;
 
 pub use bcd::{BcdStore, BcdTarget, Firmware, PartitionRef};
+pub use bootfiles::{BootFilesError, BootFilesReport, install_boot_files};
 pub use secret::Secret;

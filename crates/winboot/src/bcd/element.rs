@@ -166,7 +166,7 @@ impl Element {
                 value.data[..8].try_into().expect("8 bytes"),
             ))),
             6 if binary && !value.data.is_empty() => Some(Element::Boolean(value.data[0] != 0)),
-            7 if binary && value.data.len() % 8 == 0 => Some(Element::IntegerList(
+            7 if binary && value.data.len().is_multiple_of(8) => Some(Element::IntegerList(
                 value
                     .data
                     .chunks_exact(8)

@@ -272,7 +272,10 @@ mod tests {
             while cell < at + len {
                 let size = i32::from_le_bytes(bins[cell..cell + 4].try_into().expect("4"))
                     .unsigned_abs() as usize;
-                assert!(size >= 8 && size % 8 == 0, "cell size {size} at {cell:#x}");
+                assert!(
+                    size >= 8 && size.is_multiple_of(8),
+                    "cell size {size} at {cell:#x}"
+                );
                 cell += size;
             }
             assert_eq!(cell, at + len, "cells overrun the bin at {at:#x}");
