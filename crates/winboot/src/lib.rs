@@ -21,3 +21,6 @@ pub mod unattend;
 pub use bcd::{BcdStore, BcdTarget, Firmware, PartitionRef};
 pub use bootfiles::{BootFilesError, BootFilesReport, install_boot_files};
 pub use secret::Secret;
+pub use unattend::{
+    UnattendError, WindowsSettings, answer_file, settings_from_variables, write_answer_file,
+};
