@@ -116,6 +116,9 @@ impl StepRunner for MediaStepRunner<'_> {
             "RunCommandLineAction" => steps::command::run_command_line(self, step, env),
             "SetVariableAction" => steps::command::set_variable(step, env),
             "RebootAction" => steps::command::restart(self, step, env),
+            "ApplyWindowsSettingsAction" | "ApplyNetworkSettingsAction" => {
+                steps::windows::apply_settings(self, step, env)
+            }
             _ => Err(StepError::Unsupported {
                 step_type: format!("{} (step {:?})", step.step_type, step.name),
             }),

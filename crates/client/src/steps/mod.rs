@@ -4,6 +4,7 @@ pub(crate) mod command;
 pub(crate) mod disk;
 pub(crate) mod image;
 pub(crate) mod package;
+pub(crate) mod windows;
 
 use tsmedia_tasksequence::{Step, StepError, Variables};
 
