@@ -31,6 +31,11 @@ pub struct ApplyOptions {
     pub progress: Arc<dyn Progress>,
     /// Threads decompressing ahead of the writes. Default: one per core.
     pub threads: usize,
+    /// Reparse point fixups (wimlib's `--rpfix`/`--norpfix`): absolute symlinks captured
+    /// relative to the image root (rp_flags without NOT_FIXED) are made to point into the
+    /// target. Default (`None`): when applying a whole image of a WIM whose header has the
+    /// RP_FIX flag, as wimlib.
+    pub rpfix: Option<bool>,
 }
 
 impl Default for ApplyOptions {
@@ -39,6 +44,7 @@ impl Default for ApplyOptions {
             cancel: Cancel::default(),
             progress: Arc::new(NoProgress),
             threads: StreamOptions::default().threads,
+            rpfix: None,
         }
     }
 }
@@ -71,7 +77,10 @@ pub fn apply(wim: &Wim, image: u32, target: &Path, opts: &ApplyOptions) -> Resul
     wim.check_parts()?;
     let data = wim.read_metadata_resource(image)?;
     let img = Image::parse(&data, image)?;
-    apply_image(wim, &img, image, target, opts, false)
+    let mut opts = opts.clone();
+    let fixed = wim.header.flags & crate::header::flags::RP_FIX != 0;
+    opts.rpfix = Some(opts.rpfix.unwrap_or(fixed));
+    apply_image(wim, &img, image, target, &opts, false)
 }
 
 /// Applies `img` to `target`; `target`'s own times, mode and owner are left alone when
@@ -258,6 +267,10 @@ pub(crate) fn apply_image(
     }
 
     // 4. Symlinks and other reparse points.
+    let rpfix_root = match opts.rpfix {
+        Some(true) => Some(fs::canonicalize(target).at(target)?),
+        _ => None,
+    };
     for e in entries.iter().filter(|e| e.d.is_reparse_point()) {
         if !e.d.is_symlink() {
             windows_only.other_reparse += 1;
@@ -276,6 +289,10 @@ pub(crate) fn apply_image(
                 reason: r,
             },
         })?;
+        let target = match &rpfix_root {
+            Some(root) => reparse::fixed_target(target, e.d.rp_flags, root),
+            None => target,
+        };
         if fs::symlink_metadata(&e.path).is_ok() {
             return Err(Error::Unsafe {
                 path: e.path.display().to_string(),

@@ -1,6 +1,7 @@
 //! `export` and `delete`: images copied to another WIM, or removed from one.
 
 use super::common::{WriteArgs, open_checked, parse_compression, resolve_images};
+use super::pipe;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -60,9 +61,23 @@ pub fn export(a: ExportArgs, cancel: &Cancel) -> Result<()> {
         compression_given: a.write.compress.is_some(),
         integrity: a.write.nocheck.then_some(false),
     };
+    let to_stdout = pipe::is_std(&a.dest);
+    let pipable =
+        to_stdout || a.write.pipable || (!a.write.not_pipable && pipe::file_is_pipable(&a.dest));
+    if !pipable {
+        ops::export_with(&src, &images, &a.dest, opts, &spec)
+            .with_context(|| format!("exporting to {}", a.dest.display()))?;
+        return Ok(());
+    }
+    if to_stdout {
+        let staging = pipe::Staging::for_dest(&a.dest);
+        ops::export_with(&src, &images, &staging.path, opts, &spec)
+            .context("exporting to standard output")?;
+        return pipe::emit(&staging.path, &a.dest);
+    }
     ops::export_with(&src, &images, &a.dest, opts, &spec)
         .with_context(|| format!("exporting to {}", a.dest.display()))?;
-    Ok(())
+    pipe::make_pipable(&a.dest)
 }
 
 #[derive(Args)]

@@ -2,6 +2,7 @@
 //! table, the XML data, the optional integrity table and finally the header. The file is
 //! written under a temporary name and renamed into place by [`WimWriter::finish`].
 
+pub mod pipable;
 mod pool;
 
 use crate::blob_table::BlobEntry;
@@ -646,6 +647,7 @@ impl WimWriter {
                 path: self.out.path().to_path_buf(),
                 file: Arc::new(self.out.file.try_clone().at(self.out.path())?),
                 len: self.pos,
+                pipable: false,
             };
             let t = integrity::compute(
                 &pf,
