@@ -75,7 +75,7 @@ instrument() {
 		# COND && error / COND || error, possibly with a line continuation before error
 		s/^([ \t]*)(?!__case)([^\n#]*?(?:&&|\|\|)[ \t]*(?:\\\n[ \t]*)?error\b)/$1__case; $2/gm;
 		# tree-cmp reports only when /usr/bin/tree exists: count it here
-		s/if ! \.\.\/tree-cmp in\.dir out\.dir; then/if __case; ! ..\/tree-cmp in.dir out.dir; then error "tree-cmp: the applied tree differs from in.dir (compression $ctype)";/g;
+		s/if ! \.\.\/tree-cmp in\.dir out\.dir; then/if __case; ! ..\/tree-cmp in.dir out.dir; then error "tree-cmp: the applied tree differs from in.dir (compression \$ctype)";/g;
 		s/\[ -x \/usr\/bin\/tree \]/false/g;
 		# an exclusion-list test ends with an unguarded diff of wimdir\x27s listing
 		s/^(\s*)diff expected_out actual_out$/$1if __case; ! diff expected_out actual_out; then error "exclusion list \${t_file##*\/}: wimdir lists other files"; fi/m;

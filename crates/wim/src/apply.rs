@@ -9,7 +9,7 @@ use crate::dentry::{Dentry, attr};
 use crate::error::{Error, IoContext, MetadataFault, Result};
 use crate::metadata::Image;
 use crate::read::Wim;
-use crate::read::stream::{Piece, StreamOptions, stream_blobs};
+use crate::read::stream::{Piece, StreamOptions, stream_blobs_with};
 use crate::reparse;
 use crate::sha1::Sha1;
 use crate::time::filetime_to_unix;
@@ -36,6 +36,10 @@ pub struct ApplyOptions {
     /// target. Default (`None`): when applying a whole image of a WIM whose header has the
     /// RP_FIX flag, as wimlib.
     pub rpfix: Option<bool>,
+    /// wimlib's `--recover-data`: a file whose data does not decompress or whose SHA-1 differs
+    /// is written anyway (undecodable chunks as zeros) with a warning. Default: no, such a file
+    /// stops the apply.
+    pub recover_data: bool,
 }
 
 impl Default for ApplyOptions {
@@ -45,6 +49,7 @@ impl Default for ApplyOptions {
             progress: Arc::new(NoProgress),
             threads: StreamOptions::default().threads,
             rpfix: None,
+            recover_data: false,
         }
     }
 }
@@ -231,7 +236,9 @@ pub(crate) fn apply_image(
         threads: opts.threads.max(1),
         ..StreamOptions::default()
     };
-    stream_blobs(wim, &hashes, stream_opts, |i, piece| {
+    let mut corrupt = Vec::new();
+    let recover = opts.recover_data.then_some(&mut corrupt);
+    stream_blobs_with(wim, &hashes, stream_opts, recover, |i, piece| {
         let targets = streamed[i].1;
         if open != Some(i) {
             check_cancel(opts)?;
@@ -261,6 +268,13 @@ pub(crate) fn apply_image(
         Some(i) => with_path(e.error, &streamed[i].1[0].shown),
         None => e.error,
     })?;
+    for i in corrupt {
+        report.warnings.push(format!(
+            "{}: corrupt data (does not decompress or its SHA-1 differs), written anyway \
+             (--recover-data)",
+            streamed[i].1[0].shown
+        ));
+    }
     for (e, first) in &links {
         fs::hard_link(first, &e.path).at(&e.path)?;
         report.files += 1;
@@ -281,7 +295,11 @@ pub(crate) fn apply_image(
         } else {
             wim.open_blob(&e.d.reparse_data, true)?.read_all()?
         };
-        let target = reparse::symlink_target(&data).map_err(|r| Error::BadMetadata {
+        let target = match &rpfix_root {
+            Some(root) => reparse::symlink_target_under(&data, e.d.rp_flags, root),
+            None => reparse::symlink_target(&data),
+        };
+        let target = target.map_err(|r| Error::BadMetadata {
             image,
             offset: 0,
             reason: MetadataFault::SymlinkData {
@@ -289,10 +307,6 @@ pub(crate) fn apply_image(
                 reason: r,
             },
         })?;
-        let target = match &rpfix_root {
-            Some(root) => reparse::fixed_target(target, e.d.rp_flags, root),
-            None => target,
-        };
         if fs::symlink_metadata(&e.path).is_ok() {
             return Err(Error::Unsafe {
                 path: e.path.display().to_string(),

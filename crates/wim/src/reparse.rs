@@ -4,6 +4,7 @@
 //! `C:\path`), relative ones with flag 1 (SYMLINK_FLAG_RELATIVE), as wimlib does.
 
 use crate::bytes::{le_u16, le_u32, put_u16, put_u32};
+use std::path::Path;
 
 const SYMLINK_FLAG_RELATIVE: u32 = 1;
 
@@ -35,6 +36,30 @@ pub fn symlink_data(target: &str) -> Vec<u8> {
 
 /// The Linux target of symlink reparse data, or why it cannot be one.
 pub fn symlink_target(data: &[u8]) -> Result<String, String> {
+    let (name, absolute) = decode(data)?;
+    if name.is_empty() && absolute {
+        // A link to the capture root, fixed up: the root is "/" without a fixup.
+        return Ok("/".into());
+    }
+    Ok(name)
+}
+
+/// The Linux target of symlink reparse data applied with wimlib's `--rpfix` under `root` (the
+/// applied tree, canonical): an absolute target fixed up at capture (`rp_flags` without
+/// [`RP_NOT_FIXED`]) is put under `root` (`/file` → `ROOT/file`, the root link → `ROOT`).
+pub fn symlink_target_under(data: &[u8], rp_flags: u16, root: &Path) -> Result<String, String> {
+    let (name, absolute) = decode(data)?;
+    if !absolute || rp_flags & RP_NOT_FIXED != 0 {
+        return symlink_target(data);
+    }
+    let root = root.to_string_lossy();
+    let root = root.trim_end_matches('/');
+    Ok(format!("{root}{name}"))
+}
+
+/// The substitute name as a Linux path (`""` for a fixed-up link to the root) and whether it
+/// is absolute.
+fn decode(data: &[u8]) -> Result<(String, bool), String> {
     if data.len() < 12 {
         return Err("symlink reparse data shorter than 12 bytes".into());
     }
@@ -62,14 +87,11 @@ pub fn symlink_target(data: &[u8]) -> Result<String, String> {
     } else {
         name
     };
-    if name.is_empty() && flags & SYMLINK_FLAG_RELATIVE == 0 {
-        // A link to the capture root, fixed up: the root is "/" without a fixup.
-        return Ok("/".into());
-    }
-    if name.is_empty() || name.contains('\0') {
+    let absolute = flags & SYMLINK_FLAG_RELATIVE == 0;
+    if (name.is_empty() && !absolute) || name.contains('\0') {
         return Err("empty or NUL-containing symlink target".into());
     }
-    Ok(name.replace('\\', "/"))
+    Ok((name.replace('\\', "/"), absolute))
 }
 
 /// wimlib's `--rpfix` on capture: when the absolute `target` names something inside the tree
@@ -104,17 +126,6 @@ pub fn relativize(target: &str, root: (u64, u64)) -> Option<String> {
     }
 }
 
-/// wimlib's `--rpfix` on apply: an absolute target that was fixed up at capture (`rp_flags`
-/// without [`RP_NOT_FIXED`]) is made to point into `root`, the applied tree.
-pub fn fixed_target(target: String, rp_flags: u16, root: &std::path::Path) -> String {
-    if rp_flags & RP_NOT_FIXED != 0 || !target.starts_with('/') {
-        return target;
-    }
-    let root = root.to_string_lossy();
-    let root = root.trim_end_matches('/');
-    format!("{root}{target}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,11 +148,13 @@ mod tests {
         assert_eq!(relativize("/___NONEXISTENT___", id), None);
         assert_eq!(relativize("/usr/bin/env", id), None);
         assert_eq!(relativize("relative", id), None);
-        let out = std::path::Path::new("/mnt/out");
-        assert_eq!(fixed_target("/sub/x".into(), 0, out), "/mnt/out/sub/x");
-        assert_eq!(fixed_target("/".into(), 0, out), "/mnt/out/");
-        assert_eq!(fixed_target("/etc".into(), RP_NOT_FIXED, out), "/etc");
-        assert_eq!(fixed_target("rel".into(), 0, out), "rel");
+        let out = Path::new("/mnt/out");
+        let under = |t: &str, f| symlink_target_under(&symlink_data(t), f, out);
+        assert_eq!(under("/sub/x", 0).as_deref(), Ok("/mnt/out/sub/x"));
+        assert_eq!(under("", 0).as_deref(), Ok("/mnt/out"));
+        assert_eq!(under("/", 0).as_deref(), Ok("/mnt/out/"));
+        assert_eq!(under("/etc", RP_NOT_FIXED).as_deref(), Ok("/etc"));
+        assert_eq!(under("rel", 0).as_deref(), Ok("rel"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::ops;
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct ApplyArgs {
     /// WIM file (first part of a split WIM); `-`: a pipable WIM from standard input
     wim: PathBuf,
@@ -39,6 +40,9 @@ pub struct ApplyArgs {
     /// Accepted: UNIX owners and modes stored in the WIM are restored
     #[arg(long)]
     unix_data: bool,
+    /// Write files whose data is corrupt anyway, with a warning (undecodable chunks as zeros)
+    #[arg(long)]
+    recover_data: bool,
     #[arg(long, short)]
     quiet: bool,
 }
@@ -81,6 +85,7 @@ pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
     let opts = ApplyOptions {
         cancel: cancel.clone(),
         progress: bar.clone(),
+        recover_data: a.recover_data,
         rpfix: if a.rpfix {
             Some(true)
         } else if a.norpfix {

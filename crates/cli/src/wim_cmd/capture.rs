@@ -16,6 +16,7 @@ use tsmedia_wim::source_list;
 use tsmedia_wim::{Wim, WimWriter};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct CaptureArgs {
     /// Directory to capture (with --source-list: the list file, `-` for standard input)
     src: PathBuf,

@@ -12,6 +12,7 @@ use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::ops::{self, ExtractSpec};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct ExtractArgs {
     /// WIM file (first part of a split WIM); `-`: a pipable WIM from standard input
     wim: PathBuf,

@@ -10,6 +10,7 @@ use tsmedia_wim::WriteOptions;
 use tsmedia_wim::ops::{self, ExportSpec};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct ExportArgs {
     src: PathBuf,
     /// Image index, name or `all`
@@ -81,6 +82,7 @@ pub fn export(a: ExportArgs, cancel: &Cancel) -> Result<()> {
 }
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct DeleteArgs {
     wim: PathBuf,
     /// Image index, name or `all`
@@ -113,6 +115,11 @@ pub fn delete(a: DeleteArgs) -> Result<()> {
     } else {
         None
     };
+    let pipable = pipe::file_is_pipable(&a.wim);
     ops::delete_images(&a.wim, &images, integrity)
-        .with_context(|| format!("deleting from {}", a.wim.display()))
+        .with_context(|| format!("deleting from {}", a.wim.display()))?;
+    if pipable {
+        pipe::make_pipable(&a.wim)?;
+    }
+    Ok(())
 }

@@ -502,7 +502,11 @@ impl WimWriter {
         }
         let r = loc.entry.resource;
         let src_format = src.header.compression()?;
+        // A pipable WIM's compressed resources are laid out differently (chunk sizes in front
+        // of the chunks, the table after them): they are decompressed and compressed again.
+        let pipable_chunks = src.parts[loc.part].pipable && r.is_compressed();
         let same = loc.solid_run.is_none()
+            && !pipable_chunks
             && (!r.is_compressed()
                 || (src_format == self.opts.compression
                     && src.header.chunk_size == self.opts.chunk_size));
