@@ -84,13 +84,15 @@ instrument() {
 	chmod +x "$1"
 }
 
-# The cases each script reaches with the real wimlib-imagex 1.13.5 (Debian's wimtools) and
-# wimlib v1.14.5's scripts; `--imagex /usr/bin/wimlib-imagex` measures them again.
+# The cases each script has when it runs to its end (wimlib v1.14.5's scripts). The real
+# wimlib-imagex 1.13.5 (Debian's wimtools) reaches all of them but passes 158, 824 and 15:
+# it stops test-imagex-update_and_extract at "UTF-16LE-NOBOM command update file", which
+# wimlib 1.14 added. `--imagex /usr/bin/wimlib-imagex` measures it again.
 expected() {
 	case "$1" in
 	test-imagex) echo 158 ;;
 	test-imagex-capture_and_apply) echo 824 ;;
-	test-imagex-update_and_extract) echo 25 ;;
+	test-imagex-update_and_extract) echo 33 ;;
 	*) echo 0 ;;
 	esac
 }
