@@ -14,7 +14,7 @@ use crate::dentry::{Dentry, attr};
 use crate::error::{Error, IoContext, MetadataFault, Result};
 use crate::metadata::Image;
 use crate::read::Wim;
-use crate::read::stream::{Piece, StreamOptions, stream_blobs};
+use crate::read::stream::{Piece, StreamOptions, stream_blobs_with};
 use crate::reparse;
 use crate::sha1::Sha1;
 use crate::time::filetime_to_unix;
@@ -39,6 +39,15 @@ pub struct ApplyOptions {
     /// Where the Windows metadata goes (e.g. an NTFS volume mounted at the target). Default:
     /// none, the target is a Linux directory.
     pub backend: Option<Arc<dyn ApplyBackend>>,
+    /// Reparse point fixups (wimlib's `--rpfix`/`--norpfix`): absolute symlinks captured
+    /// relative to the image root (rp_flags without NOT_FIXED) are made to point into the
+    /// target. Default (`None`): when applying a whole image of a WIM whose header has the
+    /// RP_FIX flag, as wimlib.
+    pub rpfix: Option<bool>,
+    /// wimlib's `--recover-data`: a file whose data does not decompress or whose SHA-1 differs
+    /// is written anyway (undecodable chunks as zeros) with a warning. Default: no, such a file
+    /// stops the apply.
+    pub recover_data: bool,
 }
 
 impl Default for ApplyOptions {
@@ -48,6 +57,8 @@ impl Default for ApplyOptions {
             progress: Arc::new(NoProgress),
             threads: StreamOptions::default().threads,
             backend: None,
+            rpfix: None,
+            recover_data: false,
         }
     }
 }
@@ -80,7 +91,10 @@ pub fn apply(wim: &Wim, image: u32, target: &Path, opts: &ApplyOptions) -> Resul
     wim.check_parts()?;
     let data = wim.read_metadata_resource(image)?;
     let img = Image::parse(&data, image)?;
-    apply_image(wim, &img, image, target, opts, false)
+    let mut opts = opts.clone();
+    let fixed = wim.header.flags & crate::header::flags::RP_FIX != 0;
+    opts.rpfix = Some(opts.rpfix.unwrap_or(fixed));
+    apply_image(wim, &img, image, target, &opts, false)
 }
 
 /// Applies `img` to `target`; `target`'s own times, mode and owner are left alone when
@@ -258,7 +272,9 @@ pub(crate) fn apply_image(
         threads: opts.threads.max(1),
         ..StreamOptions::default()
     };
-    stream_blobs(wim, &hashes, stream_opts, |i, piece| {
+    let mut corrupt = Vec::new();
+    let recover = opts.recover_data.then_some(&mut corrupt);
+    stream_blobs_with(wim, &hashes, stream_opts, recover, |i, piece| {
         let targets = streamed[i].1;
         if open != Some(i) {
             check_cancel(opts)?;
@@ -288,6 +304,13 @@ pub(crate) fn apply_image(
         Some(i) => with_path(e.error, &streamed[i].1[0].shown),
         None => e.error,
     })?;
+    for i in corrupt {
+        report.warnings.push(format!(
+            "{}: corrupt data (does not decompress or its SHA-1 differs), written anyway \
+             (--recover-data)",
+            streamed[i].1[0].shown
+        ));
+    }
     for (e, first) in &links {
         fs::hard_link(first, &e.path).at(&e.path)?;
         report.files += 1;
@@ -306,6 +329,10 @@ pub(crate) fn apply_image(
     }
 
     // 4. Symlinks and other reparse points.
+    let rpfix_root = match opts.rpfix {
+        Some(true) => Some(fs::canonicalize(target).at(target)?),
+        _ => None,
+    };
     for e in entries.iter().filter(|e| e.d.is_reparse_point()) {
         if !e.d.is_symlink() {
             windows_only.other_reparse += 1;
@@ -316,7 +343,11 @@ pub(crate) fn apply_image(
         } else {
             wim.open_blob(&e.d.reparse_data, true)?.read_all()?
         };
-        let target = reparse::symlink_target(&data).map_err(|r| Error::BadMetadata {
+        let target = match &rpfix_root {
+            Some(root) => reparse::symlink_target_under(&data, e.d.rp_flags, root),
+            None => reparse::symlink_target(&data),
+        };
+        let target = target.map_err(|r| Error::BadMetadata {
             image,
             offset: 0,
             reason: MetadataFault::SymlinkData {

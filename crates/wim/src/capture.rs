@@ -34,6 +34,10 @@ pub struct CaptureOptions {
     pub unix_data: bool,
     /// Paths left out. Default: none (the CLI passes wimlib's default exclusions).
     pub config: Option<CaptureConfig>,
+    /// Reparse point fixups (wimlib's `--rpfix`): absolute symlinks into the captured tree are
+    /// stored relative to the image root and the WIM header gets RP_FIX. Default: no (the CLI
+    /// turns it on for `capture`, as wimlib).
+    pub rpfix: bool,
 }
 
 /// What a capture did, and what it could not store.
@@ -70,7 +74,12 @@ pub fn capture(src: &Path, writer: &mut WimWriter, opts: &CaptureOptions) -> Res
             reason: "is not a directory".into(),
         });
     }
-    let (root, report) = capture_tree_with(src, writer, opts.unix_data, opts.config.as_ref())?;
+    let rpfix = opts.rpfix.then(|| (meta.dev(), meta.ino()));
+    let (root, report) =
+        capture_tree_fixing(src, writer, opts.unix_data, opts.config.as_ref(), rpfix)?;
+    if rpfix.is_some() {
+        writer.header.flags |= crate::header::flags::RP_FIX;
+    }
     let mut xml = Element::new("IMAGE");
     let default_name = src
         .canonicalize()
@@ -110,8 +119,21 @@ pub fn capture_tree_with(
     unix_data: bool,
     config: Option<&CaptureConfig>,
 ) -> Result<(Dentry, CaptureReport)> {
+    capture_tree_fixing(src, writer, unix_data, config, None)
+}
+
+/// [`capture_tree_with`], with absolute symlinks into the tree whose root directory is the inode
+/// `rpfix` (dev, ino) stored relative to the image root.
+pub(crate) fn capture_tree_fixing(
+    src: &Path,
+    writer: &mut WimWriter,
+    unix_data: bool,
+    config: Option<&CaptureConfig>,
+    rpfix: Option<(u64, u64)>,
+) -> Result<(Dentry, CaptureReport)> {
     let mut report = CaptureReport::default();
     let mut scanner = Scanner {
+        rpfix,
         unix_data,
         report: &mut report,
         links: HashMap::new(),
@@ -246,6 +268,8 @@ fn hash_file(path: &Path, size: u64) -> Result<Sha1> {
 
 struct Scanner<'a> {
     unix_data: bool,
+    /// The capture root (dev, ino) when absolute symlinks into it are fixed up.
+    rpfix: Option<(u64, u64)>,
     /// Exclusions, matched against `rel`.
     config: Option<&'a CaptureConfig>,
     /// The path of the directory being scanned, from the captured root (`""` for the root).
@@ -329,12 +353,18 @@ impl Scanner<'_> {
             })?;
             d.attributes = attr::REPARSE_POINT;
             d.reparse_tag = IO_REPARSE_TAG_SYMLINK;
-            d.rp_flags = 1; // not fixed up: targets are stored as they are
+            d.rp_flags = reparse::RP_NOT_FIXED;
+            let fixed = self
+                .rpfix
+                .and_then(|root| reparse::relativize(target, root));
+            if fixed.is_some() {
+                d.rp_flags = 0;
+            }
             // Windows needs to know whether a link names a directory, as wimlib records it.
             if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
                 d.attributes |= attr::DIRECTORY;
             }
-            let data = reparse::symlink_data(target);
+            let data = reparse::symlink_data(fixed.as_deref().unwrap_or(target));
             d.reparse_data = Sha1::of(&data);
             return Ok(Some(Scanned {
                 dentry: d,

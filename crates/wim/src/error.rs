@@ -35,9 +35,18 @@ pub enum Error {
         /// The first 8 bytes of the file.
         found: [u8; 8],
     },
-    /// A wimlib pipable WIM (`WLPWM` magic), which this crate does not read.
-    #[error("unsupported WIM feature: wimlib pipable WIMs (WLPWM) are not supported")]
+    /// A WIM read from a pipe that is not a wimlib pipable WIM (`WLPWM` magic): only those
+    /// can be read sequentially.
+    #[error("not a pipable WIM: only a WIM captured with --pipable can be read from a pipe")]
     Pipable,
+    /// A pipable WIM whose stream is not laid out as wimlib writes it.
+    #[error("invalid pipable WIM at offset {offset:#x}: {reason}")]
+    BadPipable {
+        /// Where in the stream.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// A header version other than the two Microsoft defines (0x10d00 and 0xe00 for solid).
     #[error("unsupported WIM feature: WIM version {version:#x}")]
     UnsupportedVersion {

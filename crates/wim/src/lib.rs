@@ -54,7 +54,8 @@
 //! ```
 //!
 //! Compression: XPRESS, LZX and LZMS (from `tsmedia-codecs`), in chunked and solid resources.
-//! Not supported: wimlib's pipable WIMs and writing solid resources.
+//! wimlib's pipable WIMs are read (from a file, or a pipe through [`read::pipable`]) and
+//! written ([`write::pipable`]). Not supported: writing solid resources.
 #![warn(missing_docs)]
 
 // The high-level API.
@@ -68,6 +69,7 @@ pub mod metadata;
 pub mod ops;
 pub mod output;
 pub mod read;
+pub mod source_list;
 pub mod write;
 
 // The on-disk layouts, also reachable at their historical paths (`tsmedia_wim::header`, ...).

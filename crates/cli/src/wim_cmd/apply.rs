@@ -2,6 +2,7 @@
 //! volume (a block device or an NTFS image file: [`super::apply_ntfs`]).
 
 use super::common::{open_checked, print_warnings};
+use super::pipe;
 use crate::progress::Bar;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -11,8 +12,9 @@ use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::ops;
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct ApplyArgs {
-    /// WIM file (first part of a split WIM)
+    /// WIM file (first part of a split WIM); `-`: a pipable WIM from standard input
     wim: PathBuf,
     /// IMAGE (index, name or `all`) and TARGET directory; IMAGE may be omitted for a one-image WIM
     #[arg(num_args = 1..=2, required = true, value_names = ["IMAGE", "TARGET"])]
@@ -29,20 +31,43 @@ pub struct ApplyArgs {
     /// Fail when a security descriptor cannot be restored (none are restored on Linux)
     #[arg(long)]
     strict_acls: bool,
-    /// Make absolute symlinks as they are stored (what tsmedia always does)
+    /// Make absolute symlinks fixed up at capture point into TARGET (the default when the
+    /// WIM says its links were fixed up)
     #[arg(long)]
+    rpfix: bool,
+    /// Make absolute symlinks as they are stored
+    #[arg(long, conflicts_with = "rpfix")]
     norpfix: bool,
     /// Accepted: UNIX owners and modes stored in the WIM are restored
     #[arg(long)]
     unix_data: bool,
+    /// Write files whose data is corrupt anyway, with a warning (undecodable chunks as zeros)
+    #[arg(long)]
+    recover_data: bool,
     #[arg(long, short)]
     quiet: bool,
 }
 
 pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
     // Accepted because tsmedia already does what they ask (see their help).
-    let _ = (a.no_acls, a.strict_acls, a.norpfix, a.unix_data);
-    let wim = open_checked(&a.wim, &a.refs, a.check)?;
+    let _ = (a.no_acls, a.strict_acls, a.unix_data);
+    let spooled;
+    let opened;
+    let wim = if pipe::is_std(&a.wim) {
+        if !a.refs.is_empty() {
+            bail!("--ref cannot be given when applying from standard input (`-`)");
+        }
+        let target = a.rest.last().map(PathBuf::from).unwrap_or_default();
+        spooled = pipe::from_stdin(&pipe::dir_for_target(&target))?;
+        if a.check && !spooled.wim.header.integrity.is_zero() {
+            tsmedia_wim::ops::check_integrity(&spooled.wim)
+                .context("checking the integrity table of standard input")?;
+        }
+        &spooled.wim
+    } else {
+        opened = open_checked(&a.wim, &a.refs, a.check)?;
+        &opened
+    };
     let (image, target) = match a.rest.as_slice() {
         [t] => {
             if wim.image_count() != 1 {
@@ -69,13 +94,24 @@ pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
     let opts = ApplyOptions {
         cancel: cancel.clone(),
         progress: bar.clone(),
+        recover_data: a.recover_data,
+        rpfix: if a.rpfix {
+            Some(true)
+        } else if a.norpfix {
+            Some(false)
+        } else {
+            None
+        },
         ..Default::default()
     };
     let report = if image.eq_ignore_ascii_case("all") {
-        ops::apply_all(&wim, &target, &opts)?
+        if pipe::is_std(&a.wim) {
+            bail!("applying all images from standard input (`-`) is not supported, as in wimlib");
+        }
+        ops::apply_all(wim, &target, &opts)?
     } else {
         let i = wim.resolve_image(&image)?;
-        tsmedia_wim::apply::apply(&wim, i, &target, &opts).with_context(|| {
+        tsmedia_wim::apply::apply(wim, i, &target, &opts).with_context(|| {
             format!(
                 "applying image {i} of {} to {}",
                 a.wim.display(),

@@ -36,6 +36,14 @@ pub struct WriteArgs {
     /// Reproducible output: fixed GUID and times (also set by SOURCE_DATE_EPOCH)
     #[arg(long)]
     pub deterministic: bool,
+    /// Write a wimlib pipable WIM, which can be applied from a pipe (`-` as WIMFILE: to
+    /// standard output); Microsoft's tools do not read it. A pipable WIM stays pipable when
+    /// appended or exported to
+    #[arg(long)]
+    pub pipable: bool,
+    /// Write the normal (not pipable) format even when the WIM was pipable
+    #[arg(long, conflicts_with = "pipable")]
+    pub not_pipable: bool,
 }
 
 impl WriteArgs {
@@ -112,6 +120,7 @@ pub fn print_warnings(w: &[String]) {
 
 /// Opens a WIM and the split parts matching `refs` globs.
 pub fn open_with_refs(path: &Path, refs: &[String]) -> Result<Wim> {
+    super::pipe::refuse_std(path)?;
     let mut wim = Wim::open(path).with_context(|| format!("opening {}", path.display()))?;
     for pattern in refs {
         let mut any = false;

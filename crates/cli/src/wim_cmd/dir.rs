@@ -11,6 +11,7 @@ use tsmedia_wim::dentry::{Dentry, attr};
 use tsmedia_wim::ops;
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct DirArgs {
     wim: PathBuf,
     /// Image (index or name); may be omitted for a one-image WIM

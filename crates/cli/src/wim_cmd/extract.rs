@@ -2,7 +2,8 @@
 //! written to a directory or to standard output.
 
 use super::common::{open_checked, print_warnings};
-use anyhow::{Context, Result};
+use super::pipe;
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,8 +12,9 @@ use tsmedia_wim::apply::ApplyOptions;
 use tsmedia_wim::ops::{self, ExtractSpec};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct ExtractArgs {
-    /// WIM file (first part of a split WIM)
+    /// WIM file (first part of a split WIM); `-`: a pipable WIM from standard input
     wim: PathBuf,
     /// Image (index or name)
     image: String,
@@ -87,7 +89,21 @@ fn expand(paths: &[String]) -> Result<Vec<(String, bool)>> {
 pub fn extract(a: ExtractArgs, cancel: &Cancel) -> Result<()> {
     // Accepted because tsmedia already does what they ask (see their help).
     let _ = (a.unix_data, a.no_acls, a.strict_acls);
-    let wim = open_checked(&a.wim, &a.refs, a.check)?;
+    let spooled;
+    let opened;
+    let wim = if pipe::is_std(&a.wim) {
+        if !a.refs.is_empty() {
+            bail!("--ref cannot be given when extracting from standard input (`-`)");
+        }
+        if a.paths.iter().any(|p| p == "@-") {
+            bail!("standard input carries the WIM: the path list cannot be `@-` too");
+        }
+        spooled = pipe::from_stdin(&std::env::temp_dir())?;
+        &spooled.wim
+    } else {
+        opened = open_checked(&a.wim, &a.refs, a.check)?;
+        &opened
+    };
     let image = wim.resolve_image(&a.image)?;
     let spec = ExtractSpec {
         paths: expand(&a.paths)?,
@@ -98,7 +114,7 @@ pub fn extract(a: ExtractArgs, cancel: &Cancel) -> Result<()> {
     };
     if a.to_stdout {
         let mut out = std::io::stdout().lock();
-        ops::extract_to(&wim, image, &spec, &mut out)
+        ops::extract_to(wim, image, &spec, &mut out)
             .with_context(|| format!("extracting from image {image} of {}", a.wim.display()))?;
         return Ok(());
     }
@@ -106,7 +122,7 @@ pub fn extract(a: ExtractArgs, cancel: &Cancel) -> Result<()> {
         cancel: cancel.clone(),
         ..Default::default()
     };
-    let report = ops::extract(&wim, image, &spec, &a.dest_dir, &opts).with_context(|| {
+    let report = ops::extract(wim, image, &spec, &a.dest_dir, &opts).with_context(|| {
         format!(
             "extracting from image {image} of {} to {}",
             a.wim.display(),

@@ -1,6 +1,7 @@
 //! `export` and `delete`: images copied to another WIM, or removed from one.
 
 use super::common::{WriteArgs, open_checked, parse_compression, resolve_images};
+use super::pipe;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use tsmedia_wim::WriteOptions;
 use tsmedia_wim::ops::{self, ExportSpec};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct ExportArgs {
     src: PathBuf,
     /// Image index, name or `all`
@@ -60,12 +62,27 @@ pub fn export(a: ExportArgs, cancel: &Cancel) -> Result<()> {
         compression_given: a.write.compress.is_some(),
         integrity: a.write.nocheck.then_some(false),
     };
+    let to_stdout = pipe::is_std(&a.dest);
+    let pipable =
+        to_stdout || a.write.pipable || (!a.write.not_pipable && pipe::file_is_pipable(&a.dest));
+    if !pipable {
+        ops::export_with(&src, &images, &a.dest, opts, &spec)
+            .with_context(|| format!("exporting to {}", a.dest.display()))?;
+        return Ok(());
+    }
+    if to_stdout {
+        let staging = pipe::Staging::for_dest(&a.dest);
+        ops::export_with(&src, &images, &staging.path, opts, &spec)
+            .context("exporting to standard output")?;
+        return pipe::emit(&staging.path, &a.dest);
+    }
     ops::export_with(&src, &images, &a.dest, opts, &spec)
         .with_context(|| format!("exporting to {}", a.dest.display()))?;
-    Ok(())
+    pipe::make_pipable(&a.dest)
 }
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct DeleteArgs {
     wim: PathBuf,
     /// Image index, name or `all`
@@ -98,6 +115,11 @@ pub fn delete(a: DeleteArgs) -> Result<()> {
     } else {
         None
     };
+    let pipable = pipe::file_is_pipable(&a.wim);
     ops::delete_images(&a.wim, &images, integrity)
-        .with_context(|| format!("deleting from {}", a.wim.display()))
+        .with_context(|| format!("deleting from {}", a.wim.display()))?;
+    if pipable {
+        pipe::make_pipable(&a.wim)?;
+    }
+    Ok(())
 }

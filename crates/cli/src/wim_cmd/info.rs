@@ -11,6 +11,7 @@ use tsmedia_wim::ops::{self, Rewrite};
 use tsmedia_wim::xml;
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct InfoArgs {
     wim: PathBuf,
     /// Only this image (index or name); with --boot, 0 for none
@@ -170,5 +171,10 @@ fn change(a: &InfoArgs, wim: &tsmedia_wim::Wim) -> Result<()> {
     } else if a.check || a.include_integrity {
         spec.integrity = true;
     }
-    ops::rewrite(&a.wim, wim, &spec).with_context(|| format!("changing {}", a.wim.display()))
+    let pipable = wim.header.pipable;
+    ops::rewrite(&a.wim, wim, &spec).with_context(|| format!("changing {}", a.wim.display()))?;
+    if pipable {
+        super::pipe::make_pipable(&a.wim)?;
+    }
+    Ok(())
 }

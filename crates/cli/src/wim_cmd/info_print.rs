@@ -32,6 +32,9 @@ pub fn print_wim(path: &Path, wim: &Wim, info: &WimInfo) {
     println!("Size:           {size} bytes");
     let f = wim.header.flags;
     let mut attrs = Vec::new();
+    if wim.header.pipable {
+        attrs.push("Pipable");
+    }
     if info.has_integrity_table {
         attrs.push("Integrity info");
     }

@@ -11,6 +11,7 @@ mod extract;
 mod images;
 mod info;
 mod info_print;
+mod pipe;
 mod split;
 mod update;
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use tsmedia_wim::{Wim, ops};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct SplitArgs {
     wim: PathBuf,
     /// First part's name, e.g. install.swm (then install2.swm, install3.swm, ...)
@@ -33,6 +34,7 @@ pub fn split(a: SplitArgs) -> Result<()> {
 }
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct JoinArgs {
     out: PathBuf,
     #[arg(required = true)]
@@ -50,6 +52,7 @@ pub fn join(a: JoinArgs) -> Result<()> {
 }
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct VerifyArgs {
     wim: PathBuf,
     #[arg(long = "ref")]

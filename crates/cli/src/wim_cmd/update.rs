@@ -12,6 +12,7 @@ use tsmedia_wim::Wim;
 use tsmedia_wim::ops::{self, UpdateCommand};
 
 #[derive(Args)]
+#[command(args_override_self = true)]
 pub struct UpdateArgs {
     wim: PathBuf,
     /// Image (index or name); may be omitted for a one-image WIM
@@ -121,8 +122,12 @@ pub fn update(a: UpdateArgs) -> Result<()> {
     } else {
         Some(had_integrity)
     };
+    let pipable = super::pipe::file_is_pipable(&a.wim);
     let warnings = ops::update_with(&a.wim, i, &cmds, a.unix_data, integrity)
         .with_context(|| format!("updating {}", a.wim.display()))?;
+    if pipable {
+        super::pipe::make_pipable(&a.wim)?;
+    }
     print_warnings(&warnings);
     Ok(())
 }

@@ -239,6 +239,7 @@ pub(crate) fn capture(
             description,
             unix_data: false,
             config: None,
+            rpfix: false,
         },
     )
     .map_err(|e| {

@@ -71,6 +71,8 @@ pub struct Header {
     pub boot_index: u32,
     /// Where the integrity table is (zero for none).
     pub integrity: ResourceHeader,
+    /// A wimlib pipable WIM (`WLPWM` magic; layout in `docs/wim-format.md`).
+    pub pipable: bool,
 }
 
 impl Header {
@@ -89,6 +91,7 @@ impl Header {
             boot_metadata: ResourceHeader::default(),
             boot_index: 0,
             integrity: ResourceHeader::default(),
+            pipable: false,
         };
         if let Some(format) = compression {
             h.flags |= flags::COMPRESSION | compression_flag(format);
@@ -107,10 +110,7 @@ impl Header {
         let magic: [u8; 8] = b[..8]
             .try_into()
             .expect("slice of 8 because length checked");
-        if magic == PIPABLE_MAGIC {
-            return Err(Error::Pipable);
-        }
-        if magic != MAGIC {
+        if magic != MAGIC && magic != PIPABLE_MAGIC {
             return Err(Error::NotWim { found: magic });
         }
         let hdr_size = le_u32(&b[8..]);
@@ -133,6 +133,7 @@ impl Header {
             boot_metadata: reshdr(0x60),
             boot_index: le_u32(&b[0x78..]),
             integrity: reshdr(0x7C),
+            pipable: magic == PIPABLE_MAGIC,
         };
         if h.version != VERSION_DEFAULT && h.version != VERSION_SOLID {
             return Err(Error::UnsupportedVersion { version: h.version });
@@ -156,7 +157,7 @@ impl Header {
     /// The header as stored, 208 bytes.
     pub fn to_bytes(&self) -> [u8; HEADER_SIZE] {
         let mut b = [0u8; HEADER_SIZE];
-        b[..8].copy_from_slice(&MAGIC);
+        b[..8].copy_from_slice(if self.pipable { &PIPABLE_MAGIC } else { &MAGIC });
         put_u32(&mut b[0x08..], HEADER_SIZE as u32);
         put_u32(&mut b[0x0C..], self.version);
         put_u32(&mut b[0x10..], self.flags);
@@ -258,5 +259,14 @@ mod tests {
             flags::COMPRESSION | flags::COMPRESS_LZX | flags::COMPRESS_XPRESS,
         );
         assert!(Header::parse(&both).is_err());
+    }
+
+    #[test]
+    fn pipable_magic() {
+        let mut h = Header::new([2; 16], Some(Format::Lzx), 32768);
+        h.pipable = true;
+        let b = h.to_bytes();
+        assert_eq!(&b[..8], b"WLPWM\0\0\0");
+        assert_eq!(Header::parse(&b).expect("valid"), h);
     }
 }

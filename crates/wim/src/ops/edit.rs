@@ -55,6 +55,7 @@ pub fn rewrite(path: &Path, old: &Wim, spec: &Rewrite) -> Result<()> {
     opts.cancel = spec.cancel.clone();
     opts.guid = Some(old.header.guid);
     let mut w = WimWriter::create(path, opts)?;
+    w.header.flags |= old.header.flags & crate::header::flags::RP_FIX;
     for (i, props) in &spec.images {
         let img = load_image(old, *i)?;
         copy_blobs_of(old, &img.root, &mut w)?;

@@ -88,6 +88,10 @@ pub fn export_with(
         .flat_map(|d| xml::images(&d.xml).filter_map(|e| e.get("NAME").map(str::to_string)))
         .collect();
     let mut w = WimWriter::create(dest, opts)?;
+    // Reparse point fixups stay recorded, from the destination and from the source (as wimlib).
+    let rpfix = crate::header::flags::RP_FIX;
+    w.header.flags |= src.header.flags & rpfix;
+    w.header.flags |= existing.as_ref().map_or(0, |d| d.header.flags & rpfix);
     let mut boot_index = 0;
     if let Some(d) = &existing {
         for i in 1..=d.image_count() {
@@ -151,6 +155,7 @@ pub fn append(
         });
     }
     let mut w = WimWriter::create(path, opts)?;
+    w.header.flags |= old.header.flags & crate::header::flags::RP_FIX;
     for i in 1..=old.image_count() {
         copy_image(&old, i, &mut w)?;
     }

@@ -13,6 +13,13 @@ use std::path::{Path, PathBuf};
 /// bigger): `first`, then `first` with 2, 3, ... before the extension. The layout is
 /// [`SplitPlan`]'s.
 pub fn split(wim: &Wim, first: &Path, max_part: u64) -> Result<Vec<PathBuf>> {
+    if wim.header.pipable {
+        // Parts are copied resource by resource: a pipable layout would not survive.
+        return Err(crate::error::Error::Refused {
+            reason: "split pipable WIMs are not supported: export it with --not-pipable first"
+                .into(),
+        });
+    }
     let plan = SplitPlan::new(wim, &|_| max_part)?;
     let mut outs = Vec::with_capacity(plan.parts.len());
     // Every part is complete before any is renamed into place.

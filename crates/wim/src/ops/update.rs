@@ -71,6 +71,7 @@ pub fn update_with(
     opts.integrity = integrity.unwrap_or(!old.header.integrity.is_zero());
     opts.guid = Some(old.header.guid);
     let mut w = WimWriter::create(path, opts)?;
+    w.header.flags |= old.header.flags & crate::header::flags::RP_FIX;
     let mut warnings = Vec::new();
     for i in 1..=old.image_count() {
         if i != image {

@@ -3,7 +3,9 @@
 //! A non-solid compressed resource starts with a chunk table of `num_chunks - 1` entries (chunk 0
 //! omitted), each the offset of chunk *i* from the end of the table, 8 bytes wide when the
 //! uncompressed size does not fit in 32 bits. A solid resource starts with
-//! `{u64 size, u32 chunk size, u32 format}` and one u32 compressed size per chunk.
+//! `{u64 size, u32 chunk size, u32 format}` and one u32 compressed size per chunk. In a
+//! wimlib pipable WIM the chunk table of a compressed resource follows its chunks instead, and
+//! each chunk is preceded by its u32 compressed size (see `docs/wim-format.md`).
 
 use crate::bytes::{le_u32, le_u64};
 use crate::error::{Error, IoContext, ResourceFault, Result};
@@ -23,6 +25,8 @@ pub struct PartFile {
     pub file: Arc<File>,
     /// The file length when opened; reads past it are refused as corrupt.
     pub len: u64,
+    /// A wimlib pipable WIM: its compressed resources are laid out as such.
+    pub pipable: bool,
 }
 
 impl PartFile {
@@ -34,6 +38,7 @@ impl PartFile {
             path: path.to_path_buf(),
             file: Arc::new(file),
             len,
+            pipable: false,
         })
     }
 
@@ -69,6 +74,8 @@ pub struct ChunkLayout {
     pub bounds: Vec<u64>,
     /// Resource offset, for messages.
     pub resource_offset: u64,
+    /// Pipable layout: a 4-byte compressed size precedes each chunk (not counted in `bounds`).
+    pub chunk_headers: bool,
 }
 
 impl ChunkLayout {
@@ -126,6 +133,7 @@ impl ChunkLayout {
                 format: None,
                 bounds,
                 resource_offset: r.offset,
+                chunk_headers: false,
             });
         }
         let format = format.ok_or_else(|| bad(ResourceFault::CompressedInUncompressedWim))?;
@@ -143,15 +151,22 @@ impl ChunkLayout {
             4
         };
         let table_len = n.saturating_sub(1).saturating_mul(entry);
-        if table_len > r.stored_size {
+        // Pipable: chunk headers, chunks, then the table.
+        let headers_len = if part.pipable { n.saturating_mul(4) } else { 0 };
+        if table_len.saturating_add(headers_len) > r.stored_size {
             return Err(bad(ResourceFault::ChunkTableTooLarge {
                 table_len,
                 stored: r.stored_size,
             }));
         }
         let mut table = vec![0u8; table_len as usize];
-        part.read_at(r.offset, &mut table)?;
-        let data_len = r.stored_size - table_len;
+        let data_len = r.stored_size - table_len - headers_len;
+        let (table_at, data_start) = if part.pipable {
+            (r.offset + r.stored_size - table_len, r.offset)
+        } else {
+            (r.offset, r.offset + table_len)
+        };
+        part.read_at(table_at, &mut table)?;
         let mut bounds = Vec::with_capacity(n as usize + 1);
         bounds.push(0);
         for i in 0..n.saturating_sub(1) as usize {
@@ -165,12 +180,13 @@ impl ChunkLayout {
         bounds.push(data_len);
         Self::check_bounds(&bounds, r.offset, cs, r.uncompressed_size)?;
         Ok(ChunkLayout {
-            data_start: r.offset + table_len,
+            data_start,
             chunk_size: cs,
             uncompressed_size: r.uncompressed_size,
             format: Some(format),
             bounds,
             resource_offset: r.offset,
+            chunk_headers: part.pipable,
         })
     }
 
@@ -219,7 +235,14 @@ impl ChunkLayout {
             format,
             bounds,
             resource_offset: r.offset,
+            chunk_headers: false,
         })
+    }
+
+    /// File offset of chunk `i`'s stored bytes.
+    pub fn chunk_offset(&self, i: u64) -> u64 {
+        let headers = if self.chunk_headers { (i + 1) * 4 } else { 0 };
+        self.data_start + self.bounds[i as usize] + headers
     }
 
     fn check_bounds(bounds: &[u64], offset: u64, chunk_size: u64, size: u64) -> Result<()> {
@@ -255,11 +278,12 @@ impl ChunkLayout {
     ) -> Result<()> {
         let (a, b) = (self.bounds[i as usize], self.bounds[i as usize + 1]);
         let stored = (b - a) as usize;
+        let at = self.chunk_offset(i);
         if stored == out.len() {
-            return part.read_at(self.data_start + a, out);
+            return part.read_at(at, out);
         }
         scratch.resize(stored, 0);
-        part.read_at(self.data_start + a, scratch)?;
+        part.read_at(at, scratch)?;
         let format = self.format.ok_or(Error::BadResource {
             offset: self.resource_offset,
             reason: ResourceFault::ShortUncompressedChunk { chunk: i },

@@ -2,6 +2,7 @@
 
 pub mod blob_reader;
 pub mod chunks;
+pub mod pipable;
 pub mod stream;
 
 use crate::blob_table::{self, BlobEntry, SOLID_RESOURCE_MAGIC};
@@ -66,8 +67,8 @@ impl Wim {
     /// Opens the WIM at `path`: reads and checks its header, XML data and blob table
     /// (the metadata and blobs are read when asked for).
     pub fn open(path: &Path) -> Result<Wim> {
-        let part = PartFile::open(path)?;
-        let header = read_header(&part)?;
+        let mut part = PartFile::open(path)?;
+        let header = read_header(&mut part)?;
         let mut wim = Wim {
             header: header.clone(),
             xml: Element::new("WIM"),
@@ -98,8 +99,8 @@ impl Wim {
 
     /// Adds another part of the same split WIM (`--ref`).
     pub fn add_ref(&mut self, path: &Path) -> Result<()> {
-        let part = PartFile::open(path)?;
-        let header = read_header(&part)?;
+        let mut part = PartFile::open(path)?;
+        let header = read_header(&mut part)?;
         if header.guid != self.header.guid {
             return Err(Error::OtherWim {
                 path: path.to_path_buf(),
@@ -303,13 +304,34 @@ impl Wim {
     }
 }
 
-fn read_header(part: &PartFile) -> Result<Header> {
+/// Reads the header; a pipable WIM's header at offset 0 lacks the blob table and XML data, so
+/// its full copy at the end of the file is used (and the part is marked pipable).
+fn read_header(part: &mut PartFile) -> Result<Header> {
     let mut b = [0u8; HEADER_SIZE];
     if part.len < HEADER_SIZE as u64 {
         return Err(Error::TooShort { len: part.len });
     }
     part.read_at(0, &mut b)?;
-    Header::parse(&b)
+    let first = Header::parse(&b)?;
+    if !first.pipable {
+        return Ok(first);
+    }
+    part.pipable = true;
+    if part.len < 2 * HEADER_SIZE as u64 {
+        return Err(Error::BadPipable {
+            offset: 0,
+            reason: "no header at the end of the file (truncated?)".into(),
+        });
+    }
+    part.read_at(part.len - HEADER_SIZE as u64, &mut b)?;
+    let last = Header::parse(&b)?;
+    if !last.pipable || last.guid != first.guid {
+        return Err(Error::BadPipable {
+            offset: part.len - HEADER_SIZE as u64,
+            reason: "the header at the end is not the pipable header of this WIM".into(),
+        });
+    }
+    Ok(last)
 }
 
 /// Maps a blob at `offset..offset+len` of a solid run's concatenated data onto its resources.

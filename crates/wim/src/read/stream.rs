@@ -59,6 +59,22 @@ pub fn stream_blobs<F>(
     wim: &Wim,
     blobs: &[Sha1],
     opts: StreamOptions,
+    sink: F,
+) -> std::result::Result<(), StreamError>
+where
+    F: FnMut(usize, Piece) -> Result<()>,
+{
+    stream_blobs_with(wim, blobs, opts, None, sink)
+}
+
+/// [`stream_blobs`], in wimlib's data recovery mode when `recover` is given: a chunk that does
+/// not decompress is delivered as zeros, a blob whose SHA-1 differs still ends with
+/// [`Piece::End`], and the index of each such blob is pushed to `recover`.
+pub fn stream_blobs_with<F>(
+    wim: &Wim,
+    blobs: &[Sha1],
+    opts: StreamOptions,
+    mut recover: Option<&mut Vec<usize>>,
     mut sink: F,
 ) -> std::result::Result<(), StreamError>
 where
@@ -83,12 +99,13 @@ where
         ready: Condvar::new(),
         max_jobs: opts.threads.max(1) as u64 * 4,
         max_buffered: opts.max_buffered,
+        recover: recover.is_some(),
     };
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..opts.threads.max(1))
             .map(|_| scope.spawn(|| shared.worker()))
             .collect();
-        let result = consume(&shared, &sizes, &mut sink);
+        let result = consume(&shared, &sizes, &mut recover, &mut sink);
         shared.lock().stop = true;
         shared.work.notify_all();
         // Joined here, not by the scope: the scope returns once each worker's closure has
@@ -105,7 +122,12 @@ where
 }
 
 /// The calling thread's side: results in order, hashes, the sink.
-fn consume<F>(shared: &Shared, sizes: &[u64], sink: &mut F) -> std::result::Result<(), StreamError>
+fn consume<F>(
+    shared: &Shared,
+    sizes: &[u64],
+    recover: &mut Option<&mut Vec<usize>>,
+    sink: &mut F,
+) -> std::result::Result<(), StreamError>
 where
     F: FnMut(usize, Piece) -> Result<()>,
 {
@@ -153,7 +175,11 @@ where
             if *left == 0 {
                 let (_, hasher, _) = current.take().expect("matched just above");
                 let actual = hasher.finish();
-                if actual != span.sha1 {
+                if actual != span.sha1
+                    && let Some(corrupt) = recover.as_deref_mut()
+                {
+                    corrupt.push(blob);
+                } else if actual != span.sha1 {
                     return Err(tag(Error::HashMismatch {
                         sha1: span.sha1,
                         user: None,
@@ -183,6 +209,8 @@ struct Shared<'a> {
     ready: Condvar,
     max_jobs: u64,
     max_buffered: usize,
+    /// Data recovery mode: chunks that do not decompress become zeros.
+    recover: bool,
 }
 
 struct State<'a> {
@@ -242,10 +270,21 @@ impl<'a> Shared<'a> {
                 buf.resize(job.len, 0);
                 for (i, c) in job.chunks.iter().enumerate() {
                     let out = &mut buf[c.at..c.at + c.len];
-                    if let Err(error) =
-                        c.layout
-                            .read_chunk(&c.part, c.index, &mut decoders, &mut scratch, out)
+                    let r = c
+                        .layout
+                        .read_chunk(&c.part, c.index, &mut decoders, &mut scratch, out);
+                    if let Err(Error::Decode { .. }) = &r
+                        && self.recover
                     {
+                        // As wimlib: zeros, then whatever the decoder writes before it fails
+                        // again. The SHA-1 check then reports the blob as corrupt.
+                        out.fill(0);
+                        let _ =
+                            c.layout
+                                .read_chunk(&c.part, c.index, &mut decoders, &mut scratch, out);
+                        continue;
+                    }
+                    if let Err(error) = r {
                         // The bytes before the bad chunk still go out, then the error.
                         let at = c.at;
                         job.error = Some(StreamError {

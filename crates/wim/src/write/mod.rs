@@ -2,6 +2,7 @@
 //! table, the XML data, the optional integrity table and finally the header. The file is
 //! written under a temporary name and renamed into place by [`WimWriter::finish`].
 
+pub mod pipable;
 mod pool;
 
 use crate::blob_table::BlobEntry;
@@ -501,7 +502,11 @@ impl WimWriter {
         }
         let r = loc.entry.resource;
         let src_format = src.header.compression()?;
+        // A pipable WIM's compressed resources are laid out differently (chunk sizes in front
+        // of the chunks, the table after them): they are decompressed and compressed again.
+        let pipable_chunks = src.parts[loc.part].pipable && r.is_compressed();
         let same = loc.solid_run.is_none()
+            && !pipable_chunks
             && (!r.is_compressed()
                 || (src_format == self.opts.compression
                     && src.header.chunk_size == self.opts.chunk_size));
@@ -646,6 +651,7 @@ impl WimWriter {
                 path: self.out.path().to_path_buf(),
                 file: Arc::new(self.out.file.try_clone().at(self.out.path())?),
                 len: self.pos,
+                pipable: false,
             };
             let t = integrity::compute(
                 &pf,
