@@ -26,6 +26,8 @@ declare -A tools=(
   [socat]=socat
   [mkntfs]=ntfs-3g
   [ntfsfix]=ntfs-3g
+  [hivexsh]=libhivex-bin
+  [hivexml]=libhivex-bin
 )
 missing=()
 for t in "${!tools[@]}"; do
