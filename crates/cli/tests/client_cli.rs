@@ -110,7 +110,7 @@ fn ctrl_c_stops_client_run_before_the_next_step() {
     let root = tmp.path().join("media");
     media_with(&root, "0", SLOW);
     let target = tmp.path().join("target");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tsmedia"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tsmedia"))
         .args(["client", "run", "--password", "pw", "--media"])
         .arg(&root)
         .arg("--target")
