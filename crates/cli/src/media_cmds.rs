@@ -59,10 +59,14 @@ pub enum ModeArg {
     SiteBased,
 }
 
+/// User device affinity; Configuration Manager's spellings (`-UserDeviceAffinity`) work too.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum UdaArg {
+    #[value(alias = "DoNotAllow")]
     DoNotAllow,
+    #[value(alias = "AdministratorApproval", alias = "administrator-approval")]
     AdminApproval,
+    #[value(alias = "AutoApproval")]
     AutoApproval,
 }
 
@@ -101,7 +105,7 @@ pub struct CreateArgs {
     /// 650mb, 4.7gb, 8.5gb, unlimited or a byte count
     #[arg(long)]
     size: Option<String>,
-    /// Volume label (11 characters on FAT32, 32 on ISO); default TSMEDIA
+    /// Volume label (11 characters on FAT32, 32 on ISO); default "Configuration Manager" (cut to 11 on FAT32)
     #[arg(long)]
     label: Option<String>,
     /// Start without prompts: the media pick the deployment and need no key press (_SMSTSLaunchMode)
@@ -131,7 +135,7 @@ pub struct CreateArgs {
     /// Password of --pfx
     #[arg(long)]
     pfx_password: Option<String>,
-    /// User device affinity for the deployed computer
+    /// User device affinity for the deployed computer (also DoNotAllow, AdministratorApproval, AutoApproval)
     #[arg(long, value_enum)]
     uda: Option<UdaArg>,
     /// NAME=VALUE (repeatable)
@@ -170,7 +174,7 @@ pub struct CreateArgs {
     /// Media property: version (up to 32 characters)
     #[arg(long)]
     version: Option<String>,
-    /// Media property: comment (up to 50 characters)
+    /// Media property: comment (up to 127 characters)
     #[arg(long)]
     comment: Option<String>,
     /// Stand-alone media: not valid before this date (YYYY-MM-DD)
@@ -185,7 +189,7 @@ pub struct CreateArgs {
     /// Repartition and format a USB block device
     #[arg(long)]
     format: bool,
-    /// Byte-identical output (also on with SOURCE_DATE_EPOCH)
+    /// Byte-identical output: salts and GUIDs from the settings, a given --pfx (SOURCE_DATE_EPOCH alone only fixes the times)
     #[arg(long)]
     deterministic: bool,
     /// Log file (default CreateTSMedia.log beside the output)
@@ -216,7 +220,24 @@ pub struct InspectArgs {
     json: bool,
 }
 
-fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool, PlanOptions)> {
+/// A spec from the command line, with the options whose value may equal the default that
+/// were given explicitly (so that `--type` on prestaged media is refused whatever its value).
+struct Parsed {
+    spec: MediaSpec,
+    dry_run: bool,
+    plan_options: PlanOptions,
+    explicit: Vec<&'static str>,
+}
+
+fn to_spec(a: CreateArgs) -> Result<Parsed> {
+    let explicit: Vec<&'static str> = [
+        ("--type", a.media_type.is_some()),
+        ("--mode", a.mode.is_some()),
+        ("--uda", a.uda.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(o, given)| given.then_some(o))
+    .collect();
     let mut s = match &a.spec {
         Some(p) => {
             let text =
@@ -313,7 +334,12 @@ fn to_spec(a: CreateArgs) -> Result<(MediaSpec, bool, PlanOptions)> {
         clock: Clock::from_environment(s.deterministic)?,
         ..PlanOptions::default()
     };
-    Ok((s, a.dry_run, plan_options))
+    Ok(Parsed {
+        spec: s,
+        dry_run: a.dry_run,
+        plan_options,
+        explicit,
+    })
 }
 
 /// Runs a media command against the site in `site_dir`.
@@ -321,10 +347,31 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Cancel) -> Resu
     match c {
         MediaCommand::Create(a) => {
             let quiet = a.quiet;
-            let (spec, dry_run, plan_options) = to_spec(*a)?;
+            let Parsed {
+                spec,
+                dry_run,
+                plan_options,
+                explicit,
+            } = to_spec(*a)?;
             let mut site = Site::open(site_dir)
                 .with_context(|| format!("opening site {}", site_dir.display()))?;
-            let plan = match tsmedia_media::preflight_with(&site, &spec, &plan_options) {
+            let refused: Vec<_> = explicit
+                .iter()
+                .filter_map(|o| tsmedia_media::option_refusal(spec.kind, o))
+                .collect();
+            let checked = match tsmedia_media::preflight_with(&site, &spec, &plan_options) {
+                Ok(p) if refused.is_empty() => Ok(p),
+                Ok(_) => Err(refused),
+                Err(mut failures) => {
+                    for r in refused {
+                        if !failures.iter().any(|f| f.object == r.object) {
+                            failures.insert(0, r);
+                        }
+                    }
+                    Err(failures)
+                }
+            };
+            let plan = match checked {
                 Ok(p) => p,
                 Err(failures) => {
                     // A dry run writes nothing, not even the log.
@@ -380,6 +427,15 @@ pub fn run(site_dir: &std::path::Path, c: MediaCommand, cancel: &Cancel) -> Resu
             }
             println!("media type: {}", i.media_type);
             println!("label: {}", i.label);
+            for (k, v) in [
+                ("created by", &i.created_by),
+                ("version", &i.version),
+                ("comment", &i.comment),
+            ] {
+                if let Some(v) = v {
+                    println!("{k}: {v}");
+                }
+            }
             println!("password required: {}", i.password_required);
             if let Some((s, nb, na)) = &i.certificate {
                 println!("certificate: {s}, valid {nb} to {na} (UNIX seconds)");

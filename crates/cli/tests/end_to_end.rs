@@ -264,7 +264,7 @@ fn lab() -> (Lab, Server, [String; 4]) {
 }
 
 fn media_args<'a>(kind: &'a str, boot: &'a str, ts: &'a str) -> Vec<&'a str> {
-    vec![
+    let mut args = vec![
         "media",
         "create",
         kind,
@@ -274,14 +274,15 @@ fn media_args<'a>(kind: &'a str, boot: &'a str, ts: &'a str) -> Vec<&'a str> {
         ts,
         "--dp",
         "DP1",
-        "--mode",
-        "site-based",
-        "--mp",
-        "MP1",
         "--password",
         PASSWORD,
         "--unattended",
-    ]
+    ];
+    // Stand-alone media never contact a management point: --mode and --mp are refused there.
+    if kind != "standalone" {
+        args.extend(["--mode", "site-based", "--mp", "MP1"]);
+    }
+    args
 }
 
 #[test]

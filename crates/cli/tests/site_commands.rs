@@ -171,8 +171,15 @@ fn every_command_works_on_a_fresh_site() {
 
     // Infrastructure.
     assert_eq!(
-        env.ok(&["dp", "add", "dp1.lab", "--url", "http://dp1.lab/"])
-            .trim(),
+        env.ok(&[
+            "dp",
+            "add",
+            "dp1.lab",
+            "--url",
+            "http://dp1.lab/",
+            "--no-default-access"
+        ])
+        .trim(),
         "dp1.lab"
     );
     let dp = env.json(&["dp", "grant", "dp1.lab", "--principal", "LAB\\builders"]);

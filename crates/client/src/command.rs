@@ -27,8 +27,8 @@ How bootable and prestaged media find their task sequence:
   2. The computer is identified by its SMBIOS GUID and MAC addresses (read from /sys, or
      --smbios-guid / --mac). A computer the site does not know runs as the site's Unknown
      Computer only when the media were made with unknown computer support.
-  3. The deployment: --deployment, else SMSTSPreferredAdvertID, else the only one offered,
-     else the first on unattended media. Otherwise the offered deployments are listed.
+  3. The deployment: --deployment, else SMSTSPreferredAdvertID, else the only one offered.
+     Otherwise the offered deployments are listed (unattended media never pick one).
   4. Content: staged content whose version and SHA-256 match is used as it is; anything else
      is downloaded from a distribution point into <target>/_SMSTaskSequence/Packages,
      resumed after an interruption and verified. smsts.log says where each package came from.

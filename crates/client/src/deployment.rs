@@ -2,13 +2,13 @@
 //! management point offers for this computer:
 //!
 //! 1. the deployment the operator named (`--deployment`), which must be offered;
-//! 2. the one `SMSTSPreferredAdvertID` names (the MP offers a hidden deployment only then);
-//!    media built for a task sequence may carry its package ID there, which picks that task
-//!    sequence's deployment when exactly one is offered;
+//! 2. the one `SMSTSPreferredAdvertID` names (the MP offers a hidden deployment only then).
+//!    It names a deployment; media made before it did may carry a task sequence's package
+//!    ID there, which picks that task sequence's deployment when exactly one is offered;
 //! 3. the only one offered;
-//! 4. unattended media: the first, in the MP's order;
-//! 5. otherwise the user would choose; this runtime has no user interface and stops with
-//!    the list.
+//! 4. unattended media never choose among several: they stop with the list, as
+//!    Configuration Manager's do ("no prompts for choosing among task sequences");
+//! 5. otherwise the user chooses (tsmedia PE's console; `client run` stops with the list).
 
 use tsmedia_protocol::api::{DeploymentList, OfferedDeployment};
 
@@ -62,6 +62,9 @@ pub fn choose(list: &DeploymentList, rules: &ChoiceRules<'_>, computer: &str) ->
         return Ok(pick(d, "named by SMSTSPreferredAdvertID".into()));
     }
     if let Some(p) = rules.preferred.map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(d) = offered.iter().find(|d| d.id.eq_ignore_ascii_case(p)) {
+            return Ok(pick(d, "named by SMSTSPreferredAdvertID".into()));
+        }
         let by_ts: Vec<&OfferedDeployment> = offered
             .iter()
             .filter(|d| d.ts_id.eq_ignore_ascii_case(p))
@@ -76,13 +79,7 @@ pub fn choose(list: &DeploymentList, rules: &ChoiceRules<'_>, computer: &str) ->
     match offered.as_slice() {
         [] => Err(Error::NoDeployment(computer.to_string())),
         [only] => Ok(pick(only, "the only deployment offered".into())),
-        [first, ..] if rules.unattended => Ok(pick(
-            first,
-            format!(
-                "unattended media: the first of {} deployments offered",
-                offered.len()
-            ),
-        )),
+        _ if rules.unattended => Err(Error::UnattendedDeploymentChoice { offered: labels() }),
         _ => Err(Error::DeploymentChoice { offered: labels() }),
     }
 }
@@ -126,13 +123,23 @@ mod tests {
                 },
                 Some("D2"),
             ),
+            // Unattended media do not pick the first of several.
             (
                 &two,
                 ChoiceRules {
                     unattended: true,
                     ..Default::default()
                 },
-                Some("D1"),
+                None,
+            ),
+            (
+                &two,
+                ChoiceRules {
+                    unattended: true,
+                    preferred: Some("D2"),
+                    ..Default::default()
+                },
+                Some("D2"),
             ),
             (
                 &two,

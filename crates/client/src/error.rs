@@ -95,6 +95,15 @@ pub enum Error {
         /// `ID (task sequence name)` of each deployment offered.
         offered: Vec<String>,
     },
+    /// Unattended media, several deployments, and `SMSTSPreferredAdvertID` names none.
+    #[error(
+        "unattended media do not choose among {} deployments: {}; name one in SMSTSPreferredAdvertID (media variable or prestart command) or run with --deployment ID",
+        .offered.len(), .offered.join(", ")
+    )]
+    UnattendedDeploymentChoice {
+        /// `ID (task sequence name)` of each deployment offered.
+        offered: Vec<String>,
+    },
     /// The deployment asked for is not offered to this computer.
     #[error("deployment {id} is not available to media for this computer; offered: {}", if .offered.is_empty() { "none".to_string() } else { .offered.join(", ") })]
     DeploymentNotOffered {

@@ -52,7 +52,7 @@ pub struct RunOptions {
     /// The computer's architecture (`x86`, `x64`, `arm64`). Default: this runtime's.
     pub arch: Option<String>,
     /// The deployment to run when several are offered. Default: the media's rules
-    /// (`SMSTSPreferredAdvertID`, the only one, or the first on unattended media).
+    /// (`SMSTSPreferredAdvertID`, or the only one; unattended media never pick among several).
     pub deployment: Option<String>,
     /// Root certificates (DER) trusted for HTTPS management and distribution points.
     /// Default: none (the Web PKI roots).

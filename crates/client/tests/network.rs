@@ -153,9 +153,13 @@ fn prestaged_media_use_staged_drivers_until_the_package_is_updated() {
     let log = log_of(&first);
     let line = step_line(&log, "Apply Drivers");
     assert!(line.contains("from staged media"), "{line}");
+    // The task sequence has two deployments available to media (the lab's and the unknown
+    // computers'), so the media name none in SMSTSPreferredAdvertID (a deployment ID); the
+    // one offered to PC1 runs.
     assert!(
-        log.contains("only deployment of task sequence"),
-        "SMSTSPreferredAdvertID names the task sequence: {log}"
+        log.contains(&format!("Deployment {} ", lab.deployment))
+            && log.contains("the only deployment offered"),
+        "{log}"
     );
     let inf = target
         .join("Drivers")

@@ -15,7 +15,10 @@ use tsmedia_wim::{Wim, ops};
 use crate::bootfiles;
 use crate::certificate;
 use crate::error::{Error, IoContext, Result, wim};
-use crate::layout::{BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
+use crate::layout::{
+    BOOTSTRAP, LABEL, MANIFEST, POLICY, PROPERTY_COMMENT, PROPERTY_CREATED_BY, PROPERTY_LABEL,
+    PROPERTY_VERSION, VARIABLES,
+};
 use crate::secret;
 use crate::variables::{self, key_values};
 
@@ -42,6 +45,11 @@ pub struct Inspection {
     /// `MediaType=` of TsmBootstrap.ini.
     pub media_type: String,
     pub label: String,
+    /// Prestaged media's properties (the wizard's Media Properties page); `None` when not
+    /// given or not prestaged media.
+    pub created_by: Option<String>,
+    pub version: Option<String>,
+    pub comment: Option<String>,
     pub password_required: bool,
     /// Decrypted variables (secret values masked unless asked for).
     pub variables: Vec<(String, String)>,
@@ -235,12 +243,24 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
     };
     let mut discs = Vec::new();
     let mut first: Option<Box<dyn Media>> = None;
+    // Prestaged media: label and properties from the WIM's XML.
+    let mut properties: [Option<String>; 4] = Default::default();
     if isos.is_empty() && ext.as_deref() != Some("wim") {
         let (media, disc) = open_usb(path)?;
         discs.push(disc);
         first = Some(Box::new(media));
     } else if isos.is_empty() {
         let w = Wim::open(path).map_err(wim(path.display().to_string()))?;
+        if let Some(image) = tsmedia_wim::xml::images(&w.xml).next() {
+            for (slot, key) in properties.iter_mut().zip([
+                PROPERTY_LABEL,
+                PROPERTY_CREATED_BY,
+                PROPERTY_VERSION,
+                PROPERTY_COMMENT,
+            ]) {
+                *slot = image.get(key).map(str::to_string);
+            }
+        }
         let img = ops::load_image(&w, 1).map_err(wim(path.display().to_string()))?;
         let mut files = Vec::new();
         img.root.walk(&mut |parents, d| {
@@ -310,7 +330,9 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
                 .find(|(k, _)| k == "label")
                 .map(|(_, v)| v)
         })
+        .or(properties[0].take())
         .unwrap_or_default();
+    let [_, created_by, version, comment] = properties;
     let sealed = m
         .read_path(VARIABLES)?
         .ok_or_else(|| bad("no SMS/data/Variables.dat"))?;
@@ -352,6 +374,9 @@ pub fn inspect(path: &Path, password: Option<&str>, show_secrets: bool) -> Resul
     Ok(Inspection {
         media_type: get("MediaType"),
         label,
+        created_by,
+        version,
+        comment,
         password_required: get("PasswordRequired") == "true",
         variables: vars
             .iter()

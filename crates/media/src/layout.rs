@@ -38,6 +38,42 @@ pub const LABEL: &str = tsmedia_mediafmt::LABEL_PATH;
 pub const AUTORUN: &str = "autorun.inf";
 pub const BOOT_WIM: &str = "sources/boot.wim";
 
+/// The prestaged WIM's media properties, below its `IMAGE` element: the label and the
+/// wizard's Media Properties page (created by, version, comment).
+pub(crate) const PROPERTY_LABEL: &str = "TSMEDIA/LABEL";
+pub(crate) const PROPERTY_CREATED_BY: &str = "TSMEDIA/CREATEDBY";
+pub(crate) const PROPERTY_VERSION: &str = "TSMEDIA/VERSION";
+pub(crate) const PROPERTY_COMMENT: &str = "TSMEDIA/COMMENT";
+
+/// Whether `--out` names the first ISO of a CD/DVD set (`out/outputfile.iso`, as the wizard
+/// asks for it) rather than the folder of the set.
+pub fn names_an_iso(out: &std::path::Path) -> bool {
+    out.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("iso"))
+        && !out.is_dir()
+}
+
+/// Output name of disc `n` of the CD/DVD set `out`. Configuration Manager's form,
+/// `out/outputfile.iso`, gives `out/outputfile.iso`, `out/outputfile2.iso`, ... (a sequence
+/// number added to the name); a folder gives `folder/NAME.iso`, `folder/NAME2.iso`, ...
+pub fn set_disc_path(out: &std::path::Path, n: u32) -> PathBuf {
+    if !names_an_iso(out) {
+        return disc_path(out, n);
+    }
+    if n == 1 {
+        return out.to_path_buf();
+    }
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = out
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}{n}.{ext}"))
+}
+
 /// Output name of disc `n` of a set in `folder`: `NAME.iso`, `NAME2.iso`, ...
 pub fn disc_path(folder: &std::path::Path, n: u32) -> PathBuf {
     let name = folder
@@ -183,7 +219,7 @@ pub fn lay_out(
             let path = if spec.kind == MediaKind::Prestaged || usb {
                 spec.out.clone()
             } else {
-                disc_path(&spec.out, number)
+                set_disc_path(&spec.out, number)
             };
             Disc {
                 number,
@@ -202,9 +238,26 @@ pub fn lay_out(
     for s in &out.splits {
         plan.notices.push(split_notice(s, &discs, usb_limit));
     }
+    if plan.spec.kind == MediaKind::Prestaged {
+        staging_notices(plan, &discs);
+    }
     plan.discs = discs;
     plan.splits = out.splits;
     Ok(())
+}
+
+/// Prestaged media are staged onto a FAT32 volume (`tsmedia prestage apply`), which holds no
+/// file of 4 GiB or more: such a file is worth knowing about when the media are built, not at
+/// the factory. A warning, not a refusal: another staging volume (NTFS) holds it.
+fn staging_notices(plan: &mut MediaPlan, discs: &[Disc]) {
+    for f in discs.iter().flat_map(|d| &d.files) {
+        if f.size > FAT32_MAX_FILE {
+            plan.notices.push(format!(
+                "{} ({} bytes) is larger than a FAT32 staging volume holds ({FAT32_MAX_FILE} bytes): `tsmedia prestage apply` cannot stage it onto FAT32; stage onto NTFS, or use a smaller file (a WIM split into .swm parts)",
+                f.dest, f.size
+            ));
+        }
+    }
 }
 
 /// Discs (their files), splits and failures being collected.

@@ -40,10 +40,13 @@ pub use build::{
 };
 pub use error::{Error, Result};
 pub use inspect::{InspectedDisc, Inspection, inspect};
-pub use layout::{FAT32_MAX_FILE, disc_path};
+pub use layout::{FAT32_MAX_FILE, disc_path, set_disc_path};
 pub use plan::{ContentItem, Disc, FileSource, MediaPlan, PlanOptions, PlannedFile, SplitWim};
-pub use preflight::{PreflightFailure, build_clock, build_time, preflight, preflight_with};
+pub use preflight::{
+    PreflightFailure, build_clock, build_time, option_refusal, preflight, preflight_with,
+};
 pub use spec::{
-    CD_650MB, DVD_4_7GB, DVD_8_5GB, MediaKind, MediaSpec, MediaType, MpMode, Uda, parse_size,
+    CD_650MB, DEFAULT_LABEL, DVD_4_7GB, DVD_8_5GB, MediaKind, MediaSpec, MediaType, MpMode, Uda,
+    parse_size,
 };
 pub use tsmedia_mediafmt::{secret, variables};

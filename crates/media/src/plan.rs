@@ -24,8 +24,9 @@ pub struct PlanOptions {
     /// builds across machines, or a small file in tests. Planned here because its size
     /// counts towards boot.wim's.
     pub runtime: Option<PathBuf>,
-    /// The time the media are stamped with. A fixed clock also makes the build reproducible,
-    /// as [`MediaSpec::deterministic`] does (which alone fixes the time at 0). The command
+    /// The time the media are stamped with. A fixed clock fixes the timestamps only; the
+    /// build is reproducible when [`MediaSpec::deterministic`] asks for it (which alone
+    /// fixes the time at 0). The command
     /// line resolves it from `--deterministic` and `SOURCE_DATE_EPOCH`
     /// ([`tsmedia_base::Clock::from_environment`]); the library never reads the environment.
     /// Default: the system clock.
@@ -129,6 +130,12 @@ pub struct MediaPlan {
     /// Task sequence XML (stand-alone: encrypted into `policy.xml`).
     pub task_sequence_xml: Option<String>,
     pub content: Vec<ContentItem>,
+    /// The image of `--os-image` the media are for (prestaged): `--os-image-index`, else the
+    /// package's image index, else 1; checked against the WIM. `OSDImageIndex` on the media.
+    pub os_image_index: Option<u32>,
+    /// `SMSTSPreferredAdvertID`: the deployment of the task sequence that bootable and
+    /// prestaged media made for one run.
+    pub preferred_deployment: Option<String>,
     pub management_points: Vec<ManagementPoint>,
     pub certificate: MediaCertificate,
     pub password: Option<String>,
@@ -139,8 +146,12 @@ pub struct MediaPlan {
     pub checks: Vec<String>,
     /// Things the user should know (WIMs split for FAT32, unprotected media, ...).
     pub notices: Vec<String>,
-    /// Fixed time of a deterministic build, UNIX seconds.
+    /// Fixed time of the media's timestamps (`SOURCE_DATE_EPOCH`, or 0 for a deterministic
+    /// build without it), UNIX seconds.
     pub fixed_time: Option<i64>,
+    /// Byte-identical output for identical inputs (`--deterministic`): salts, nonces and
+    /// GUIDs come from [`MediaPlan::seed`], and the certificate is given (`--pfx`).
+    pub reproducible: bool,
     pub seed: [u8; 32],
     /// `_SMSMediaGuid`.
     pub media_guid: String,

@@ -97,9 +97,13 @@ pub enum MpMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Uda {
+    /// Also read as Configuration Manager spells it (`-UserDeviceAffinity DoNotAllow`).
     #[default]
+    #[serde(alias = "DoNotAllow")]
     DoNotAllow,
+    #[serde(alias = "AdministratorApproval", alias = "administrator-approval")]
     AdminApproval,
+    #[serde(alias = "AutoApproval")]
     AutoApproval,
 }
 
@@ -140,7 +144,8 @@ pub struct MediaSpec {
     pub out: PathBuf,
     /// Disc size: `650mb`, `4.7gb`, `8.5gb`, `unlimited` or bytes. Default: unlimited.
     pub size: Option<String>,
-    /// Volume label and `MediaLabel.txt`. Default: `TSMEDIA`.
+    /// Volume label and `MediaLabel.txt`. Default: [`DEFAULT_LABEL`], Configuration Manager's
+    /// (its first 11 characters on a FAT volume).
     pub label: Option<String>,
     /// Start without the welcome page. Default: no.
     pub unattended: bool,
@@ -182,7 +187,7 @@ pub struct MediaSpec {
     pub driver_package: Vec<String>,
     /// Also take the packages the chosen ones depend on. Default: no.
     pub include_dependencies: bool,
-    /// Prestaged media properties (Configuration Manager's length limits: 50, 32, 50).
+    /// Prestaged media properties (Configuration Manager's length limits: 50, 32, 127).
     pub created_by: Option<String>,
     pub version: Option<String>,
     pub comment: Option<String>,
@@ -199,6 +204,9 @@ pub struct MediaSpec {
     /// Log file. Default: `CreateTSMedia.log` beside the output.
     pub log: Option<PathBuf>,
 }
+
+/// The media label Configuration Manager gives media when none is chosen.
+pub const DEFAULT_LABEL: &str = "Configuration Manager";
 
 /// Known disc sizes (bytes usable by an ISO image).
 pub const CD_650MB: u64 = 681_984_000;
@@ -223,9 +231,9 @@ impl MediaSpec {
         parse_size(self.size.as_deref().unwrap_or("unlimited"))
     }
 
-    /// Volume label (`TSMEDIA` by default).
+    /// Volume label ([`DEFAULT_LABEL`] by default).
     pub fn label(&self) -> String {
-        self.label.clone().unwrap_or_else(|| "TSMEDIA".into())
+        self.label.clone().unwrap_or_else(|| DEFAULT_LABEL.into())
     }
 
     /// The media password: `password`, else the first line of `password_file`.

@@ -150,7 +150,7 @@ fn disc_too_small_for_boot_files() {
 fn property_lengths() {
     let f = fixture();
     let mut s = f.spec(MediaKind::Prestaged, "out.wim");
-    s.comment = Some("c".repeat(51));
+    s.comment = Some("c".repeat(128));
     fails(&f, &s, "--comment");
 }
 

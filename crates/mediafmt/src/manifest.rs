@@ -40,6 +40,10 @@ pub struct ManifestPackage {
     pub content_id: String,
     /// Every file, with its path from the media root (`SMS/PKG/<ID>/...`).
     pub files: Vec<ManifestFile>,
+    /// The image of an OS image package that the media were made for (`--os-image-index`,
+    /// also the media variable `OSDImageIndex`); `None` for other packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_index: Option<u32>,
     /// Package name. Default: empty.
     #[serde(default)]
     pub name: String,
@@ -177,6 +181,7 @@ mod tests {
     fn bytes_match_the_sorted_json_map_and_round_trip() {
         let m = ContentManifest::new(vec![ManifestPackage {
             content_id: "PS100001.2".into(),
+            image_index: None,
             files: vec![
                 ManifestFile {
                     disc: None,

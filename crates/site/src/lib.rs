@@ -57,7 +57,9 @@ pub use deployment::{Availability, Deployment, Purpose};
 pub use error::{Error, Result};
 pub use library::{ContentLibrary, FileState, StoredFile, hash_file, hash_reader};
 pub use package::{Package, PackageOptions, PackageType};
-pub use points::{Cidr, DistributionPoint, DpContent, ManagementPoint};
+pub use points::{
+    Cidr, DEFAULT_READERS, DistributionPoint, DpContent, ManagementPoint, UNAUTHENTICATED,
+};
 pub use schema::SCHEMA_VERSION;
 pub use signing_key::SIGNING_KEY_FILE;
 pub use site::{

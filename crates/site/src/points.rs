@@ -10,6 +10,13 @@ use crate::error::{Error, Result};
 use crate::site::Site;
 use crate::time::{Timestamp, now};
 
+/// Configuration Manager's default package access accounts: a new DP lets these read.
+pub const DEFAULT_READERS: [&str; 2] = ["Users", "Guests"];
+
+/// Principals that are no named account: `Anonymous` (a request without one), `Everyone`
+/// (what the runtime and the media builder say when given none) and the guest account.
+pub const UNAUTHENTICATED: [&str; 4] = ["Anonymous", "Everyone", "Guest", "Guests"];
+
 /// A distribution point.
 #[derive(Debug, Clone, Serialize)]
 pub struct DistributionPoint {
@@ -264,13 +271,27 @@ impl Site {
     }
 
     /// Whether `principal` may read the content of distribution point `dp` (principals compare
-    /// case-insensitively, as Windows account names do).
+    /// case-insensitively, as Windows account names do). Besides a grant naming it, the
+    /// built-in groups of Configuration Manager's package access accounts count as Windows
+    /// counts them: `Everyone` holds every principal; `Users` every named account; `Guests`
+    /// the unauthenticated ones ([`UNAUTHENTICATED`]). A new DP made with `tsmedia dp add`
+    /// grants `Users` and `Guests` ([`DEFAULT_READERS`]), Configuration Manager's default.
     pub fn has_dp_read_access(&self, dp: &str, principal: &str) -> Result<bool> {
         let name = self.dp_name(dp)?;
+        let principal = principal.trim();
+        let group = if UNAUTHENTICATED
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(principal))
+        {
+            "Guests"
+        } else {
+            "Users"
+        };
         self.conn
             .query_row(
-                "SELECT COUNT(*) FROM dp_grants WHERE dp = ?1 AND principal = ?2 COLLATE NOCASE",
-                params![name, principal.trim()],
+                "SELECT COUNT(*) FROM dp_grants WHERE dp = ?1 AND (principal = ?2 COLLATE NOCASE \
+                 OR principal = 'Everyone' COLLATE NOCASE OR principal = ?3 COLLATE NOCASE)",
+                params![name, principal, group],
                 |r| r.get(0),
             )
             .map_err(Error::db(format!("reading the grants of {name}")))

@@ -10,12 +10,16 @@ use super::{or_dash, print_created, print_json, print_table};
 
 #[derive(Subcommand)]
 pub enum DpCmd {
-    /// Add a distribution point
+    /// Add a distribution point; Users and Guests may read it, as Configuration Manager's
+    /// default package access accounts
     Add {
         name: String,
         /// Base URL content is served from (http:// or https://)
         #[arg(long)]
         url: String,
+        /// Grant no one read access (not even Users and Guests); grant it with `dp grant`
+        #[arg(long)]
+        no_default_access: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -186,10 +190,22 @@ pub enum CertCmd {
 
 pub fn run_dp(site: &mut Site, cmd: DpCmd) -> Result<()> {
     match cmd {
-        DpCmd::Add { name, url, json } => {
-            let dp = site
+        DpCmd::Add {
+            name,
+            url,
+            no_default_access,
+            json,
+        } => {
+            let mut dp = site
                 .add_distribution_point(&name, &url)
                 .with_context(|| format!("adding distribution point {name}"))?;
+            if !no_default_access {
+                for principal in tsmedia_site::DEFAULT_READERS {
+                    dp = site
+                        .grant_dp_read(&dp.id, principal)
+                        .with_context(|| format!("granting {principal} read access to {name}"))?;
+                }
+            }
             print_created(json, &dp.id, &dp)
         }
         DpCmd::List { json } => {

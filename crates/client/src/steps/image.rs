@@ -30,7 +30,11 @@ fn image_ref(step: &Step, env: &Variables) -> Result<(String, u32), StepError> {
     let id = id
         .or_else(|| setting(step, env, "OSDImagePackageId", "ImagePackageID"))
         .ok_or_else(|| failed(step, "no image package (action /image: or ImagePackageID)"))?;
+    // A variable set before the step (the media's `OSDImageIndex`, from `--os-image-index`)
+    // wins over the step's own setting, as for every action variable (the engine's rule).
     let index = index
+        .or_else(|| env.get("OSDImageIndex").map(|v| env.expand(v)))
+        .filter(|v| !v.trim().is_empty())
         .or_else(|| setting(step, env, "OSDImageIndex", "ImageIndex"))
         .unwrap_or_else(|| "1".into());
     let index: u32 = index
@@ -196,9 +200,13 @@ pub(crate) fn apply_os(
         .get("_SMSTSMediaType")
         .is_some_and(|t| t.eq_ignore_ascii_case("OEMMedia"))
     {
-        r.note(
-            "_SMSTSMediaType is OEMMedia: the image is prestaged; skipping the wipe and the apply",
-        );
+        let image = match image_ref(step, env) {
+            Ok((id, index)) => format!("image {id} index {index}"),
+            Err(_) => "the image".into(),
+        };
+        r.note(format!(
+            "_SMSTSMediaType is OEMMedia: {image} is prestaged; skipping the wipe and the apply"
+        ));
         return Ok(StepOutcome::exit(0));
     }
     apply(r, step, env, true)

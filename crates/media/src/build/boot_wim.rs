@@ -41,6 +41,9 @@ pub(super) fn write_options(plan: &MediaPlan, base: WriteOptions, cancel: &Cance
     let mut o = base;
     o.cancel = cancel.clone();
     if let Some(t) = plan.fixed_time {
+        o.timestamp = Some(unix_to_filetime(t));
+    }
+    if plan.reproducible {
         let mut h = Sha256::new();
         h.update(plan.seed);
         h.update(b"wim guid");
@@ -48,7 +51,6 @@ pub(super) fn write_options(plan: &MediaPlan, base: WriteOptions, cancel: &Cance
         let mut g = [0u8; 16];
         g.copy_from_slice(&d[..16]);
         o.guid = Some(g);
-        o.timestamp = Some(unix_to_filetime(t));
     }
     o
 }

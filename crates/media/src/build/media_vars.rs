@@ -2,7 +2,7 @@
 //! (`SMSTSMP`/`SMSTSLocationMPs`, `_SMSMediaGuid`, `_SMSTSMediaPFX`, ...) and the custom ones.
 
 use crate::plan::MediaPlan;
-use crate::spec::MediaKind;
+use crate::spec::{MediaKind, MediaSpec, MediaType};
 use crate::variables::Variable;
 
 /// The media variables of a plan (`docs/media.md`, "Media variables").
@@ -49,11 +49,10 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
             guid.clone(),
         ));
     }
-    v.push(Variable::new(
-        "_SMSTSLaunchMode",
-        if spec.unattended { "UFD+FORMAT" } else { "SMS" },
-    ));
+    v.push(Variable::new("_SMSTSLaunchMode", launch_mode(spec)));
     v.push(Variable::new("_SMSTSMediaType", spec.kind.bootstrap_name()));
+    // The name the wizard's documentation uses for the same thing ("_SMSTSMedia = OEMMedia").
+    v.push(Variable::new("_SMSTSMedia", spec.kind.bootstrap_name()));
     v.push(Variable::new(
         "_SMSTSStandAloneMedia",
         if spec.kind == MediaKind::Standalone {
@@ -63,13 +62,18 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
         },
     ));
     v.push(Variable::new("_SMSTSUDAMode", spec.uda.as_str()));
-    if let Some((id, _)) = &plan.task_sequence {
-        if spec.kind == MediaKind::Standalone {
-            v.push(Variable::new("_SMSTSPackageID", "INMEM_TS"));
-            v.push(Variable::new("_SMSTSStandAloneTSID", id.clone()));
-        } else {
-            v.push(Variable::new("SMSTSPreferredAdvertID", id.clone()));
-        }
+    if let Some((id, _)) = &plan.task_sequence
+        && spec.kind == MediaKind::Standalone
+    {
+        v.push(Variable::new("_SMSTSPackageID", "INMEM_TS"));
+        v.push(Variable::new("_SMSTSStandAloneTSID", id.clone()));
+    }
+    if let Some(d) = &plan.preferred_deployment {
+        v.push(Variable::new("SMSTSPreferredAdvertID", d.clone()));
+    }
+    if let Some(i) = plan.os_image_index {
+        // What Apply Operating System reads (`/image:<PackageID>,%OSDImageIndex%`).
+        v.push(Variable::new("OSDImageIndex", i.to_string()));
     }
     if let Some(c) = &spec.prestart_command {
         v.push(Variable::new("_SMSTSPreStartCommand", c.clone()));
@@ -88,3 +92,21 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
     }
     v
 }
+
+/// `_SMSTSLaunchMode`: the medium the media start from — `HD` for prestaged media (a hard
+/// disk), `UFD` for a USB flash drive (`UFD+FORMAT` when the build formats it), `CD` for a set
+/// of 650 MB discs and `DVD` for larger ones.
+fn launch_mode(spec: &MediaSpec) -> &'static str {
+    match (spec.kind, spec.media_type) {
+        (MediaKind::Prestaged, _) => "HD",
+        (_, MediaType::Usb) if spec.format => "UFD+FORMAT",
+        (_, MediaType::Usb) => "UFD",
+        (_, MediaType::CdDvd) => match spec.disc_size() {
+            Ok(Some(size)) if size <= CD_MAX => "CD",
+            _ => "DVD",
+        },
+    }
+}
+
+/// The largest CD (80 minutes, 700 MB); a larger disc size is a DVD.
+const CD_MAX: u64 = 737_280_000;

@@ -33,10 +33,10 @@ pub use media_vars::media_variables;
 
 use crate::bootfiles::{self, BootFile, Flavour};
 use crate::error::{Error, IoContext, Result, wim};
-use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES};
+use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES, names_an_iso};
 use crate::log::MediaLog;
 use crate::plan::{FileSource, MediaPlan, PlanOptions};
-use crate::preflight::{PreflightFailure, build_clock};
+use crate::preflight::{PreflightFailure, build_clock, is_block_device};
 use crate::secret::{self, KdfParams, Randomness};
 use crate::spec::{MediaKind, MediaSpec, MediaType};
 use crate::variables::{self, Variable};
@@ -93,9 +93,16 @@ pub fn log_path(spec: &MediaSpec) -> PathBuf {
         .unwrap_or_else(|| out_dir(spec).join("CreateTSMedia.log"))
 }
 
+/// The folder of the outputs, their log and the build's temporary files. A USB block device
+/// has none: its log and temporary files go to the current folder (as Configuration Manager
+/// keeps `CreateTSMedia.log` on the console's computer), never beside the device node in
+/// `/dev`.
 fn out_dir(spec: &MediaSpec) -> PathBuf {
     match (spec.kind, spec.media_type) {
-        (MediaKind::Prestaged, _) | (_, MediaType::Usb) => parent(&spec.out),
+        (MediaKind::Prestaged, _) => parent(&spec.out),
+        (_, MediaType::Usb) if is_block_device(&spec.out) => PathBuf::from("."),
+        (_, MediaType::Usb) => parent(&spec.out),
+        _ if names_an_iso(&spec.out) => parent(&spec.out),
         _ => spec.out.clone(),
     }
 }
@@ -188,7 +195,10 @@ fn log_plan(plan: &MediaPlan, log: &mut MediaLog) {
     for n in &plan.notices {
         log.warn(n);
     }
-    if plan.fixed_time.is_some() {
+    if let (Some(t), false) = (plan.fixed_time, plan.reproducible) {
+        log.info(format!("Times fixed at {t} (SOURCE_DATE_EPOCH); not a reproducible build: the media certificate, salts and GUIDs are fresh (add --deterministic and --pfx for byte-identical media)"));
+    }
+    if plan.reproducible {
         log.info("Deterministic build: salts, nonces, the per-media key and the media GUID are derived from a SHA-256 of the media spec; times are fixed");
     }
     log.info(format!(
@@ -228,9 +238,9 @@ fn write_media(
 ) -> Result<(Vec<PathBuf>, Vec<Variable>)> {
     let spec = &plan.spec;
     log_plan(plan, log);
-    let rng = match plan.fixed_time {
-        Some(_) => Randomness::Seeded(plan.seed),
-        None => Randomness::Os,
+    let rng = match plan.reproducible {
+        true => Randomness::Seeded(plan.seed),
+        false => Randomness::Os,
     };
     match site.register_certificate(&plan.certificate.der) {
         Ok(_) | Err(tsmedia_site::Error::Duplicate { .. }) => log.info(format!(

@@ -15,6 +15,7 @@ use tsmedia_wim::{Sha1, WimWriter, WriteOptions};
 use super::boot_wim::{file_time, write_options};
 use super::{Files, Staged};
 use crate::error::{IoContext, Result, wim};
+use crate::layout::{PROPERTY_COMMENT, PROPERTY_CREATED_BY, PROPERTY_LABEL, PROPERTY_VERSION};
 use crate::plan::{FileSource, MediaPlan, PlannedFile};
 
 /// Writes `files` (`planned` says where each comes from) as the one image of the WIM `out`,
@@ -87,6 +88,18 @@ pub(super) fn write(
         }
     }
     xml.children.push(Element::with_text("DESCRIPTION", desc));
+    // The wizard's Media Properties page, each in its own element for `media inspect` (WIM
+    // readers keep elements they do not know).
+    xml.set(PROPERTY_LABEL, Some(&plan.spec.label()));
+    for (path, v) in [
+        (PROPERTY_CREATED_BY, &plan.spec.created_by),
+        (PROPERTY_VERSION, &plan.spec.version),
+        (PROPERTY_COMMENT, &plan.spec.comment),
+    ] {
+        if let Some(v) = v {
+            xml.set(path, Some(v));
+        }
+    }
     w.add_image(&image, xml).map_err(wim(what()))?;
     w.finish(0).map_err(wim(what()))?;
     Ok(Staged::Done(out.to_path_buf()))

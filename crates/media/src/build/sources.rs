@@ -143,6 +143,12 @@ pub(super) fn manifest(plan: &MediaPlan, part_hashes: &BTreeMap<String, String>)
             ManifestPackage {
                 content_id: c.package.content_id.clone(),
                 files,
+                image_index: plan.os_image_index.filter(|_| {
+                    plan.spec
+                        .os_image
+                        .as_deref()
+                        .is_some_and(|o| o.eq_ignore_ascii_case(&c.package.id))
+                }),
                 name: c.package.name.clone(),
                 package_id: c.package.id.clone(),
                 version: c.version,

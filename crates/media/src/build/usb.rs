@@ -32,8 +32,8 @@ pub(super) fn write(plan: &MediaPlan, files: Files, out: &Path) -> Result<Staged
         .collect();
     let options = UsbImageOptions {
         guid_seed: plan
-            .fixed_time
-            .map(|_| u64::from_le_bytes(plan.seed[..8].try_into().unwrap_or([0; 8]))),
+            .reproducible
+            .then(|| u64::from_le_bytes(plan.seed[..8].try_into().unwrap_or([0; 8]))),
         fat: FatOptions {
             label: Some(label),
             fat_type: Some(FatType::Fat32),

@@ -105,28 +105,30 @@ fn check_wim(
         );
         return Ok(None);
     };
-    if let Some(want) = &spec.arch {
-        let want_arch = match want.to_ascii_lowercase().as_str() {
-            "x86" => Some(Arch::X86),
-            "x64" | "amd64" => Some(Arch::X64),
-            "arm64" => Some(Arch::Arm64),
-            _ => None,
-        };
-        match want_arch {
+    // The seeds' rule: "an x64 destination computer can boot and run an x86 or x64 boot
+    // image; an x86 destination computer can boot and run only an x86 boot image". The
+    // computer is `--arch`; without it the media are for computers of the boot image's own
+    // architecture, and the log says so.
+    match spec.arch.as_deref() {
+        None => c.pass(format!(
+            "no --arch given: media for {arch} computers, the architecture of boot image {}",
+            b.id
+        )),
+        Some(want) => match want.parse::<Arch>().ok() {
             None => c.fail(
                 "--arch",
                 format!("{want:?} is not x86, x64 or arm64"),
                 "use x86, x64 or arm64",
             ),
-            Some(w) if !arch.boots(w) => c.fail(
+            Some(w) if !w.boots(arch) => c.fail(
                 format!("boot image {} ({arch})", b.id),
                 format!(
-                    "cannot boot {w} computers (x64 boot images boot x86 and x64; x86 only x86)"
+                    "cannot boot {w} computers (an x64 computer boots x86 and x64 boot images; an x86 computer only x86 ones)"
                 ),
-                format!("choose a boot image that boots {w}"),
+                format!("choose a boot image that {w} computers boot (`tsmedia package list --type boot-image`)"),
             ),
-            Some(w) => c.pass(format!("boot image {} ({arch}) boots {w}", b.id)),
-        }
+            Some(w) => c.pass(format!("boot image {} ({arch}) boots {w} computers", b.id)),
+        },
     }
     let wim = match Wim::open(&wim_file.library_path) {
         Ok(w) => w,

@@ -2,19 +2,20 @@
 //! to media; every package it references (and the chosen extras and dependencies) exists, its
 //! current version is on one of the chosen distribution points, and the user may read it there.
 
-use tsmedia_site::{Package, PackageType, Site, StoredTaskSequence};
+use tsmedia_site::{Package, Site, StoredTaskSequence};
 
 use super::Checker;
 use crate::error::Result;
 use crate::plan::ContentItem;
 use crate::spec::{MediaKind, MediaSpec};
 
-/// The task sequence named by `--ts`, checked for a deployment available to media.
+/// The task sequence named by `--ts`, checked for a deployment available to media; with the
+/// IDs of its deployments available to media.
 pub(super) fn task_sequence(
     c: &mut Checker,
     site: &Site,
     spec: &MediaSpec,
-) -> Result<Option<StoredTaskSequence>> {
+) -> Result<(Option<StoredTaskSequence>, Vec<String>)> {
     let ts = match &spec.ts {
         Some(id) => match site.task_sequence(id) {
             Ok(ts) => ts,
@@ -22,9 +23,9 @@ pub(super) fn task_sequence(
                 c.fail_site(
                     format!("task sequence {id}"),
                     &e,
-                    "give the ID of an imported task sequence (tsmedia ts list)",
+                    "give the ID of an imported task sequence (`tsmedia ts list`)",
                 );
-                return Ok(None);
+                return Ok((None, Vec::new()));
             }
         },
         None => {
@@ -35,26 +36,37 @@ pub(super) fn task_sequence(
                     "add --ts ID",
                 );
             }
-            return Ok(None);
+            return Ok((None, Vec::new()));
         }
     };
-    let deployed = site
+    let deployments: Vec<String> = site
         .deployments_for_media(None)?
         .into_iter()
-        .any(|d| d.ts_id == ts.id);
-    if deployed || spec.kind == MediaKind::Standalone {
+        .filter(|d| d.ts_id == ts.id)
+        .map(|d| d.id)
+        .collect();
+    if !deployments.is_empty() || spec.kind == MediaKind::Standalone {
         c.pass(format!(
             "task sequence {} has a deployment available to media",
             ts.id
         ));
     } else {
+        // A runnable command: the first collection of the site's own, if it has one.
+        let collection = site
+            .collections()?
+            .into_iter()
+            .find(|c| !c.builtin)
+            .map_or_else(|| "COLLECTION".to_string(), |c| c.id);
         c.fail(
             format!("task sequence {} ({})", ts.id, ts.name),
             "has no deployment available to media and PXE",
-            format!("deploy it with availability clients-media-pxe or media-pxe (tsmedia deploy {} COLLECTION --availability media-pxe)", ts.id),
+            format!(
+                "deploy it to a collection with availability clients-media-pxe or media-pxe: `tsmedia deploy {} --collection {collection} --availability media-pxe`",
+                ts.id
+            ),
         );
     }
-    Ok(Some(ts))
+    Ok((Some(ts), deployments))
 }
 
 /// The packages the media carry, each checked on the chosen DPs. `boot` is the boot image
@@ -87,6 +99,10 @@ pub(super) fn content(
     }
     if spec.kind == MediaKind::Prestaged {
         wanted.extend(spec.os_image.iter().cloned());
+    }
+    // Prestaged media stage the chosen extras; stand-alone media carry them with the task
+    // sequence's content (other media types refuse them, `applicable`).
+    if matches!(spec.kind, MediaKind::Prestaged | MediaKind::Standalone) {
         wanted.extend(spec.application.iter().cloned());
         wanted.extend(spec.package.iter().cloned());
         wanted.extend(spec.driver_package.iter().cloned());
@@ -129,17 +145,6 @@ pub(super) fn content(
             Err(e) => c.fail_site(format!("package {id}"), &e, "give the ID of a site package"),
         }
     }
-    if spec.kind == MediaKind::Prestaged
-        && let Some(os) = &spec.os_image
-        && let Ok(p) = site.package(os)
-        && p.kind != PackageType::OsImage
-    {
-        c.fail(
-            format!("OS image {os}"),
-            format!("is a {}", p.kind.as_str()),
-            "give an OS image package",
-        );
-    }
     distribution(c, site, spec, &on_dp)?;
     Ok(content)
 }
@@ -170,10 +175,15 @@ fn distribution(
             Err(e) => c.fail_site(
                 format!("distribution point {name}"),
                 &e,
-                "give a site DP (tsmedia dp list)",
+                "give a site DP (`tsmedia dp list`)",
             ),
         }
     }
+    // With none of the chosen DPs at the site, that is the failure to fix first; a command to
+    // distribute to a DP that does not exist would not work.
+    let Some(first_dp) = dps.first().map(|d| d.id.clone()) else {
+        return Ok(());
+    };
     for p in packages {
         let holding: Vec<&str> = dps
             .iter()
@@ -187,7 +197,11 @@ fn distribution(
                     "its current version is on none of the chosen DPs ({})",
                     spec.dp.join(", ")
                 ),
-                format!("distribute it: tsmedia distribute {} {}", p.id, spec.dp[0]),
+                format!(
+                    "distribute it: `tsmedia content distribute {} --dp {}`",
+                    p.id,
+                    super::shell_word(&first_dp)
+                ),
             );
             continue;
         }
@@ -205,8 +219,9 @@ fn distribution(
                 format!("package {} on DP {}", p.id, holding.join(", ")),
                 format!("{principal} may not read it there"),
                 format!(
-                    "grant read access: tsmedia dp grant {} {principal}",
-                    holding[0]
+                    "grant read access: `tsmedia dp grant {} --principal {}`",
+                    super::shell_word(holding[0]),
+                    super::shell_word(&principal)
                 ),
             );
         }

@@ -1,15 +1,18 @@
 //! Preflight: every check of a media build, run against the site before any byte is written.
 //! Each failure names the object and the fix; a passing run yields the [`MediaPlan`].
 //!
-//! The checks, by concept: [`options`] (sizes, lengths, password, output), [`content`] (task
+//! The checks, by concept: [`applicable`] (options that do not apply to the media type),
+//! [`options`] (sizes, lengths, password, output), [`content`] (task
 //! sequence, deployment, packages on the DPs), [`boot_image`] (architecture, boot files),
 //! [`certificate`] (dates, media certificate), then the layout (FAT32 and disc limits, WIMs
 //! planned as `.swm` parts) in [`crate::layout`].
 
+mod applicable;
 mod boot_image;
 mod certificate;
 mod content;
 mod options;
+mod os_image;
 
 use std::fmt;
 
@@ -26,6 +29,7 @@ use crate::plan::{MediaPlan, PlanOptions};
 use crate::secret::Randomness;
 use crate::spec::{MediaKind, MediaSpec};
 
+pub use applicable::refusal as option_refusal;
 pub(crate) use options::is_block_device;
 
 /// One failed check.
@@ -48,12 +52,26 @@ impl fmt::Display for PreflightFailure {
     }
 }
 
+/// `arg` as one shell word: as it is when it is plain, else in single quotes (fix hints print
+/// commands that can be pasted as they are).
+pub(crate) fn shell_word(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@+=".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
 /// Limits of Configuration Manager's media properties.
 pub const MAX_CREATED_BY: usize = 50;
 /// `--version`.
 pub const MAX_VERSION: usize = 32;
 /// `--comment`.
-pub const MAX_COMMENT: usize = 50;
+pub const MAX_COMMENT: usize = 127;
 /// ISO 9660 / Joliet volume label.
 pub const MAX_ISO_LABEL: usize = 32;
 /// FAT volume label.
@@ -150,10 +168,14 @@ fn run(
     let (now, fixed_time) = build_time(spec, options);
     let mut notices = Vec::new();
 
+    applicable::check(&mut c, spec);
     let checked = options::check(&mut c, spec, &mut notices);
-    let ts = content::task_sequence(&mut c, site, spec)?;
+    let (ts, ts_deployments) = content::task_sequence(&mut c, site, spec)?;
+    let preferred_deployment =
+        preferred_deployment(spec, ts.as_ref(), &ts_deployments, &mut notices);
     let (boot_package, boot) = boot_image::check(&mut c, site, spec, ts.as_ref())?;
     let content = content::content(&mut c, site, spec, ts.as_ref(), boot_package.as_ref())?;
+    let os_image_index = os_image::check(&mut c, site, spec)?;
 
     // Management points (capture media need none).
     let mps = if spec.mp.is_empty() {
@@ -166,17 +188,22 @@ fn run(
                 Err(e) => c.fail_site(
                     format!("management point {name}"),
                     &e,
-                    "give a site MP (tsmedia mp list)",
+                    "give a site MP (`tsmedia mp list`)",
                 ),
             }
         }
         v
     };
-    if mps.is_empty() && spec.kind != MediaKind::Capture && spec.kind != MediaKind::Standalone {
+    // MPs named but not found have failed above.
+    if mps.is_empty()
+        && spec.mp.is_empty()
+        && spec.kind != MediaKind::Capture
+        && spec.kind != MediaKind::Standalone
+    {
         c.fail(
             "--mp",
             "the site has no management point",
-            "add one (tsmedia mp add) or pass --mp",
+            "add one with tsmedia mp add NAME --url URL (your MP's name and URL)",
         );
     }
 
@@ -186,7 +213,16 @@ fn run(
         Some(b) if b.flavour == Flavour::TsmediaPe => pe_runtime(&mut c, spec, options),
         _ => check_runtime(&mut c, options),
     };
-    let cert = certificate::check(&mut c, spec, now, fixed_time.is_some());
+    // Only --deterministic makes the build reproducible. SOURCE_DATE_EPOCH alone (common in
+    // CI) fixes the times written on the media; the certificate is then still made fresh,
+    // and valid from the real date, since media must work from the day they are built.
+    let reproducible = spec.deterministic;
+    let cert_now = if reproducible {
+        now
+    } else {
+        Clock::System.now_unix()
+    };
+    let cert = certificate::check(&mut c, spec, cert_now, reproducible);
 
     if !c.failures.is_empty() {
         return Ok(Err(c.failures));
@@ -200,7 +236,7 @@ fn run(
         }]));
     };
     let seed = spec.digest(site.code());
-    let rng = if fixed_time.is_some() {
+    let rng = if reproducible {
         Randomness::Seeded(seed)
     } else {
         Randomness::Os
@@ -235,6 +271,8 @@ fn run(
         task_sequence: ts.map(|t| (t.id, t.name)),
         task_sequence_xml: ts_xml,
         content,
+        os_image_index,
+        preferred_deployment,
         management_points: mps,
         certificate: cert,
         password: checked.password,
@@ -243,6 +281,7 @@ fn run(
         checks: c.passed,
         notices,
         fixed_time,
+        reproducible,
         seed,
         media_guid,
         unknown_guids,
@@ -252,6 +291,38 @@ fn run(
     match layout::lay_out(&mut plan, &boot.files, checked.disc_size, options) {
         Ok(()) => Ok(Ok(plan)),
         Err(f) => Ok(Err(f)),
+    }
+}
+
+/// `SMSTSPreferredAdvertID` of bootable and prestaged media made for a task sequence: the ID
+/// of its deployment available to media (Configuration Manager's variable names a
+/// deployment, "advertisement", not a task sequence). With several, none is chosen here: the
+/// runtime offers them (or refuses, on unattended media), and a notice says how to pick one.
+/// A `SMSTSPreferredAdvertID` given with `--variable` wins.
+fn preferred_deployment(
+    spec: &MediaSpec,
+    ts: Option<&tsmedia_site::StoredTaskSequence>,
+    deployments: &[String],
+    notices: &mut Vec<String>,
+) -> Option<String> {
+    let ts = ts?;
+    if !matches!(spec.kind, MediaKind::Bootable | MediaKind::Prestaged)
+        || spec.variable.contains_key("SMSTSPreferredAdvertID")
+    {
+        return None;
+    }
+    match deployments {
+        [one] => Some(one.clone()),
+        [] => None,
+        several => {
+            notices.push(format!(
+                "task sequence {} has {} deployments available to media ({}): SMSTSPreferredAdvertID is not set, so the runtime offers those deployed to the computer (unattended media refuse to choose); pick one with --variable SMSTSPreferredAdvertID=ID",
+                ts.id,
+                several.len(),
+                several.join(", ")
+            ));
+            None
+        }
     }
 }
 

@@ -31,6 +31,13 @@ pub(super) fn check(c: &mut Checker, spec: &MediaSpec, notices: &mut Vec<String>
     } else {
         MAX_ISO_LABEL
     };
+    // The default label is Configuration Manager's, cut to 11 characters on a FAT volume as
+    // its volume label (the full label stays in MediaLabel.txt); a chosen one must fit.
+    let max_label = if spec.label.is_none() {
+        MAX_ISO_LABEL
+    } else {
+        max_label
+    };
     if label.is_empty() || label.chars().count() > max_label || !label.is_ascii() {
         c.fail(
             "--label",
@@ -130,11 +137,11 @@ fn check_output(c: &mut Checker, spec: &MediaSpec) {
                 "add --format to repartition and format it",
             );
         }
-    } else if out.exists() && !out.is_dir() {
+    } else if out.exists() && !out.is_dir() && !crate::layout::names_an_iso(out) {
         c.fail(
             format!("--out {}", out.display()),
-            "is a file; a CD/DVD set is written to a folder",
-            "give a folder",
+            "is a file; a CD/DVD set is written to a folder or as FOLDER/NAME.iso",
+            "give a folder or an .iso name",
         );
     }
 }
