@@ -89,8 +89,8 @@ pub fn identify(
         None => {
             return Err(ApiError::forbidden(
                 "unknown_computer",
-                "this computer is not known to the site, and the site's record of these media \
-                 (made when they were built) does not allow unknown computers",
+                "this computer is not known to the site, and the media do not allow unknown \
+                 computers (the site's record of them, made when they were built)",
             ));
         }
     };
