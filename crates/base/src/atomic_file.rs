@@ -6,6 +6,11 @@
 //! stays on one file system and is atomic. A caller that must find its own leftovers again
 //! (a content library sweeping stale temporary files) may choose the temporary path itself
 //! with [`AtomicFile::with_temp`], as long as it is on the target's file system.
+//!
+//! A run killed with SIGKILL cannot remove its temporary file. The next [`AtomicFile::create`]
+//! for the same target removes the temporary files of that target whose owner process is gone
+//! ([`remove_stale`]; issue #15, L4): only names of this module's form, only in the target's
+//! folder, only for a process ID that no longer runs (on Linux, no `/proc/<pid>`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -21,6 +26,50 @@ pub struct Error {
     /// The underlying error.
     #[source]
     pub source: io::Error,
+}
+
+/// Removes `.<name>.tmp-<pid>-<n>` files in `dir` whose process `pid` is gone. Best effort:
+/// what cannot be listed or removed is left. Returns how many were removed.
+pub fn remove_stale(dir: &Path, name: &str) -> usize {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some((pid, n)) = rest.split_once('-') else {
+            continue;
+        };
+        let (Ok(pid), true) = (
+            pid.parse::<u32>(),
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+        ) else {
+            continue;
+        };
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && !process_alive(pid) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether process `pid` runs. Where this cannot be known, every process is taken as alive,
+/// so nothing is removed.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    if cfg!(target_os = "linux") && proc.join("self").exists() {
+        proc.join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// How many names `.<name>.tmp-<pid>-<n>` are tried before giving up.
@@ -48,6 +97,7 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        remove_stale(&dir, &name);
         let mut n = 0u32;
         loop {
             let temp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
@@ -224,5 +274,33 @@ mod tests {
         let err = f.commit().unwrap_err();
         assert_eq!(err.path, blocked);
         assert_eq!(names(dir.path()), ["blocked", "img"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temporary_files_of_dead_processes_are_removed_by_the_next_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("media.wim");
+        // A process that has exited: its temporary file is stale.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir.path().join(format!(".media.wim.tmp-{dead}-0"));
+        std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+        // Ours (alive), another target's, and a name not of our form are kept.
+        let alive = dir
+            .path()
+            .join(format!(".media.wim.tmp-{}-7", std::process::id()));
+        std::fs::write(&alive, b"x").unwrap();
+        let other = dir.path().join(format!(".other.wim.tmp-{dead}-0"));
+        std::fs::write(&other, b"x").unwrap();
+        let foreign = dir.path().join(format!(".media.wim.tmp-{dead}-x"));
+        std::fs::write(&foreign, b"x").unwrap();
+        let mut out = AtomicFile::create(&target).unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        assert!(!stale.exists(), "the dead process's temporary file is left");
+        assert!(alive.exists() && other.exists() && foreign.exists());
+        std::fs::remove_file(&alive).unwrap();
     }
 }

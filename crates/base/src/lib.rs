@@ -10,11 +10,13 @@ pub mod clock;
 pub mod cmtrace;
 pub mod digest;
 mod error_chain;
+pub mod regular_file;
 pub mod safe_path;
 
 pub use atomic_file::AtomicFile;
 pub use clock::Clock;
 pub use error_chain::error_chain;
+pub use regular_file::open_regular;
 
 mod cancel;
 mod progress;

@@ -64,24 +64,21 @@ pub fn run(site: &Path, args: ServeArgs) -> Result<()> {
         (true, false) => "management point",
         _ => "distribution point",
     };
-    match (args.tls_cert, args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let tls = tsmedia_server::tls_config_from_files(&cert, &key)?;
-            let listener = std::net::TcpListener::bind(args.listen)
-                .with_context(|| format!("listening on {}", args.listen))?;
-            eprintln!("serving the {roles} on https://{}", listener.local_addr()?);
-            runtime.block_on(tsmedia_server::serve_tls(listener, router, tls, shutdown))?;
-        }
-        _ => {
-            runtime.block_on(async {
-                let listener = tokio::net::TcpListener::bind(args.listen)
-                    .await
-                    .with_context(|| format!("listening on {}", args.listen))?;
-                eprintln!("serving the {roles} on http://{}", listener.local_addr()?);
-                tsmedia_server::serve(listener, router, shutdown).await?;
-                anyhow::Ok(())
-            })?;
-        }
-    }
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(tsmedia_server::tls_config_from_files(&cert, &key)?),
+        _ => None,
+    };
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!(
+            "serving the {roles} on {scheme}://{}",
+            listener.local_addr()?
+        );
+        tsmedia_server::serve_with(listener, router, tls, &options, shutdown).await?;
+        anyhow::Ok(())
+    })?;
     Ok(())
 }

@@ -41,7 +41,7 @@ Exit codes: 0 the task sequence succeeded; 6 it stopped for a restart (state sav
 3 wrong password or damaged media; 4 something named was not found (deployment, content,
 file); 5 refused by the site (certificate blocked or expired, unknown computer) or the media
 are outside their validity dates. A distribution point that refuses content (no read access
-for --principal) fails the step that needed it (exit 1); the log names the DP and principal.
+for the principal the site recorded for the media) fails the step that needed it (exit 1); the log names the DP and principal.
 
 Examples:
   TSMEDIA_MEDIA_PASSWORD=... tsmedia client run --media /mnt/usb --target /mnt/target
@@ -84,9 +84,11 @@ pub struct RunArgs {
     /// against [default: the Web PKI roots]
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
-    /// The principal distribution points check read access for (tsmedia dp grant)
-    #[arg(long, default_value = crate::network::DEFAULT_PRINCIPAL)]
-    pub principal: String,
+    /// The principal to claim to distribution points; they refuse a claim that is not the
+    /// principal the site recorded for the media certificate [default: claim none, the
+    /// site's record decides]
+    #[arg(long)]
+    pub principal: Option<String>,
     /// The address the MP location request asks for [default: the address the MP sees]
     #[arg(long, value_name = "IP")]
     pub client_ip: Option<IpAddr>,
@@ -198,7 +200,7 @@ impl RunArgs {
             deployment: self.deployment.clone(),
             root_certs,
             client_ip: self.client_ip,
-            principal: Some(self.principal.clone()),
+            principal: self.principal.clone(),
             ..RunOptions::default()
         })
     }

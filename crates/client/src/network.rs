@@ -9,9 +9,10 @@
 //! media carry (`_TSMediaSiteSigningKey`, inside the sealed `Variables.dat`): whoever answers
 //! at a management point's address without it is refused, and nothing it said is used. The
 //! content hashes downloads are checked against come from the signed content-location answer.
-//! Distribution points are asked as the principal of
-//! [`crate::RunOptions::principal`] (default `Everyone`, the principal the media builder
-//! checks read access for by default).
+//! Requests to distribution points are signed too: the DP reads them as the principal the
+//! site recorded for the media certificate when the media were built (`Everyone` unless the
+//! media were built for another); [`crate::RunOptions::principal`] only adds a claim the DP
+//! checks against that record.
 
 use std::sync::Arc;
 
@@ -27,9 +28,6 @@ use crate::error::{Error, Result};
 use crate::identity::{self, MachineIdentity};
 use crate::mp::{self, ManagementPoints, MpSetting};
 use crate::run::RunOptions;
-
-/// The principal distribution points are asked as when none is given.
-pub const DEFAULT_PRINCIPAL: &str = "Everyone";
 
 /// What the site said for this computer.
 #[derive(Debug, Clone)]
@@ -110,12 +108,7 @@ pub fn connect(
     );
     let client = SiteClient::new(ClientOptions {
         signer: Some(Arc::new(signer)),
-        principal: Some(
-            options
-                .principal
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PRINCIPAL.to_string()),
-        ),
+        principal: options.principal.clone(),
         root_certs: options.root_certs.clone(),
         cancel: options.cancel.clone(),
         site_key: Some(site_key),

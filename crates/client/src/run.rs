@@ -60,7 +60,9 @@ pub struct RunOptions {
     /// The address the MP location request asks for. Default: the address the management
     /// point sees.
     pub client_ip: Option<std::net::IpAddr>,
-    /// The principal distribution points check read access for. Default: `Everyone`.
+    /// The principal claimed to distribution points (`X-Tsmedia-Principal`). Default: none:
+    /// the DP checks read access for the principal the site recorded for the media
+    /// certificate when the media were built, and refuses a claim naming anyone else.
     pub principal: Option<String>,
     /// Mounts the volume Format and Partition Disk made, which then becomes the target (tsmedia
     /// PE). Default: none (the target folder stays what `target` says).

@@ -378,8 +378,17 @@ fn blocked_and_expired_certificates_are_refused() {
 fn a_principal_without_read_access_is_refused_by_the_dp() {
     let (lab, _server) = served_lab();
     let media = lab.media(&lab.spec(MediaKind::Bootable, "acl-iso"), "acl");
-    let mut o = options(&lab, &media, "target");
-    o.principal = Some("LAB\\intruder".into());
+    // The principal is the site's record for the media certificate (issue #15, M1): record
+    // one without read access.
+    let mut site = lab.site();
+    let cert = site
+        .certificates()
+        .expect("certificates")
+        .pop()
+        .expect("the media certificate");
+    site.record_media(&cert.id, false, Some("LAB\\intruder"))
+        .expect("record");
+    let o = options(&lab, &media, "target");
     let r = run(&o).expect("the run starts");
     match &r.report.status {
         RunStatus::Failed { step, .. } => assert_eq!(step, "Apply Operating System"),
@@ -393,6 +402,30 @@ fn a_principal_without_read_access_is_refused_by_the_dp() {
     for needle in ["LAB\\intruder", "DP1", &format!("{}.", lab.os_id)] {
         assert!(failure.contains(needle), "{needle} not in {failure}");
     }
+    assert!(!lab.path("target/Windows").exists());
+}
+
+/// Issue #15, M1: media cannot read as a principal the site did not record for them; the
+/// claim is refused by the DP, and nothing is applied.
+#[test]
+fn a_claimed_principal_other_than_the_recorded_one_is_refused_by_the_dp() {
+    let (lab, _server) = served_lab();
+    let media = lab.media(&lab.spec(MediaKind::Bootable, "claim-iso"), "claim");
+    let mut site = lab.site();
+    site.grant_dp_read("DP1", "LAB\\admins").expect("grant");
+    let mut o = options(&lab, &media, "target");
+    o.principal = Some("LAB\\admins".into());
+    let r = run(&o).expect("the run starts");
+    assert!(matches!(r.report.status, RunStatus::Failed { .. }));
+    let log = log_of(&r);
+    let failure = log
+        .lines()
+        .find(|l| l.contains("principal_mismatch"))
+        .unwrap_or_else(|| panic!("no refusal in\n{log}"));
+    assert!(
+        failure.contains("LAB\\admins") && failure.contains("Everyone"),
+        "{failure}"
+    );
     assert!(!lab.path("target/Windows").exists());
 }
 

@@ -127,6 +127,36 @@ fn a_cancelled_run_stops_with_cancelled_before_the_next_step() {
     assert!(log.contains("operation cancelled"), "{log}");
 }
 
+/// Issue #15, M5: the Argon2 parameters come from the header of `Variables.dat`, which is
+/// authenticated only after the key is derived. A header asking for 4 TiB of memory, or a
+/// flipped bit making the pass count huge, is refused at once with a message saying so, before
+/// any derivation (without the bound this test would exhaust memory or hang).
+#[test]
+fn huge_argon2_parameters_in_the_header_are_refused_before_deriving() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    let vars = media.join("SMS/data/Variables.dat");
+    let sealed = fs::read(&vars).expect("read");
+    // Memory (KiB) at offset 10, passes at 14, lanes at 18.
+    for (offset, value, what) in [
+        (10, u32::MAX, "Argon2 memory"),
+        (14, 1 << 30, "Argon2 passes"),
+        (18, 1 << 24, "Argon2 lanes"),
+    ] {
+        let mut crafted = sealed.clone();
+        crafted[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+        fs::write(&vars, &crafted).expect("write");
+        let err = run(&options(tmp.path(), media.clone())).expect_err("refused");
+        let text = tsmedia_base::error_chain(&err);
+        assert!(matches!(err, Error::Media(_)), "{text}");
+        assert!(
+            text.contains(what) && text.contains("refused before deriving a key"),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn a_wrong_or_missing_password_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");

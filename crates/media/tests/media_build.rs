@@ -126,9 +126,17 @@ fn bootable_iso_passes_reference_tools_inspects_and_boots() {
     assert!(log.contains(&f.boot_id));
     assert!(log.contains("cmd /c echo prestart"));
     assert!(log.contains("_SMSTSMediaPFX = ********"));
+    // Issue #15, L2: custom variables (where domain-join passwords go) by name and length.
     assert!(
-        log.contains(SECRET_VALUE),
-        "custom variables are logged (not secrets)"
+        !log.contains(SECRET_VALUE),
+        "a --variable value is in the log"
+    );
+    assert!(
+        log.contains(&format!(
+            "Variable OSDComputerName = (custom, {} characters; value not logged)",
+            SECRET_VALUE.len()
+        )),
+        "{log}"
     );
 
     // Reference tools.

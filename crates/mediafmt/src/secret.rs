@@ -17,6 +17,11 @@
 //! | 62 | 32 | key (key source 0 only) |
 //! | … | … | ciphertext with its 16-byte tag; the header before it is the associated data |
 //!
+//! The Argon2 parameters are read before anything is authenticated (the header is the AEAD's
+//! associated data, checked only with the derived key), so they are accepted only within fixed
+//! bounds ([`KdfParams::check`]: at most 1 GiB, 16 passes, 16 lanes) and refused before any
+//! derivation otherwise: a changed header cannot make the runtime allocate gigabytes or hang.
+//!
 //! The file key `K` (Argon2id output, or the stored key) is split into two subkeys with
 //! HMAC-SHA256: `Kenc = HMAC(K, "tsmedia sealed v2 encryption")` encrypts, and
 //! `Ksiv = HMAC(K, "tsmedia sealed v2 nonce")` makes the nonce:
@@ -61,6 +66,44 @@ pub struct KdfParams {
     pub passes: u32,
     /// Lanes (parallelism).
     pub lanes: u32,
+}
+
+/// Largest Argon2 memory accepted, KiB (1 GiB): the default is 64 MiB, and a boot
+/// environment must not be made to allocate more than this by a file header.
+pub const MAX_MEMORY_KIB: u32 = 1 << 20;
+/// Most Argon2 passes accepted.
+pub const MAX_PASSES: u32 = 16;
+/// Most Argon2 lanes accepted.
+pub const MAX_LANES: u32 = 16;
+
+impl KdfParams {
+    /// Checks the parameters against fixed bounds (memory 8 KiB per lane to
+    /// [`MAX_MEMORY_KIB`], 1 to [`MAX_PASSES`] passes, 1 to [`MAX_LANES`] lanes). The header
+    /// holding them is only authenticated after the key is derived, so a changed header must
+    /// not be able to make the derivation take unbounded memory or time: `open` refuses
+    /// parameters outside these bounds before deriving anything, and `seal` never writes them.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.lanes == 0 || self.lanes > MAX_LANES {
+            return Err(format!(
+                "Argon2 lanes {} outside 1..={MAX_LANES}",
+                self.lanes
+            ));
+        }
+        if self.passes == 0 || self.passes > MAX_PASSES {
+            return Err(format!(
+                "Argon2 passes {} outside 1..={MAX_PASSES}",
+                self.passes
+            ));
+        }
+        let least = 8 * self.lanes;
+        if self.memory_kib < least || self.memory_kib > MAX_MEMORY_KIB {
+            return Err(format!(
+                "Argon2 memory {} KiB outside {least}..={MAX_MEMORY_KIB} KiB",
+                self.memory_kib
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for KdfParams {
@@ -151,6 +194,12 @@ pub fn seal(
     rng: &Randomness,
     what: &str,
 ) -> Result<Vec<u8>> {
+    if password.is_some() {
+        params.check().map_err(|reason| Error::SecretFormat {
+            what: what.into(),
+            reason,
+        })?;
+    }
     let salt = rng.bytes(&format!("{what}/salt"), 16)?;
     let mut out = Vec::with_capacity(HEADER + 32 + plain.len() + 16);
     out.extend_from_slice(MAGIC);
@@ -234,9 +283,14 @@ pub fn open(data: &[u8], password: Option<&str>, what: &str) -> Result<Vec<u8>> 
                 what: what.into(),
                 reason: "the media are password-protected; give the media password".into(),
             })?;
-            if params.memory_kib > 4 << 20 {
-                return Err(bad("Argon2 memory over 4 GiB"));
-            }
+            // Refused before deriving: the header is not authenticated yet (see
+            // `KdfParams::check`).
+            params.check().map_err(|reason| {
+                bad(&format!(
+                    "{reason}: the header was changed or made by something else; refused \
+                     before deriving a key"
+                ))
+            })?;
             (derive(p, salt, params, what)?, HEADER)
         }
         0 => {
@@ -386,6 +440,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("unsupported version 9"), "{e}");
+    }
+
+    #[test]
+    fn parameters_outside_the_bounds_are_refused_before_deriving() {
+        let s = seal(b"x", Some("pw"), FAST, &Randomness::Os, "v").unwrap();
+        for (offset, value) in [
+            (10, u32::MAX),
+            (10, 4),
+            (14, 0),
+            (14, 1 << 30),
+            (18, 0),
+            (18, 999),
+        ] {
+            let mut h = s.clone();
+            h[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+            let e = open(&h, Some("pw"), "v").unwrap_err().to_string();
+            assert!(
+                e.contains("Argon2") && e.contains("refused before deriving"),
+                "{e}"
+            );
+        }
+        let huge = KdfParams {
+            memory_kib: MAX_MEMORY_KIB + 1,
+            ..FAST
+        };
+        assert!(seal(b"x", Some("pw"), huge, &Randomness::Os, "v").is_err());
+        assert!(KdfParams::default().check().is_ok());
     }
 
     #[test]

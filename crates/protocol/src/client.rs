@@ -232,6 +232,7 @@ impl SiteClient {
             let sig = signer.sign(
                 &SignedRequest {
                     method,
+                    host: host_of(url),
                     path_and_query: &target,
                     body,
                     principal,
@@ -608,6 +609,16 @@ fn path_and_query(url: &str) -> String {
     }
 }
 
+/// `host[:port]` of a URL: what the request is signed for (the server compares it with the
+/// `Host` header it receives).
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    // Credentials in a URL are not part of the host.
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
 /// `<dest>.partial`.
 pub fn partial_path(dest: &Path) -> PathBuf {
     let mut name = dest.as_os_str().to_owned();
@@ -740,6 +751,11 @@ mod tests {
     fn paths_and_safety() {
         assert_eq!(path_and_query("http://h:1/mp/v1/x?ip=1"), "/mp/v1/x?ip=1");
         assert_eq!(path_and_query("https://h"), "/");
+        assert_eq!(
+            host_of("http://127.0.0.1:8080/mp/v1/x?ip=1"),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(host_of("https://u:p@mp.lab?x"), "mp.lab");
         assert!(safe_relative("a/b.wim").is_ok());
         for bad in ["", "/etc/passwd", "a/../b", "a//b", "./a", "a\\b"] {
             assert!(safe_relative(bad).is_err(), "{bad:?}");

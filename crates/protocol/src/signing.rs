@@ -1,21 +1,28 @@
 //! Request signing with the media certificate.
 //!
 //! Media sign every request to the management point (and may sign requests to the distribution
-//! point) with the private key of their media certificate. The scheme, version 1:
+//! point) with the private key of their media certificate. The scheme, version 2:
 //!
 //! ```text
-//! string to sign = "TSMEDIA-SIG-V1\n"
+//! string to sign = "TSMEDIA-SIG-V2\n"
 //!                  METHOD "\n"                  e.g. POST
+//!                  HOST "\n"                    the server addressed ([`normalize_host`])
 //!                  PATH-AND-QUERY "\n"          e.g. /mp/v1/policy?x=1 (as sent)
 //!                  hex(SHA-256(body)) "\n"      lowercase; the hash of an empty body for GET
 //!                  TIMESTAMP "\n"               Unix seconds, decimal
+//!                  NONCE "\n"                   16 random bytes, lowercase hex, new per request
 //!                  PRINCIPAL                    the X-Tsmedia-Principal header, or empty
 //! ```
+//!
+//! The host stops a request captured on its way to one server from being played to another;
+//! the nonce lets the server refuse a request it has already seen within the time window
+//! (its replay cache keeps each nonce until the request's timestamp falls out of the window).
 //!
 //! Headers sent with the request:
 //! - `X-Tsmedia-Cert`: thumbprint of the media certificate (SHA-1 of its DER, hex, as Windows
 //!   shows it; [`thumbprint`], the same function the site registers certificates with);
 //! - `X-Tsmedia-Time`: the timestamp that was signed;
+//! - `X-Tsmedia-Nonce`: the nonce that was signed;
 //! - `X-Tsmedia-Signature`: base64 (standard, padded) of the signature: ECDSA P-256/SHA-256 or
 //!   P-384/SHA-384 in ASN.1 DER form, or RSA PKCS#1 v1.5 with SHA-256, by the key type of the
 //!   certificate.
@@ -39,6 +46,8 @@ pub const CERT_HEADER: &str = "x-tsmedia-cert";
 pub const TIME_HEADER: &str = "x-tsmedia-time";
 /// Header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "x-tsmedia-signature";
+/// Header carrying the signed nonce.
+pub const NONCE_HEADER: &str = "x-tsmedia-nonce";
 /// Header naming the principal a distribution point checks read access for.
 pub const PRINCIPAL_HEADER: &str = "x-tsmedia-principal";
 
@@ -77,16 +86,19 @@ pub struct SignatureHeaders {
     pub thumbprint: String,
     /// `X-Tsmedia-Time`.
     pub timestamp: i64,
+    /// `X-Tsmedia-Nonce` (lowercase hex).
+    pub nonce: String,
     /// `X-Tsmedia-Signature` (base64).
     pub signature: String,
 }
 
 impl SignatureHeaders {
     /// Name/value pairs to add to the request.
-    pub fn pairs(&self) -> [(&'static str, String); 3] {
+    pub fn pairs(&self) -> [(&'static str, String); 4] {
         [
             (CERT_HEADER, self.thumbprint.clone()),
             (TIME_HEADER, self.timestamp.to_string()),
+            (NONCE_HEADER, self.nonce.clone()),
             (SIGNATURE_HEADER, self.signature.clone()),
         ]
     }
@@ -95,16 +107,37 @@ impl SignatureHeaders {
 pub(crate) use tsmedia_base::digest::hex;
 
 /// The bytes that are signed (see the module documentation).
-pub fn string_to_sign(request: &SignedRequest<'_>, timestamp: i64) -> Vec<u8> {
+pub fn string_to_sign(request: &SignedRequest<'_>, timestamp: i64, nonce: &str) -> Vec<u8> {
     format!(
-        "TSMEDIA-SIG-V1\n{}\n{}\n{}\n{}\n{}",
+        "TSMEDIA-SIG-V2\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         request.method.to_ascii_uppercase(),
+        normalize_host(request.host),
         request.path_and_query,
         hex(&sha2::Sha256::digest(request.body)),
         timestamp,
+        nonce,
         request.principal
     )
     .into_bytes()
+}
+
+/// A host as both sides compare it: lower case, without a default port (`:80`, `:443`),
+/// without surrounding space. The client takes it from the URL it asks, the server from the
+/// `Host` header (or the HTTP/2 authority); a proxy in between must keep the `Host` header.
+pub fn normalize_host(host: &str) -> String {
+    let h = host.trim().to_ascii_lowercase();
+    match h.strip_suffix(":80").or_else(|| h.strip_suffix(":443")) {
+        Some(bare) => bare.to_string(),
+        None => h,
+    }
+}
+
+/// Whether a nonce has the form the client sends: 16 to 64 lowercase hex digits.
+pub fn valid_nonce(nonce: &str) -> bool {
+    (16..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The parts of a request that are signed.
@@ -112,6 +145,8 @@ pub fn string_to_sign(request: &SignedRequest<'_>, timestamp: i64) -> Vec<u8> {
 pub struct SignedRequest<'a> {
     /// HTTP method.
     pub method: &'a str,
+    /// The server addressed: `host[:port]` of the URL (compared by [`normalize_host`]).
+    pub host: &'a str,
     /// Path and query exactly as sent.
     pub path_and_query: &'a str,
     /// Body bytes (empty for GET).
@@ -187,7 +222,11 @@ impl RequestSigner {
         request: &SignedRequest<'_>,
         timestamp: i64,
     ) -> Result<SignatureHeaders, SigningError> {
-        let message = string_to_sign(request, timestamp);
+        let mut nonce = [0u8; 16];
+        ring::rand::SecureRandom::fill(&self.rng, &mut nonce)
+            .map_err(|_| SigningError::Key("no randomness for the request nonce".into()))?;
+        let nonce = hex(&nonce);
+        let message = string_to_sign(request, timestamp, &nonce);
         let sig = match &self.key {
             SigningKey::Ecdsa(k) => k
                 .sign(&self.rng, &message)
@@ -204,6 +243,7 @@ impl RequestSigner {
         Ok(SignatureHeaders {
             thumbprint: self.thumbprint.clone(),
             timestamp,
+            nonce,
             signature: BASE64.encode(sig),
         })
     }
@@ -266,11 +306,16 @@ pub fn verify(
             skew: max_skew,
         });
     }
+    if !valid_nonce(&headers.nonce) {
+        return Err(SigningError::Headers(format!(
+            "{NONCE_HEADER} must be 16 to 64 lowercase hex digits"
+        )));
+    }
     let sig = BASE64
         .decode(headers.signature.trim())
         .map_err(|e| SigningError::Headers(format!("signature is not base64: {e}")))?;
     let public = public_key_of(cert_der)?;
-    let message = string_to_sign(request, headers.timestamp);
+    let message = string_to_sign(request, headers.timestamp, &headers.nonce);
     signature::UnparsedPublicKey::new(public.algorithm, &public.key)
         .verify(&message, &sig)
         .map_err(|_| SigningError::BadSignature)
@@ -297,6 +342,7 @@ mod tests {
     ) -> SignedRequest<'a> {
         SignedRequest {
             method,
+            host: "mp.lab:8080",
             path_and_query: path,
             body,
             principal,
@@ -305,12 +351,20 @@ mod tests {
 
     #[test]
     fn string_to_sign_layout() {
-        let s = string_to_sign(&req("get", "/mp/v1/x?a=1", b"", "LAB\\naa"), 42);
+        let s = string_to_sign(
+            &req("get", "/mp/v1/x?a=1", b"", "LAB\\naa"),
+            42,
+            "00112233445566778899aabbccddeeff",
+        );
         assert_eq!(
             String::from_utf8(s).unwrap(),
-            "TSMEDIA-SIG-V1\nGET\n/mp/v1/x?a=1\n\
-             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n42\nLAB\\naa"
+            "TSMEDIA-SIG-V2\nGET\nmp.lab:8080\n/mp/v1/x?a=1\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n42\n\
+             00112233445566778899aabbccddeeff\nLAB\\naa"
         );
+        assert_eq!(normalize_host(" MP.Lab:80 "), "mp.lab");
+        assert_eq!(normalize_host("mp.lab:443"), "mp.lab");
+        assert_eq!(normalize_host("mp.lab:8443"), "mp.lab:8443");
     }
 
     #[test]
@@ -335,6 +389,20 @@ mod tests {
                     Err(SigningError::BadSignature)
                 ));
             }
+            let mut other_host = req("POST", "/p", b"{}", "");
+            other_host.host = "other.lab:8080";
+            assert!(matches!(
+                verify(&der, &h, &other_host, 1000, 300),
+                Err(SigningError::BadSignature)
+            ));
+            let mut other_nonce = h.clone();
+            other_nonce.nonce = "ffffffffffffffffffffffffffffffff".into();
+            assert!(matches!(
+                verify(&der, &other_nonce, &req("POST", "/p", b"{}", ""), 1000, 300),
+                Err(SigningError::BadSignature)
+            ));
+            let again = signer.sign(&req("POST", "/p", b"{}", ""), 1000).unwrap();
+            assert_ne!(again.nonce, h.nonce, "a new nonce per request");
             assert!(matches!(
                 verify(&der, &h, &req("POST", "/p", b"{}", ""), 2000, 300),
                 Err(SigningError::Stale { .. })

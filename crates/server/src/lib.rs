@@ -29,8 +29,10 @@
 
 mod auth;
 mod error;
+mod listen;
 mod mp;
 mod range;
+mod replay;
 mod reply;
 mod routes;
 mod server;
@@ -40,6 +42,6 @@ pub use auth::{ANONYMOUS, MAX_BODY, check_certificate};
 pub use error::{ApiError, ErrorBody};
 pub use range::{RangeAnswer, parse as parse_range};
 pub use server::{
-    ServerError, ServerOptions, router, serve, serve_tls, tls_config_from_files,
+    ServerError, ServerOptions, router, serve, serve_tls, serve_with, tls_config_from_files,
     tls_config_from_pem,
 };

@@ -66,8 +66,15 @@ fn prefix_len(cidr: &Cidr) -> u8 {
 }
 
 /// The computer record for this machine: a known computer by SMBIOS GUID, else by any of its
-/// MACs; else the Unknown Computer record of its architecture if the media allow it.
-pub fn identify(site: &Site, req: &IdentityRequest) -> Result<Identity, ApiError> {
+/// MACs; else the Unknown Computer record of its architecture if the media may run unknown
+/// computers. `media_allow_unknown` is the site's record for the media certificate that signed
+/// the request (made when the media were built); the request's own `allow_unknown` is not
+/// trusted, since media could claim anything.
+pub fn identify(
+    site: &Site,
+    req: &IdentityRequest,
+    media_allow_unknown: bool,
+) -> Result<Identity, ApiError> {
     let arch: Arch = req.arch.parse()?;
     let mut found = site.find_computer(req.smbios_guid.as_deref(), None)?;
     for mac in &req.macs {
@@ -78,11 +85,12 @@ pub fn identify(site: &Site, req: &IdentityRequest) -> Result<Identity, ApiError
     }
     let (computer, unknown) = match found {
         Some(c) => (c, false),
-        None if req.allow_unknown => (site.unknown_computer(arch)?, true),
+        None if media_allow_unknown => (site.unknown_computer(arch)?, true),
         None => {
             return Err(ApiError::forbidden(
                 "unknown_computer",
-                "this computer is not known to the site and the media do not allow unknown computers",
+                "this computer is not known to the site, and the media do not allow unknown \
+                 computers (the site's record of them, made when they were built)",
             ));
         }
     };

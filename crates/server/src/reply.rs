@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tsmedia_protocol::reply::{NONCE_HEADER, ReplySigner, SIGNATURE_HEADER, SignedReply};
 
-use crate::auth::{MAX_BODY, path_and_query};
+use crate::auth::{path_and_query, read_body};
 use crate::error::ApiError;
 
 /// Largest answer signed (a task sequence policy with its XML is well under this; the
@@ -29,13 +29,7 @@ pub(crate) async fn sign_replies(
 ) -> Result<Response, ApiError> {
     let target = path_and_query(&req);
     let (parts, body) = req.into_parts();
-    let request_body = to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("request bodies are limited to {MAX_BODY} bytes"),
-        )
-    })?;
+    let request_body = read_body(body).await?;
     let method = parts.method.clone();
     let nonce = parts
         .headers

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use tokio_util::io::ReaderStream;
 
-use crate::auth::dp_access;
+use crate::auth::{Caller, dp_access};
 use crate::error::ApiError;
 use crate::mp;
 use crate::range::{self, RangeAnswer};
@@ -63,11 +63,15 @@ pub(crate) async fn location(
 
 pub(crate) async fn identity(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> AppResult<Identity> {
     let req: IdentityRequest = json(&body)?;
     Ok(Json(
-        state.pool.run(move |site| mp::identify(site, &req)).await?,
+        state
+            .pool
+            .run(move |site| mp::identify(site, &req, caller.allow_unknown))
+            .await?,
     ))
 }
 
@@ -132,7 +136,15 @@ pub(crate) async fn manifest(
     headers: HeaderMap,
 ) -> AppResult<Manifest> {
     let content_id = content_id.trim().to_ascii_uppercase();
-    dp_access(&state, &headers, &method, &target(&uri), &content_id).await?;
+    dp_access(
+        &state,
+        &headers,
+        &uri.0,
+        &method,
+        &target(&uri),
+        &content_id,
+    )
+    .await?;
     let pool = Arc::clone(&state.pool);
     let id = content_id.clone();
     let files = state.pool.run(move |site| pool.manifest(site, &id)).await?;
@@ -157,7 +169,15 @@ pub(crate) async fn file(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let content_id = content_id.trim().to_ascii_uppercase();
-    dp_access(&state, &headers, &method, &target(&uri), &content_id).await?;
+    dp_access(
+        &state,
+        &headers,
+        &uri.0,
+        &method,
+        &target(&uri),
+        &content_id,
+    )
+    .await?;
     let pool = Arc::clone(&state.pool);
     let id = content_id.clone();
     let files = state.pool.run(move |site| pool.manifest(site, &id)).await?;
@@ -187,9 +207,15 @@ pub(crate) async fn file(
             return Ok(resp);
         }
     };
-    let mut file = tokio::fs::File::open(&entry.library_path)
+    // Only a regular file is served: a symbolic link or FIFO planted in the library is
+    // refused without being followed or blocking (issue #15, L6).
+    let library_path = entry.library_path.clone();
+    let opened = tokio::task::spawn_blocking(move || tsmedia_base::open_regular(&library_path))
         .await
-        .map_err(|e| ApiError::internal(format!("{}: {e}", entry.library_path.display())))?;
+        .map_err(|e| ApiError::internal(format!("opening a library file: {e}")))?;
+    let mut file = tokio::fs::File::from_std(
+        opened.map_err(|e| ApiError::internal(format!("{}: {e}", entry.library_path.display())))?,
+    );
     let actual = file
         .metadata()
         .await

@@ -2,9 +2,9 @@
 //! provider).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -12,6 +12,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::auth;
+use crate::listen::{self, Limits};
+use crate::replay::ReplayCache;
 use crate::reply;
 use crate::routes;
 use crate::site_pool::SitePool;
@@ -58,6 +60,19 @@ pub struct ServerOptions {
     pub max_clock_skew: i64,
     /// Site database connections used at once. Default: 8.
     pub db_connections: usize,
+    /// Nonces of signed requests remembered within the clock skew window; when that many
+    /// are live, new signed requests get 503 `busy`. Default: 1,000,000 (about 100 MB).
+    pub replay_capacity: usize,
+    /// Connections open at once ([`serve_with`]); more wait in the kernel's backlog.
+    /// Default: `None`, the process's open-file limit less 256 (1,024 → 768).
+    pub max_connections: Option<usize>,
+    /// Time to receive a request's head; a keep-alive connection idle this long is closed.
+    /// Default: 10 s.
+    pub header_timeout: Duration,
+    /// Time to wait for each part of a request body. Default: 10 s.
+    pub body_timeout: Duration,
+    /// Time to complete a TLS handshake. Default: 10 s.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -68,6 +83,11 @@ impl Default for ServerOptions {
             dp_name: None,
             max_clock_skew: 300,
             db_connections: 8,
+            replay_capacity: 1_000_000,
+            max_connections: None,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -78,6 +98,7 @@ pub(crate) struct AppState {
     pub(crate) pool: Arc<SitePool>,
     pub(crate) dp_name: Option<String>,
     pub(crate) max_clock_skew: i64,
+    pub(crate) replay: ReplayCache,
 }
 
 /// The router of the management point and/or distribution point for the site in `site_dir`.
@@ -99,6 +120,7 @@ pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, Server
         pool: Arc::new(pool),
         dp_name,
         max_clock_skew: options.max_clock_skew,
+        replay: ReplayCache::new(options.replay_capacity),
     });
     let mut app = Router::new();
     if options.mp {
@@ -139,6 +161,12 @@ pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, Server
     Ok(app
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        // Every route: a declared body over the limit is refused before it is read, and a
+        // body that stops arriving ends the request (the MP reads at most MAX_BODY bytes).
+        .layer(axum::middleware::from_fn(auth::limit_body))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            options.body_timeout,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state))
 }
@@ -170,18 +198,35 @@ fn pool_dp_name(site_dir: &Path, name: Option<&str>) -> Result<String, ServerErr
     }
 }
 
-/// Serves `router` over plain HTTP on `listener` until `shutdown` completes.
+/// Serves `router` over plain HTTP on `listener` until `shutdown` completes, with the default
+/// connection limits ([`serve_with`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    serve_with(listener, router, None, &ServerOptions::default(), shutdown).await
+}
+
+/// Serves `router` on `listener`, over HTTPS when `tls` is given, until `shutdown` completes
+/// (then lets open requests finish for up to 10 s), within the connection limits of `options`:
+/// `max_connections`, `header_timeout` and `handshake_timeout`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    options: &ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let limits = Limits {
+        max_connections: options
+            .max_connections
+            .unwrap_or_else(listen::default_max_connections),
+        header_timeout: options.header_timeout,
+        handshake_timeout: options.handshake_timeout,
+        shutdown_grace: Duration::from_secs(10),
+    };
+    listen::serve_connections(listener, router, tls, limits, shutdown).await?;
     Ok(())
 }
 
@@ -232,7 +277,7 @@ pub fn tls_config_from_files(
 }
 
 /// Serves `router` over HTTPS on `listener` until `shutdown` completes (then lets open
-/// requests finish for up to 10 s).
+/// requests finish for up to 10 s), with the default connection limits ([`serve_with`]).
 pub async fn serve_tls(
     listener: std::net::TcpListener,
     router: Router,
@@ -240,18 +285,13 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     listener.set_nonblocking(true)?;
-    let handle = axum_server::Handle::new();
-    let h = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-    });
-    axum_server::from_tcp_rustls(
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    serve_with(
         listener,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls),
-    )?
-    .handle(handle)
-    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
-    .await?;
-    Ok(())
+        router,
+        Some(tls),
+        &ServerOptions::default(),
+        shutdown,
+    )
+    .await
 }

@@ -207,6 +207,7 @@ async fn signatures_and_certificates() {
         .sign(
             &tsmedia_protocol::signing::SignedRequest {
                 method: "GET",
+                host: HOST,
                 path_and_query: path,
                 body: b"",
                 principal: "",
@@ -218,7 +219,7 @@ async fn signatures_and_certificates() {
                 - 3600,
         )
         .unwrap();
-    let mut b = Request::builder().uri(path);
+    let mut b = Request::builder().uri(path).header("host", HOST);
     for (k, v) in h.pairs() {
         b = b.header(k, v);
     }
@@ -277,10 +278,18 @@ async fn identity() {
         (v["name"].as_str(), v["unknown"].as_bool()),
         (Some("arm64 Unknown Computer"), Some(true))
     );
-    let refused_unknown = json!({"smbios_guid": "11111111-2222-3333-4444-555555555555", "arch": "x64", "allow_unknown": false});
+    // Whether unknown computers may run is the site's record of the media certificate, not
+    // the request's flag (issue #15, M2): `guest` media were recorded without it.
+    let refused_unknown = json!({"smbios_guid": "11111111-2222-3333-4444-555555555555", "arch": "x64", "allow_unknown": true});
     refused(
         &app,
-        post(&f, "/mp/v1/identity", &refused_unknown),
+        request(
+            Some(&f.guest),
+            "POST",
+            "/mp/v1/identity",
+            refused_unknown.to_string().as_bytes(),
+            None,
+        ),
         StatusCode::FORBIDDEN,
         "unknown_computer",
     )
@@ -485,20 +494,44 @@ async fn policy_and_content_location() {
 async fn dp_manifest_files_ranges_and_access() {
     let (f, app) = setup();
     let manifest = format!("/dp/v1/content/{}/manifest", f.content_id);
-    let (s, v) = json_of(&app, request(None, "GET", &manifest, b"", Some(READER))).await;
+    let (s, v) = json_of(
+        &app,
+        request(Some(&f.good), "GET", &manifest, b"", Some(READER)),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["files"][0]["path"], "small.txt");
     assert_eq!(v["files"][1]["path"], f.big_path.as_str());
     assert_eq!(v["files"][1]["size"], f.big.len() as u64);
     assert_eq!(v["files"][1]["sha256"], sha256_hex(&f.big).as_str());
     // Principals compare without case; others and anonymous are refused.
-    let (s, _) = json_of(&app, request(None, "GET", &manifest, b"", Some("lab\\NAA"))).await;
+    let (s, _) = json_of(
+        &app,
+        request(Some(&f.good), "GET", &manifest, b"", Some("lab\\NAA")),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     refused(
         &app,
-        request(None, "GET", &manifest, b"", Some("LAB\\guest")),
+        request(Some(&f.guest), "GET", &manifest, b"", None),
         StatusCode::FORBIDDEN,
         "no_read_access",
+    )
+    .await;
+    // The principal comes from the authentication (issue #15, M1): a header naming another
+    // is refused, signed or not.
+    refused(
+        &app,
+        request(None, "GET", &manifest, b"", Some(READER)),
+        StatusCode::FORBIDDEN,
+        "principal_not_authenticated",
+    )
+    .await;
+    refused(
+        &app,
+        request(Some(&f.guest), "GET", &manifest, b"", Some(READER)),
+        StatusCode::FORBIDDEN,
+        "principal_mismatch",
     )
     .await;
     refused(
@@ -530,7 +563,7 @@ async fn dp_manifest_files_ranges_and_access() {
     let other = format!("/dp/v1/content/{}/manifest", f.other_content_id);
     refused(
         &app,
-        request(None, "GET", &other, b"", Some(READER)),
+        request(Some(&f.good), "GET", &other, b"", Some(READER)),
         StatusCode::NOT_FOUND,
         "content_not_here",
     )
@@ -538,7 +571,7 @@ async fn dp_manifest_files_ranges_and_access() {
     refused(
         &app,
         request(
-            None,
+            Some(&f.good),
             "GET",
             "/dp/v1/content/XYZ.1/manifest",
             b"",
@@ -553,12 +586,16 @@ async fn dp_manifest_files_ranges_and_access() {
         "/dp/v1/content/{}/files/sub%20dir/big%20file.bin",
         f.content_id
     );
-    let (s, body, h) = send(&app, request(None, "GET", &file, b"", Some(READER))).await;
+    let (s, body, h) = send(
+        &app,
+        request(Some(&f.good), "GET", &file, b"", Some(READER)),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert!(body == f.big, "whole file");
     assert_eq!(h["accept-ranges"], "bytes");
     assert_eq!(h["x-tsmedia-sha256"], sha256_hex(&f.big).as_str());
-    let mut req = request(None, "GET", &file, b"", Some(READER));
+    let mut req = request(Some(&f.good), "GET", &file, b"", Some(READER));
     req.headers_mut()
         .insert("range", "bytes=1000-1999".parse().unwrap());
     let (s, body, h) = send(&app, req).await;
@@ -568,13 +605,13 @@ async fn dp_manifest_files_ranges_and_access() {
         h["content-range"],
         format!("bytes 1000-1999/{}", f.big.len()).as_str()
     );
-    let mut req = request(None, "GET", &file, b"", Some(READER));
+    let mut req = request(Some(&f.good), "GET", &file, b"", Some(READER));
     req.headers_mut()
         .insert("range", "bytes=-10".parse().unwrap());
     let (s, body, _) = send(&app, req).await;
     assert_eq!(s, StatusCode::PARTIAL_CONTENT);
     assert!(body == f.big[f.big.len() - 10..]);
-    let mut req = request(None, "GET", &file, b"", Some(READER));
+    let mut req = request(Some(&f.good), "GET", &file, b"", Some(READER));
     req.headers_mut()
         .insert("range", format!("bytes={}-", f.big.len()).parse().unwrap());
     let (s, _, h) = send(&app, req).await;
@@ -586,7 +623,7 @@ async fn dp_manifest_files_ranges_and_access() {
     refused(
         &app,
         request(
-            None,
+            Some(&f.good),
             "GET",
             &format!("/dp/v1/content/{}/files/../../site.db", f.content_id),
             b"",
@@ -599,11 +636,11 @@ async fn dp_manifest_files_ranges_and_access() {
     refused(
         &app,
         request(
-            None,
+            Some(&f.guest),
             "GET",
             &format!("/dp/v1/content/{}/files/small.txt", f.content_id),
             b"",
-            Some("nobody"),
+            None,
         ),
         StatusCode::FORBIDDEN,
         "no_read_access",
@@ -704,7 +741,7 @@ async fn internal_errors_are_opaque() {
     let (s, body, _) = send(
         &app,
         request(
-            None,
+            Some(&f.good),
             "GET",
             &format!("/dp/v1/content/{}/files/small.txt", f.content_id),
             b"",

@@ -148,9 +148,21 @@ fn refusals_over_the_wire() {
         arch: "x64".into(),
         allow_unknown: false,
     };
+    // The site's record of the media decides, whatever the request says (issue #15, M2).
     let c = client(&f, &f.good, None);
+    let closed = client(&f, &f.guest, None);
     assert_eq!(
-        code_of(&c.identity(&live, &unknown).unwrap_err()),
+        code_of(
+            &closed
+                .identity(
+                    &live,
+                    &IdentityRequest {
+                        allow_unknown: true,
+                        ..unknown.clone()
+                    }
+                )
+                .unwrap_err()
+        ),
         (403, "unknown_computer")
     );
     let id = c
@@ -176,7 +188,7 @@ fn refusals_over_the_wire() {
         (403, "certificate_expired")
     );
 
-    let guest = client(&f, &f.good, Some("LAB\\guest"));
+    let guest = client(&f, &f.guest, None);
     assert_eq!(
         code_of(&guest.manifest(&live, &f.content_id).unwrap_err()),
         (403, "no_read_access")

@@ -31,6 +31,23 @@ pub struct Certificate {
     pub registered_at: Timestamp,
     /// When it was blocked, if it is.
     pub blocked_at: Option<Timestamp>,
+    /// Whether media with this certificate may run unknown computers, as recorded when they
+    /// were built ([`Site::record_media`]); the management point decides from this, not
+    /// from what the media ask.
+    pub allow_unknown: bool,
+    /// The principal distribution points check this media's requests as (`None`:
+    /// [`DEFAULT_PRINCIPAL`]), as recorded when the media were built.
+    pub principal: Option<String>,
+}
+
+/// The principal of media whose record names none.
+pub const DEFAULT_PRINCIPAL: &str = "Everyone";
+
+impl Certificate {
+    /// The principal distribution points check requests signed with this certificate as.
+    pub fn dp_principal(&self) -> &str {
+        self.principal.as_deref().unwrap_or(DEFAULT_PRINCIPAL)
+    }
 }
 
 /// Thumbprints compare without case, spaces or colons.
@@ -41,7 +58,7 @@ fn normalize_thumbprint(text: &str) -> String {
         .to_ascii_uppercase()
 }
 
-const COLUMNS: &str = "thumbprint, subject, issuer, serial, not_before, not_after, blocked, registered_at, blocked_at";
+const COLUMNS: &str = "thumbprint, subject, issuer, serial, not_before, not_after, blocked, registered_at, blocked_at, allow_unknown, principal";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Certificate> {
     Ok(Certificate {
@@ -54,6 +71,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Certificate> {
         blocked: r.get(6)?,
         registered_at: Timestamp(r.get(7)?),
         blocked_at: r.get::<_, Option<i64>>(8)?.map(Timestamp),
+        allow_unknown: r.get(9)?,
+        principal: r.get(10)?,
     })
 }
 
@@ -184,6 +203,28 @@ impl Site {
         .map_err(Error::db(format!("updating certificate {t}")))?;
         tx.commit()
             .map_err(Error::db(format!("updating certificate {t}")))?;
+        self.certificate(&t)
+    }
+
+    /// Records what media built with this (registered) certificate may do: run unknown
+    /// computers, and read distribution points as `principal` (`None`: [`DEFAULT_PRINCIPAL`]).
+    /// The media builder calls it; the last build with a certificate decides.
+    pub fn record_media(
+        &mut self,
+        thumbprint: &str,
+        allow_unknown: bool,
+        principal: Option<&str>,
+    ) -> Result<Certificate> {
+        let t = self.certificate(thumbprint)?.id;
+        let principal = principal.map(str::trim).filter(|p| !p.is_empty());
+        let tx = self.transaction("recording media")?;
+        tx.execute(
+            "UPDATE certificates SET allow_unknown = ?2, principal = ?3 WHERE thumbprint = ?1",
+            params![t, allow_unknown, principal],
+        )
+        .map_err(Error::db(format!("recording media of certificate {t}")))?;
+        tx.commit()
+            .map_err(Error::db(format!("recording media of certificate {t}")))?;
         self.certificate(&t)
     }
 

@@ -47,7 +47,7 @@ mod time;
 mod wim_info;
 
 pub use arch::Arch;
-pub use certificate::Certificate;
+pub use certificate::{Certificate, DEFAULT_PRINCIPAL};
 pub use collections::{Collection, CollectionMember, CollectionVariable};
 pub use computers::{Computer, normalize_guid, normalize_mac};
 pub use content::{

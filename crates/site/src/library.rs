@@ -7,7 +7,7 @@
 //! whole into memory.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -73,7 +73,10 @@ impl ContentLibrary {
 
     /// Stores the file at `source`, unless a file with the same data is already stored.
     pub fn store(&self, source: &Path) -> Result<StoredFile> {
-        let (hash, size) = hash_file(source)?;
+        // Regular files only, never through a link or from a FIFO (issue #15, L6).
+        let (hash, size) = tsmedia_base::open_regular(source)
+            .and_then(|mut f| hash_reader(&mut f))
+            .map_err(Error::io(source))?;
         let target = self.file_path(&hash);
         if let Ok(meta) = fs::metadata(&target)
             && meta.is_file()
@@ -202,7 +205,7 @@ pub fn hash_reader(reader: &mut impl Read) -> io::Result<(String, u64)> {
 
 /// Copies `source` into `staged`, hashing what it copies.
 fn copy_hashing(source: &Path, staged: &mut AtomicFile) -> Result<(String, u64)> {
-    let mut input = File::open(source).map_err(Error::io(source))?;
+    let mut input = tsmedia_base::open_regular(source).map_err(Error::io(source))?;
     let target = staged.temp_path().to_path_buf();
     let mut hashed = Sha256Stream::new();
     let mut buf = vec![0u8; BUFFER];

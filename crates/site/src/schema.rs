@@ -33,10 +33,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "boot image flavour (tsmedia PE or Windows PE) and kernel of WIM images",
         sql: V2,
     },
+    Migration {
+        version: 3,
+        description: "what media may do, recorded with their certificate when they are built (allow unknown computers, DP principal)",
+        sql: V3,
+    },
 ];
 
 /// The newest schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Decisions the site makes from its own record, not from what media say (issue #15, M1 and
+/// M2): whether media with this certificate may run unknown computers, and the principal their
+/// distribution point requests are checked as (NULL: `Everyone`). Certificates registered
+/// before this version allow no unknown computers until media are built with them again.
+const V3: &str = r#"
+ALTER TABLE certificates ADD COLUMN allow_unknown INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE certificates ADD COLUMN principal TEXT;
+"#;
 
 /// What an image is, as its XML says: `tsmedia-pe` with the kernel release for tsmedia PE boot
 /// images; NULL for everything else (Windows PE boot images, OS images).
@@ -289,6 +303,28 @@ mod tests {
             .unwrap();
         assert!(columns.iter().any(|c| c == "flavour"), "{columns:?}");
         assert!(columns.iter().any(|c| c == "kernel"), "{columns:?}");
+    }
+
+    #[test]
+    fn a_version_2_site_gains_the_media_record_columns() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn, &MIGRATIONS[..2]).unwrap(), 2);
+        conn.execute(
+            "INSERT INTO certificates (thumbprint, subject, issuer, serial, not_before, not_after, der, registered_at)
+             VALUES ('AB', 's', 'i', '01', 0, 1, x'00', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), SCHEMA_VERSION);
+        let (allow, principal): (bool, Option<String>) = conn
+            .query_row(
+                "SELECT allow_unknown, principal FROM certificates WHERE thumbprint = 'AB'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(!allow, "an old certificate allows no unknown computers");
+        assert_eq!(principal, None);
     }
 
     #[test]

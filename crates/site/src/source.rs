@@ -18,10 +18,13 @@ pub(crate) struct SourceFile {
 }
 
 /// Lists the files of `source` in path order. A single file becomes one entry named after it.
-/// Symbolic links to files are followed; links to folders and special files are refused, as
-/// are names that are not UTF-8.
+/// Symbolic links to files inside the source folder are read as their target; links that lead
+/// out of it, links to folders and special files are refused (issue #15, L6: a link planted in
+/// a source must not bring another file of the machine into the library), as are names that
+/// are not UTF-8.
 pub(crate) fn scan(source: &Path) -> Result<Vec<SourceFile>> {
     let meta = fs::metadata(source).map_err(Error::io(source))?;
+    let root = fs::canonicalize(source).map_err(Error::io(source))?;
     let mut files = Vec::new();
     if meta.is_file() {
         let name = file_name(source)?;
@@ -31,7 +34,7 @@ pub(crate) fn scan(source: &Path) -> Result<Vec<SourceFile>> {
             mtime: mtime_of(&meta),
         });
     } else if meta.is_dir() {
-        walk(source, "", &mut files)?;
+        walk(&root, source, "", &mut files)?;
     } else {
         return Err(Error::invalid(
             format!("source {}", source.display()),
@@ -54,7 +57,7 @@ fn file_name(path: &Path) -> Result<String> {
         })
 }
 
-fn walk(dir: &Path, prefix: &str, files: &mut Vec<SourceFile>) -> Result<()> {
+fn walk(root: &Path, dir: &Path, prefix: &str, files: &mut Vec<SourceFile>) -> Result<()> {
     for entry in fs::read_dir(dir).map_err(Error::io(dir))? {
         let entry = entry.map_err(Error::io(dir))?;
         let path = entry.path();
@@ -81,11 +84,27 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<SourceFile>) -> Result<()> {
                     "symbolic links to folders are not followed",
                 ));
             }
-            walk(&path, &rel, files)?;
+            walk(root, &path, &rel, files)?;
         } else if meta.is_file() {
+            let abs_path = if link.file_type().is_symlink() {
+                let target = fs::canonicalize(&path).map_err(Error::io(&path))?;
+                if !target.starts_with(root) {
+                    return Err(Error::invalid(
+                        format!("source {}", path.display()),
+                        format!(
+                            "a symbolic link to {}, outside the source folder; copy the file \
+                             into the source instead",
+                            target.display()
+                        ),
+                    ));
+                }
+                target
+            } else {
+                path
+            };
             files.push(SourceFile {
                 rel_path: rel,
-                abs_path: path,
+                abs_path,
                 mtime: mtime_of(&meta),
             });
         } else {
@@ -115,6 +134,24 @@ mod tests {
         let single = scan(&dir.path().join("a.txt")).unwrap();
         assert_eq!(single[0].rel_path, "a.txt");
         assert!(scan(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn links_out_of_the_source_are_refused_and_links_inside_read_their_target() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("shadow"), b"secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.txt"), b"a").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a.txt"), dir.path().join("inside")).unwrap();
+        let files = scan(dir.path()).unwrap();
+        assert_eq!(files[1].rel_path, "inside");
+        assert_eq!(
+            files[1].abs_path,
+            fs::canonicalize(dir.path().join("a.txt")).unwrap()
+        );
+        std::os::unix::fs::symlink(outside.path().join("shadow"), dir.path().join("out")).unwrap();
+        let e = scan(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("outside the source folder"), "{e}");
     }
 
     #[test]

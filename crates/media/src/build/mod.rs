@@ -249,10 +249,33 @@ fn write_media(
         )),
         Err(e) => return Err(e.into()),
     }
+    // The site decides from this record, not from what the media ask (issue #15, M1, M2).
+    let principal = spec.user.as_deref();
+    let thumbprint = tsmedia_base::digest::thumbprint(&plan.certificate.der);
+    site.record_media(&thumbprint, spec.allow_unknown, principal)?;
+    log.info(format!(
+        "Recorded at the site for this certificate: unknown computers {}, DP principal {}",
+        if spec.allow_unknown {
+            "allowed"
+        } else {
+            "not allowed"
+        },
+        principal.unwrap_or(tsmedia_site::DEFAULT_PRINCIPAL)
+    ));
 
     let vars = media_variables(plan);
     for v in &vars {
-        log.info(format!("Variable {} = {}", v.name, v.display_value()));
+        // Custom variables (`--variable`) are where domain-join and local administrator
+        // passwords go: their names and lengths only (issue #15, L2), as for the PFX.
+        if spec.variable.contains_key(&v.name) {
+            log.info(format!(
+                "Variable {} = (custom, {} characters; value not logged)",
+                v.name,
+                v.value.chars().count()
+            ));
+        } else {
+            log.info(format!("Variable {} = {}", v.name, v.display_value()));
+        }
     }
     let pw = plan.password.as_deref();
     let mut small: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();

@@ -13,6 +13,10 @@ use tsmedia_site::{Availability, PackageOptions, PackageType, Purpose, Site};
 pub const GUID: &str = "4C4C4544-0042-3510-8052-B4C04F564433";
 pub const MAC: &str = "00:15:5D:01:02:03";
 pub const READER: &str = "LAB\\naa";
+/// A principal without read access.
+pub const GUEST: &str = "LAB\\guest";
+/// The host the in-process requests are addressed to.
+pub const HOST: &str = "mp.test";
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -27,6 +31,8 @@ pub struct Fixture {
     pub blocked: Arc<RequestSigner>,
     pub expired: Arc<RequestSigner>,
     pub unregistered: Arc<RequestSigner>,
+    /// Registered; the site's record: no unknown computers, reads DPs as [`GUEST`].
+    pub guest: Arc<RequestSigner>,
     pub dep_visible: String,
     pub dep_hidden: String,
     pub dep_clients: String,
@@ -134,7 +140,13 @@ pub fn fixture(dp_url: &str, mps: &[(&str, &str, &[&str])], big_len: usize) -> F
     let (blocked_der, blocked) = media_cert(None);
     let (expired_der, expired) = media_cert(Some((2020, 2021)));
     let (_, unregistered) = media_cert(None);
-    site.register_certificate(&good_der).unwrap();
+    let g = site.register_certificate(&good_der).unwrap();
+    // What the media builder records: `good` media allow unknown computers and read DPs as
+    // READER; `guest` media neither.
+    site.record_media(&g.id, true, Some(READER)).unwrap();
+    let (guest_der, guest) = media_cert(None);
+    let gu = site.register_certificate(&guest_der).unwrap();
+    site.record_media(&gu.id, false, Some(GUEST)).unwrap();
     let b = site.register_certificate(&blocked_der).unwrap();
     site.set_certificate_blocked(&b.id, true).unwrap();
     site.register_certificate(&expired_der).unwrap();
@@ -152,6 +164,7 @@ pub fn fixture(dp_url: &str, mps: &[(&str, &str, &[&str])], big_len: usize) -> F
         blocked,
         expired,
         unregistered,
+        guest,
         dep_visible,
         dep_hidden,
         dep_clients,
@@ -166,7 +179,10 @@ pub fn request(
     body: &[u8],
     principal: Option<&str>,
 ) -> Request<Body> {
-    let mut b = Request::builder().method(method).uri(path);
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", HOST);
     if let Some(p) = principal {
         b = b.header("x-tsmedia-principal", p);
     }
@@ -179,6 +195,7 @@ pub fn request(
             .sign(
                 &SignedRequest {
                     method,
+                    host: HOST,
                     path_and_query: path,
                     body,
                     principal: principal.unwrap_or(""),
