@@ -88,7 +88,7 @@ pub fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
             .filter(|(given, _)| *given)
             .map(|(_, name)| *name)
             .collect();
-        return super::apply_ntfs::apply(&wim, &a.wim, &image, &target, &refused, a.quiet, cancel);
+        return super::apply_ntfs::apply(wim, &a.wim, &image, &target, &refused, a.quiet, cancel);
     }
     let bar = Bar::new("applying", a.quiet);
     let opts = ApplyOptions {
