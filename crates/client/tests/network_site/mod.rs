@@ -262,7 +262,9 @@ impl Lab {
             "DP1",
         )
         .expect("distribute");
-        site.grant_dp_read("DP1", "Everyone").expect("grant");
+        // Guests: the unauthenticated principals, the media's default record among them, but
+        // no named account (so a test can record one without read access).
+        site.grant_dp_read("DP1", "Guests").expect("grant");
         for m in mps {
             site.add_management_point(m.name, &m.url, &m.boundaries)
                 .expect("mp");
