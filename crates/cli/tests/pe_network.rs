@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use common::{require, s, tsmedia};
-use pe_common::{Firmware, PeSite, Vm, blank_disk, first_partition_start, mtype};
+use pe_common::{
+    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, mtype,
+    usb_stick_and_disk,
+};
 
 const PASSWORD: &str = "Net-Boot-42";
 const UUID: &str = "5A0F1E2D-3C4B-4A59-8877-665544332211";
@@ -183,14 +186,7 @@ fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
     let iso = media.join("media.iso");
     let disk = blank_disk(dir, "disk.img");
     let mut extra = network(port);
-    extra.extend([
-        "-drive".into(),
-        format!("file={},media=cdrom,readonly=on", iso.display()),
-        "-drive".into(),
-        format!("if=virtio,format=raw,file={}", disk.display()),
-        "-boot".into(),
-        "d".into(),
-    ]);
+    extra.extend(cdrom_and_disk(&iso, &disk));
     // Restarts are real: the machine reboots and boots the media again.
     let mut vm = Vm::start(dir, Firmware::Bios, &extra, true);
     let at = vm.wait_for("Media password:", 0);
@@ -260,16 +256,7 @@ fn bootable_usb_image_over_the_network_under_uefi() {
     );
     let disk = blank_disk(dir, "disk.img");
     let mut extra = network(port);
-    extra.extend([
-        "-device".into(),
-        "qemu-xhci".into(),
-        "-drive".into(),
-        format!("if=none,id=stick,format=raw,file={}", stick.display()),
-        "-device".into(),
-        "usb-storage,drive=stick,removable=on,bootindex=0".into(),
-        "-drive".into(),
-        format!("if=virtio,format=raw,file={}", disk.display()),
-    ]);
+    extra.extend(usb_stick_and_disk(&stick, &disk));
     let mut vm = Vm::start(dir, Firmware::Uefi, &extra, true);
     let at = vm.wait_for("tsmedia PE: firmware UEFI", 0);
     let at = vm.wait_for("Media password:", at);
@@ -302,21 +289,13 @@ fn bootable_media_without_a_dhcp_answer_fail_clearly_after_retries() {
     let dir = tmp.path();
     let (media, _server, _port) = lab(dir, &["--mode", "site-based", "--mp", "MP1"]);
     let disk = blank_disk(dir, "disk.img");
-    let extra: Vec<String> = vec![
+    let mut extra: Vec<String> = vec![
         "-netdev".into(),
         "hubport,id=n0,hubid=0".into(),
         "-device".into(),
         format!("virtio-net-pci,netdev=n0,mac={MAC}"),
-        "-drive".into(),
-        format!(
-            "file={},media=cdrom,readonly=on",
-            media.join("media.iso").display()
-        ),
-        "-drive".into(),
-        format!("if=virtio,format=raw,file={}", disk.display()),
-        "-boot".into(),
-        "d".into(),
     ];
+    extra.extend(cdrom_and_disk(&media.join("media.iso"), &disk));
     let mut vm = Vm::start(dir, Firmware::Bios, &extra, false);
     let at = vm.wait_for("Media password:", 0);
     vm.type_line(PASSWORD);
@@ -350,17 +329,7 @@ fn media_of_another_site_are_refused() {
     let dir = tmp.path();
     let disk = blank_disk(dir, "disk.img");
     let mut extra = network(port_b);
-    extra.extend([
-        "-drive".into(),
-        format!(
-            "file={},media=cdrom,readonly=on",
-            media.join("media.iso").display()
-        ),
-        "-drive".into(),
-        format!("if=virtio,format=raw,file={}", disk.display()),
-        "-boot".into(),
-        "d".into(),
-    ]);
+    extra.extend(cdrom_and_disk(&media.join("media.iso"), &disk));
     let mut vm = Vm::start(dir, Firmware::Bios, &extra, false);
     let at = vm.wait_for("Media password:", 0);
     vm.type_line(PASSWORD);

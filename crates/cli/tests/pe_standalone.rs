@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{require, run, s};
-use pe_common::{Firmware, PeSite, Vm, blank_disk, first_partition_start, mtype};
+use pe_common::{
+    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, mtype,
+    usb_stick_and_disk,
+};
 
 const PASSWORD: &str = "Correct-Horse-7";
 
@@ -88,20 +91,9 @@ fn standalone_iso(dir: &Path) -> PathBuf {
     iso
 }
 
-fn drives(iso: &Path, disk: &Path) -> Vec<String> {
-    vec![
-        "-drive".into(),
-        format!("file={},media=cdrom,readonly=on", iso.display()),
-        "-drive".into(),
-        format!("if=virtio,format=raw,file={}", disk.display()),
-        "-boot".into(),
-        "d".into(),
-    ]
-}
-
 /// Boots, types the password, waits for the power-off; returns the console.
 fn deploy(dir: &Path, iso: &Path, firmware: Firmware, disk: &Path) -> String {
-    let mut vm = Vm::start(dir, firmware, &drives(iso, disk), false);
+    let mut vm = Vm::start(dir, firmware, &cdrom_and_disk(iso, disk), false);
     let at = vm.wait_for("Media password:", 0);
     vm.type_line(PASSWORD);
     vm.wait_for("tsmedia PE: running the task sequence", at);
@@ -176,16 +168,7 @@ fn standalone_iso_deploys_a_blank_disk_under_bios_uefi_and_secure_boot() {
     let disk = blank_disk(dir, "untouched.img");
     let stick = dir.join("stick.img");
     std::fs::copy(&iso, &stick).expect("write the ISO to the stick");
-    let usb = vec![
-        "-device".into(),
-        "qemu-xhci".into(),
-        "-drive".into(),
-        format!("if=none,id=stick,format=raw,file={}", stick.display()),
-        "-device".into(),
-        "usb-storage,drive=stick,removable=on,bootindex=0".into(),
-        "-drive".into(),
-        format!("if=virtio,format=raw,file={}", disk.display()),
-    ];
+    let usb = usb_stick_and_disk(&stick, &disk);
     let mut vm = Vm::start(dir, Firmware::Bios, &usb, false);
     let mut at = 0;
     for _ in 0..3 {

@@ -148,6 +148,33 @@ pub fn blank_disk(dir: &Path, name: &str) -> PathBuf {
     disk
 }
 
+/// QEMU arguments: `iso` in a CD drive booted first (`-boot d`) and `disk` as a virtio disk.
+pub fn cdrom_and_disk(iso: &Path, disk: &Path) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("file={},media=cdrom,readonly=on", iso.display()),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+        "-boot".into(),
+        "d".into(),
+    ]
+}
+
+/// QEMU arguments: `stick` as a removable USB stick on an xHCI controller, booted first, and
+/// `disk` as a virtio disk.
+pub fn usb_stick_and_disk(stick: &Path, disk: &Path) -> Vec<String> {
+    vec![
+        "-device".into(),
+        "qemu-xhci".into(),
+        "-drive".into(),
+        format!("if=none,id=stick,format=raw,file={}", stick.display()),
+        "-device".into(),
+        "usb-storage,drive=stick,removable=on,bootindex=0".into(),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+    ]
+}
+
 /// The first sector of partition 1 of a deployed `disk`, as `sgdisk -p` prints it.
 pub fn first_partition_start(disk: &Path) -> u64 {
     require("sgdisk", "gdisk");
