@@ -82,19 +82,19 @@ mod tests {
 
     #[test]
     fn only_regular_files_open() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("f");
-        std::fs::write(&file, b"x").unwrap();
+        std::fs::write(&file, b"x").expect("write");
         assert!(open_regular(&file).is_ok());
         let link = dir.path().join("l");
-        std::os::unix::fs::symlink(&file, &link).unwrap();
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
         let e = open_regular(&link).unwrap_err().to_string();
         assert!(e.contains("symbolic link"), "{e}");
         let fifo = dir.path().join("p");
         let made = std::process::Command::new("mkfifo")
             .arg(&fifo)
             .status()
-            .unwrap();
+            .expect("mkfifo");
         assert!(made.success());
         let e = open_regular(&fifo).unwrap_err().to_string();
         assert!(e.contains("FIFO"), "{e}");

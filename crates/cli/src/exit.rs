@@ -1,6 +1,5 @@
 //! Exit codes and Ctrl-C.
 
-use tsmedia_base::Cancel;
 use tsmedia_base::ErrorClass;
 use tsmedia_site::Error as SiteError;
 use tsmedia_wim::Error as WimError;
@@ -106,12 +105,6 @@ pub fn quiet_broken_pipe() {
         }
         default(info);
     }));
-}
-
-/// A token cancelled by Ctrl-C; long operations check it and stop, removing their temporary
-/// output. A second Ctrl-C stops at once with [`INTERRUPTED`].
-pub fn install_ctrlc() -> Cancel {
-    Cancel::on_ctrl_c()
 }
 
 #[cfg(test)]

@@ -92,11 +92,11 @@ fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Started through a symlink named wimlib-imagex (or wimcapture, ...): wimlib's command line.
     if let Some(wimlib_args) = wim_cmd::wimlib_invocation(&args) {
-        let cancel = exit::install_ctrlc();
+        let cancel = tsmedia_base::Cancel::on_ctrl_c();
         return finish(wim_cmd::run_wimlib(wimlib_args, &cancel));
     }
     let cli = Cli::parse_from(args);
-    let cancel = exit::install_ctrlc();
+    let cancel = tsmedia_base::Cancel::on_ctrl_c();
     let result = match cli.command {
         Command::Wim(c) => wim_cmd::run(c, &cancel),
         Command::Demo(a) => demo::run(a, &cancel),
