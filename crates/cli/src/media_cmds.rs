@@ -111,6 +111,9 @@ pub struct CreateArgs {
     /// Start without prompts: the media pick the deployment and need no key press (_SMSTSLaunchMode)
     #[arg(long)]
     unattended: bool,
+    /// Allow a root shell in tsmedia PE on the failure screen (Configuration Manager's "enable command support"; for testing, never for production)
+    #[arg(long)]
+    debug_shell: bool,
     /// Let computers the site does not know run as the Unknown Computer of their architecture
     #[arg(long)]
     allow_unknown: bool,
@@ -292,6 +295,7 @@ fn to_spec(a: CreateArgs) -> Result<Parsed> {
     }
     flag!(
         unattended,
+        debug_shell,
         allow_unknown,
         self_signed_cert,
         include_dependencies,

@@ -2,7 +2,9 @@
 //! Partitions the disk (GPT with one EFI system partition by default, or MBR with one active
 //! 0x0C partition), formats it FAT32 and applies image 1 of the prestaged WIM into it — the
 //! WIM holds the media files laid out as on USB media (`EFI/Boot/bootx64.efi`, `sources/`,
-//! `SMS/`), so the disk boots under UEFI. Blobs stream from the WIM into the image (no
+//! `SMS/`), so the disk boots under UEFI. Media with a tsmedia PE boot image also boot under
+//! BIOS: ISOLINUX's hybrid MBR code starts ISOLINUX from a small ISO 9660 area written before
+//! the partition (`tsmedia_pe::boot_media::disk_bios_area`). Blobs stream from the WIM into the image (no
 //! staging copy), their SHA-1 checked as they are read. An image file is written beside its
 //! target and renamed when complete, so a failure never destroys an existing image.
 
@@ -18,6 +20,7 @@ use tsmedia_image::disk::{
     PartitionKind, PartitionTable, TargetOptions, UsbImageOptions, UsbImagePlan, block_device_size,
 };
 use tsmedia_image::fat::{FatOptions, FatTree, FatType};
+use tsmedia_pe::boot_media::DiskBiosArea;
 use tsmedia_wim::dentry::Dentry;
 use tsmedia_wim::{Sha1, Wim, ops};
 
@@ -190,7 +193,52 @@ fn fat_label(text: &str) -> String {
         .to_string()
 }
 
-fn options(table: TableArg, label: Option<String>, disk_size: Option<u64>) -> UsbImageOptions {
+/// BIOS boot of tsmedia PE media: ISOLINUX from an ISO 9660 area before the partition, when
+/// image 1 holds tsmedia PE's ISOLINUX (Windows PE prestaged media boot under UEFI only).
+fn bios_area(wim: &Wim, root: &Dentry) -> Result<Option<DiskBiosArea>> {
+    let hybrid = tsmedia_pe::boot_media::HYBRID_MBR;
+    if find(root, hybrid).is_none() {
+        return Ok(None);
+    }
+    let mut wanted: Vec<(String, Sha1)> = Vec::new();
+    let mut time = 0u64;
+    root.walk(&mut |parents, d| {
+        if parents.is_empty() || d.is_dir() {
+            return;
+        }
+        let mut p: Vec<String> = parents.iter().skip(1).map(|x| x.name_lossy()).collect();
+        p.push(d.name_lossy());
+        let path = p.join("/");
+        if tsmedia_pe::boot_media::is_bios_area_file(&path) {
+            time = time.max(d.last_write_time);
+            wanted.push((path, d.data));
+        }
+    });
+    let mut files = Vec::with_capacity(wanted.len());
+    for (path, sha1) in wanted {
+        let data = if sha1.is_zero() {
+            Vec::new()
+        } else {
+            wim.open_blob(&sha1, true)
+                .and_then(|r| r.read_all())
+                .with_context(|| format!("reading {path} from the prestaged media"))?
+        };
+        files.push((path, data));
+    }
+    // The newest file time of the area (FILETIME → seconds since 1970), so equal media give
+    // equal disks.
+    let unix = (time / 10_000_000).saturating_sub(11_644_473_600) as i64;
+    tsmedia_pe::boot_media::disk_bios_area(files, unix)
+        .map(Some)
+        .context("building the BIOS boot area of tsmedia PE")
+}
+
+fn options(
+    table: TableArg,
+    label: Option<String>,
+    disk_size: Option<u64>,
+    bios: Option<&DiskBiosArea>,
+) -> UsbImageOptions {
     let (table, partition_kind) = match table {
         TableArg::Gpt => (PartitionTable::Gpt, PartitionKind::EfiSystem),
         TableArg::Mbr => (PartitionTable::Mbr, PartitionKind::BasicData),
@@ -205,6 +253,8 @@ fn options(table: TableArg, label: Option<String>, disk_size: Option<u64>) -> Us
             fat_type: Some(FatType::Fat32),
             ..FatOptions::default()
         },
+        mbr_boot_code: bios.map(|b| b.mbr_code.clone()),
+        leading_area: bios.map(|b| b.area.clone()).unwrap_or_default(),
         ..UsbImageOptions::default()
     }
 }
@@ -228,6 +278,7 @@ fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
             media.display()
         );
     }
+    let bios = bios_area(&wim, &image.root)?;
     let device = block_device_size(&a.disk)?;
     let requested = match &a.size {
         None => None,
@@ -256,9 +307,10 @@ fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
         (None, None) => {
             // Content + 20 %, rounded up to a MiB, and never below what the content needs
             // (planning consumes the tree, so it is declared again: nothing is read yet).
-            let minimal = UsbImagePlan::new(tree, &options(a.table, label.clone(), None))
-                .context("planning the disk")?
-                .disk_bytes();
+            let minimal =
+                UsbImagePlan::new(tree, &options(a.table, label.clone(), None, bios.as_ref()))
+                    .context("planning the disk")?
+                    .disk_bytes();
             let roomy = (bytes + bytes.div_ceil(5)).div_ceil(1 << 20) << 20;
             (
                 minimal.max(roomy + (2 << 20)),
@@ -266,8 +318,11 @@ fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
             )
         }
     };
-    let plan = UsbImagePlan::new(tree, &options(a.table, label.clone(), Some(disk_size)))
-        .with_context(|| format!("planning {}", a.disk.display()))?;
+    let plan = UsbImagePlan::new(
+        tree,
+        &options(a.table, label.clone(), Some(disk_size), bios.as_ref()),
+    )
+    .with_context(|| format!("planning {}", a.disk.display()))?;
 
     let bar = Bar::new("prestage", a.quiet);
     let target = TargetOptions {
@@ -293,10 +348,18 @@ fn apply(a: ApplyArgs, cancel: &Cancel) -> Result<()> {
             }
         )));
     }
-    report(&a, &plan, files, bytes, device.is_some())
+    report(&a, &plan, files, bytes, device.is_some(), bios.is_some())
 }
 
-fn report(a: &ApplyArgs, plan: &UsbImagePlan, files: u64, bytes: u64, device: bool) -> Result<()> {
+fn report(
+    a: &ApplyArgs,
+    plan: &UsbImagePlan,
+    files: u64,
+    bytes: u64,
+    device: bool,
+    bios: bool,
+) -> Result<()> {
+    let bios_boot = bios.then_some("isolinux/isolinux.bin");
     let table = match a.table {
         TableArg::Gpt => "gpt",
         TableArg::Mbr => "mbr",
@@ -317,16 +380,21 @@ fn report(a: &ApplyArgs, plan: &UsbImagePlan, files: u64, bytes: u64, device: bo
             "files": files,
             "content_bytes": bytes,
             "uefi_boot": BOOTX64,
+            "bios_boot": bios_boot,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!(
-            "{}: {} disk of {} bytes, FAT32 partition at {} MiB ({} bytes), {files} files ({bytes} bytes), UEFI boot {BOOTX64}",
+            "{}: {} disk of {} bytes, FAT32 partition at {} MiB ({} bytes), {files} files ({bytes} bytes), UEFI boot {BOOTX64}{}",
             a.disk.display(),
             table.to_uppercase(),
             plan.disk_bytes(),
             plan.partition_offset() >> 20,
-            plan.partition_bytes()
+            plan.partition_bytes(),
+            match bios_boot {
+                Some(b) => format!(", BIOS boot {b} (ISO 9660 area before the partition)"),
+                None => String::new(),
+            }
         );
     }
     Ok(())

@@ -13,14 +13,12 @@
 mod common;
 mod pe_common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
-use common::{require, s, tsmedia};
+use common::{require, s};
 use pe_common::{
-    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, mtype,
-    usb_stick_and_disk,
+    Firmware, PeSite, Server, Vm, blank_disk, cdrom_and_disk, first_partition_start, mtype, serve,
+    usb_stick_and_disk, user_network,
 };
 
 const PASSWORD: &str = "Net-Boot-42";
@@ -31,20 +29,27 @@ const SITE_IP: &str = "10.0.2.100";
 /// A management point nobody answers at (no forwarding rule: the guest cannot reach it).
 const DEAD_IP: &str = "10.0.2.101";
 
-/// `tsmedia serve`, killed on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The media a lab builds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Bootable media; the task sequence partitions the disk, applies the data image,
+    /// restarts and writes `after.txt`.
+    Bootable,
+    /// Prestaged media (`prestaged.wim`) carrying the driver package; the task sequence
+    /// records the media type and applies the driver package onto the staged volume.
+    Prestaged,
 }
 
 /// A site whose MP and DP are at `http://SITE_IP` for the guest, and bootable media made with
 /// `media_args` (after `--boot-image ID --dp DP1 --password PW --out DIR`); returns the media
 /// folder, the running server and its loopback port.
 fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
+    let (out, server, port, _) = lab_of(dir, Kind::Bootable, media_args);
+    (out, server, port)
+}
+
+/// [`lab`] for media of `kind`; also returns the site and the driver package's ID.
+fn lab_of(dir: &Path, kind: Kind, media_args: &[&str]) -> (PathBuf, Server, u16, (PeSite, String)) {
     let site_dir = dir.join("site");
     let lab_site = PeSite::new(
         dir,
@@ -54,12 +59,25 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
     );
     let (boot, image) = (lab_site.boot.clone(), lab_site.image.clone());
     let t = |args: &[&str]| lab_site.run(args);
-    let ts = lab_site.task_sequence(
-        dir,
-        "Network deploy",
-        &format!(
-            r#"<sequence version="3.10"><referenceList><reference package="{image}" /></referenceList>
-<step type="SMS_TaskSequence_PartitionDiskAction" name="Format and Partition Disk 0">
+    let drivers_dir = dir.join("drivers");
+    std::fs::create_dir_all(drivers_dir.join("net")).expect("drivers");
+    std::fs::write(
+        drivers_dir.join("net/e1d.inf"),
+        b"[Version]\r\nDriverVer=1.0\r\n",
+    )
+    .expect("inf");
+    let drivers = t(&[
+        "package",
+        "add",
+        "--type",
+        "driver",
+        "--name",
+        "NIC drivers",
+        s(&drivers_dir),
+    ]);
+    let steps = match kind {
+        Kind::Bootable => format!(
+            r#"<step type="SMS_TaskSequence_PartitionDiskAction" name="Format and Partition Disk 0">
   <defaultVarList><variable name="OSDPartitionStyle" property="PartitionStyle">GPT</variable>
   <variable name="OSDPartitions0VolumeLetterVariable" property="VolumeLetterVariable">OSDisk</variable></defaultVarList></step>
 <step type="SMS_TaskSequence_ApplyDataImageAction" name="Apply Data Image">
@@ -69,7 +87,28 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
 <step type="SMS_TaskSequence_RebootAction" name="Restart Computer">
   <defaultVarList><variable name="SMSRebootTarget" property="Target">WinPE</variable></defaultVarList></step>
 <step type="SMS_TaskSequence_RunCommandLineAction" name="After the restart">
-  <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s %s' "$Phase" "$OSDComputerName" &gt; "$OSDisk/after.txt"</variable></defaultVarList></step>
+  <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s %s' "$Phase" "$OSDComputerName" &gt; "$OSDisk/after.txt"</variable></defaultVarList></step>"#
+        ),
+        // The staged volume is the target: no partitioning (the condition Configuration
+        // Manager's prestaged sequences use), the media type and computer name recorded, the
+        // driver package applied (staged copy, or the DP's when the staged one is stale).
+        Kind::Prestaged => format!(
+            r#"<step type="SMS_TaskSequence_PartitionDiskAction" name="Format and Partition Disk 0">
+  <condition><expression type="SMS_TaskSequence_VariableConditionExpression"><variable name="Operator">notEquals</variable><variable name="Value">OEMMedia</variable><variable name="Variable">_SMSTSMediaType</variable></expression></condition>
+  <defaultVarList><variable name="OSDPartitionStyle" property="PartitionStyle">GPT</variable></defaultVarList></step>
+<step type="SMS_TaskSequence_RunCommandLineAction" name="Record">
+  <defaultVarList><variable name="CommandLine" property="CommandLine">printf '%s %s' "$_SMSTSMediaType" "$OSDComputerName" &gt; "$OSDTargetSystemDrive/first-boot.txt"</variable></defaultVarList></step>
+<step type="SMS_TaskSequence_ApplyDriverPackageAction" name="Apply Drivers">
+  <action>OSDApplyDriver.exe /install:{drivers}</action>
+  <defaultVarList><variable name="OSDApplyDriverDriverPackageID" property="DriverPackageID">{drivers}</variable></defaultVarList></step>"#
+        ),
+    };
+    let ts = lab_site.task_sequence(
+        dir,
+        "Network deploy",
+        &format!(
+            r#"<sequence version="3.10"><referenceList><reference package="{image}" /><reference package="{drivers}" /></referenceList>
+{steps}
 </sequence>"#
         ),
     );
@@ -97,7 +136,15 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
     let url = format!("http://{SITE_IP}");
     t(&["dp", "add", "DP1", "--url", &url]);
     t(&["dp", "grant", "DP1", "--principal", "Everyone"]);
-    t(&["content", "distribute", "--dp", "DP1", &boot, &image]);
+    t(&[
+        "content",
+        "distribute",
+        "--dp",
+        "DP1",
+        &boot,
+        &image,
+        &drivers,
+    ]);
     // MP0 serves another network, so the site's MP location answer names only MP1; the
     // media still ask MP0 first and must pass over it.
     t(&[
@@ -110,11 +157,17 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
         "192.0.2.0/24",
     ]);
     t(&["mp", "add", "MP1", "--url", &url]);
-    let out = dir.join("media");
+    let out = match kind {
+        Kind::Bootable => dir.join("media"),
+        Kind::Prestaged => dir.join("prestaged.wim"),
+    };
     let mut create = vec![
         "media",
         "create",
-        "bootable",
+        match kind {
+            Kind::Bootable => "bootable",
+            Kind::Prestaged => "prestaged",
+        },
         "--boot-image",
         &boot,
         "--dp",
@@ -124,50 +177,18 @@ fn lab(dir: &Path, media_args: &[&str]) -> (PathBuf, Server, u16) {
         "--out",
         s(&out),
     ];
+    if kind == Kind::Prestaged {
+        create.extend(["--ts", &ts, "--driver-package", &drivers]);
+    }
     create.extend_from_slice(media_args);
     t(&create);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut child = tsmedia()
-        .arg("--site")
-        .arg(&site_dir)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tsmedia serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let server = Server(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let first = lines
-        .next()
-        .expect("serve prints its address")
-        .expect("readable");
-    assert!(first.contains("serving"), "{first}");
-    // The server logs refused requests to stderr: keep reading it (shown with the test's
-    // output) so that it never writes into a closed pipe.
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("serve: {line}");
-        }
-    });
-    (out, server, port)
+    let (server, port) = serve(&site_dir);
+    (out, server, port, (lab_site, drivers))
 }
 
-/// QEMU's network: user mode, `restrict=on`, and the site's address forwarded to the
-/// server on the host's loopback, one `socat` per guest connection.
+/// QEMU's network for this lab's machine.
 fn network(port: u16) -> Vec<String> {
-    vec![
-        "-uuid".into(),
-        UUID.into(),
-        "-netdev".into(),
-        format!(
-            "user,id=n0,restrict=on,guestfwd=tcp:{SITE_IP}:80-cmd:socat - TCP:127.0.0.1:{port}"
-        ),
-        "-device".into(),
-        format!("virtio-net-pci,netdev=n0,mac={MAC}"),
-    ]
+    user_network(port, SITE_IP, UUID, MAC)
 }
 
 /// The first partition of `disk` as an mtools image spec (`file@@offset`).
@@ -237,6 +258,9 @@ fn bootable_iso_over_the_network_with_a_dead_mp_and_a_restart() {
     );
 }
 
+/// Bootable USB media under UEFI, with two task sequences deployed to the computer: the
+/// console lists both, refuses a number not on the list, and runs the one chosen; after the
+/// restart the chosen sequence resumes without asking again.
 #[test]
 fn bootable_usb_image_over_the_network_under_uefi() {
     for (tool, package) in [("socat", "socat"), ("sgdisk", "gdisk"), ("mtype", "mtools")] {
@@ -244,10 +268,27 @@ fn bootable_usb_image_over_the_network_under_uefi() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let (media, _server, port) = lab(
+    let (media, _server, port, (site, _)) = lab_of(
         dir,
+        Kind::Bootable,
         &["--type", "usb", "--mode", "site-based", "--mp", "MP1"],
     );
+    // A second task sequence deployed to the computer's collection: the media are not
+    // unattended, so the console shows both and the person at it picks one.
+    let other = site.task_sequence(
+        dir,
+        "Other deploy",
+        r#"<sequence version="3.10"><step type="SMS_TaskSequence_RunCommandLineAction" name="Other">
+  <defaultVarList><variable name="CommandLine" property="CommandLine">exit 9</variable></defaultVarList></step></sequence>"#,
+    );
+    site.run(&[
+        "deploy",
+        &other,
+        "--collection",
+        "Lab",
+        "--availability",
+        "media-pxe",
+    ]);
     let stick = media.clone();
     assert!(
         stick.is_file(),
@@ -261,6 +302,21 @@ fn bootable_usb_image_over_the_network_under_uefi() {
     let at = vm.wait_for("tsmedia PE: firmware UEFI", 0);
     let at = vm.wait_for("Media password:", at);
     vm.type_line(PASSWORD);
+    let menu = vm.wait_for(
+        "Several task sequences are available for this computer:",
+        at,
+    );
+    let prompt = vm.wait_for("Run which one (1-2)?", menu);
+    let console = vm.console();
+    let choice = console[menu..prompt]
+        .lines()
+        .find(|l| l.contains("(Network deploy)"))
+        .and_then(|l| l.trim().split('.').next())
+        .unwrap_or_else(|| panic!("no menu entry for Network deploy:\n{console}"))
+        .to_string();
+    vm.type_line("7");
+    let at = vm.wait_for("is not a number from the list", prompt);
+    vm.type_line(&choice);
     let at = vm.wait_for("restarting", at);
     let at = vm.wait_for("Media password:", at);
     vm.type_line(PASSWORD);
@@ -306,12 +362,17 @@ fn bootable_media_without_a_dhcp_answer_fail_clearly_after_retries() {
     let console = vm.console();
     drop(vm);
     assert!(console.contains("no DHCP answer"), "{console}");
+    assert!(
+        !console.contains("debug shell"),
+        "media built without --debug-shell offer no shell:\n{console}"
+    );
     assert!(untouched(&disk), "nothing may be written to the disk");
 }
 
 /// Media of one site booted where another site's server answers at the management point's
 /// address: that site does not know the media's certificate and refuses them (exit code 5 on
-/// the failure screen), and nothing is written to the disk.
+/// the failure screen), and nothing is written to the disk. The media were built with
+/// `--debug-shell`, so the failure screen offers a shell, which runs commands.
 #[test]
 fn media_of_another_site_are_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -320,7 +381,7 @@ fn media_of_another_site_are_refused() {
     }
     let (media, _server_a, _port_a) = lab(
         &tmp.path().join("a"),
-        &["--mode", "site-based", "--mp", "MP1"],
+        &["--mode", "site-based", "--mp", "MP1", "--debug-shell"],
     );
     let (_media_b, _server_b, port_b) = lab(
         &tmp.path().join("b"),
@@ -334,7 +395,15 @@ fn media_of_another_site_are_refused() {
     let at = vm.wait_for("Media password:", 0);
     vm.type_line(PASSWORD);
     let at = vm.wait_for("tsmedia PE: network up on", at);
-    let end = vm.wait_for("reboot: Power down", at);
+    // These media were built with --debug-shell: the failure screen offers a shell, whose
+    // commands run in tsmedia PE.
+    let shell = vm.wait_for("Type shell and press Enter for a debug shell", at);
+    vm.type_line("shell");
+    let shell = vm.wait_for("tsmedia PE: debug shell", shell);
+    vm.type_line("echo DEBUG-$((6*7)) on $(uname -s)");
+    let shell = vm.wait_for("DEBUG-42 on Linux", shell);
+    vm.type_line("exit");
+    let end = vm.wait_for("reboot: Power down", shell);
     let console = vm.console();
     drop(vm);
     let shown = &console[at..end];
@@ -346,4 +415,91 @@ fn media_of_another_site_are_refused() {
     );
     assert!(!shown.contains("the task sequence completed"), "{shown}");
     assert!(untouched(&disk), "nothing may be written to the disk");
+}
+
+/// Prestaged media with tsmedia PE: `tsmedia prestage apply` stages them onto the computer's
+/// disk (a FAT32 partition, and ISOLINUX's BIOS start before it), and that disk alone boots
+/// into tsmedia PE, first under UEFI, then under BIOS, each time running the first-boot flow:
+/// the media password, the management point, the deployed task sequence with
+/// `_SMSTSMediaType=OEMMedia` (the partitioning step skipped by its condition), the staged
+/// volume as the target. The first run uses the staged driver package; before the second, the
+/// site revises it, so the staged copy is stale and the new one comes from the DP.
+#[test]
+fn prestaged_disk_boots_under_uefi_and_bios_and_runs_the_first_boot_flow() {
+    for (tool, package) in [("sgdisk", "gdisk"), ("mtype", "mtools")] {
+        require(tool, package);
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (wim, _server, port, (site, drivers)) = lab_of(
+        dir,
+        Kind::Prestaged,
+        &["--mode", "site-based", "--mp", "MP1"],
+    );
+    let disk = dir.join("staged.img");
+    let out = common::run(
+        common::tsmedia()
+            .args(["prestage", "apply"])
+            .arg(&wim)
+            .arg("--disk")
+            .arg(&disk)
+            .arg("--json"),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["bios_boot"], "isolinux/isolinux.bin", "{report}");
+    let only_disk = vec![
+        "-drive".to_string(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+    ];
+    let inf = format!("/Drivers/{drivers}/net/e1d.inf");
+
+    for (firmware, name, version, source) in [
+        (Firmware::Uefi, "UEFI", "1.0", "from staged media"),
+        (Firmware::Bios, "BIOS", "2.0", "from distribution point DP1"),
+    ] {
+        let mut extra = network(port);
+        extra.extend(only_disk.iter().cloned());
+        let mut vm = Vm::start(dir, firmware, &extra, false);
+        let at = vm.wait_for(&format!("tsmedia PE: firmware {name}"), 0);
+        let at = vm.wait_for("Media password:", at);
+        vm.type_line(PASSWORD);
+        let at = vm.wait_for("prestaged media: the staged volume", at);
+        let end = vm.wait_for("reboot: Power down", at);
+        eprintln!(
+            "prestaged disk under {name}: QEMU start to power off after the first-boot flow {:.1} s (TCG)",
+            vm.elapsed()
+        );
+        let console = vm.console();
+        drop(vm);
+        assert!(
+            console[at..end].contains("tsmedia PE: the task sequence completed."),
+            "{name}: {console}"
+        );
+        let volume = volume(&disk);
+        assert_eq!(mtype(&volume, "/first-boot.txt"), "OEMMedia LAB-VM1");
+        assert!(
+            mtype(&volume, &inf).contains(&format!("DriverVer={version}")),
+            "{name}: driver package version {version}"
+        );
+        let log = mtype(&volume, "/_SMSTaskSequence/Logs/smsts.log");
+        let applied = log
+            .lines()
+            .rev()
+            .find(|l| l.contains("Apply Drivers") && l.contains(" from "))
+            .unwrap_or_else(|| panic!("{name}: no content line for Apply Drivers:\n{log}"));
+        assert!(applied.contains(source), "{name}: {applied}");
+        assert!(
+            log.lines()
+                .any(|l| l.contains("Format and Partition Disk 0") && l.contains("skipped")),
+            "{name}: the partitioning step is skipped by its condition:\n{log}"
+        );
+        // The site revises the driver package: the staged copy is stale from now on.
+        std::fs::write(
+            dir.join("drivers/net/e1d.inf"),
+            b"[Version]\r\nDriverVer=2.0\r\n",
+        )
+        .expect("inf");
+        site.run(&["package", "update", &drivers]);
+        site.run(&["content", "distribute", "--dp", "DP1", &drivers]);
+    }
 }

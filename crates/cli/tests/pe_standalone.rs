@@ -18,8 +18,8 @@ use std::process::Command;
 
 use common::{require, run, s};
 use pe_common::{
-    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, mtype,
-    usb_stick_and_disk,
+    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, monitor, monitor_args,
+    mtype, usb_stick_and_disk,
 };
 
 const PASSWORD: &str = "Correct-Horse-7";
@@ -211,4 +211,119 @@ fn standalone_iso_deploys_a_blank_disk_under_bios_uefi_and_secure_boot() {
         );
         check_disk(dir, &disk);
     }
+}
+
+/// Stand-alone media on two discs: the machine boots disc 1; after the password the session
+/// asks for disc 2, names a wrong disc (disc 1 put back) as such, gathers both discs, and the
+/// task sequence applies the data image whose content was on disc 2.
+#[test]
+fn a_two_disc_set_asks_for_disc_two_and_deploys() {
+    for (tool, package) in [("sgdisk", "gdisk"), ("mtype", "mtools")] {
+        require(tool, package);
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    // 32 MiB that do not compress: they cannot share disc 1 with the PE.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let big: Vec<u8> = (0..32u64 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let site = PeSite::new(
+        dir,
+        "TWO",
+        &["tsmedia.failwait=5"],
+        &[("big.bin", &big), ("small.txt", b"on the data image\n")],
+    );
+    let (boot, image) = (site.boot.clone(), site.image.clone());
+    let t = |args: &[&str]| site.run(args);
+    t(&["dp", "add", "dp1", "--url", "http://dp1.example"]);
+    t(&["dp", "grant", "dp1", "--principal", "Everyone"]);
+    t(&["content", "distribute", &boot, &image, "--dp", "dp1"]);
+    let ts = site.task_sequence(
+        dir,
+        "Two discs",
+        &format!(
+            r#"<sequence version="3.10"><referenceList><reference package="{image}" /></referenceList>
+<step type="SMS_TaskSequence_PartitionDiskAction" name="Format and Partition Disk 0">
+  <defaultVarList><variable name="OSDPartitionStyle" property="PartitionStyle">GPT</variable></defaultVarList></step>
+<step type="SMS_TaskSequence_ApplyDataImageAction" name="Apply Data Image">
+  <action>OSDApplyOS.exe /image:{image},1</action></step>
+</sequence>"#
+        ),
+    );
+    // A disc holds the PE or the data image (8 MiB to spare), not both: the data image
+    // (one resource of incompressible data, which is never cut) goes to disc 2.
+    let len = |name: &str| std::fs::metadata(dir.join(name)).expect(name).len();
+    let size = (len("tspe.wim").max(len("data.wim")) + (8 << 20)).to_string();
+    let out = dir.join("media");
+    t(&[
+        "media",
+        "create",
+        "standalone",
+        "--ts",
+        &ts,
+        "--dp",
+        "dp1",
+        "--out",
+        s(&out),
+        "--password",
+        PASSWORD,
+        "--size",
+        &size,
+    ]);
+    let (disc1, disc2) = (out.join("media.iso"), out.join("media2.iso"));
+    assert!(
+        disc2.is_file(),
+        "the set has a second disc: {}",
+        disc2.display()
+    );
+    assert!(!out.join("media3.iso").exists(), "two discs, not more");
+
+    let disk = dir.join("disk.img");
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(256 << 20))
+        .expect("disk");
+    let socket = dir.join("monitor.sock");
+    let mut extra = vec![
+        "-drive".to_string(),
+        format!(
+            "file={},media=cdrom,readonly=on,if=ide,index=2,id=cd",
+            disc1.display()
+        ),
+        "-drive".into(),
+        format!("if=virtio,format=raw,file={}", disk.display()),
+        "-boot".into(),
+        "d".into(),
+    ];
+    extra.extend(monitor_args(&socket));
+    let mut vm = Vm::start(dir, Firmware::Bios, &extra, false);
+    let at = vm.wait_for("Media password:", 0);
+    vm.type_line(PASSWORD);
+    let at = vm.wait_for("Insert disc 2 of 2 of these media and press Enter.", at);
+    // Disc 1 again: named as the wrong disc.
+    monitor(&socket, &format!("change cd {}", disc1.display()));
+    vm.type_line("");
+    let at = vm.wait_for("that is disc 1 of these media, not disc 2", at);
+    let at = vm.wait_for("Insert disc 2 of 2 of these media and press Enter.", at);
+    monitor(&socket, &format!("change cd {}", disc2.display()));
+    vm.type_line("");
+    let at = vm.wait_for("tsmedia PE: disc 2 of 2 copied", at);
+    let (console, secs) = vm.finish();
+    eprintln!("two-disc set: the VM powered off after {secs:.1} s (TCG)");
+    assert!(
+        console[at..].contains("tsmedia PE: the task sequence completed."),
+        "{console}"
+    );
+    let volume = format!("{}@@{}", disk.display(), first_partition_start(&disk) * 512);
+    assert_eq!(mtype(&volume, "/small.txt"), "on the data image\n");
+    let copied = run(Command::new("mtype")
+        .arg("-i")
+        .arg(&volume)
+        .arg("::/big.bin"));
+    assert!(copied.stdout == big, "big.bin differs after the deployment");
 }

@@ -98,6 +98,8 @@ pub struct Bootstrap {
     pub password_required: bool,
     /// The media GUID, when the builder wrote it.
     pub media_guid: Option<String>,
+    /// This disc's number and the number of discs, for a set of several discs.
+    pub disc: Option<(u32, u32)>,
 }
 
 impl Bootstrap {
@@ -116,6 +118,10 @@ impl Bootstrap {
             unattended: yes("Unattended"),
             password_required: yes("PasswordRequired"),
             media_guid: get("MediaGuid"),
+            disc: get("Disc")
+                .zip(get("DiscCount"))
+                .and_then(|(n, of)| Some((n.parse().ok()?, of.parse().ok()?)))
+                .filter(|(n, of): &(u32, u32)| *of > 1 && (1..=*of).contains(n)),
         })
     }
 
@@ -268,6 +274,9 @@ impl StepRunner for LoggingRunner<'_> {
 /// The saved state of a run suspended for a restart (sealed as the media variables are, with
 /// the media password), under the target as Configuration Manager keeps `_SMSTaskSequence`.
 pub const STATE_FILE: &str = "_SMSTaskSequence/TSState.dat";
+
+/// The deployment (advertisement) being run, as Configuration Manager names it.
+const ADVERT_ID: &str = "_SMSTSAdvertID";
 
 fn load_state(path: &Path, password: Option<&str>) -> Result<Option<ExecutionState>> {
     let sealed = match fs::read(path) {
@@ -434,44 +443,62 @@ fn run_logged(
         check_window(&env, now)?;
     }
     prestart(media, &mut env, &mut content, log)?;
-    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) = if kind
-        == MediaType::FullMedia
-    {
-        let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
-        let sealed = fs::read(&policy_path).at(&policy_path)?;
-        let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
-            .map_err(|e| Error::Media(e.to_string()))?;
-        let ts = TaskSequence::from_xml_bytes(&xml)
-            .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
-        info(
-            log,
-            format!(
-                "Task sequence {} from the media policy",
-                env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
-            ),
-        );
-        (ts, Box::new(content))
-    } else {
-        let site = crate::network::connect(options, &media_type, &env, bootstrap.unattended, log)?;
-        site.apply(&mut env, log)?;
-        let ts =
-            TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
-                Error::Policy(format!(
-                    "task sequence {}: {}",
-                    site.policy.ts_id,
-                    tsmedia_base::error_chain(&e)
-                ))
-            })?;
-        info(
-            log,
-            format!(
-                "Task sequence {} ({}) from the management point",
-                site.policy.ts_id, site.policy.ts_name
-            ),
-        );
-        let cache = target.join("_SMSTaskSequence/Packages");
-        (ts, Box::new(site.content(content, cache)))
-    };
+    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) =
+        if kind == MediaType::FullMedia {
+            let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
+            let sealed = fs::read(&policy_path).at(&policy_path)?;
+            let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
+                .map_err(|e| Error::Media(e.to_string()))?;
+            let ts = TaskSequence::from_xml_bytes(&xml)
+                .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
+            info(
+                log,
+                format!(
+                    "Task sequence {} from the media policy",
+                    env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
+                ),
+            );
+            (ts, Box::new(content))
+        } else {
+            // A run resuming after a restart goes on with the deployment it chose before the
+            // restart (recorded in `_SMSTSAdvertID`), without asking again.
+            let saved = load_state(&target.join(STATE_FILE), options.password.as_deref())?;
+            let resumed = saved
+                .as_ref()
+                .and_then(|s| s.variables.get(ADVERT_ID))
+                .filter(|_| options.deployment.is_none())
+                .map(|id| RunOptions {
+                    deployment: Some(id.to_string()),
+                    ..options.clone()
+                });
+            let site = crate::network::connect(
+                resumed.as_ref().unwrap_or(options),
+                &media_type,
+                &env,
+                bootstrap.unattended,
+                log,
+            )?;
+            site.apply(&mut env, log)?;
+            env.set_builtin(ADVERT_ID, site.choice.deployment.id.as_str())
+                .map_err(|e| Error::Media(e.to_string()))?;
+            let ts =
+                TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
+                    Error::Policy(format!(
+                        "task sequence {}: {}",
+                        site.policy.ts_id,
+                        tsmedia_base::error_chain(&e)
+                    ))
+                })?;
+            info(
+                log,
+                format!(
+                    "Task sequence {} ({}) from the management point",
+                    site.policy.ts_id, site.policy.ts_name
+                ),
+            );
+            let cache = target.join("_SMSTaskSequence/Packages");
+            (ts, Box::new(site.content(content, cache)))
+        };
     let runner = MediaStepRunner::new(
         RunnerOptions {
             target: target.to_path_buf(),

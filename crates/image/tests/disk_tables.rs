@@ -353,3 +353,58 @@ fn progress_is_reported_and_cancel_stops_the_write() {
     assert!(!img.exists());
     assert!(!dir.path().join("cancelled.img.partial").exists());
 }
+
+/// A leading area (an ISO 9660 boot area on prestaged disks) is written from the first byte
+/// after the tables, and the partition moves to the next 1 MiB boundary after it; sgdisk still
+/// finds the GPT sound and the FAT volume is whole. An area that would cover the tables is
+/// refused.
+#[test]
+fn leading_area_moves_the_partition_and_keeps_the_tables() {
+    let (tree, _) = sample_tree();
+    let mut area = vec![0u8; (5 << 20) + 3];
+    for (i, b) in area.iter_mut().enumerate().skip(32 << 10) {
+        *b = (i % 251) as u8 | 1;
+    }
+    let plan = UsbImagePlan::new(
+        tree,
+        &UsbImageOptions {
+            leading_area: area.clone(),
+            ..options(PartitionTable::Gpt, PartitionKind::EfiSystem)
+        },
+    )
+    .unwrap();
+    assert_eq!(plan.partition_offset(), 6 << 20);
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("disk.img");
+    plan.write_to_path(&img, TargetOptions::default()).unwrap();
+    let bytes = std::fs::read(&img).unwrap();
+    assert_eq!(&bytes[32 << 10..area.len()], &area[32 << 10..]);
+    assert_eq!(&bytes[510..512], &[0x55, 0xAA]);
+    assert_eq!(&bytes[512..520], b"EFI PART");
+    let sg = tool_ok("sgdisk", "gdisk", &["-v", img.to_str().unwrap()]);
+    assert!(sg.contains("No problems found"), "{sg}");
+    let part = dir.path().join("part.img");
+    let start = plan.partition_offset() as usize;
+    std::fs::write(
+        &part,
+        &bytes[start..start + plan.partition_bytes() as usize],
+    )
+    .unwrap();
+    fsck_fat(&part, 32);
+
+    let (tree, _) = sample_tree();
+    let mut covering = vec![0u8; 1 << 20];
+    covering[600] = 1;
+    let err = UsbImagePlan::new(
+        tree,
+        &UsbImageOptions {
+            leading_area: covering,
+            ..options(PartitionTable::Mbr, PartitionKind::BasicData)
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("partition tables go there"),
+        "{err}"
+    );
+}

@@ -149,6 +149,10 @@ pub struct MediaSpec {
     pub label: Option<String>,
     /// Start without the welcome page. Default: no.
     pub unattended: bool,
+    /// Let the person at the console open a root shell in tsmedia PE (Configuration
+    /// Manager's "enable command support", for testing) on the failure screen. Only for
+    /// tsmedia PE boot images. Default: no.
+    pub debug_shell: bool,
     /// Allow unknown computers (adds the unknown machine GUIDs). Default: no.
     pub allow_unknown: bool,
     /// Media password. Default: none (media unprotected; logged plainly).

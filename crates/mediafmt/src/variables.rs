@@ -21,6 +21,11 @@ const SECRET: &[&str] = &[
 /// it cannot be swapped without the media password.
 pub const SITE_KEY_VARIABLE: &str = "_TSMediaSiteSigningKey";
 
+/// The media variable that lets tsmedia PE open a debug shell (`media create --debug-shell`;
+/// Configuration Manager's "enable command support"). It is read from the sealed
+/// `Variables.dat` only, so it cannot be switched on by editing the medium.
+pub const DEBUG_SHELL_VARIABLE: &str = "_TSMDebugShell";
+
 /// The site key as [`SITE_KEY_VARIABLE`] holds it.
 pub fn encode_site_key(key: &[u8; 32]) -> String {
     tsmedia_base::digest::hex(key)

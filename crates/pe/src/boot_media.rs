@@ -204,3 +204,76 @@ fn hybrid_mbr(
     }
     Ok(mbr_sector(Some(&boot_code), crc32(&id), &parts))
 }
+
+/// BIOS boot of a disk that holds tsmedia PE's files on a FAT32 partition (prestaged media
+/// staged with `tsmedia prestage apply`): the same ISOLINUX hybrid start as a USB stick, from
+/// a small ISO 9660 area at the start of the disk, before the partition.
+///
+/// `area` is an ISO 9660 volume holding ISOLINUX (`isolinux/…`, its boot information table
+/// filled in) and the kernel and initramfs it starts, written from the first byte of the disk;
+/// its first 32 KiB (the ISO system area) are zero, so the partition tables fit there. `mbr_code`
+/// (440 bytes) is ISOLINUX's hybrid MBR code followed by the LBA of `isolinux.bin` on the disk.
+/// The loaders read the ISO area with disk LBAs from 0, which the partitions never overlap.
+#[derive(Debug, Clone)]
+pub struct DiskBiosArea {
+    pub area: Vec<u8>,
+    pub mbr_code: Vec<u8>,
+}
+
+/// The PE paths [`disk_bios_area`] takes: ISOLINUX's folder and the kernel and initramfs.
+pub fn is_bios_area_file(path: &str) -> bool {
+    path.starts_with("isolinux/") || path == "boot/vmlinuz" || path == "boot/initrd.gz"
+}
+
+/// Builds the [`DiskBiosArea`] from the PE's files selected by [`is_bios_area_file`] (path,
+/// bytes), reproducibly (`timestamp`: seconds since 1970 recorded in the ISO).
+pub fn disk_bios_area(files: Vec<(String, Vec<u8>)>, timestamp: i64) -> Result<DiskBiosArea> {
+    let layout = |e: tsmedia_image::iso::Error| Error::Layout {
+        reason: format!("BIOS boot area: {e}"),
+    };
+    let find = |path: &str| {
+        files
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, d)| d.clone())
+            .ok_or_else(|| missing(path))
+    };
+    let code = find(HYBRID_MBR)?;
+    let loader = find(ISOLINUX_BIN)?;
+    for needed in ["boot/vmlinuz", "boot/initrd.gz", "isolinux/isolinux.cfg"] {
+        find(needed)?;
+    }
+    if code.len() < HYBRID_CODE_LEN || loader.get(0x40..0x44) != Some(&HYBRID_MAGIC[..]) {
+        return Err(Error::Layout {
+            reason: format!(
+                "{ISOLINUX_BIN} and {HYBRID_MBR} are not a hybrid-capable ISOLINUX (3.72 or later)"
+            ),
+        });
+    }
+    let mut iso = IsoBuilder::new(tsmedia_image::iso::IsoOptions {
+        volume_label: "TSPE_BIOS".into(),
+        timestamp: Some(timestamp),
+        joliet: false,
+        udf: false,
+        ..tsmedia_image::iso::IsoOptions::default()
+    });
+    for (path, data) in files {
+        if path == HYBRID_MBR || !is_bios_area_file(&path) {
+            continue;
+        }
+        iso.add_file(&path, data.len() as u64, Box::new(data))
+            .map_err(layout)?;
+    }
+    iso.add_boot_entry(BootEntry::bios(BootImage::File(ISOLINUX_BIN.into())));
+    let mut plan = iso.plan().map_err(layout)?;
+    plan.patch_boot_info_table(ISOLINUX_BIN).map_err(layout)?;
+    let loader = plan
+        .file_extent(ISOLINUX_BIN)
+        .ok_or_else(|| missing(ISOLINUX_BIN))?;
+    let mut area = Vec::with_capacity(plan.total_size() as usize);
+    tsmedia_image::iso::write(&plan, &mut area).map_err(layout)?;
+    let mut mbr_code = vec![0u8; 440];
+    mbr_code[..HYBRID_CODE_LEN].copy_from_slice(&code[..HYBRID_CODE_LEN]);
+    mbr_code[HYBRID_CODE_LEN..].copy_from_slice(&(loader.offset / 512).to_le_bytes());
+    Ok(DiskBiosArea { area, mbr_code })
+}

@@ -145,3 +145,59 @@ fn the_pe_iso_boots_under_bios_uefi_and_uefi_with_secure_boot() {
         "{console}"
     );
 }
+
+/// A disk laid out as `tsmedia prestage apply` lays out prestaged media: ISOLINUX's hybrid
+/// MBR, the ISO 9660 boot area before the partition, the PE's files on a FAT32 partition
+/// (GPT). SeaBIOS boots it as a hard disk through ISOLINUX.
+#[test]
+fn a_prestaged_disk_layout_boots_under_bios() {
+    use tsmedia_image::disk::{
+        PartitionKind, PartitionTable, TargetOptions, UsbImageOptions, UsbImagePlan,
+    };
+    use tsmedia_image::fat::FatTree;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pe = build(&PeOptions {
+        debs: debs(),
+        runtime: PathBuf::from("/usr/bin/env"),
+        extra_modules: Vec::new(),
+        kernel_args: vec!["tsmedia.selftest".into()],
+    })
+    .expect("build tsmedia PE");
+    let area = boot_media::disk_bios_area(
+        pe.files
+            .iter()
+            .filter(|f| boot_media::is_bios_area_file(&f.path))
+            .map(|f| (f.path.clone(), f.data.clone()))
+            .collect(),
+        0,
+    )
+    .expect("BIOS area");
+    let mut tree = FatTree::new();
+    for f in &pe.files {
+        tree.add_file(&f.path, f.data.len() as u64, f.data.clone())
+            .expect("declare");
+    }
+    let plan = UsbImagePlan::new(
+        tree,
+        &UsbImageOptions {
+            table: PartitionTable::Gpt,
+            partition_kind: PartitionKind::EfiSystem,
+            guid_seed: Some(7),
+            mbr_boot_code: Some(area.mbr_code.clone()),
+            leading_area: area.area.clone(),
+            ..UsbImageOptions::default()
+        },
+    )
+    .expect("plan the disk");
+    assert!(plan.partition_offset() >= area.area.len() as u64);
+    let disk = tmp.path().join("staged.img");
+    plan.write_to_path(&disk, TargetOptions::default())
+        .expect("write the disk");
+    let drive = format!("file={},format=raw,if=ide", disk.display());
+    let console = qemu(&["-drive", &drive, "-boot", "c"]);
+    assert!(
+        console.contains("tsmedia PE: firmware BIOS\r\n")
+            || console.contains("tsmedia PE: firmware BIOS\n"),
+        "{console}"
+    );
+}

@@ -139,6 +139,65 @@ impl PeSite {
     }
 }
 
+/// `tsmedia serve`, killed on drop.
+pub struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `tsmedia serve` for the site in `site_dir` on a free loopback port; returns it and
+/// the port. Its log (refused requests) is copied to the test's output as it comes, so it never
+/// writes into a closed pipe.
+pub fn serve(site_dir: &Path) -> (Server, u16) {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = tsmedia()
+        .arg("--site")
+        .arg(site_dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tsmedia serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let server = Server(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines
+        .next()
+        .expect("serve prints its address")
+        .expect("readable");
+    assert!(first.contains("serving"), "{first}");
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("serve: {line}");
+        }
+    });
+    (server, port)
+}
+
+/// QEMU's network: user mode, `restrict=on`, and `site_ip` port 80 forwarded to the server
+/// on the host's loopback `port`, one `socat` per guest connection; the machine has SMBIOS
+/// UUID `uuid` and a virtio NIC with `mac`.
+pub fn user_network(port: u16, site_ip: &str, uuid: &str, mac: &str) -> Vec<String> {
+    require("socat", "socat");
+    vec![
+        "-uuid".into(),
+        uuid.into(),
+        "-netdev".into(),
+        format!(
+            "user,id=n0,restrict=on,guestfwd=tcp:{site_ip}:80-cmd:socat - TCP:127.0.0.1:{port}"
+        ),
+        "-device".into(),
+        format!("virtio-net-pci,netdev=n0,mac={mac}"),
+    ]
+}
+
 /// A blank 64 MiB disk image `dir/name` for the virtual machine to deploy to.
 pub fn blank_disk(dir: &Path, name: &str) -> PathBuf {
     let disk = dir.join(name);
@@ -173,6 +232,38 @@ pub fn usb_stick_and_disk(stick: &Path, disk: &Path) -> Vec<String> {
         "-drive".into(),
         format!("if=virtio,format=raw,file={}", disk.display()),
     ]
+}
+
+/// QEMU arguments for a monitor on the Unix socket `socket`, for [`monitor`].
+pub fn monitor_args(socket: &Path) -> Vec<String> {
+    vec![
+        "-monitor".into(),
+        format!("unix:{},server=on,wait=off", socket.display()),
+    ]
+}
+
+/// Sends one command to the QEMU monitor on `socket` (e.g. `change cd disc2.iso`, which
+/// puts another disc in the drive with ID `cd`) and returns what it answered.
+pub fn monitor(socket: &Path, command: &str) -> String {
+    use std::os::unix::net::UnixStream;
+    let mut stream = UnixStream::connect(socket).expect("connect to the QEMU monitor");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    stream
+        .write_all(format!("{command}\n").as_bytes())
+        .expect("monitor command");
+    // The banner, the echo and the answer; the monitor says nothing more, so a read that
+    // times out ends it.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// The first sector of partition 1 of a deployed `disk`, as `sgdisk -p` prints it.

@@ -10,6 +10,7 @@
 
 pub mod console;
 pub mod devices;
+mod discs;
 pub mod kernel_args;
 pub mod network;
 mod volume;
@@ -50,6 +51,9 @@ pub struct PeArgs {
 /// How many times the password may be typed wrong.
 pub const PASSWORD_TRIES: u32 = 3;
 
+/// `TsmBootstrap.ini`'s media type of prestaged media.
+const PRESTAGED_MEDIA_TYPE: &str = "OEMMedia";
+
 /// The log's path in the target volume.
 pub const DISK_LOG: &str = "_SMSTaskSequence/Logs/smsts.log";
 
@@ -60,7 +64,16 @@ pub fn session(args: &PeArgs, cancel: &tsmedia_base::Cancel) -> u8 {
     let kargs = KernelArgs::read(&args.cmdline);
     let ram_log = args.run_dir.join("smsts.log");
     let mut volumes = PeVolumes::new(args.run_dir.join("target"));
-    let outcome = run_session(args, &kargs, &console, &ram_log, &mut volumes, cancel);
+    let mut debug_shell = false;
+    let outcome = run_session(
+        args,
+        &kargs,
+        &console,
+        &ram_log,
+        &mut volumes,
+        cancel,
+        &mut debug_shell,
+    );
     // The log goes to the target volume whenever one exists, whatever happened.
     let mut logs = vec![ram_log.clone()];
     if let Some(vol) = volumes.mounted() {
@@ -91,11 +104,24 @@ pub fn session(args: &PeArgs, cancel: &tsmedia_base::Cancel) -> u8 {
             };
             console.say(&failure_screen(&failure));
             let wait = kargs.fail_wait();
-            console.say(&format!(
-                "Press Enter to power off (the computer powers off by itself in {} s).\n",
-                wait.as_secs()
-            ));
-            let _ = console.read_line(Some(wait));
+            if debug_shell {
+                console.say(&format!(
+                    "Type shell and press Enter for a debug shell (these media allow it), or press Enter to power off (the computer powers off by itself in {} s).\n",
+                    wait.as_secs()
+                ));
+                if console
+                    .read_line(Some(wait))
+                    .is_some_and(|l| l.trim() == "shell")
+                {
+                    open_debug_shell(&console, wait.max(Duration::from_secs(600)));
+                }
+            } else {
+                console.say(&format!(
+                    "Press Enter to power off (the computer powers off by itself in {} s).\n",
+                    wait.as_secs()
+                ));
+                let _ = console.read_line(Some(wait));
+            }
             failure.exit_code
         }
     }
@@ -148,6 +174,53 @@ fn setup(title: &str, detail: impl Into<String>, code: u8) -> SessionError {
     }
 }
 
+/// Opens busybox's shell (media built with `--debug-shell`): it prints to the console, and
+/// the lines typed on any terminal of the console are fed to it (the console's readers own the
+/// terminals, so the shell reads through them). It ends with `exit`, or after `idle` without a
+/// line typed; the computer then powers off.
+fn open_debug_shell(console: &Console, idle: Duration) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    console.say("tsmedia PE: debug shell (busybox sh); type exit to leave and power off.\n");
+    let mut child = match Command::new("sh").arg("-i").stdin(Stdio::piped()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            console.say(&format!("tsmedia PE: the shell could not start: {e}\n"));
+            return;
+        }
+    };
+    let mut input = child.stdin.take();
+    let mut last = std::time::Instant::now();
+    while matches!(child.try_wait(), Ok(None)) && last.elapsed() < idle {
+        let Some(line) = console.read_line(Some(Duration::from_millis(200))) else {
+            continue;
+        };
+        last = std::time::Instant::now();
+        if input
+            .as_mut()
+            .is_none_or(|i| writeln!(i, "{line}").and_then(|()| i.flush()).is_err())
+        {
+            break;
+        }
+    }
+    drop(input);
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// Whether the sealed media variables (`Variables.dat`, opened with the media password)
+/// allow the debug shell.
+fn debug_shell_allowed(plain: &[u8]) -> bool {
+    tsmedia_mediafmt::variables::from_xml(plain).is_ok_and(|vars| {
+        vars.iter().any(|v| {
+            v.name == tsmedia_mediafmt::variables::DEBUG_SHELL_VARIABLE
+                && v.value.eq_ignore_ascii_case("true")
+        })
+    })
+}
+
 fn run_session(
     args: &PeArgs,
     kargs: &KernelArgs,
@@ -155,13 +228,28 @@ fn run_session(
     ram_log: &Path,
     volumes: &mut PeVolumes,
     cancel: &tsmedia_base::Cancel,
+    debug_shell: &mut bool,
 ) -> Result<(), SessionError> {
     console.say(&format!("tsmedia PE: firmware {}\n", firmware()));
     console.say("tsmedia PE: looking for the task sequence media\n");
     let medium = find_medium(args, kargs)?;
     let media_dir = args.run_dir.join("media");
-    devices::mount(&medium.device.path, medium.kind.fs_type(), &media_dir, true)
-        .map_err(|e| setup("The media could not be mounted", e, exit_codes::FAILURE))?;
+    // Prestaged media (`OEMMedia`) are staged on the computer's own disk: that volume is the
+    // medium and the target at once, so it is mounted read-write and never partitioned here.
+    let prestaged = medium
+        .bootstrap
+        .media_type
+        .eq_ignore_ascii_case(PRESTAGED_MEDIA_TYPE);
+    devices::mount(
+        &medium.device.path,
+        medium.kind.fs_type(),
+        &media_dir,
+        !prestaged,
+    )
+    .map_err(|e| setup("The media could not be mounted", e, exit_codes::FAILURE))?;
+    if prestaged {
+        volumes.adopt(media_dir.clone());
+    }
     console.say(&format!(
         "tsmedia PE: {} media {} on {}\n",
         medium.bootstrap.media_type,
@@ -172,37 +260,115 @@ fn run_session(
             .unwrap_or("(no GUID)"),
         medium.device.path.display()
     ));
-    let password = if medium.bootstrap.password_required {
-        Some(ask_password(console, &media_dir)?)
+    let (password, variables) = if medium.bootstrap.password_required {
+        let (pw, plain) = ask_password(console, &media_dir)?;
+        (Some(pw), plain)
     } else {
-        None
+        (None, open_variables(&media_dir, None)?)
+    };
+    *debug_shell = debug_shell_allowed(&variables);
+    // A set of several discs: the others are asked for and gathered with disc 1.
+    let media_dir = match medium.bootstrap.disc {
+        Some((1, count)) => discs::gather(
+            console,
+            &args.sys_block,
+            &args.dev,
+            &args.run_dir,
+            &medium,
+            &media_dir,
+            count,
+        )
+        .map_err(|e| setup("The media set could not be read", e, exit_codes::NOT_FOUND))?,
+        Some((n, count)) => {
+            return Err(setup(
+                "Start from disc 1",
+                format!("this is disc {n} of {count}; the computer must start from disc 1"),
+                exit_codes::INVALID_INPUT,
+            ));
+        }
+        None => media_dir,
     };
     let devices = devices::list(&args.sys_block, &args.dev);
+    if prestaged {
+        let disk = medium
+            .device
+            .parent
+            .as_ref()
+            .and_then(|p| devices.iter().find(|d| &d.name == p))
+            .map(|d| d.path.clone());
+        console.say(&format!(
+            "tsmedia PE: prestaged media: the staged volume {} is the target\n",
+            medium.device.path.display()
+        ));
+        resume_log(console, &media_dir, ram_log)?;
+        return run_task_sequence(
+            args,
+            console,
+            ram_log,
+            volumes,
+            cancel,
+            &medium,
+            media_dir.clone(),
+            media_dir,
+            disk,
+            password,
+        );
+    }
     let disk = devices::target_disk(&devices, &medium.device).map(|d| d.path.clone());
     let mut target = args.run_dir.join("work");
     if let Some(disk) = &disk {
         console.say(&format!("tsmedia PE: deploying to {}\n", disk.display()));
         // A task sequence that stopped for a restart left its state on the disk's volume.
         if let Some(vol) = volumes.resume(disk) {
-            console.say(&format!(
-                "tsmedia PE: resuming the task sequence saved on {}\n",
-                vol.display()
-            ));
-            let disk_log = vol.join(DISK_LOG);
-            if disk_log.is_file() {
-                copy_log(&disk_log, ram_log).map_err(|e| {
-                    setup(
-                        "The log of the earlier run could not be read",
-                        e,
-                        exit_codes::FAILURE,
-                    )
-                })?;
-            }
+            resume_log(console, &vol, ram_log)?;
             target = vol;
         }
     } else {
         console.say("tsmedia PE: no disk to deploy to was found\n");
     }
+    run_task_sequence(
+        args, console, ram_log, volumes, cancel, &medium, media_dir, target, disk, password,
+    )
+}
+
+/// When `volume` holds the state of a task sequence that stopped for a restart: says so and
+/// puts the earlier log back in RAM, so the log goes on where it stopped.
+fn resume_log(console: &Console, volume: &Path, ram_log: &Path) -> Result<(), SessionError> {
+    if !volume.join(crate::run::STATE_FILE).is_file() {
+        return Ok(());
+    }
+    console.say(&format!(
+        "tsmedia PE: resuming the task sequence saved on {}\n",
+        volume.display()
+    ));
+    let disk_log = volume.join(DISK_LOG);
+    if disk_log.is_file() {
+        copy_log(&disk_log, ram_log).map_err(|e| {
+            setup(
+                "The log of the earlier run could not be read",
+                e,
+                exit_codes::FAILURE,
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Brings up the network when the media need a management point, then runs the task
+/// sequence (again with the deployment chosen on the console when several are offered).
+#[allow(clippy::too_many_arguments)]
+fn run_task_sequence(
+    args: &PeArgs,
+    console: &Console,
+    ram_log: &Path,
+    volumes: &mut PeVolumes,
+    cancel: &tsmedia_base::Cancel,
+    medium: &devices::Medium,
+    media_dir: PathBuf,
+    target: PathBuf,
+    disk: Option<PathBuf>,
+    password: Option<String>,
+) -> Result<(), SessionError> {
     if !medium
         .bootstrap
         .media_type
@@ -321,23 +487,41 @@ fn find_medium(args: &PeArgs, kargs: &KernelArgs) -> Result<devices::Medium, Ses
     ))
 }
 
-/// Asks for the media password until it opens `Variables.dat`, at most [`PASSWORD_TRIES`]
-/// times. Nothing is written anywhere before it is right.
-fn ask_password(console: &Console, media: &Path) -> Result<String, SessionError> {
+/// `Variables.dat` of the media, sealed.
+fn sealed_variables(media: &Path) -> Result<Vec<u8>, SessionError> {
     let vars = media.join(tsmedia_mediafmt::VARIABLES_PATH);
-    let sealed = std::fs::read(&vars).map_err(|e| {
+    std::fs::read(&vars).map_err(|e| {
         setup(
             "The media are damaged",
             format!("{}: {e}", vars.display()),
             exit_codes::INVALID_INPUT,
         )
-    })?;
+    })
+}
+
+/// `Variables.dat` of media without a password, opened.
+fn open_variables(media: &Path, password: Option<&str>) -> Result<Vec<u8>, SessionError> {
+    tsmedia_mediafmt::secret::open(&sealed_variables(media)?, password, "Variables.dat").map_err(
+        |e| {
+            setup(
+                "The media are damaged",
+                tsmedia_base::error_chain(&e),
+                exit_codes::INVALID_INPUT,
+            )
+        },
+    )
+}
+
+/// Asks for the media password until it opens `Variables.dat`, at most [`PASSWORD_TRIES`]
+/// times; returns it and the opened variables. Nothing is written anywhere before it is right.
+fn ask_password(console: &Console, media: &Path) -> Result<(String, Vec<u8>), SessionError> {
+    let sealed = sealed_variables(media)?;
     for attempt in 1..=PASSWORD_TRIES {
         let Some(pw) = console.ask_secret("Media password: ") else {
             break;
         };
         match tsmedia_mediafmt::secret::open(&sealed, Some(&pw), "Variables.dat") {
-            Ok(_) => return Ok(pw),
+            Ok(plain) => return Ok((pw, plain)),
             Err(tsmedia_mediafmt::Error::Decrypt { .. }) if attempt < PASSWORD_TRIES => {
                 console.say(&format!(
                     "The password is not correct ({} of {PASSWORD_TRIES} tries left).\n",

@@ -65,6 +65,15 @@ impl PeVolumes {
         None
     }
 
+    /// Takes a volume mounted elsewhere (read-write) as the target: the staged volume of
+    /// prestaged media, which is the medium and the target at once. It gets the log and is
+    /// unmounted by [`PeVolumes::release`].
+    pub(crate) fn adopt(&mut self, mounted_at: PathBuf) {
+        if let Ok(mut m) = self.mounted.lock() {
+            *m = Some(mounted_at);
+        }
+    }
+
     /// Writes everything out and unmounts the volume.
     pub(crate) fn release(&mut self) {
         let _ = devices::run("sync", &[]);

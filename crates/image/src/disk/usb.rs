@@ -63,6 +63,11 @@ pub struct UsbImageOptions {
     /// contiguously, so no file-system code is needed). Excludes `mbr_boot_code`.
     /// Default: none.
     pub bios_boot_file: Option<String>,
+    /// Bytes written from the first byte of the disk, before the partition (which then
+    /// starts at the first 1 MiB boundary after them), e.g. an ISO 9660 area that a BIOS
+    /// boot loader reads. Its first 17 KiB (the MBR and the primary GPT) must be zero: the
+    /// tables go there. Default: none.
+    pub leading_area: Vec<u8>,
 }
 
 impl Default for UsbImageOptions {
@@ -76,6 +81,7 @@ impl Default for UsbImageOptions {
             fat: FatOptions::default(),
             mbr_boot_code: None,
             bios_boot_file: None,
+            leading_area: Vec::new(),
         }
     }
 }
@@ -94,6 +100,7 @@ pub struct UsbImagePlan {
     disk_guid: Option<Guid>,
     partition_guid: Option<Guid>,
     disk_signature: u32,
+    leading_area: Vec<u8>,
 }
 
 impl UsbImagePlan {
@@ -115,11 +122,31 @@ impl UsbImagePlan {
                 options.partition_name
             )));
         }
+        let tables = (2 + ENTRY_SECTORS) * SECTOR;
+        if options.leading_area[..options.leading_area.len().min(tables as usize)]
+            .iter()
+            .any(|&b| b != 0)
+        {
+            return Err(Error::InvalidOption(format!(
+                "the leading area's first {tables} bytes must be zero: the partition tables go there"
+            )));
+        }
+        // The partition starts at the first 1 MiB boundary after the leading area.
+        let partition_start = (options.leading_area.len() as u64)
+            .div_ceil(SECTOR * ALIGN_SECTORS)
+            .max(1)
+            * ALIGN_SECTORS;
+        let hidden_sectors = u32::try_from(partition_start).map_err(|_| {
+            Error::InvalidOption(format!(
+                "a leading area of {} bytes is too large",
+                options.leading_area.len()
+            ))
+        })?;
         // GPT needs its backup entries and header after the partition.
         let tail = if gpt { ENTRY_SECTORS + 1 } else { 0 };
         let mut fat_options = FatOptions {
             fat_type: Some(options.fat.fat_type.unwrap_or(FatType::Fat32)),
-            hidden_sectors: ALIGN_SECTORS as u32,
+            hidden_sectors,
             ..options.fat.clone()
         };
         let (fat, disk_sectors) = match options.disk_size {
@@ -130,14 +157,14 @@ impl UsbImagePlan {
                     )));
                 }
                 let disk = size / SECTOR;
-                let room = disk.saturating_sub(ALIGN_SECTORS + tail);
+                let room = disk.saturating_sub(partition_start + tail);
                 let part = room / ALIGN_SECTORS * ALIGN_SECTORS;
                 fat_options.volume_size = Some(part * SECTOR);
                 let fat = match FatPlan::new(tree, &fat_options) {
                     Err(crate::fat::Error::VolumeTooSmall { needed, .. }) => {
                         return Err(Error::DiskTooSmall {
                             available: size,
-                            needed: disk_bytes_for(needed, tail),
+                            needed: disk_bytes_for(partition_start, needed, tail),
                         });
                     }
                     // Too small for the FAT type at all: say what an empty volume needs.
@@ -145,6 +172,7 @@ impl UsbImagePlan {
                         return Err(Error::DiskTooSmall {
                             available: size,
                             needed: disk_bytes_for(
+                                partition_start,
                                 minimal_fat_bytes(&fat_options).unwrap_or(64 << 20),
                                 tail,
                             ),
@@ -160,12 +188,11 @@ impl UsbImagePlan {
                 let part = minimal.total_bytes().div_ceil(SECTOR * ALIGN_SECTORS) * ALIGN_SECTORS;
                 fat_options.volume_size = Some(part * SECTOR);
                 let fat = FatPlan::new(minimal.into_tree(), &fat_options)?;
-                let disk = ALIGN_SECTORS + part + if gpt { ALIGN_SECTORS } else { 0 };
+                let disk = partition_start + part + if gpt { ALIGN_SECTORS } else { 0 };
                 (fat, disk)
             }
         };
         let partition_sectors = fat.total_bytes() / SECTOR;
-        let partition_start = ALIGN_SECTORS;
         if !gpt && disk_sectors > u64::from(u32::MAX) {
             return Err(Error::InvalidOption(format!(
                 "an MBR cannot address a disk of {disk_sectors} sectors; use GPT"
@@ -264,6 +291,7 @@ impl UsbImagePlan {
             disk_guid,
             partition_guid,
             disk_signature: if gpt { 0 } else { disk_signature },
+            leading_area: options.leading_area.clone(),
         })
     }
 
@@ -272,7 +300,7 @@ impl UsbImagePlan {
         self.disk_sectors * SECTOR
     }
 
-    /// Byte offset of the FAT partition (1 MiB).
+    /// Byte offset of the FAT partition (1 MiB, or after the leading area).
     pub fn partition_offset(&self) -> u64 {
         self.partition_start * SECTOR
     }
@@ -331,6 +359,9 @@ impl UsbImagePlan {
             out.put(primary)?;
             out.put(entries)?;
         }
+        if let Some(rest) = self.leading_area.get(out.at as usize..) {
+            out.put(rest)?;
+        }
         out.zero_to(self.partition_offset())?;
         write_fat(&self.fat, &mut out)?;
         let end = self.disk_bytes();
@@ -346,10 +377,11 @@ impl UsbImagePlan {
     }
 }
 
-/// Disk bytes for a FAT volume of `fat_bytes`, aligned as the plan aligns it.
-fn disk_bytes_for(fat_bytes: u64, tail: u64) -> u64 {
+/// Disk bytes for a FAT volume of `fat_bytes` starting at sector `start`, aligned as the
+/// plan aligns it.
+fn disk_bytes_for(start: u64, fat_bytes: u64, tail: u64) -> u64 {
     let part = fat_bytes.div_ceil(SECTOR * ALIGN_SECTORS) * ALIGN_SECTORS;
-    (ALIGN_SECTORS + part + tail) * SECTOR
+    (start + part + tail) * SECTOR
 }
 
 fn minimal_fat_bytes(options: &FatOptions) -> Option<u64> {

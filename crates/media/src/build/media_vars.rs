@@ -49,6 +49,12 @@ pub fn media_variables(plan: &MediaPlan) -> Vec<Variable> {
             guid.clone(),
         ));
     }
+    if spec.debug_shell {
+        v.push(Variable::new(
+            tsmedia_mediafmt::variables::DEBUG_SHELL_VARIABLE,
+            "true",
+        ));
+    }
     v.push(Variable::new("_SMSTSLaunchMode", launch_mode(spec)));
     v.push(Variable::new("_SMSTSMediaType", spec.kind.bootstrap_name()));
     // The name the wizard's documentation uses for the same thing ("_SMSTSMedia = OEMMedia").

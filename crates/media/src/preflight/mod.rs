@@ -210,9 +210,19 @@ fn run(
     certificate::check_window(&mut c, spec);
     // tsmedia PE carries its runtime in the initramfs; only Windows PE gets one injected.
     let runtime = match &boot {
-        Some(b) if b.flavour == Flavour::TsmediaPe => pe_runtime(&mut c, spec, options),
+        Some(b) if b.flavour == Flavour::TsmediaPe => pe_runtime(&mut c, options),
         _ => check_runtime(&mut c, options),
     };
+    if spec.debug_shell
+        && let Some(b) = &boot
+        && b.flavour != Flavour::TsmediaPe
+    {
+        c.fail(
+            "--debug-shell",
+            "the debug shell is tsmedia PE's; a Windows PE boot image gets command support (F8) from its own settings",
+            "use a tsmedia PE boot image (`tsmedia pe build`), or drop --debug-shell",
+        );
+    }
     // Only --deterministic makes the build reproducible. SOURCE_DATE_EPOCH alone (common in
     // CI) fixes the times written on the media; the certificate is then still made fresh,
     // and valid from the real date, since media must work from the day they are built.
@@ -326,22 +336,13 @@ fn preferred_deployment(
     }
 }
 
-/// A tsmedia PE boot image holds its runtime: `--runtime` does not apply, and prestaged
-/// media (a staged `boot.wim` for Windows PE's boot manager) cannot carry tsmedia PE yet.
-fn pe_runtime(c: &mut Checker, spec: &MediaSpec, options: &PlanOptions) -> Option<(PathBuf, u64)> {
+/// A tsmedia PE boot image holds its runtime: `--runtime` does not apply.
+fn pe_runtime(c: &mut Checker, options: &PlanOptions) -> Option<(PathBuf, u64)> {
     if let Some(r) = &options.runtime {
         c.fail(
             format!("--runtime {}", r.display()),
             "a tsmedia PE boot image carries its runtime in its initramfs; nothing is injected",
             "drop --runtime, or rebuild the boot image with `tsmedia pe build --runtime FILE`",
-        );
-        return None;
-    }
-    if spec.kind == MediaKind::Prestaged {
-        c.fail(
-            "--type prestaged",
-            "prestaged media cannot carry a tsmedia PE boot image yet",
-            "use a Windows PE boot image for prestaged media, or build a USB image",
         );
         return None;
     }
