@@ -148,7 +148,7 @@ pub fn run(o: &BenchOptions) -> Result<()> {
         } else {
             prepare_corpus(o, &p)?;
         }
-        let (md, txt, rows) = run_corpus(o, p, name, failures)?;
+        let (md, txt, rows) = run_corpus(o, p, name, &mut failures)?;
         text.push_str(&md);
         plain.push_str(&txt);
         summary.extend(rows);

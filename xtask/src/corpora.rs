@@ -18,7 +18,10 @@ pub const NAMES: &[(&str, &str)] = &[
         "reference",
         "the generated 306 MB reference tree (tsmedia-corpus)",
     ),
-    ("usrlib", "64 MB of /usr/lib/x86_64-linux-gnu, in path order"),
+    (
+        "usrlib",
+        "64 MB of /usr/lib/x86_64-linux-gnu, in path order",
+    ),
     (
         "debs",
         "the tsmedia PE packages but the kernel, extracted with dpkg-deb -x",
@@ -106,7 +109,10 @@ fn copy_prefix(src: &Path, dst: &Path, limit: u64) -> Result<()> {
 fn extract_debs(dst: &Path, workspace: &Path) -> Result<()> {
     let debs = workspace.join("target/pe-debs");
     let has_debs = fs::read_dir(&debs)
-        .map(|rd| rd.flatten().any(|e| e.path().extension().is_some_and(|x| x == "deb")))
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "deb"))
+        })
         .unwrap_or(false);
     if !has_debs {
         let st = Command::new(workspace.join("scripts/fetch-pe-debs.sh"))
@@ -121,7 +127,10 @@ fn extract_debs(dst: &Path, workspace: &Path) -> Result<()> {
     let mut entries: Vec<PathBuf> = fs::read_dir(&debs)?.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if !name.ends_with(".deb") || name.starts_with("linux-image") {
             continue;
         }
@@ -166,7 +175,12 @@ impl Rng {
 
 /// Writes `count` files of the generator's output, together about [`SYNTHETIC_BYTES`],
 /// spread over 16 folders.
-fn synthetic(dir: &Path, ext: &str, count: usize, make: fn(&mut Rng, usize) -> Vec<u8>) -> Result<()> {
+fn synthetic(
+    dir: &Path,
+    ext: &str,
+    count: usize,
+    make: fn(&mut Rng, usize) -> Vec<u8>,
+) -> Result<()> {
     let mut rng = Rng::new(0x7e57_0000 + count as u64);
     let per_file = SYNTHETIC_BYTES / count;
     for i in 0..count {
@@ -181,12 +195,22 @@ fn synthetic(dir: &Path, ext: &str, count: usize, make: fn(&mut Rng, usize) -> V
 }
 
 const KEYS: &[&str] = &[
-    "id", "user", "device", "event", "status", "latency_ms", "region", "tags", "payload",
-    "version", "retries", "session",
+    "id",
+    "user",
+    "device",
+    "event",
+    "status",
+    "latency_ms",
+    "region",
+    "tags",
+    "payload",
+    "version",
+    "retries",
+    "session",
 ];
 const WORDS: &[&str] = &[
-    "ok", "error", "timeout", "login", "logout", "upload", "download", "sync", "retry",
-    "eu-west", "us-east", "ap-south", "alpha", "beta", "stable", "mobile", "desktop",
+    "ok", "error", "timeout", "login", "logout", "upload", "download", "sync", "retry", "eu-west",
+    "us-east", "ap-south", "alpha", "beta", "stable", "mobile", "desktop",
 ];
 
 fn json_file(rng: &mut Rng, size: usize) -> Vec<u8> {
@@ -219,10 +243,20 @@ fn json_file(rng: &mut Rng, size: usize) -> Vec<u8> {
                     );
                 }
                 3 => {
-                    let _ = write!(s, "\"{key}\": [\"{}\", \"{}\"]", rng.pick(WORDS), rng.pick(WORDS));
+                    let _ = write!(
+                        s,
+                        "\"{key}\": [\"{}\", \"{}\"]",
+                        rng.pick(WORDS),
+                        rng.pick(WORDS)
+                    );
                 }
                 _ => {
-                    let _ = write!(s, "\"{key}\": {{\"hex\": \"{:016x}\", \"n\": {}}}", rng.next(), rng.below(100));
+                    let _ = write!(
+                        s,
+                        "\"{key}\": {{\"hex\": \"{:016x}\", \"n\": {}}}",
+                        rng.next(),
+                        rng.below(100)
+                    );
                 }
             }
         }
@@ -235,8 +269,12 @@ fn json_file(rng: &mut Rng, size: usize) -> Vec<u8> {
 fn series_file(rng: &mut Rng, size: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(size + 16);
     let channels = 1 + rng.below(6) as usize;
-    let mut phase: Vec<f32> = (0..channels).map(|_| rng.below(1000) as f32 / 100.0).collect();
-    let mut level: Vec<i32> = (0..channels).map(|_| rng.below(4000) as i32 - 2000).collect();
+    let mut phase: Vec<f32> = (0..channels)
+        .map(|_| rng.below(1000) as f32 / 100.0)
+        .collect();
+    let mut level: Vec<i32> = (0..channels)
+        .map(|_| rng.below(4000) as i32 - 2000)
+        .collect();
     let float = rng.below(2) == 0;
     while out.len() < size {
         for c in 0..channels {
@@ -258,7 +296,15 @@ const IDENTS: &[&str] = &[
     "buffer", "length", "offset", "count", "node", "entry", "table", "state", "flags", "result",
     "index", "value", "next", "prev", "head", "tail", "ctx", "dev", "queue", "lock",
 ];
-const TYPES: &[&str] = &["int", "size_t", "u32", "u64", "struct item *", "const char *", "bool"];
+const TYPES: &[&str] = &[
+    "int",
+    "size_t",
+    "u32",
+    "u64",
+    "struct item *",
+    "const char *",
+    "bool",
+];
 
 fn source_file(rng: &mut Rng, size: usize) -> Vec<u8> {
     let mut s = String::from("/* generated */\n#include <stdint.h>\n#include \"local.h\"\n\n");
@@ -287,13 +333,31 @@ fn source_file(rng: &mut Rng, size: usize) -> Vec<u8> {
                     let _ = writeln!(s, "{}}}", "\t".repeat(depth));
                 }
                 2 => {
-                    let _ = writeln!(s, "{ind}{}->{} = {};", rng.pick(IDENTS), rng.pick(IDENTS), rng.pick(IDENTS));
+                    let _ = writeln!(
+                        s,
+                        "{ind}{}->{} = {};",
+                        rng.pick(IDENTS),
+                        rng.pick(IDENTS),
+                        rng.pick(IDENTS)
+                    );
                 }
                 3 => {
-                    let _ = writeln!(s, "{ind}/* {} the {} */", rng.pick(IDENTS), rng.pick(IDENTS));
+                    let _ = writeln!(
+                        s,
+                        "{ind}/* {} the {} */",
+                        rng.pick(IDENTS),
+                        rng.pick(IDENTS)
+                    );
                 }
                 _ => {
-                    let _ = writeln!(s, "{ind}{} += {}({}, {});", rng.pick(IDENTS), rng.pick(IDENTS), rng.pick(IDENTS), rng.below(4096));
+                    let _ = writeln!(
+                        s,
+                        "{ind}{} += {}({}, {});",
+                        rng.pick(IDENTS),
+                        rng.pick(IDENTS),
+                        rng.pick(IDENTS),
+                        rng.below(4096)
+                    );
                 }
             }
         }

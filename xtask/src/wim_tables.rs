@@ -246,7 +246,11 @@ pub struct SummaryRow {
 }
 
 /// The summary rows of one corpus.
-pub fn summary_rows(corpus: &str, captures: &[CaptureRow], applies: &[ApplyRow]) -> Vec<SummaryRow> {
+pub fn summary_rows(
+    corpus: &str,
+    captures: &[CaptureRow],
+    applies: &[ApplyRow],
+) -> Vec<SummaryRow> {
     let apply = |label: String| {
         applies
             .iter()

@@ -203,7 +203,11 @@ fn esd_like_wim_exports_to_plain_lzx() {
     let (_, solid) = wimlib_solid_facts(&out);
     assert!(!solid, "the exported WIM must not be solid");
     let info = String::from_utf8_lossy(&wimlib(&["info", s(&out)]).stdout).into_owned();
-    assert!(info.lines().any(|l| l.starts_with("Compression:") && l.ends_with(" LZX")), "{info}");
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Compression:") && l.ends_with(" LZX")),
+        "{info}"
+    );
     apply_both_and_compare(&out, "1", &b, t.path(), "esd-export");
 }
 
@@ -216,7 +220,14 @@ fn esd_imports_as_an_os_image_package() {
     wimlib(&["capture", s(&a), s(&wim), "Home", "--unix-data"]);
     wimlib(&["append", s(&b), s(&wim), "Pro", "--unix-data"]);
     let esd = t.path().join("install.esd");
-    wimlib(&["export", s(&wim), "all", s(&esd), "--compress=LZMS", "--solid"]);
+    wimlib(&[
+        "export",
+        s(&wim),
+        "all",
+        s(&esd),
+        "--compress=LZMS",
+        "--solid",
+    ]);
     let site = t.path().join("site");
     let site_cmd = |args: &[&str]| {
         let mut c = tsmedia();
@@ -224,7 +235,15 @@ fn esd_imports_as_an_os_image_package() {
         String::from_utf8_lossy(&run(&mut c).stdout).into_owned()
     };
     site_cmd(&["site", "init", "--code", "esd", "--name", "ESD lab"]);
-    let id = site_cmd(&["package", "add", "--type", "os-image", "--name", "Windows", s(&esd)]);
+    let id = site_cmd(&[
+        "package",
+        "add",
+        "--type",
+        "os-image",
+        "--name",
+        "Windows",
+        s(&esd),
+    ]);
     let shown = site_cmd(&["package", "show", id.trim()]);
     let images: Vec<&str> = shown
         .lines()
@@ -233,7 +252,13 @@ fn esd_imports_as_an_os_image_package() {
         .take_while(|l| !l.is_empty())
         .collect();
     assert_eq!(images.len(), 2, "{shown}");
-    assert!(images[0].starts_with('1') && images[0].ends_with("Home"), "{shown}");
-    assert!(images[1].starts_with('2') && images[1].ends_with("Pro"), "{shown}");
+    assert!(
+        images[0].starts_with('1') && images[0].ends_with("Home"),
+        "{shown}"
+    );
+    assert!(
+        images[1].starts_with('2') && images[1].ends_with("Pro"),
+        "{shown}"
+    );
     site_cmd(&["content", "verify", id.trim()]);
 }

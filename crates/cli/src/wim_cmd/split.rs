@@ -58,8 +58,8 @@ fn split_pipable(wim: &Wim, part1: &std::path::Path, bytes: u64) -> Result<Vec<P
     let result = ops::export_with(wim, &images, &staging, opts, &spec)
         .context("rebuilding the pipable WIM in the normal layout")
         .and_then(|()| {
-            let plain = Wim::open(&staging)
-                .with_context(|| format!("opening {}", staging.display()))?;
+            let plain =
+                Wim::open(&staging).with_context(|| format!("opening {}", staging.display()))?;
             Ok(ops::split(&plain, part1, bytes)?)
         });
     let _ = std::fs::remove_file(&staging);

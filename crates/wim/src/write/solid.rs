@@ -212,10 +212,10 @@ impl WimWriter {
             });
         }
         // A duplicate found only now stays in the stream, unreferenced.
-        if !self.sizes.contains_key(&h) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.sizes.entry(h) {
+            e.insert(size);
             let o = st.open.as_mut().expect("opened above");
             o.blobs.push((h, offset, size));
-            self.sizes.insert(h, size);
             self.known_sizes.insert(size);
         }
         Ok(h)
