@@ -109,7 +109,7 @@ fn solid_append_export_and_optimize_verify_in_wimlib() {
         "--check",
         "--quiet",
     ]);
-    assert_eq!(wimlib_solid_facts(&plain).1, false);
+    assert!(!wimlib_solid_facts(&plain).1);
     apply_both_and_compare(&plain, "1", &a, t.path(), "optimized-xpress");
 }
 
