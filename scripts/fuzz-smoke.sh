@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target: `scripts/fuzz-smoke.sh [N [M]]` — the reader, LZX and LZMS targets for N
+# Runs every cargo-fuzz target: `scripts/fuzz-smoke.sh [N [M]]` — the readers, LZX and LZMS targets for N
 # seconds (default 60), the others for M (default 20, at most N).
 # Installs cargo-fuzz when missing. Exits non-zero when any target crashes; the crashing
 # input is left in fuzz/artifacts/<target>/ (turn it into a test in crates/*/tests/fuzz_regressions.rs).
@@ -10,10 +10,11 @@
 set -euo pipefail
 
 secs="${1:-60}"
-# The reader, LZX and LZMS decoder targets run the full time (the issues ask for 60 s); the others,
-# already covered by property tests, get a shorter smoke run so CI stays within its budget.
+# The WIM and solid-resource readers and the LZX and LZMS decoders run the full time (the
+# issues ask for 60 s); the others, already covered by property tests, get a shorter smoke run
+# so CI stays within its budget.
 short_secs="${2:-20}"
-long_targets=" wim_reader lzx_decompress lzms_decompress "
+long_targets=" wim_reader solid_reader lzx_decompress lzms_decompress "
 sanitizer="${FUZZ_SANITIZER:-address}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/fuzz"
@@ -46,6 +47,6 @@ for t in $targets; do
         status=1
     fi
 done
-# The wim_reader target keeps one scratch file per process on tmpfs.
-rm -f /dev/shm/tsmedia-fuzz-wim-*.wim
+# The wim_reader and solid_reader targets keep one scratch file per process on tmpfs.
+rm -f /dev/shm/tsmedia-fuzz-wim-*.wim /dev/shm/tsmedia-fuzz-solid-*.wim
 exit "$status"

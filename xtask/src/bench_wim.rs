@@ -33,6 +33,8 @@ pub struct BenchOptions {
     /// Where applied trees go. Default: a folder in /dev/shm (tmpfs) when it has room, else
     /// `target/bench-wim/applied`.
     pub apply_dir: Option<PathBuf>,
+    /// Corpora measured one after the other ([`crate::corpora::NAMES`]). Default: reference.
+    pub corpora: Vec<String>,
 }
 
 impl Default for BenchOptions {
@@ -49,6 +51,7 @@ impl Default for BenchOptions {
             formats: formats.to_vec(),
             markdown: false,
             apply_dir: None,
+            corpora: vec!["reference".into()],
         }
     }
 }
@@ -60,11 +63,20 @@ pub struct FormatSpec {
     pub ours: String,
     /// wimlib-imagex's `--compress=` value, e.g. `LZX:20`.
     pub wimlib: String,
+    /// Solid resources (`solid`: `--solid` for both tools, solid LZMS in 64 MiB chunks).
+    pub solid: bool,
 }
 
 impl FormatSpec {
     pub fn parse(s: &str) -> Result<FormatSpec> {
         let s = s.trim().to_ascii_lowercase();
+        if s == "solid" {
+            return Ok(FormatSpec {
+                ours: s,
+                wimlib: "solid".into(),
+                solid: true,
+            });
+        }
         let (name, level) = match s.split_once(':') {
             Some((n, l)) => {
                 let l: u32 = l
@@ -77,13 +89,17 @@ impl FormatSpec {
         let upper = match name.as_str() {
             "none" if level.is_none() => "none".to_string(),
             "xpress" | "lzx" | "lzms" => name.to_ascii_uppercase(),
-            _ => bail!("unknown format {s:?} (none, xpress[:L], lzx[:L], lzms[:L])"),
+            _ => bail!("unknown format {s:?} (none, xpress[:L], lzx[:L], lzms[:L], solid)"),
         };
         let wimlib = match level {
             Some(l) => format!("{upper}:{l}"),
             None => upper,
         };
-        Ok(FormatSpec { ours: s, wimlib })
+        Ok(FormatSpec {
+            ours: s,
+            wimlib,
+            solid: false,
+        })
     }
 
     fn file_tag(&self) -> String {
@@ -111,12 +127,53 @@ pub fn run(o: &BenchOptions) -> Result<()> {
         anyhow::anyhow!("{e:#}\nwimlib-imagex is the reference: apt-get install -y wimtools")
     })?;
     run::check_gnu_time()?;
-    let mut p = paths(o)?;
+    let base = paths(o)?;
     build_tsmedia()?;
-    if !p.tsmedia.is_file() {
-        bail!("cargo built no {}", p.tsmedia.display());
+    if !base.tsmedia.is_file() {
+        bail!("cargo built no {}", base.tsmedia.display());
     }
-    prepare_corpus(o, &p)?;
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask has no parent directory")?
+        .to_path_buf();
+    let mut text = String::new();
+    let mut plain = String::new();
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for name in &o.corpora {
+        let mut p = paths(o)?;
+        if name != "reference" {
+            p.corpus = crate::corpora::prepare(name, &p.target.join("bench-corpora"), &workspace)?;
+            p.work = p.target.join("bench-wim").join(name);
+        } else {
+            prepare_corpus(o, &p)?;
+        }
+        let (md, txt, rows) = run_corpus(o, p, name, &mut failures)?;
+        text.push_str(&md);
+        plain.push_str(&txt);
+        summary.extend(rows);
+    }
+    let table = crate::wim_tables::render_summary(&summary, true);
+    text.push_str(&table);
+    plain.push_str(&crate::wim_tables::render_summary(&summary, false));
+    let md_path = base.target.join("bench-wim.md");
+    fs::write(&md_path, &text).with_context(|| format!("writing {}", md_path.display()))?;
+    print!("{}", if o.markdown { &text } else { &plain });
+    eprintln!("markdown written to {}", md_path.display());
+    if !failures.is_empty() {
+        bail!("correctness checks failed:\n  {}", failures.join("\n  "));
+    }
+    Ok(())
+}
+
+/// Measures one corpus: every format's capture and apply. Returns the Markdown and plain
+/// reports and the summary rows.
+fn run_corpus(
+    o: &BenchOptions,
+    mut p: Paths,
+    name: &str,
+    failures: &mut Vec<String>,
+) -> Result<(String, String, Vec<crate::wim_tables::SummaryRow>)> {
     eprintln!("reading the corpus once (warm cache) ...");
     let corpus = tree::stats(&p.corpus)?;
     eprintln!(
@@ -162,11 +219,10 @@ pub fn run(o: &BenchOptions) -> Result<()> {
         );
     }
 
-    let mut failures = Vec::new();
     let mut captures = Vec::new();
     let mut applies = Vec::new();
     for f in &o.formats {
-        let (row, ours_wim) = bench_capture(o, &p, f, &mut failures)?;
+        let (row, ours_wim) = bench_capture(o, &p, f, failures)?;
         let ours_supported = row.ours.is_ok();
         let wimlib_wim = p.work.join(format!("wimlib-{}.wim", f.file_tag()));
         applies.push(bench_apply(
@@ -175,7 +231,7 @@ pub fn run(o: &BenchOptions) -> Result<()> {
             &format!("{}, wimlib's WIM", f.ours),
             &wimlib_wim,
             ours_supported,
-            &mut failures,
+            failures,
         )?);
         if let Some(w) = ours_wim {
             applies.push(bench_apply(
@@ -184,7 +240,7 @@ pub fn run(o: &BenchOptions) -> Result<()> {
                 &format!("{}, our WIM", f.ours),
                 &w,
                 true,
-                &mut failures,
+                failures,
             )?);
         }
         captures.push(row);
@@ -192,19 +248,17 @@ pub fn run(o: &BenchOptions) -> Result<()> {
 
     eprintln!("removing the applied trees ...");
     fresh_dir(&p.applied)?;
-    let text = render(o, &p, corpus, &captures, &applies, true)?;
-    let md_path = p.target.join("bench-wim.md");
-    fs::write(&md_path, &text).with_context(|| format!("writing {}", md_path.display()))?;
-    if o.markdown {
-        print!("{text}");
-    } else {
-        print!("{}", render(o, &p, corpus, &captures, &applies, false)?);
-    }
-    eprintln!("markdown written to {}", md_path.display());
-    if !failures.is_empty() {
-        bail!("correctness checks failed:\n  {}", failures.join("\n  "));
-    }
-    Ok(())
+    let md = format!(
+        "\n## Corpus {name}\n{}",
+        render(o, &p, corpus, &captures, &applies, true)?
+    );
+    let txt = format!(
+        "\n== Corpus {name} ==\n{}",
+        render(o, &p, corpus, &captures, &applies, false)?
+    );
+    let rows = crate::wim_tables::summary_rows(name, &captures, &applies);
+    print!("{}", if o.markdown { &md } else { &txt });
+    Ok((md, txt, rows))
 }
 
 pub fn paths(o: &BenchOptions) -> Result<Paths> {
@@ -311,18 +365,25 @@ fn bench_capture(
         .arg("capture")
         .arg(&p.corpus)
         .arg(&wimlib_wim)
-        .arg(format!("--compress={}", f.wimlib))
+        .arg(if f.solid {
+            "--solid".to_string()
+        } else {
+            format!("--compress={}", f.wimlib)
+        })
         .arg(format!("--threads={threads}"));
     let ours_cmd = Cmd::new(&p.tsmedia)
         .arg("wim")
         .arg("capture")
         .arg(&p.corpus)
-        .arg(&ours_wim)
-        .arg("--compress")
-        .arg(&f.ours)
-        .arg("--threads")
-        .arg(&threads)
-        .arg("--quiet");
+        .arg(&ours_wim);
+    let ours_cmd = if f.solid {
+        ours_cmd.arg("--solid")
+    } else {
+        ours_cmd.arg("--compress").arg(&f.ours)
+    }
+    .arg("--threads")
+    .arg(&threads)
+    .arg("--quiet");
     let (mut ws, mut os) = (Vec::new(), Vec::new());
     let mut ours_err: Option<String> = None;
     for i in 0..o.runs {

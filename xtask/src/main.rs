@@ -1,14 +1,16 @@
 //! Project tasks, run as `cargo xtask ...` (alias in `.cargo/config.toml`).
 //!
 //! - `bench wim`: times `tsmedia wim capture/apply` against `wimlib-imagex` on the deterministic
-//!   reference corpus (see `bench_wim`), prints absolute figures and ours/wimlib ratios, and
-//!   writes a Markdown copy to `target/bench-wim.md`.
+//!   reference corpus and on the other corpora of `corpora` (real files, synthetic shapes; see
+//!   `bench_wim`), prints absolute figures and ours/wimlib ratios per corpus and a summary of
+//!   all, and writes a Markdown copy to `target/bench-wim.md`.
 //!
 //! Everything the tasks write goes under the workspace's `target/` directory unless told otherwise.
 
 mod bench_media;
 mod bench_ntfs;
 mod bench_wim;
+mod corpora;
 mod report;
 mod run;
 mod tree;
@@ -34,8 +36,10 @@ options:
   --skip-generate      use the corpus directory as it is, never (re)generate it
   --runs N             timed runs per measurement, median reported (default: 3)
   --threads N          compression threads for both tools (default: all cores)
-  --formats LIST       comma-separated: none, xpress[:L], lzx[:L], lzms[:L]
+  --formats LIST       comma-separated: none, xpress[:L], lzx[:L], lzms[:L], solid
                        (default: none,xpress,lzx,lzx:20)
+  --corpora LIST       comma-separated, measured in turn, then summarised (default: reference):
+                       reference, usrlib, debs, json, series, source, tiny
   --markdown           print the tables as Markdown (always written to target/bench-wim.md)
   --apply-dir DIR      where applied trees go (default: /dev/shm when it has room, so the
                        figures hold the tools' work and not the disk's inode allocator)
@@ -110,6 +114,23 @@ fn parse_bench(args: &[&str]) -> Result<BenchOptions> {
                 }
             }
             "--markdown" => o.markdown = true,
+            "--corpora" => {
+                o.corpora = value()?
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if let Some(bad) = o
+                    .corpora
+                    .iter()
+                    .find(|c| !corpora::NAMES.iter().any(|(n, _)| n == c))
+                {
+                    bail!("unknown corpus {bad:?}\n\n{USAGE}");
+                }
+                if o.corpora.is_empty() {
+                    bail!("--corpora is empty");
+                }
+            }
             "--apply-dir" => o.apply_dir = Some(PathBuf::from(value()?)),
             "-h" | "--help" => {
                 println!("{USAGE}");

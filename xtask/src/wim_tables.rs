@@ -230,3 +230,86 @@ fn cpu_model() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into())
 }
+
+/// One line of the all-corpora summary: ours / wimlib ratios of one format on one corpus.
+pub struct SummaryRow {
+    pub corpus: String,
+    pub format: String,
+    pub size: Option<f64>,
+    pub wall: Option<f64>,
+    pub cpu: Option<f64>,
+    pub rss: Option<f64>,
+    /// Apply of wimlib's WIM by both tools: wall and CPU ratios.
+    pub apply_theirs: Option<(f64, f64)>,
+    /// Apply of our WIM by both tools.
+    pub apply_ours: Option<(f64, f64)>,
+}
+
+/// The summary rows of one corpus.
+pub fn summary_rows(
+    corpus: &str,
+    captures: &[CaptureRow],
+    applies: &[ApplyRow],
+) -> Vec<SummaryRow> {
+    let apply = |label: String| {
+        applies
+            .iter()
+            .find(|a| a.label == label)
+            .and_then(|a| match (&a.ours, &a.wimlib) {
+                (Ok(o), Ok(w)) => Some((o.secs / w.secs, o.cpu_secs / w.cpu_secs)),
+                _ => None,
+            })
+    };
+    captures
+        .iter()
+        .map(|c| {
+            let ours = c.ours.as_ref().ok();
+            SummaryRow {
+                corpus: corpus.to_string(),
+                format: c.format.ours.clone(),
+                size: c.ours_bytes.map(|b| b as f64 / c.wimlib_bytes as f64),
+                wall: ours.map(|s| s.secs / c.wimlib.secs),
+                cpu: ours.map(|s| s.cpu_secs / c.wimlib.cpu_secs),
+                rss: ours.map(|s| s.peak_rss_kib as f64 / c.wimlib.peak_rss_kib as f64),
+                apply_theirs: apply(format!("{}, wimlib's WIM", c.format.ours)),
+                apply_ours: apply(format!("{}, our WIM", c.format.ours)),
+            }
+        })
+        .collect()
+}
+
+/// The table of every corpus and format measured in this run.
+pub fn render_summary(rows: &[SummaryRow], markdown: bool) -> String {
+    let f = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |v| format!("{v:.3}"));
+    let mut t = Table::new(&[
+        "corpus",
+        "format",
+        "size",
+        "capture wall",
+        "capture CPU",
+        "peak RSS",
+        "apply wimlib's WIM (wall / CPU)",
+        "apply our WIM (wall / CPU)",
+    ]);
+    for r in rows {
+        let pair = |p: Option<(f64, f64)>| {
+            p.map_or_else(|| "n/a".into(), |(w, c)| format!("{w:.3} / {c:.3}"))
+        };
+        t.row(vec![
+            r.corpus.clone(),
+            r.format.clone(),
+            f(r.size),
+            f(r.wall),
+            f(r.cpu),
+            f(r.rss),
+            pair(r.apply_theirs),
+            pair(r.apply_ours),
+        ]);
+    }
+    let title = "All corpora: ours / wimlib (below 1 is better for us)";
+    if markdown {
+        format!("\n## {title}\n\n{}", t.markdown())
+    } else {
+        format!("\n== {title} ==\n\n{}", t.plain())
+    }
+}

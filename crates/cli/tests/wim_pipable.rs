@@ -468,3 +468,46 @@ fn recover_data_writes_corrupt_files_as_wimlib_does() {
         );
     }
 }
+
+#[test]
+fn pipable_wims_split_into_parts_wimlib_applies() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let src = corpus(t.path(), 45);
+    let wim = t.path().join("pipe.wim");
+    ours(&[
+        "wim",
+        "capture",
+        s(&src),
+        s(&wim),
+        "--pipable",
+        "--unix-data",
+        "--quiet",
+    ]);
+    let part1 = t.path().join("pipe.swm");
+    ours(&["wim", "split", s(&wim), s(&part1), "0.2"]);
+    assert!(t.path().join("pipe2.swm").is_file(), "more than one part");
+    let refs = format!("{}/pipe*.swm", t.path().display());
+    let out = t.path().join("wimlib");
+    wimlib(&[
+        "apply",
+        s(&part1),
+        "1",
+        s(&out),
+        "--ref",
+        &refs,
+        "--unix-data",
+    ]);
+    assert_same_tree(&src, &out, true);
+    let back = t.path().join("ours");
+    ours(&[
+        "wim",
+        "apply",
+        s(&part1),
+        "1",
+        s(&back),
+        "--ref",
+        &refs,
+        "--quiet",
+    ]);
+    assert_same_tree(&src, &back, false);
+}

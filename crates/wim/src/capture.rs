@@ -163,7 +163,24 @@ pub(crate) fn capture_tree_fixing(
         Some(by_size.iter().map(|(size, n)| size * u64::from(*n)).sum()),
     );
     let mut written: HashMap<(u64, u64), Sha1> = HashMap::new();
-    let dentry = write_data(root, writer, &by_size, &mut written, &mut report)?;
+    let mut prewritten: HashMap<PathBuf, Sha1> = HashMap::new();
+    if writer.is_solid() {
+        let mut w = Written {
+            by_inode: &mut written,
+            by_path: &mut prewritten,
+        };
+        write_solid_order(&root, writer, &by_size, &mut w, &mut report)?;
+    }
+    let dentry = write_data(
+        root,
+        writer,
+        &by_size,
+        &mut Written {
+            by_inode: &mut written,
+            by_path: &mut prewritten,
+        },
+        &mut report,
+    )?;
     Ok((dentry, report))
 }
 
@@ -183,11 +200,113 @@ fn count_sizes(
     }
 }
 
+/// Blobs stored already: by inode (several links), and by path (written in solid order first).
+struct Written<'a> {
+    by_inode: &'a mut HashMap<(u64, u64), Sha1>,
+    by_path: &'a mut HashMap<PathBuf, Sha1>,
+}
+
+/// Whether a scanned entry is a file with data of its own.
+fn has_data(s: &Scanned) -> bool {
+    s.size > 0 && !s.dentry.is_dir() && !s.dentry.is_reparse_point()
+}
+
+/// For solid resources: writes every blob of the tree first, in wimlib's solid order
+/// ([`crate::solid_order`]): reparse data (no file name) in tree order, then the files sorted
+/// by extension and name, each inode under its shortest link name.
+fn write_solid_order(
+    root: &Scanned,
+    writer: &mut WimWriter,
+    by_size: &HashMap<u64, u32>,
+    written: &mut Written<'_>,
+    report: &mut CaptureReport,
+) -> Result<()> {
+    fn collect<'s>(
+        s: &'s Scanned,
+        reparse: &mut Vec<&'s Scanned>,
+        files: &mut Vec<(&'s [u16], &'s Scanned)>,
+        groups: &mut HashMap<(u64, u64), usize>,
+    ) {
+        if s.reparse.is_some() {
+            reparse.push(s);
+        }
+        if has_data(s) {
+            let name = &s.dentry.name[..];
+            match s.inode.map(|i| (i, groups.get(&i).copied())) {
+                Some((_, Some(k))) => {
+                    if name.len() < files[k].0.len() {
+                        files[k].0 = name;
+                    }
+                }
+                Some((i, None)) => {
+                    groups.insert(i, files.len());
+                    files.push((name, s));
+                }
+                None => files.push((name, s)),
+            }
+        }
+        for c in &s.children {
+            collect(c, reparse, files, groups);
+        }
+    }
+    let (mut reparse, mut files) = (Vec::new(), Vec::new());
+    collect(root, &mut reparse, &mut files, &mut HashMap::new());
+    let total: u64 = reparse
+        .iter()
+        .map(|s| s.reparse.as_ref().map_or(0, |d| d.len() as u64))
+        .chain(files.iter().map(|(_, s)| s.size))
+        .sum();
+    writer.expect_solid(total);
+    for s in reparse.drain(..) {
+        let data = s.reparse.as_deref().unwrap_or_default();
+        writer.write_blob(
+            &mut &data[..],
+            data.len() as u64,
+            Some(s.dentry.reparse_data),
+            &s.path,
+        )?;
+    }
+    if writer.solid_sort() {
+        crate::solid_order::sort_by_name(&mut files, |f| Some(f.0));
+    }
+    for (_, s) in files {
+        let h = store_file(&s.path, s.size, writer, by_size, report)?;
+        written.by_path.insert(s.path.clone(), h);
+        if let Some(i) = s.inode {
+            written.by_inode.insert(i, h);
+        }
+    }
+    Ok(())
+}
+
+/// Stores a file's data (hashed first when its size is shared, so that a duplicate is not
+/// compressed again); returns its SHA-1.
+fn store_file(
+    path: &Path,
+    size: u64,
+    writer: &mut WimWriter,
+    by_size: &HashMap<u64, u32>,
+    report: &mut CaptureReport,
+) -> Result<Sha1> {
+    let shared = by_size.get(&size).copied().unwrap_or(0) > 1 || writer.has_size(size);
+    let pre = if shared {
+        Some(hash_file(path, size)?)
+    } else {
+        None
+    };
+    if let Some(h) = pre.filter(|h| writer.has_blob(h)) {
+        return Ok(h);
+    }
+    let mut f = File::open(path).at(path)?;
+    report.bytes += size;
+    writer.write_blob(&mut f, size, pre, path)
+}
+
 fn write_data(
     s: Scanned,
     writer: &mut WimWriter,
     by_size: &HashMap<u64, u32>,
-    written: &mut HashMap<(u64, u64), Sha1>,
+    written: &mut Written<'_>,
     report: &mut CaptureReport,
 ) -> Result<Dentry> {
     let Scanned {
@@ -212,25 +331,15 @@ fn write_data(
         report.files += 1;
     }
     if size > 0 && !dentry.is_dir() && !dentry.is_reparse_point() {
-        if let Some(h) = inode.and_then(|i| written.get(&i)) {
+        if let Some(h) = inode.and_then(|i| written.by_inode.get(&i)) {
             dentry.data = *h; // another link to an inode already stored
+        } else if let Some(h) = written.by_path.get(&path) {
+            dentry.data = *h; // written in solid order
         } else {
-            let shared = by_size.get(&size).copied().unwrap_or(0) > 1 || writer.has_size(size);
-            let pre = if shared {
-                Some(hash_file(&path, size)?)
-            } else {
-                None
-            };
-            let h = if pre.is_some_and(|h| writer.has_blob(&h)) {
-                pre.expect("checked is_some")
-            } else {
-                let mut f = File::open(&path).at(&path)?;
-                report.bytes += size;
-                writer.write_blob(&mut f, size, pre, &path)?
-            };
+            let h = store_file(&path, size, writer, by_size, report)?;
             dentry.data = h;
             if let Some(i) = inode {
-                written.insert(i, h);
+                written.by_inode.insert(i, h);
             }
         }
     }

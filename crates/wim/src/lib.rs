@@ -55,7 +55,8 @@
 //!
 //! Compression: XPRESS, LZX and LZMS (from `tsmedia-codecs`), in chunked and solid resources.
 //! wimlib's pipable WIMs are read (from a file, or a pipe through [`read::pipable`]) and
-//! written ([`write::pipable`]). Not supported: writing solid resources.
+//! written ([`write::pipable`]). Solid resources are written with [`WriteOptions::solid`]
+//! ([`write::solid`]), blobs in wimlib's order ([`solid_order`]).
 #![warn(missing_docs)]
 
 // The high-level API.
@@ -80,6 +81,7 @@ pub use ondisk::{blob_table, dentry, header, integrity, resource, security};
 mod bytes;
 pub mod reparse;
 pub mod sha1;
+pub mod solid_order;
 pub mod time;
 pub mod xml;
 
@@ -91,4 +93,4 @@ pub use info::{ImageInfo, WimInfo, inspect};
 pub use metadata::Image;
 pub use read::Wim;
 pub use sha1::Sha1;
-pub use write::{WimWriter, WriteOptions};
+pub use write::{SolidOptions, WimWriter, WriteOptions};

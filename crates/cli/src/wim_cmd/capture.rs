@@ -94,6 +94,9 @@ pub fn capture(a: CaptureArgs, cancel: &Cancel, append: bool) -> Result<()> {
         || a.write.pipable
         || (append && !a.write.not_pipable && pipe::file_is_pipable(&a.wim));
     let mut opts = write_options(&a.write, cancel)?;
+    if pipable && opts.solid.is_some() {
+        bail!("--solid: pipable WIMs cannot hold solid resources (wimlib refuses them too)");
+    }
     // wimlib: fixups by default on capture; on append, when the WIM already has them.
     let mut rpfix = !a.norpfix;
     if append {

@@ -6,7 +6,7 @@ use clap::Args;
 use std::path::Path;
 use tsmedia_base::{Cancel, Clock};
 use tsmedia_codecs::Format;
-use tsmedia_wim::{Wim, WriteOptions};
+use tsmedia_wim::{SolidOptions, Wim, WriteOptions};
 
 /// Options of the commands that write a WIM (capture, append, export, optimize).
 #[derive(Args, Clone, Default)]
@@ -16,10 +16,23 @@ pub struct WriteArgs {
     /// or lzx:100
     #[arg(long, value_name = "TYPE[:LEVEL]")]
     pub compress: Option<String>,
-    /// Chunk size in bytes (a power of two; XPRESS 4096–65536, LZX 32768–2097152, LZMS
-    /// 32768–1073741824)
-    #[arg(long)]
+    /// Chunk size in bytes, or with a K, M or G suffix (a power of two; XPRESS 4K–64K, LZX
+    /// 32K–2M, LZMS 32K–1G)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub chunk_size: Option<u32>,
+    /// Compress file data together in solid resources (an "ESD file"; far smaller, slower to
+    /// write and to read one file from); the other resources then default to LZMS
+    #[arg(long)]
+    pub solid: bool,
+    /// With --solid: compression of the solid resources (default LZMS), e.g. LZMS:100
+    #[arg(long, value_name = "TYPE[:LEVEL]")]
+    pub solid_compress: Option<String>,
+    /// With --solid: chunk size of the solid resources (default 64M for LZMS, 32K otherwise)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub solid_chunk_size: Option<u32>,
+    /// With --solid: keep the read order instead of grouping files by extension and name
+    #[arg(long)]
+    pub no_solid_sort: bool,
     /// Write an integrity table (SHA-1 of every 10 MiB); an existing WIM's table is checked
     /// first
     #[arg(long)]
@@ -85,9 +98,58 @@ pub fn parse_compression(s: &str) -> Result<(Option<Format>, Option<u32>)> {
     Ok((format, level))
 }
 
-/// Write options from the command line; LZX when no compression is given.
+/// A size in bytes with an optional K, M or G suffix (KiB, MiB, GiB also accepted), as
+/// wimlib-imagex reads `--chunk-size`.
+pub fn parse_size(s: &str) -> Result<u32, String> {
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..digits]
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (a number with an optional K, M or G)"))?;
+    let shift = match &s[digits..] {
+        "" => 0,
+        "k" | "K" | "KiB" | "kiB" => 10,
+        "m" | "M" | "MiB" | "miB" => 20,
+        "g" | "G" | "GiB" | "giB" => 30,
+        other => return Err(format!("{s:?}: unknown suffix {other:?} (K, M or G)")),
+    };
+    match n
+        .checked_shl(shift)
+        .filter(|&v| v > 0 && v < u64::from(u32::MAX))
+    {
+        Some(v) => Ok(v as u32),
+        None => Err(format!(
+            "{s:?} is not a chunk size between 1 byte and 4 GiB"
+        )),
+    }
+}
+
+/// The solid options `--solid`, `--solid-compress` and `--solid-chunk-size` ask for (None
+/// without `--solid`; the other two then do nothing, as in wimlib).
+pub fn solid_options(w: &WriteArgs) -> Result<Option<SolidOptions>> {
+    if !w.solid {
+        return Ok(None);
+    }
+    let (compression, level) = parse_compression(w.solid_compress.as_deref().unwrap_or("lzms"))?;
+    let Some(format) = compression else {
+        bail!("--solid-compress=none: solid resources are always compressed");
+    };
+    let chunk_size = w.solid_chunk_size.unwrap_or(match format {
+        Format::Lzms => 1 << 26,
+        _ => 1 << 15,
+    });
+    Ok(Some(SolidOptions {
+        compression,
+        level: level.unwrap_or(50),
+        chunk_size,
+        sort: !w.no_solid_sort,
+    }))
+}
+
+/// Write options from the command line; LZX when no compression is given (LZMS with
+/// `--solid`, as wimlib).
 pub fn write_options(w: &WriteArgs, cancel: &Cancel) -> Result<WriteOptions> {
-    let (compression, level) = parse_compression(w.compress.as_deref().unwrap_or("lzx"))?;
+    let default = if w.solid { "lzms" } else { "lzx" };
+    let (compression, level) = parse_compression(w.compress.as_deref().unwrap_or(default))?;
     let mut o = WriteOptions {
         compression,
         cancel: cancel.clone(),
@@ -105,6 +167,7 @@ pub fn write_options(w: &WriteArgs, cancel: &Cancel) -> Result<WriteOptions> {
     if let Some(t) = w.threads {
         o.threads = t.max(1);
     }
+    o.solid = solid_options(w)?;
     if let Some(t) = Clock::from_environment(w.deterministic)?.fixed() {
         o.timestamp = Some(tsmedia_wim::time::unix_to_filetime(t, 0));
         o.guid = Some(*b"tsmedia-determin");
@@ -184,6 +247,13 @@ mod tests {
             (Some(Format::Lzx), Some(20))
         );
         assert!(parse_compression("zip").is_err());
+        assert_eq!(parse_size("32768"), Ok(32768));
+        assert_eq!(parse_size("64M"), Ok(1 << 26));
+        assert_eq!(parse_size("32KiB"), Ok(32768));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("4G").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("3X").is_err());
         assert!(parse_compression("none:5").is_err());
     }
 }

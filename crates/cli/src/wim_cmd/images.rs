@@ -1,6 +1,6 @@
 //! `export` and `delete`: images copied to another WIM, or removed from one.
 
-use super::common::{WriteArgs, open_checked, parse_compression, resolve_images};
+use super::common::{WriteArgs, open_checked, parse_compression, resolve_images, solid_options};
 use super::pipe;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -39,7 +39,10 @@ pub fn export(a: ExportArgs, cancel: &Cancel) -> Result<()> {
     let src = open_checked(&a.src, &a.refs, a.write.check)?;
     let images = resolve_images(&src, &a.image)?;
     let mut opts = ops::inherit_options(&src, WriteOptions::default(), false)?;
-    if let Some(c) = &a.write.compress {
+    opts.solid = solid_options(&a.write)?;
+    // wimlib: a new solid WIM's other resources are LZMS unless --compress says otherwise.
+    let default_compress = (opts.solid.is_some() && !a.dest.exists()).then_some("lzms");
+    if let Some(c) = a.write.compress.as_deref().or(default_compress) {
         let (f, level) = parse_compression(c)?;
         opts.compression = f;
         opts.chunk_size = f.map(|f| f.default_chunk_size() as u32).unwrap_or(0);
@@ -65,6 +68,9 @@ pub fn export(a: ExportArgs, cancel: &Cancel) -> Result<()> {
     let to_stdout = pipe::is_std(&a.dest);
     let pipable =
         to_stdout || a.write.pipable || (!a.write.not_pipable && pipe::file_is_pipable(&a.dest));
+    if pipable && opts.solid.is_some() {
+        bail!("--solid: pipable WIMs cannot hold solid resources (wimlib refuses them too)");
+    }
     if !pipable {
         ops::export_with(&src, &images, &a.dest, opts, &spec)
             .with_context(|| format!("exporting to {}", a.dest.display()))?;

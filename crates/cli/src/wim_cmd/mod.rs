@@ -11,6 +11,7 @@ mod extract;
 mod images;
 mod info;
 mod info_print;
+mod optimize;
 mod pipe;
 mod split;
 mod update;
@@ -54,6 +55,9 @@ pub enum WimCommand {
         printf 'add ./sms /sms\\ndelete --recursive /Windows/Temp\\n' | tsmedia wim update boot.wim 1"
     )]
     Update(update::UpdateArgs),
+    /// Rebuild a WIM in place, dropping unused space; optionally recompress it or make it
+    /// solid (--solid)
+    Optimize(optimize::OptimizeArgs),
     /// Split a WIM into parts of at most PART_SIZE mebibytes (.swm)
     Split(split::SplitArgs),
     /// Join the parts of a split WIM into one WIM
@@ -74,8 +78,8 @@ struct WimlibCli {
 
 /// The commands wimlib also installs as `wim<command>` (`wimcapture`, `wimapply`, ...).
 const COMMANDS: &[&str] = &[
-    "append", "apply", "capture", "delete", "dir", "export", "extract", "info", "join", "split",
-    "update", "verify",
+    "append", "apply", "capture", "delete", "dir", "export", "extract", "info", "join", "optimize",
+    "split", "update", "verify",
 ];
 
 /// When `tsmedia` was started as `wimlib-imagex` or `wim<command>` (argv[0]'s file name), the
@@ -112,6 +116,7 @@ pub fn run(cmd: WimCommand, cancel: &Cancel) -> Result<()> {
         WimCommand::Export(a) => images::export(a, cancel),
         WimCommand::Delete(a) => images::delete(a),
         WimCommand::Update(a) => update::update(a),
+        WimCommand::Optimize(a) => optimize::optimize(a, cancel),
         WimCommand::Split(a) => split::split(a),
         WimCommand::Join(a) => split::join(a),
     }

@@ -5,7 +5,7 @@ use crate::progress::Bar;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
-use tsmedia_wim::{Wim, ops};
+use tsmedia_wim::{Wim, WriteOptions, ops};
 
 #[derive(Args)]
 #[command(args_override_self = true)]
@@ -26,11 +26,44 @@ pub fn split(a: SplitArgs) -> Result<()> {
     }
     let bytes = (a.max_mib * 1_048_576.0) as u64;
     let wim = super::common::open_checked(&a.wim, &[], a.check)?;
-    let parts = ops::split(&wim, &a.part1, bytes.max(1))?;
+    let parts = if wim.header.pipable {
+        split_pipable(&wim, &a.part1, bytes.max(1))?
+    } else {
+        ops::split(&wim, &a.part1, bytes.max(1))?
+    };
     for p in parts {
         println!("{}", p.display());
     }
     Ok(())
+}
+
+/// A pipable WIM is rebuilt in the normal layout first (same GUID, images, properties and boot
+/// image), next to the parts, and that copy is split: the parts are normal WIM parts.
+fn split_pipable(wim: &Wim, part1: &std::path::Path, bytes: u64) -> Result<Vec<PathBuf>> {
+    let staging = part1.with_file_name(format!(
+        ".{}.tsmedia-split-{}.wim",
+        part1
+            .file_name()
+            .map_or_else(|| "part".into(), |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let mut opts = ops::inherit_options(wim, WriteOptions::default(), false)?;
+    opts.guid = Some(wim.header.guid);
+    let spec = ops::ExportSpec {
+        boot: wim.header.boot_index != 0,
+        integrity: Some(false),
+        ..ops::ExportSpec::default()
+    };
+    let images: Vec<u32> = (1..=wim.image_count()).collect();
+    let result = ops::export_with(wim, &images, &staging, opts, &spec)
+        .context("rebuilding the pipable WIM in the normal layout")
+        .and_then(|()| {
+            let plain =
+                Wim::open(&staging).with_context(|| format!("opening {}", staging.display()))?;
+            Ok(ops::split(&plain, part1, bytes)?)
+        });
+    let _ = std::fs::remove_file(&staging);
+    result
 }
 
 #[derive(Args)]

@@ -23,6 +23,10 @@ use crate::Compressor;
 const MIN_MATCH: usize = 3;
 /// Shortest repeat-offset match.
 const MIN_REP_MATCH: usize = 2;
+/// Most positions the hash chains link back over: their links are kept in a ring of this
+/// many entries, so a 64 MiB solid chunk needs 64 MiB of links rather than 256 MiB. The chain
+/// heads still name the latest position of every hash, however far back.
+const CHAIN_WINDOW: usize = 1 << 24;
 
 /// Parser settings derived from the level.
 #[derive(Clone, Copy, Debug)]
@@ -41,8 +45,8 @@ impl Params {
                 lazy: false,
             },
             30..=59 => Params {
-                max_chain: 32,
-                nice_len: 64,
+                max_chain: 64,
+                nice_len: 128,
                 lazy: true,
             },
             60..=79 => Params {
@@ -77,9 +81,10 @@ pub struct LzmsCompressor {
     hash_bits: u32,
     data: Vec<u8>,
     last_seen: Vec<i32>,
-    /// Hash chains: `head[h]` and `prev[pos]` hold position + 1 (0 = none).
+    /// Hash chains: `head[h]` and `prev[pos & chain_mask]` hold position + 1 (0 = none).
     head: Vec<u32>,
     prev: Vec<u32>,
+    chain_mask: usize,
     forward: Vec<u16>,
     backward: Vec<u16>,
     literal: CodeEncoder,
@@ -111,7 +116,8 @@ impl LzmsCompressor {
             data: Vec::with_capacity(max_chunk_size),
             last_seen: vec![0; 65_536],
             head: vec![0; 1 << hash_bits],
-            prev: vec![0; max_chunk_size],
+            prev: vec![0; max_chunk_size.max(1).next_power_of_two().min(CHAIN_WINDOW)],
+            chain_mask: max_chunk_size.max(1).next_power_of_two().min(CHAIN_WINDOW) - 1,
             forward: Vec::with_capacity(words),
             backward: Vec::with_capacity(words),
             literal: CodeEncoder::new(256, LITERAL_REBUILD),
@@ -133,7 +139,7 @@ impl LzmsCompressor {
         let last = end.min(self.data.len().saturating_sub(MIN_MATCH - 1));
         while *inserted < last {
             let h = self.hash(*inserted);
-            self.prev[*inserted] = self.head[h];
+            self.prev[*inserted & self.chain_mask] = self.head[h];
             self.head[h] = *inserted as u32 + 1;
             *inserted += 1;
         }
@@ -178,7 +184,11 @@ impl LzmsCompressor {
                         break;
                     }
                 }
-                cand = self.prev[c];
+                // Older links of the ring were overwritten by newer positions.
+                if pos - c > self.chain_mask {
+                    break;
+                }
+                cand = self.prev[c & self.chain_mask];
                 chain -= 1;
             }
             if best_off != 0 {

@@ -21,6 +21,9 @@ pub struct Rewrite {
     pub integrity: bool,
     /// Stops the copy at the next chunk when set.
     pub cancel: Cancel,
+    /// How to write the new WIM (`optimize`); `None` keeps the old WIM's compression, chunk
+    /// size and solid resources. Its integrity, cancel and GUID fields are ignored.
+    pub write: Option<WriteOptions>,
 }
 
 impl Rewrite {
@@ -35,6 +38,7 @@ impl Rewrite {
             boot_index: wim.header.boot_index,
             integrity: !wim.header.integrity.is_zero(),
             cancel: Cancel::default(),
+            write: None,
         }
     }
 }
@@ -50,7 +54,14 @@ pub fn rewrite(path: &Path, old: &Wim, spec: &Rewrite) -> Result<()> {
             ),
         });
     }
-    let mut opts = inherit_options(old, WriteOptions::default(), false)?;
+    let mut opts = match &spec.write {
+        Some(o) => o.clone(),
+        None => {
+            let mut o = inherit_options(old, WriteOptions::default(), false)?;
+            super::keep_solid(old, &mut o)?;
+            o
+        }
+    };
     opts.integrity = spec.integrity;
     opts.cancel = spec.cancel.clone();
     opts.guid = Some(old.header.guid);

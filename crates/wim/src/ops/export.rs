@@ -75,6 +75,7 @@ pub fn export_with(
             }
             let integrity = !d.header.integrity.is_zero() || opts.integrity;
             let mut o = inherit_options(d, opts, false)?;
+            super::keep_solid(d, &mut o)?;
             o.integrity = integrity;
             o
         }
@@ -144,7 +145,8 @@ pub fn append(
 ) -> Result<CaptureReport> {
     let old = Wim::open(path)?;
     old.check_parts()?;
-    let opts = inherit_options(&old, opts, false)?;
+    let mut opts = inherit_options(&old, opts, false)?;
+    super::keep_solid(&old, &mut opts)?;
     let name = copts.name.clone();
     if let Some(n) = &name
         && xml::images(&old.xml).any(|e| e.get("NAME") == Some(n))

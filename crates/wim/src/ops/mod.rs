@@ -2,6 +2,7 @@
 //! and join. Every output is written under a temporary name and renamed when complete.
 
 mod apply_all;
+mod copy;
 mod edit;
 mod export;
 mod extract;
@@ -19,11 +20,11 @@ pub use split_plan::{PlannedPart, PlannedResource, SplitPlan};
 pub use update::{UpdateCommand, update, update_with};
 pub use verify::{VerifyReport, check_integrity, verify};
 
-use crate::dentry::Dentry;
-use crate::error::{Error, Result};
+pub(crate) use copy::copy_blobs_of;
+
+use crate::error::Result;
 use crate::metadata::Image;
 use crate::read::Wim;
-use crate::sha1::Sha1;
 use crate::write::{WimWriter, WriteOptions};
 use crate::xml::Element;
 
@@ -44,25 +45,6 @@ pub fn copy_image(src: &Wim, image: u32, w: &mut WimWriter) -> Result<()> {
     w.add_image(&img, xml)
 }
 
-pub(crate) fn copy_blobs_of(src: &Wim, root: &Dentry, w: &mut WimWriter) -> Result<()> {
-    let mut hashes: Vec<Sha1> = Vec::new();
-    root.walk(&mut |_, d| hashes.extend(d.blobs()));
-    // In file order, so the source is read sequentially.
-    let mut locs = Vec::with_capacity(hashes.len());
-    for h in hashes.into_iter().filter(|h| !w.has_blob(h)) {
-        let loc = src.blobs.get(&h).ok_or(Error::MissingBlob {
-            sha1: h,
-            user: None,
-        })?;
-        locs.push(loc);
-    }
-    locs.sort_by_key(|l| (l.part, l.entry.resource.offset));
-    for loc in locs {
-        w.copy_blob(src, loc)?;
-    }
-    Ok(())
-}
-
 /// Options of a new WIM that inherits the source's compression unless told otherwise.
 pub fn inherit_options(
     src: &Wim,
@@ -76,4 +58,28 @@ pub fn inherit_options(
         }
     }
     Ok(opts)
+}
+
+/// With no solid options given, the solid options of `src` when it has solid resources (the
+/// compression and chunk size of its first one): a WIM that was solid stays solid when
+/// images are added to it or it is rebuilt, as wimlib does.
+pub fn keep_solid(src: &Wim, opts: &mut WriteOptions) -> Result<()> {
+    if opts.solid.is_some() {
+        return Ok(());
+    }
+    let Some(loc) = src.blobs.values().find(|l| l.solid_run.is_some()) else {
+        return Ok(());
+    };
+    let run = loc.solid_run.as_ref().expect("found with a run");
+    let Some(first) = run.first() else {
+        return Ok(());
+    };
+    let layout = crate::read::chunks::ChunkLayout::read(&src.parts[loc.part], first, None, 0)?;
+    opts.solid = Some(crate::write::SolidOptions {
+        compression: layout.format,
+        level: opts.level,
+        chunk_size: layout.chunk_size as u32,
+        ..crate::write::SolidOptions::default()
+    });
+    Ok(())
 }

@@ -68,6 +68,7 @@ pub fn update_with(
     let old = Wim::open(path)?;
     old.check_parts()?;
     let mut opts = inherit_options(&old, WriteOptions::default(), false)?;
+    super::keep_solid(&old, &mut opts)?;
     opts.integrity = integrity.unwrap_or(!old.header.integrity.is_zero());
     opts.guid = Some(old.header.guid);
     let mut w = WimWriter::create(path, opts)?;

@@ -128,34 +128,43 @@ impl Wim {
         let table = self.read_resource(&part, &header, &header.blob_table, "blob table")?;
         let entries = blob_table::parse_table(&table, header.blob_table.offset)?;
         let index = self.parts.len();
-        let mut run: Option<Vec<ResourceHeader>> = None;
+        // A solid run is a stretch of consecutive SOLID entries: the resource entries in it
+        // (wherever they stand, wimlib interleaves them with their blobs) form one
+        // concatenated stream that every blob of the run addresses.
         let mut run_arc: Option<Arc<Vec<ResourceHeader>>> = None;
+        let mut run_end = 0usize;
         for (i, e) in entries.iter().enumerate() {
             blob_table::check_entry(e, i, header.blob_table.offset, part.len)?;
+            let r = &e.resource;
+            if r.is_solid() && i >= run_end {
+                run_end = entries[i..]
+                    .iter()
+                    .position(|x| !x.resource.is_solid())
+                    .map_or(entries.len(), |n| i + n);
+                let resources: Vec<ResourceHeader> = entries[i..run_end]
+                    .iter()
+                    .filter(|x| {
+                        x.part_number == header.part_number
+                            && x.resource.uncompressed_size == SOLID_RESOURCE_MAGIC
+                    })
+                    .map(|x| x.resource)
+                    .collect();
+                run_arc = (!resources.is_empty()).then(|| Arc::new(resources));
+            } else if !r.is_solid() {
+                run_arc = None;
+            }
             if e.part_number != header.part_number {
                 continue;
             }
-            let r = &e.resource;
             if r.is_solid() && r.uncompressed_size == SOLID_RESOURCE_MAGIC {
-                if run_arc.is_some() {
-                    run = None;
-                    run_arc = None;
-                }
-                run.get_or_insert_with(Vec::new).push(*r);
                 continue;
             }
-            if r.is_solid() {
-                if run_arc.is_none() {
-                    let resources = run.take().ok_or_else(|| Error::BadBlobEntry {
-                        index: i,
-                        offset: header.blob_table.offset + (i * 50) as u64,
-                        reason: ResourceFault::SolidWithoutRun,
-                    })?;
-                    run_arc = Some(Arc::new(resources));
-                }
-            } else {
-                run = None;
-                run_arc = None;
+            if r.is_solid() && run_arc.is_none() {
+                return Err(Error::BadBlobEntry {
+                    index: i,
+                    offset: header.blob_table.offset + (i * 50) as u64,
+                    reason: ResourceFault::SolidWithoutRun,
+                });
             }
             self.entries.push((index, *e));
             if r.is_metadata() {

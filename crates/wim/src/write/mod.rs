@@ -4,6 +4,7 @@
 
 pub mod pipable;
 mod pool;
+pub mod solid;
 
 use crate::blob_table::BlobEntry;
 use crate::dentry::Dentry;
@@ -18,6 +19,7 @@ use crate::resource::{ResourceHeader, flags as rflags};
 use crate::sha1::{Hasher, Sha1};
 use crate::xml::{self, Element};
 use pool::{Done, Pool};
+pub use solid::SolidOptions;
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -44,6 +46,12 @@ pub struct WriteOptions {
     pub timestamp: Option<u64>,
     /// Set to stop at the next chunk with [`Error::Cancelled`]. Default: never.
     pub cancel: Cancel,
+    /// Write file data into solid resources (wimlib's `--solid`; image metadata stays in
+    /// chunked resources of `compression`). Default: none.
+    pub solid: Option<SolidOptions>,
+    /// Compress blobs copied from another WIM again even when their stored form could be kept
+    /// (wimlib's `--recompress`). Default: no.
+    pub recompress: bool,
 }
 
 impl Default for WriteOptions {
@@ -59,6 +67,8 @@ impl Default for WriteOptions {
             guid: None,
             timestamp: None,
             cancel: Cancel::default(),
+            solid: None,
+            recompress: false,
         }
     }
 }
@@ -99,6 +109,8 @@ pub struct WimWriter {
     refs: HashMap<Sha1, u32>,
     pending: VecDeque<PendingBlob>,
     progress: Arc<dyn Progress>,
+    /// Solid resources being written and written (with [`WriteOptions::solid`]).
+    solid: Option<solid::SolidStream>,
 }
 
 /// `now` as a FILETIME (100 ns since 1601).
@@ -146,9 +158,16 @@ impl WimWriter {
             )?),
             None => None,
         };
+        let solid = match opts.solid {
+            Some(s) => Some(solid::SolidStream::new(s, opts.threads)?),
+            None => None,
+        };
         let mut out = AtomicFile::create(path)?;
         let guid = opts.guid.unwrap_or_else(random_guid);
         let mut header = Header::new(guid, opts.compression, opts.chunk_size);
+        if solid.is_some() {
+            header.version = header::VERSION_SOLID;
+        }
         header.flags |= header::flags::WRITE_IN_PROGRESS;
         out.file.write_all(&header.to_bytes()).at(out.path())?;
         Ok(WimWriter {
@@ -166,6 +185,7 @@ impl WimWriter {
             refs: HashMap::new(),
             pending: VecDeque::new(),
             progress: Arc::new(NoProgress),
+            solid,
         })
     }
 
@@ -237,6 +257,9 @@ impl WimWriter {
         if let Some(h) = self.stored_already(size, sha1) {
             return Ok(h);
         }
+        if self.solid.is_some() {
+            return self.solid_write(data, size, sha1, what);
+        }
         // Chunks in flight belong before this blob in the file.
         self.flush()?;
         self.write_uncompressed(data, size, sha1, what, false)
@@ -250,6 +273,12 @@ impl WimWriter {
         what: &Path,
         metadata: bool,
     ) -> Result<Sha1> {
+        if self.solid.is_some() {
+            if !metadata {
+                return self.solid_write(data, size, expected, what);
+            }
+            self.close_solid()?;
+        }
         let chunk_size = u64::from(self.opts.chunk_size);
         let Some(mut pool) = self.pool.take() else {
             let r = self.write_uncompressed(data, size, expected, what, metadata);
@@ -478,8 +507,14 @@ impl WimWriter {
         Ok(h)
     }
 
-    /// Waits for every chunk in flight and writes it.
+    /// Waits for every chunk in flight and writes it; closes the open solid resource.
     pub fn flush(&mut self) -> Result<()> {
+        self.flush_chunked()?;
+        self.close_solid()
+    }
+
+    /// Waits for every chunk of chunked resources in flight and writes it.
+    fn flush_chunked(&mut self) -> Result<()> {
         if let Some(mut pool) = self.pool.take() {
             let r = (|| -> Result<()> {
                 while let Some(d) = pool.next()? {
@@ -493,6 +528,22 @@ impl WimWriter {
         Ok(())
     }
 
+    /// Whether [`WimWriter::copy_blob`] copies the blob's stored bytes as they are: not into
+    /// solid resources, not out of solid or pipable ones, and only with the same compression.
+    pub fn copies_verbatim(&self, src: &Wim, loc: &BlobLocation) -> bool {
+        let r = loc.entry.resource;
+        // A pipable WIM's compressed resources are laid out differently (chunk sizes in front
+        // of the chunks, the table after them): they are decompressed and compressed again.
+        let pipable_chunks = src.parts[loc.part].pipable && r.is_compressed();
+        self.solid.is_none()
+            && !self.opts.recompress
+            && loc.solid_run.is_none()
+            && !pipable_chunks
+            && (!r.is_compressed()
+                || (src.header.compression().ok() == Some(self.opts.compression)
+                    && src.header.chunk_size == self.opts.chunk_size))
+    }
+
     /// Copies a blob from another WIM, verbatim when its compression matches ours (no
     /// recompression), else decompressing and recompressing it.
     pub fn copy_blob(&mut self, src: &Wim, loc: &BlobLocation) -> Result<Sha1> {
@@ -501,16 +552,7 @@ impl WimWriter {
             return Ok(sha1);
         }
         let r = loc.entry.resource;
-        let src_format = src.header.compression()?;
-        // A pipable WIM's compressed resources are laid out differently (chunk sizes in front
-        // of the chunks, the table after them): they are decompressed and compressed again.
-        let pipable_chunks = src.parts[loc.part].pipable && r.is_compressed();
-        let same = loc.solid_run.is_none()
-            && !pipable_chunks
-            && (!r.is_compressed()
-                || (src_format == self.opts.compression
-                    && src.header.chunk_size == self.opts.chunk_size));
-        if !same {
+        if !self.copies_verbatim(src, loc) {
             let mut reader = src.open_location(loc, true)?;
             let what = src.parts[loc.part].path.clone();
             return self.write_new_blob(&mut reader, loc.size(), Some(sha1), &what, false);
@@ -619,6 +661,7 @@ impl WimWriter {
                 .write_to(&mut table);
             }
         }
+        self.solid_table_entries(&mut table);
         let bt_offset = self.pos;
         self.write_all(&table)?;
         self.header.blob_table = ResourceHeader {

@@ -39,10 +39,21 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(format: Format, chunk_size: usize, level: u32, threads: usize) -> Result<Pool> {
+        Self::with_limits(format, chunk_size, level, threads, threads.max(1) * 8)
+    }
+
+    /// A pool holding at most `max_in_flight` chunks submitted and not yet taken back.
+    pub fn with_limits(
+        format: Format,
+        chunk_size: usize,
+        level: u32,
+        threads: usize,
+        max_in_flight: usize,
+    ) -> Result<Pool> {
         // Fail early (bad chunk size, unsupported format) rather than in a worker.
         tsmedia_codecs::new_compressor(format, chunk_size, level)?;
         let threads = threads.max(1);
-        let (jtx, jrx) = bounded::<Job>(threads * 4);
+        let (jtx, jrx) = bounded::<Job>((threads * 4).min(max_in_flight.max(1)));
         let (rtx, rrx) = unbounded();
         let workers = (0..threads)
             .map(|_| {
@@ -59,7 +70,7 @@ impl Pool {
             next_out: 0,
             ready: BTreeMap::new(),
             in_flight: 0,
-            max_in_flight: threads * 8,
+            max_in_flight: max_in_flight.max(1),
             spare_inputs: Vec::new(),
             spare_outputs: Vec::new(),
         })
@@ -76,6 +87,12 @@ impl Pool {
     pub fn recycle(&mut self, done: Done) {
         self.spare_inputs.push(done.input);
         self.spare_outputs.push(done.output);
+    }
+
+    /// Takes back a written chunk's input buffer for reuse and frees its output buffer (for
+    /// large chunks, whose output buffers would otherwise keep every page ever written).
+    pub fn recycle_input(&mut self, done: Done) {
+        self.spare_inputs.push(done.input);
     }
 
     /// Submits a chunk; returns its sequence number. Blocks while too many are in flight,
@@ -154,7 +171,12 @@ fn worker(
     };
     for job in jobs {
         let mut output = job.output;
-        output.resize(job.input.len().max(1), 0);
+        if output.is_empty() {
+            // Zeroed pages from the allocator: only those the compressor writes are touched.
+            output = vec![0; job.input.len().max(1)];
+        } else {
+            output.resize(job.input.len().max(1), 0);
+        }
         let compressed = compressor.compress(&job.input, &mut output);
         if results
             .send(Ok(Done {
