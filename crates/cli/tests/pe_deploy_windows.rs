@@ -82,9 +82,21 @@ fn media(dir: &Path, index: u32) -> PathBuf {
         "Net driver",
         s(&drivers),
     ]);
+    let client_files = dir.join("client");
+    std::fs::create_dir_all(&client_files).expect("client");
+    std::fs::write(client_files.join("ccmsetup.exe"), b"MZ").expect("ccmsetup");
+    let client = t(&[
+        "package",
+        "add",
+        "--type",
+        "package",
+        "--name",
+        "Configuration Manager Client Package",
+        s(&client_files),
+    ]);
     t(&["dp", "add", "dp1", "--url", "http://dp1.example"]);
     t(&["dp", "grant", "dp1", "--principal", "Everyone"]);
-    for id in [&site.boot, &os, &drv] {
+    for id in [&site.boot, &os, &drv, &client] {
         t(&["content", "distribute", id, "--dp", "dp1"]);
     }
     let v = |n: &str, v: &str| format!(r#"<variable name="{n}" property="{n}">{v}</variable>"#);
@@ -125,7 +137,7 @@ fn media(dir: &Path, index: u32) -> PathBuf {
         dir,
         "Deploy Windows",
         &format!(
-            r#"<sequence version="3.10"><referenceList><reference package="{os}" /><reference package="{drv}" /></referenceList>
+            r#"<sequence version="3.10"><referenceList><reference package="{os}" /><reference package="{drv}" /><reference package="{client}" /></referenceList>
 <step type="SMS_TaskSequence_PartitionDiskAction" name="Partition Disk 0 - UEFI"><action>OSDDiskPart.exe</action>
   <defaultVarList>{partitions}</defaultVarList></step>
 <step type="SMS_TaskSequence_ApplyOperatingSystemAction" name="Apply Operating System">
@@ -135,7 +147,7 @@ fn media(dir: &Path, index: u32) -> PathBuf {
 <step type="SMS_TaskSequence_ApplyWindowsSettingsAction" name="Apply Windows Settings">
   <defaultVarList>{settings}</defaultVarList></step>
 <step type="SMS_TaskSequence_SetupWindowsAndSMSAction" name="Setup Windows and ConfigMgr">
-  <action>OSDSetupWindows.exe /client:LAB00005</action></step>
+  <action>OSDSetupWindows.exe /client:{client}</action></step>
 <step type="SMS_TaskSequence_RunCommandLineAction" name="After the restart" runIn="FullOS">
   <defaultVarList>{cmd}</defaultVarList></step>
 </sequence>"#,
@@ -314,7 +326,6 @@ fn windows_is_deployed_onto_ntfs_and_the_disk_boots() {
         "boot files (Uefi)",
         "answer file in place",
         "deferred to the full operating system",
-        "LAB00005",
     ] {
         assert!(log.contains(want), "smsts.log lacks {want:?}:\n{log}");
     }
