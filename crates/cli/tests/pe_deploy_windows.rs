@@ -42,7 +42,10 @@ fn windows_wim(dir: &Path) -> PathBuf {
             ("Windows/Boot/EFI/bootmgfw.efi", &efi),
             ("Windows/Boot/EFI/en-US/bootmgfw.efi.mui", b"mui"),
             ("Windows/Boot/Fonts/wgl4_boot.ttf", b"font"),
-            ("Windows/System32/drivers/etc/hosts", b"127.0.0.1 localhost\r\n"),
+            (
+                "Windows/System32/drivers/etc/hosts",
+                b"127.0.0.1 localhost\r\n",
+            ),
         ],
     );
     let wim = dir.join("install.wim");
@@ -53,7 +56,12 @@ fn windows_wim(dir: &Path) -> PathBuf {
 
 /// The site, the media and the ISO; `index` is the image index the task sequence applies.
 fn media(dir: &Path, index: u32) -> PathBuf {
-    let site = PeSite::new(dir, "LAB", &["tsmedia.failwait=2"], &[("readme.txt", b"data")]);
+    let site = PeSite::new(
+        dir,
+        "LAB",
+        &["tsmedia.failwait=2"],
+        &[("readme.txt", b"data")],
+    );
     let t = |args: &[&str]| site.run(args);
     let wim = windows_wim(dir);
     let os = t(&[
@@ -187,7 +195,12 @@ fn partitions(disk: &Path) -> Vec<(u32, u64, u64, String)> {
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
             let n = w.first()?.parse().ok()?;
-            Some((n, w.get(1)?.parse().ok()?, w.get(2)?.parse().ok()?, w.get(5)?.to_string()))
+            Some((
+                n,
+                w.get(1)?.parse().ok()?,
+                w.get(2)?.parse().ok()?,
+                w.get(5)?.to_string(),
+            ))
         })
         .collect()
 }
@@ -270,7 +283,10 @@ fn windows_is_deployed_onto_ntfs_and_the_disk_boots() {
         console.contains("tsmedia PE: restarting"),
         "no restart:\n{console}"
     );
-    assert!(!console.contains(ADMIN_PASSWORD), "the password was shown:\n{console}");
+    assert!(
+        !console.contains(ADMIN_PASSWORD),
+        "the password was shown:\n{console}"
+    );
 
     // Boot 2: the disk alone, under OVMF: the firmware starts \EFI\Boot\bootx64.efi.
     let only_disk = vec![
@@ -296,11 +312,13 @@ fn windows_is_deployed_onto_ntfs_and_the_disk_boots() {
     assert!(fix.contains("processed successfully"), "{fix}");
     let m = tsmedia_ntfs::Mount::new(&windows).expect("mount the Windows partition");
     let root = m.path();
-    let read = |p: &str| {
-        std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
-    };
+    let read =
+        |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
     assert_eq!(read("Program Files/LongFileName.txt:ads1"), "stream data");
-    assert_eq!(read("Windows/System32/drivers/etc/hosts"), "127.0.0.1 localhost\r\n");
+    assert_eq!(
+        read("Windows/System32/drivers/etc/hosts"),
+        "127.0.0.1 localhost\r\n"
+    );
     assert_eq!(
         xattr::get(root.join("Program Files"), tsmedia_ntfs::XATTR_DOS_NAME)
             .expect("xattr")
@@ -309,15 +327,24 @@ fn windows_is_deployed_onto_ntfs_and_the_disk_boots() {
     );
     let unattend = read("Windows/Panther/unattend.xml");
     for want in ["DEPLOYED-PC", "Contoso Lab", "W. Europe Standard Time"] {
-        assert!(unattend.contains(want), "unattend.xml lacks {want}:\n{unattend}");
+        assert!(
+            unattend.contains(want),
+            "unattend.xml lacks {want}:\n{unattend}"
+        );
     }
-    assert!(!unattend.contains(ADMIN_PASSWORD), "clear password:\n{unattend}");
+    assert!(
+        !unattend.contains(ADMIN_PASSWORD),
+        "clear password:\n{unattend}"
+    );
     let drivers = std::fs::read_dir(root.join("Drivers"))
         .expect("Drivers")
         .count();
     assert_eq!(drivers, 1);
     let log = read("_SMSTaskSequence/Logs/smsts.log");
-    assert!(root.join("_SMSTaskSequence/TSState.dat").is_file(), "no saved state");
+    assert!(
+        root.join("_SMSTaskSequence/TSState.dat").is_file(),
+        "no saved state"
+    );
     drop(m);
     assert!(log.starts_with("<![LOG["), "{log}");
     assert!(!log.contains(ADMIN_PASSWORD), "a secret in smsts.log");
@@ -353,8 +380,12 @@ fn windows_is_deployed_onto_ntfs_and_the_disk_boots() {
     let objects = hivexsh(&bcd, "cd \\Objects\nls\n");
     let mut loaders = 0;
     for object in objects.lines().filter(|l| l.starts_with('{')) {
-        let kind = hivexsh(&bcd, &format!("cd \\Objects\\{object}\\Description\nlsval\n"));
-        if !kind.contains("\"Type\"=dword:0x10200003") && !kind.contains("\"Type\"=dword:10200003") {
+        let kind = hivexsh(
+            &bcd,
+            &format!("cd \\Objects\\{object}\\Description\nlsval\n"),
+        );
+        if !kind.contains("\"Type\"=dword:0x10200003") && !kind.contains("\"Type\"=dword:10200003")
+        {
             continue;
         }
         loaders += 1;
@@ -364,7 +395,11 @@ fn windows_is_deployed_onto_ntfs_and_the_disk_boots() {
                 &format!("cd \\Objects\\{object}\\Elements\\{element}\nlsval\n"),
             );
             let data = element_bytes(&val).unwrap_or_else(|| panic!("{element}: {val}"));
-            assert_eq!(data[0x20..0x30], guid_bytes(&guid)[..], "{element} of {object}");
+            assert_eq!(
+                data[0x20..0x30],
+                guid_bytes(&guid)[..],
+                "{element} of {object}"
+            );
         }
     }
     assert_eq!(loaders, 1, "Windows Boot Loader objects:\n{objects}");

@@ -84,7 +84,10 @@ fn mbr_layout_is_what_sfdisk_reads() {
     use PartitionSize::*;
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("mbr.img");
-    std::fs::File::create(&img).unwrap().set_len(1 << 30).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     let plan = PartitionPlan::new(
         PartitionTable::Mbr,
         1 << 30,
@@ -108,5 +111,8 @@ fn mbr_layout_is_what_sfdisk_reads() {
         dump.contains("start=        2048, size=      614400, type=c, bootable"),
         "{dump}"
     );
-    assert!(dump.contains("start=      616448, size=     1480704, type=7"), "{dump}");
+    assert!(
+        dump.contains("start=      616448, size=     1480704, type=7"),
+        "{dump}"
+    );
 }

@@ -206,4 +206,3 @@ pub fn fill_source(img: &Path, extra: &[(&str, &[u8])]) {
     }
     m.unmount().unwrap();
 }
-

@@ -31,7 +31,12 @@ impl std::fmt::Debug for Mounted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Mounted::Kernel(p) => write!(f, "vfat at {}", p.display()),
-            Mounted::Ntfs(m) => write!(f, "ntfs-3g {} at {}", m.device().display(), m.path().display()),
+            Mounted::Ntfs(m) => write!(
+                f,
+                "ntfs-3g {} at {}",
+                m.device().display(),
+                m.path().display()
+            ),
         }
     }
 }
@@ -39,8 +44,7 @@ impl std::fmt::Debug for Mounted {
 impl Mounted {
     /// Mounts `device` on `at`: NTFS (by its boot sector) with `ntfs-3g`, anything else as FAT.
     fn new(device: &Path, at: &Path) -> Result<Mounted, String> {
-        let ntfs = tsmedia_ntfs::is_ntfs(device, 0)
-            .map_err(|e| tsmedia_base::error_chain(&e))?;
+        let ntfs = tsmedia_ntfs::is_ntfs(device, 0).map_err(|e| tsmedia_base::error_chain(&e))?;
         if ntfs {
             tsmedia_ntfs::Mount::at(device, at)
                 .map(Mounted::Ntfs)

@@ -49,8 +49,13 @@ pub(crate) fn partition(
     } / 512
         * 512;
     let specs: Vec<_> = request.partitions.iter().map(|p| p.spec.clone()).collect();
-    let plan = PartitionPlan::new(request.table, size, &specs, &PartitionPlanOptions::default())
-        .map_err(|e| failed(step, format!("{}: {e}", disk.display())))?;
+    let plan = PartitionPlan::new(
+        request.table,
+        size,
+        &specs,
+        &PartitionPlanOptions::default(),
+    )
+    .map_err(|e| failed(step, format!("{}: {e}", disk.display())))?;
     let formats_ntfs = plan.partitions.iter().any(|p| p.fs == PartitionFs::Ntfs);
     if formats_ntfs && r.options.mounter.is_none() {
         return Err(failed(
@@ -64,7 +69,8 @@ pub(crate) fn partition(
     }
     // Nothing of the disk may stay mounted while its table changes.
     if let Some(m) = &r.options.mounter {
-        m.release().map_err(|e| failed(step, format!("unmounting {}: {e}", disk.display())))?;
+        m.release()
+            .map_err(|e| failed(step, format!("unmounting {}: {e}", disk.display())))?;
     }
     write_tables(step, &disk, size, &plan)?;
     r.note(format!(
@@ -123,7 +129,12 @@ fn is_block_device(path: &Path) -> bool {
 }
 
 /// Writes the tables (an image file is created or grown to `size`).
-fn write_tables(step: &Step, disk: &Path, size: u64, plan: &PartitionPlan) -> Result<(), StepError> {
+fn write_tables(
+    step: &Step,
+    disk: &Path,
+    size: u64,
+    plan: &PartitionPlan,
+) -> Result<(), StepError> {
     let io = |e: std::io::Error| failed(step, format!("{}: {e}", disk.display()));
     let mut f = OpenOptions::new()
         .read(true)
@@ -135,8 +146,12 @@ fn write_tables(step: &Step, disk: &Path, size: u64, plan: &PartitionPlan) -> Re
     if !is_block_device(disk) && f.metadata().map_err(io)?.len() < size {
         f.set_len(size).map_err(io)?;
     }
-    plan.write_tables(&mut f)
-        .map_err(|e| failed(step, format!("{}: {}", disk.display(), tsmedia_base::error_chain(&e))))?;
+    plan.write_tables(&mut f).map_err(|e| {
+        failed(
+            step,
+            format!("{}: {}", disk.display(), tsmedia_base::error_chain(&e)),
+        )
+    })?;
     f.sync_all().map_err(io)
 }
 
@@ -165,9 +180,8 @@ fn format_partition(
             .map_err(|e| failed(step, format!("formatting {what} as FAT32: {e}")))?,
         PartitionFs::Ntfs => {
             // Without tsmedia PE's nodes the step refused NTFS before writing anything.
-            let device = node.ok_or_else(|| {
-                failed(step, format!("{what}: no device node for the partition"))
-            })?;
+            let device = node
+                .ok_or_else(|| failed(step, format!("{what}: no device node for the partition")))?;
             let options = tsmedia_ntfs::FormatOptions {
                 label: if req.label.is_empty() {
                     "Windows".into()
@@ -181,7 +195,10 @@ fn format_partition(
             tsmedia_ntfs::format(device, &options).map_err(|e| {
                 failed(
                     step,
-                    format!("formatting {what} as NTFS: {}", tsmedia_base::error_chain(&e)),
+                    format!(
+                        "formatting {what} as NTFS: {}",
+                        tsmedia_base::error_chain(&e)
+                    ),
                 )
             })?;
         }
@@ -191,7 +208,9 @@ fn format_partition(
         p.fs,
         p.bytes() >> 20,
         p.offset() >> 20,
-        p.guid.map(|g| format!(", GUID {{{g}}}")).unwrap_or_default(),
+        p.guid
+            .map(|g| format!(", GUID {{{g}}}"))
+            .unwrap_or_default(),
         if req.quick || p.fs == PartitionFs::None {
             ""
         } else {
@@ -203,11 +222,7 @@ fn format_partition(
 
 /// Writes an empty FAT32 volume over the partition with tsmedia's FAT writer (a full format
 /// writes every free cluster too).
-fn format_fat32(
-    disk: &Path,
-    p: &PlannedPartition,
-    req: &PartitionRequest,
-) -> Result<(), String> {
+fn format_fat32(disk: &Path, p: &PlannedPartition, req: &PartitionRequest) -> Result<(), String> {
     let label = (!req.label.is_empty()).then(|| fat_label(&req.label));
     let options = FatOptions {
         label,
@@ -231,7 +246,8 @@ fn format_fat32(
         plan.write(&mut out)
     };
     written.map_err(|e| tsmedia_base::error_chain(&e))?;
-    out.flush().map_err(|e| format!("{}: {e}", disk.display()))?;
+    out.flush()
+        .map_err(|e| format!("{}: {e}", disk.display()))?;
     drop(out);
     f.sync_all().map_err(|e| format!("{}: {e}", disk.display()))
 }

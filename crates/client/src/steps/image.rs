@@ -174,10 +174,7 @@ fn check_image(step: &Step, wim: &Wim, wim_path: &Path, index: u32) -> Result<()
             ),
         ));
     }
-    let arch = info
-        .images
-        .get(index as usize - 1)
-        .and_then(|i| i.arch);
+    let arch = info.images.get(index as usize - 1).and_then(|i| i.arch);
     if let Some(arch) = arch
         && arch != ARCH_X64
         && arch != ARCH_X86
@@ -221,8 +218,18 @@ fn apply(
     let ntfs = tsmedia_ntfs::mounted_ntfs_device(&target);
     let report = match &ntfs {
         Some(device) => {
-            tsmedia_ntfs::apply_to_mounted(&wim, index, device, &target, &apply_options)
-                .map_err(|e| failed(step, format!("applying {} image {index}: {}", wim_path.display(), error_chain(&e))))?
+            tsmedia_ntfs::apply_to_mounted(&wim, index, device, &target, &apply_options).map_err(
+                |e| {
+                    failed(
+                        step,
+                        format!(
+                            "applying {} image {index}: {}",
+                            wim_path.display(),
+                            error_chain(&e)
+                        ),
+                    )
+                },
+            )?
         }
         None => tsmedia_wim::apply::apply(&wim, index, &target, &apply_options).map_err(|e| {
             failed(

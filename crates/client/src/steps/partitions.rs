@@ -68,7 +68,10 @@ pub(crate) fn read(step: &Step, env: &Variables) -> Result<DiskRequest, StepErro
     let disk_index = match setting(step, env, "OSDDiskIndex", "DiskIndex") {
         None => 0,
         Some(v) => v.trim().parse().map_err(|_| {
-            failed(step, format!("disk number {v:?} (OSDDiskIndex) is not a number"))
+            failed(
+                step,
+                format!("disk number {v:?} (OSDDiskIndex) is not a number"),
+            )
         })?,
     };
     let count = setting(step, env, "OSDPartitions", "Partitions");
@@ -93,12 +96,17 @@ pub(crate) fn read(step: &Step, env: &Variables) -> Result<DiskRequest, StepErro
         });
     }
     let count: usize = match count {
-        Some(c) => c.trim().parse().ok().filter(|n| (1..=128).contains(n)).ok_or_else(|| {
-            failed(
-                step,
-                format!("partition count {c:?} (OSDPartitions) is not a number from 1 to 128"),
-            )
-        })?,
+        Some(c) => c
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=128).contains(n))
+            .ok_or_else(|| {
+                failed(
+                    step,
+                    format!("partition count {c:?} (OSDPartitions) is not a number from 1 to 128"),
+                )
+            })?,
         None => (0..128)
             .take_while(|i| part(step, env, *i, "Type").is_some())
             .count(),
@@ -146,7 +154,9 @@ pub(crate) fn read(step: &Step, env: &Variables) -> Result<DiskRequest, StepErro
         if role == PartitionRole::Msr && fs != PartitionFs::None {
             return Err(failed(
                 step,
-                format!("partition {i} is a Microsoft reserved partition, which has no file system"),
+                format!(
+                    "partition {i} is a Microsoft reserved partition, which has no file system"
+                ),
             ));
         }
         let units = part(step, env, i, "SizeUnits").unwrap_or_else(|| "MB".into());
@@ -156,7 +166,10 @@ pub(crate) fn read(step: &Step, env: &Variables) -> Result<DiskRequest, StepErro
                 let n: u64 = v.trim().parse().map_err(|_| {
                     failed(
                         step,
-                        format!("partition {i} size {v:?} ({}) is not a number", name("Size")),
+                        format!(
+                            "partition {i} size {v:?} ({}) is not a number",
+                            name("Size")
+                        ),
                     )
                 })?;
                 match units.trim().to_ascii_uppercase().as_str() {
@@ -212,7 +225,10 @@ mod tests {
     use super::*;
 
     fn step(vars: &[(&str, &str)]) -> Step {
-        let mut s = Step::new("Partition Disk 0 - UEFI", "SMS_TaskSequence_PartitionDiskAction");
+        let mut s = Step::new(
+            "Partition Disk 0 - UEFI",
+            "SMS_TaskSequence_PartitionDiskAction",
+        );
         s.variables = vars
             .iter()
             .map(|(n, v)| tsmedia_tasksequence::Variable::new(*n, *v))
@@ -246,7 +262,15 @@ mod tests {
         let got: Vec<_> = r
             .partitions
             .iter()
-            .map(|p| (p.spec.role, p.spec.size, p.spec.fs, p.quick, p.variable.clone()))
+            .map(|p| {
+                (
+                    p.spec.role,
+                    p.spec.size,
+                    p.spec.fs,
+                    p.quick,
+                    p.variable.clone(),
+                )
+            })
             .collect();
         use PartitionRole::*;
         use PartitionSize::*;
@@ -266,7 +290,10 @@ mod tests {
     #[test]
     fn short_form_and_refusals() {
         let r = read(
-            &step(&[("OSDPartitions0VolumeName", "DATA"), ("OSDPartitionStyle", "MBR")]),
+            &step(&[
+                ("OSDPartitions0VolumeName", "DATA"),
+                ("OSDPartitionStyle", "MBR"),
+            ]),
             &Variables::new(),
         )
         .unwrap();
@@ -275,14 +302,35 @@ mod tests {
         assert_eq!(r.partitions[0].label, "DATA");
         for (vars, want) in [
             (vec![("OSDPartitionStyle", "APM")], "OSDPartitionStyle"),
-            (vec![("OSDPartitions", "1"), ("OSDPartitions0Type", "Logical")], "OSDPartitions0Type"),
-            (vec![("OSDPartitions", "1"), ("OSDPartitions0FileSystem", "exFAT")], "OSDPartitions0FileSystem"),
-            (vec![("OSDPartitions", "1"), ("OSDPartitions0Size", "ten")], "OSDPartitions0Size"),
-            (vec![("OSDPartitions", "1"), ("OSDPartitions0Size", "1"), ("OSDPartitions0SizeUnits", "TB")], "OSDPartitions0SizeUnits"),
+            (
+                vec![("OSDPartitions", "1"), ("OSDPartitions0Type", "Logical")],
+                "OSDPartitions0Type",
+            ),
+            (
+                vec![
+                    ("OSDPartitions", "1"),
+                    ("OSDPartitions0FileSystem", "exFAT"),
+                ],
+                "OSDPartitions0FileSystem",
+            ),
+            (
+                vec![("OSDPartitions", "1"), ("OSDPartitions0Size", "ten")],
+                "OSDPartitions0Size",
+            ),
+            (
+                vec![
+                    ("OSDPartitions", "1"),
+                    ("OSDPartitions0Size", "1"),
+                    ("OSDPartitions0SizeUnits", "TB"),
+                ],
+                "OSDPartitions0SizeUnits",
+            ),
             (vec![("OSDPartitions", "x")], "OSDPartitions"),
             (vec![("OSDDiskIndex", "first")], "OSDDiskIndex"),
         ] {
-            let e = read(&step(&vars), &Variables::new()).unwrap_err().to_string();
+            let e = read(&step(&vars), &Variables::new())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(want), "{want}: {e}");
         }
     }

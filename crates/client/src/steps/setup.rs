@@ -75,7 +75,10 @@ pub(crate) fn setup_windows(
         _ => {
             return Err(failed(
                 step,
-                format!("{} has no EFI system partition for the boot files", disk.display()),
+                format!(
+                    "{} has no EFI system partition for the boot files",
+                    disk.display()
+                ),
             ));
         }
     };
@@ -130,7 +133,9 @@ pub(crate) fn setup_windows(
     r.note(format!(
         "deferred to the full operating system: installing the Configuration Manager client{} \
          and every step after this one run there, after the restart into {}",
-        client.map(|c| format!(" (package {c})")).unwrap_or_default(),
+        client
+            .map(|c| format!(" (package {c})"))
+            .unwrap_or_default(),
         target.display()
     ));
     Ok(StepOutcome {
@@ -141,8 +146,12 @@ pub(crate) fn setup_windows(
 
 fn read_layout(step: &Step, disk: &Path) -> Result<DiskLayout, StepError> {
     let mut f = File::open(disk).map_err(|e| failed(step, format!("{}: {e}", disk.display())))?;
-    tsmedia_image::disk::read_partition_table(&mut f)
-        .map_err(|e| failed(step, format!("{}: {}", disk.display(), tsmedia_base::error_chain(&e))))
+    tsmedia_image::disk::read_partition_table(&mut f).map_err(|e| {
+        failed(
+            step,
+            format!("{}: {}", disk.display(), tsmedia_base::error_chain(&e)),
+        )
+    })
 }
 
 fn is_esp(p: &PartitionInfo) -> bool {
@@ -167,7 +176,12 @@ fn partition_ref(
     layout: &DiskLayout,
     p: &PartitionInfo,
 ) -> Result<PartitionRef, StepError> {
-    match (layout.table, layout.disk_guid, p.guid, layout.disk_signature) {
+    match (
+        layout.table,
+        layout.disk_guid,
+        p.guid,
+        layout.disk_signature,
+    ) {
         (TableKind::Gpt, Some(disk), Some(part), _) => Ok(PartitionRef::Gpt {
             disk_guid: uuid(disk),
             partition_guid: uuid(part),

@@ -347,7 +347,10 @@ impl PartitionPlan {
         let last_mib = disk_end.saturating_sub(MIB_SECTORS * SECTOR);
         put(last_mib, &zeros[..(disk_end - last_mib) as usize])?;
         for p in &self.partitions {
-            put(p.offset(), &zeros[..p.bytes().min(zeros.len() as u64) as usize])?;
+            put(
+                p.offset(),
+                &zeros[..p.bytes().min(zeros.len() as u64) as usize],
+            )?;
         }
         put(0, &self.mbr())?;
         if let Some((entries, primary, backup)) = self.gpt() {
@@ -479,7 +482,8 @@ mod tests {
             let text = e.to_string();
             let matched = match &e {
                 Error::DiskTooSmall { needed, available } => {
-                    *available == size && *needed == (2048 + 2048 * (500 + 128 + 2)) * 512 + 33 * 512
+                    *available == size
+                        && *needed == (2048 + 2048 * (500 + 128 + 2)) * 512 + 33 * 512
                 }
                 _ => what.split(':').next().is_some_and(|w| text.contains(w)),
             };
