@@ -128,11 +128,11 @@ impl PeVolumes {
             let Ok(volume) = Mounted::new(&part, &at) else {
                 continue; // no file system (MSR), or not one we mount
             };
-            if at.join(crate::run::STATE_FILE).is_file() {
-                if let Ok(mut state) = self.mounter.state.lock() {
-                    state.target = Some(volume);
-                    return Some(at);
-                }
+            if at.join(crate::run::STATE_FILE).is_file()
+                && let Ok(mut state) = self.mounter.state.lock()
+            {
+                state.target = Some(volume);
+                return Some(at);
             }
             let _ = volume.unmount();
         }
