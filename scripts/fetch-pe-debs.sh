@@ -2,7 +2,8 @@
 # Downloads the Debian packages tsmedia PE is built from into DIR (default: target/pe-debs),
 # with apt-get from the machine's configured Debian archive:
 #   the signed kernel that linux-image-amd64 currently depends on, busybox-static, shim-signed,
-#   shim-helpers-amd64-signed, grub-efi-amd64-signed, isolinux, syslinux-common, libc6, libgcc-s1.
+#   shim-helpers-amd64-signed, grub-efi-amd64-signed, isolinux, syslinux-common, libc6, libgcc-s1,
+#   ntfs-3g and libntfs-3g89 (mkntfs and the FUSE driver that write the Windows volume).
 # Packages already in DIR are kept; an older kernel package is replaced by the current one.
 #
 #   scripts/fetch-pe-debs.sh debs && tsmedia pe build --debs debs --out tspe.wim
@@ -20,7 +21,7 @@ if [ -z "$kernel" ]; then
   exit 1
 fi
 pkgs=("$kernel" busybox-static shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed
-      isolinux syslinux-common libc6 libgcc-s1)
+      isolinux syslinux-common libc6 libgcc-s1 ntfs-3g libntfs-3g89)
 
 # Keep one kernel: drop linux-image-* packages other than the current one.
 for f in "$dir"/linux-image-*.deb; do

@@ -44,12 +44,24 @@ impl Default for RunnerOptions {
     }
 }
 
-/// Makes a volume that Format and Partition Disk wrote usable as a folder (in tsmedia PE: the
-/// kernel re-reads the partition table and the partition is mounted).
+/// Makes the volumes Format and Partition Disk wrote usable (in tsmedia PE: the kernel
+/// re-reads the partition table, the partitions' nodes appear, and they are mounted: NTFS
+/// with `ntfs-3g`, FAT with the kernel's driver).
 pub trait Mounter: std::fmt::Debug + Send + Sync {
-    /// Mounts partition `number` (1-based) of `disk` and returns where; a volume mounted
-    /// there before is unmounted first.
+    /// The block device of partition `number` (1-based) of `disk`, once the kernel knows the
+    /// partition table just written (it is told to re-read it; anything mounted from the
+    /// disk before is unmounted first).
+    fn partition(&self, disk: &Path, number: u32) -> Result<PathBuf, String>;
+    /// Mounts partition `number` of `disk` as the target volume and returns where; a volume
+    /// mounted there before is unmounted first.
     fn mount(&self, disk: &Path, number: u32) -> Result<PathBuf, String>;
+    /// Mounts partition `number` of `disk` (the system partition) beside the target and
+    /// returns where, until [`Mounter::unmount_system`].
+    fn mount_system(&self, disk: &Path, number: u32) -> Result<PathBuf, String>;
+    /// Writes out and unmounts what [`Mounter::mount_system`] mounted.
+    fn unmount_system(&self) -> Result<(), String>;
+    /// Writes out and unmounts every volume mounted (before the disk is partitioned again).
+    fn release(&self) -> Result<(), String>;
 }
 
 /// One message a step left for the log (the engine logs results; this is the detail).
@@ -119,6 +131,7 @@ impl StepRunner for MediaStepRunner<'_> {
             "ApplyWindowsSettingsAction" | "ApplyNetworkSettingsAction" => {
                 steps::windows::apply_settings(self, step, env)
             }
+            "SetupWindowsAndSMSAction" => steps::setup::setup_windows(self, step, env),
             _ => Err(StepError::Unsupported {
                 step_type: format!("{} (step {:?})", step.step_type, step.name),
             }),

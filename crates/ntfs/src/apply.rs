@@ -27,18 +27,29 @@ pub fn apply_to_ntfs(
         });
     }
     let mount = Mount::new(device)?;
+    let applied = apply_to_mounted(wim, image, device, mount.path(), opts);
+    let unmounted = mount.unmount();
+    let report = applied?;
+    unmounted?;
+    Ok(report)
+}
+
+/// Like [`apply_to_ntfs`], onto a volume already mounted by `ntfs-3g` on `root` (a [`Mount`],
+/// or tsmedia PE's target volume); `device` names it in messages. The volume stays mounted.
+pub fn apply_to_mounted(
+    wim: &Wim,
+    image: u32,
+    device: &Path,
+    root: &Path,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport> {
     let opts = ApplyOptions {
         backend: Some(Arc::new(NtfsBackend {
             device: device.to_path_buf(),
         })),
         ..opts.clone()
     };
-    let applied = tsmedia_wim::apply(wim, image, mount.path(), &opts);
-    let root = mount.path().to_path_buf();
-    let unmounted = mount.unmount();
-    let report = applied.map_err(|e| volume_error(e, device, &root))?;
-    unmounted?;
-    Ok(report)
+    tsmedia_wim::apply(wim, image, root, &opts).map_err(|e| volume_error(e, device, root))
 }
 
 /// The WIM engine's error in terms of the volume: a path under the mount point becomes the

@@ -22,11 +22,11 @@ mod format;
 mod mount;
 mod tool;
 
-pub use apply::apply_to_ntfs;
+pub use apply::{apply_to_mounted, apply_to_ntfs};
 pub use backend::{
     NtfsBackend, XATTR_ACL, XATTR_ATTRIB, XATTR_DOS_NAME, XATTR_REPARSE, XATTR_TIMES, times_value,
 };
 pub use detect::{OEM_ID, is_ntfs, is_ntfs_boot_sector, is_ntfs_target};
 pub use error::{Error, Result};
 pub use format::{FormatOptions, format, mkntfs_args};
-pub use mount::Mount;
+pub use mount::{Mount, mounted_ntfs_device};

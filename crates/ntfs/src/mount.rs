@@ -24,10 +24,25 @@ const MOUNT_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`Mount::unmount`] to see them).
 pub struct Mount {
     device: PathBuf,
-    dir: tempfile::TempDir,
+    dir: MountDir,
     child: Option<Child>,
     log: Arc<Mutex<Vec<u8>>>,
     reader: Option<JoinHandle<()>>,
+}
+
+/// Where the volume is mounted: a temporary directory of ours, or one the caller gave.
+enum MountDir {
+    Temp(tempfile::TempDir),
+    Given(PathBuf),
+}
+
+impl MountDir {
+    fn path(&self) -> &Path {
+        match self {
+            MountDir::Temp(t) => t.path(),
+            MountDir::Given(p) => p,
+        }
+    }
 }
 
 impl Mount {
@@ -41,6 +56,20 @@ impl Mount {
                 path: std::env::temp_dir(),
                 source,
             })?;
+        Mount::start(device, MountDir::Temp(dir))
+    }
+
+    /// Mounts `device` read-write on `dir` (created when missing), e.g. the target volume's
+    /// mount point in tsmedia PE.
+    pub fn at(device: &Path, dir: &Path) -> Result<Mount> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Mount::start(device, MountDir::Given(dir.to_path_buf()))
+    }
+
+    fn start(device: &Path, dir: MountDir) -> Result<Mount> {
         let mut child = Command::new("ntfs-3g")
             .arg("-o")
             .arg("no_detach,streams_interface=windows,big_writes")
@@ -222,6 +251,26 @@ pub(crate) fn is_mount_point(dir: &Path) -> bool {
         .any(|p| unescape_mountinfo(p) == want)
 }
 
+/// The device of the NTFS-3G volume mounted on `dir`, if `dir` is one: a `fuseblk` mount
+/// (what `ntfs-3g` mounts a block device or image as) in `/proc/self/mountinfo`, whose source
+/// is the device.
+pub fn mounted_ntfs_device(dir: &Path) -> Option<PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    ntfs_device_in(&info, dir)
+}
+
+fn ntfs_device_in(info: &str, dir: &Path) -> Option<PathBuf> {
+    let want = dir.display().to_string();
+    info.lines().rev().find_map(|l| {
+        let (fields, rest) = l.split_once(" - ")?;
+        let point = fields.split(' ').nth(4)?;
+        let mut tail = rest.split(' ');
+        let (fstype, source) = (tail.next()?, tail.next()?);
+        (unescape_mountinfo(point) == want && fstype == "fuseblk")
+            .then(|| PathBuf::from(unescape_mountinfo(source)))
+    })
+}
+
 /// Undoes the `\ooo` escapes `/proc/self/mountinfo` uses for space, tab, newline and `\`.
 fn unescape_mountinfo(s: &str) -> String {
     let b = s.as_bytes();
@@ -254,5 +303,18 @@ mod tests {
         assert_eq!(unescape_mountinfo(r"/x\134y"), r"/x\y");
         assert_eq!(unescape_mountinfo(r"/plain\04"), r"/plain\04");
         assert!(is_mount_point(Path::new("/")) || !Path::new("/proc/self").exists());
+    }
+
+    #[test]
+    fn the_device_of_an_ntfs_3g_mount_is_its_source() {
+        let info = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n\
+                    40 22 0:45 / /run/tsmedia/target rw,relatime - fuseblk /dev/vda3 rw,user_id=0\n\
+                    41 22 0:46 / /run/tsmedia/esp rw - vfat /dev/vda1 rw\n";
+        assert_eq!(
+            ntfs_device_in(info, Path::new("/run/tsmedia/target")),
+            Some(PathBuf::from("/dev/vda3"))
+        );
+        assert_eq!(ntfs_device_in(info, Path::new("/run/tsmedia/esp")), None);
+        assert_eq!(ntfs_device_in(info, Path::new("/")), None);
     }
 }

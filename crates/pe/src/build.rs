@@ -78,6 +78,7 @@ pub fn build(opts: &PeOptions) -> Result<PeBuild> {
     root.symlink("bin/sh", "busybox");
 
     libraries(&set, &runtime, &mut root)?;
+    ntfs_3g(&set, &mut root)?;
     root.file(session::RUNTIME_PATH, 0o755, runtime.bytes);
     root.file("init", 0o755, session::init_script().into_bytes());
     root.file(
@@ -289,6 +290,33 @@ fn kernel(deb: &Deb, opts: &PeOptions, root: &mut Initramfs) -> Result<Kernel> {
     })
 }
 
+/// NTFS-3G (`docs/tsmedia-pe.md`, "NTFS inside the PE"): `mkntfs` and the `ntfs-3g` FUSE
+/// driver, with the library they share. Both need only it and libc (which
+/// [`libraries`] always carries); FUSE comes from the kernel's `fuse` module and `/dev/fuse`.
+fn ntfs_3g(set: &PackageSet, root: &mut Initramfs) -> Result<()> {
+    let tools = set.get(Role::Ntfs3g);
+    root.file("bin/ntfs-3g", 0o755, one_file(tools, "bin/ntfs-3g")?);
+    root.file("sbin/mkntfs", 0o755, one_file(tools, "sbin/mkntfs")?);
+    let lib = set.get(Role::LibNtfs3g);
+    root.file(
+        &format!("lib/x86_64-linux-gnu/{NTFS_3G_LIB}"),
+        0o755,
+        one_file(lib, &format!("lib/x86_64-linux-gnu/{NTFS_3G_LIB}.0.0"))?,
+    );
+    // Mount helpers look for the mount table there.
+    root.symlink("etc/mtab", "/proc/self/mounts");
+    Ok(())
+}
+
+/// The soname of NTFS-3G's library in `libntfs-3g89`.
+const NTFS_3G_LIB: &str = "libntfs-3g.so.89";
+
+/// What the NTFS-3G programs are linked against besides their own library.
+const NTFS_3G_NEEDS: [&str; 2] = ["libc.so.6", "ld-linux-x86-64.so.2"];
+
+/// Where the NTFS-3G programs' loader is looked for.
+const NTFS_3G_INTERP: &str = "lib64/ld-linux-x86-64.so.2";
+
 /// The shared libraries the runtime needs (and its program interpreter), from libc6 and
 /// libgcc-s1, at the paths the runtime's loader looks in.
 fn libraries(set: &PackageSet, runtime: &RuntimeElf, root: &mut Initramfs) -> Result<()> {
@@ -299,9 +327,8 @@ fn libraries(set: &PackageSet, runtime: &RuntimeElf, root: &mut Initramfs) -> Re
         .and_then(|i| i.rsplit('/').next())
         .map(str::to_string);
     needed.extend(interp_name.clone());
-    if needed.is_empty() {
-        return Ok(()); // a static runtime
-    }
+    // NTFS-3G's programs need libc and its loader whatever the runtime is linked against.
+    needed.extend(NTFS_3G_NEEDS.iter().map(|n| n.to_string()));
     let mut found: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for role in [Role::Libc, Role::Libgcc] {
         let deb = set.get(role);
@@ -327,11 +354,16 @@ fn libraries(set: &PackageSet, runtime: &RuntimeElf, root: &mut Initramfs) -> Re
         };
         root.file(&format!("lib/x86_64-linux-gnu/{name}"), 0o755, bytes);
     }
+    let mut linked = false;
     if let (Some(interp), Some(name)) = (&runtime.interpreter, interp_name) {
         let interp = interp.trim_start_matches('/');
         if interp != format!("lib/x86_64-linux-gnu/{name}") {
             root.symlink(interp, &format!("/lib/x86_64-linux-gnu/{name}"));
+            linked = interp == NTFS_3G_INTERP;
         }
+    }
+    if !linked {
+        root.symlink(NTFS_3G_INTERP, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
     }
     Ok(())
 }

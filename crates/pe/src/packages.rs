@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 /// How to fetch the packages, printed when one is missing.
 pub const FETCH_HINT: &str = "download them with `scripts/fetch-pe-debs.sh DIR` \
      (apt-get download of linux-image-amd64's kernel, busybox-static, shim-signed, \
-     shim-helpers-amd64-signed, grub-efi-amd64-signed, isolinux, syslinux-common, libc6, libgcc-s1)";
+     shim-helpers-amd64-signed, grub-efi-amd64-signed, isolinux, syslinux-common, libc6, libgcc-s1, \
+     ntfs-3g, libntfs-3g89)";
 
 /// One role a package plays in the PE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,11 +34,15 @@ pub enum Role {
     Libc,
     /// The GCC runtime library (unwinding) the runtime is linked against.
     Libgcc,
+    /// NTFS-3G's FUSE driver `ntfs-3g` and `mkntfs`, which write the Windows volume.
+    Ntfs3g,
+    /// The NTFS library both NTFS-3G programs are linked against (they need only it and libc).
+    LibNtfs3g,
 }
 
 impl Role {
     /// Every role, in build order.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 11] = [
         Role::Kernel,
         Role::Busybox,
         Role::Shim,
@@ -47,6 +52,8 @@ impl Role {
         Role::Syslinux,
         Role::Libc,
         Role::Libgcc,
+        Role::Ntfs3g,
+        Role::LibNtfs3g,
     ];
 
     /// Whether a package name plays this role.
@@ -68,6 +75,8 @@ impl Role {
             Role::Syslinux => name == "syslinux-common",
             Role::Libc => name == "libc6",
             Role::Libgcc => name == "libgcc-s1",
+            Role::Ntfs3g => name == "ntfs-3g",
+            Role::LibNtfs3g => name == "libntfs-3g89",
         }
     }
 
@@ -83,6 +92,8 @@ impl Role {
             Role::Syslinux => "syslinux-common",
             Role::Libc => "libc6",
             Role::Libgcc => "libgcc-s1",
+            Role::Ntfs3g => "ntfs-3g",
+            Role::LibNtfs3g => "libntfs-3g89",
         }
     }
 

@@ -156,6 +156,14 @@ fn a_pe_carries_the_kernel_the_modules_it_needs_busybox_the_runtime_and_its_libr
     assert_eq!(mode & 0o777, 0o755);
     assert!(String::from_utf8_lossy(init).starts_with("#!/bin/sh\n"));
     assert_eq!(root["bin/busybox"].1, vec![0xbb; 100]);
+    // NTFS-3G: the FUSE driver, mkntfs, their library under its soname, the mount table.
+    assert_eq!(root["bin/ntfs-3g"].1, b"ntfs-3g");
+    assert_eq!(root["sbin/mkntfs"].1, b"mkntfs");
+    assert_eq!(
+        root["lib/x86_64-linux-gnu/libntfs-3g.so.89"].1,
+        b"libntfs-3g"
+    );
+    assert_eq!(root["etc/mtab"].1, b"/proc/self/mounts");
     assert_eq!(root["bin/sh"].1, b"busybox", "symlink target");
     assert_eq!(
         root["sbin/tsmedia-runtime"].1.len() as u64,

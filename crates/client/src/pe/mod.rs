@@ -63,7 +63,7 @@ pub fn session(args: &PeArgs, cancel: &tsmedia_base::Cancel) -> u8 {
     let console = Console::system(Some(&args.screen));
     let kargs = KernelArgs::read(&args.cmdline);
     let ram_log = args.run_dir.join("smsts.log");
-    let mut volumes = PeVolumes::new(args.run_dir.join("target"));
+    let mut volumes = PeVolumes::new(&args.run_dir);
     let mut debug_shell = false;
     let outcome = run_session(
         args,
@@ -83,7 +83,12 @@ pub fn session(args: &PeArgs, cancel: &tsmedia_base::Cancel) -> u8 {
             Err(e) => console.say(&format!("tsmedia PE: the log could not be kept: {e}\n")),
         }
     }
-    volumes.release();
+    // NTFS is written out only when ntfs-3g exits: a failure here is a damaged disk.
+    if let Err(e) = volumes.release() {
+        console.say(&format!(
+            "tsmedia PE: the target volume could not be unmounted cleanly: {e}\n"
+        ));
+    }
     match outcome {
         Ok(()) => {
             console.say("tsmedia PE: the task sequence completed.\n");

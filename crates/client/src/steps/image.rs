@@ -143,6 +143,54 @@ fn wipe(step: &Step, dir: &Path) -> Result<(), StepError> {
     Ok(())
 }
 
+/// `WINDOWS/ARCH` values of the WIM XML, and what this computer runs.
+const ARCH_X86: u32 = 0;
+const ARCH_X64: u32 = 9;
+
+fn arch_name(arch: u32) -> String {
+    match arch {
+        0 => "x86".into(),
+        5 => "ARM".into(),
+        6 => "IA-64".into(),
+        9 => "x64".into(),
+        12 => "ARM64".into(),
+        other => format!("architecture {other}"),
+    }
+}
+
+/// Refuses an index the WIM does not have, and a Windows image this computer cannot start
+/// (tsmedia PE runs on x64 computers; an image without `WINDOWS/ARCH`, such as a data image,
+/// is taken as it is).
+fn check_image(step: &Step, wim: &Wim, wim_path: &Path, index: u32) -> Result<(), StepError> {
+    let info = wim.info();
+    if index > info.image_count {
+        return Err(failed(
+            step,
+            format!(
+                "image index {index} does not exist: {} holds {} image{}",
+                wim_path.display(),
+                info.image_count,
+                if info.image_count == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    let arch = info.images.get(index as usize - 1).and_then(|i| i.arch);
+    if let Some(arch) = arch
+        && arch != ARCH_X64
+        && arch != ARCH_X86
+    {
+        return Err(failed(
+            step,
+            format!(
+                "image {index} of {} is for {} computers (WINDOWS/ARCH {arch}); this computer is x64",
+                wim_path.display(),
+                arch_name(arch)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn apply(
     r: &mut MediaStepRunner<'_>,
     step: &Step,
@@ -155,6 +203,7 @@ fn apply(
         .content(&id, None)
         .map_err(|e| failed_by(step, &e))?;
     let (wim, wim_path) = open_wim(step, &content.path)?;
+    check_image(step, &wim, &wim_path, index)?;
     let target = r.options.target.clone();
     if wipe_first {
         wipe(step, &target)?;
@@ -164,21 +213,43 @@ fn apply(
         cancel: r.options.cancel.clone(),
         ..Default::default()
     };
-    let report = tsmedia_wim::apply::apply(&wim, index, &target, &apply_options).map_err(|e| {
-        failed(
-            step,
-            format!(
-                "applying {} image {index}: {}",
-                wim_path.display(),
-                error_chain(&e)
-            ),
-        )
-    })?;
+    // An NTFS target (mounted by ntfs-3g) gets the image's Windows metadata through
+    // tsmedia-ntfs, the same apply as `tsmedia wim apply WIM INDEX /dev/sdX`.
+    let ntfs = tsmedia_ntfs::mounted_ntfs_device(&target);
+    let report = match &ntfs {
+        Some(device) => {
+            tsmedia_ntfs::apply_to_mounted(&wim, index, device, &target, &apply_options).map_err(
+                |e| {
+                    failed(
+                        step,
+                        format!(
+                            "applying {} image {index}: {}",
+                            wim_path.display(),
+                            error_chain(&e)
+                        ),
+                    )
+                },
+            )?
+        }
+        None => tsmedia_wim::apply::apply(&wim, index, &target, &apply_options).map_err(|e| {
+            failed(
+                step,
+                format!(
+                    "applying {} image {index}: {}",
+                    wim_path.display(),
+                    error_chain(&e)
+                ),
+            )
+        })?,
+    };
     r.note(format!(
-        "applied image {index} of {id} ({}, from {}) to {}: {} files, {} folders, {} bytes",
+        "applied image {index} of {id} ({}, from {}) to {}{}: {} files, {} folders, {} bytes",
         wim_path.display(),
         content.origin,
         target.display(),
+        ntfs.as_ref()
+            .map(|d| format!(" (NTFS volume {}, with Windows metadata)", d.display()))
+            .unwrap_or_default(),
         report.files,
         report.dirs,
         report.bytes

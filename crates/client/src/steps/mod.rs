@@ -4,6 +4,8 @@ pub(crate) mod command;
 pub(crate) mod disk;
 pub(crate) mod image;
 pub(crate) mod package;
+pub(crate) mod partitions;
+pub(crate) mod setup;
 pub(crate) mod windows;
 
 use tsmedia_tasksequence::{Step, StepError, Variables};

@@ -5,13 +5,15 @@
 //! from it) and, optionally, BIOS firmware boots a small boot program through generated MBR
 //! code. Reading: [`read_partition_table`] (MBR, GPT with CRC checks and backup header)
 //! and [`open_fat_volume`] (the FAT volume of a disk image, device or superfloppy).
-//! Not supported: writing more than one partition, extended MBR partitions, sector sizes
-//! other than 512.
+//! [`PartitionPlan`] lays out and writes the tables of a disk partitioned the Windows way (EFI
+//! system, Microsoft reserved, primary and recovery partitions) for Format and Partition Disk.
+//! Not supported: extended MBR partitions, sector sizes other than 512.
 
 mod chainload;
 mod error;
 mod gpt;
 mod guid;
+mod layout;
 mod mbr;
 mod read;
 mod target;
@@ -20,6 +22,10 @@ mod usb;
 pub use chainload::chainload_code;
 pub use error::{Error, Result};
 pub use guid::{Guid, GuidGenerator, crc32};
+pub use layout::{
+    PartitionFs, PartitionPlan, PartitionPlanOptions, PartitionRole, PartitionSize, PartitionSpec,
+    PlannedPartition,
+};
 pub use mbr::{MbrPartition, chs, mbr_sector};
 pub use read::{
     DiskLayout, PartitionInfo, PartitionType, TableError, TableKind, open_fat_volume,
