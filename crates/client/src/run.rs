@@ -135,8 +135,15 @@ fn read_media(
     let bootstrap = Bootstrap::read(media)?;
     let vars_path = media.join(tsmedia_mediafmt::VARIABLES_PATH);
     let sealed = fs::read(&vars_path).at(&vars_path)?;
-    let plain = secret::open(&sealed, password, "Variables.dat")
-        .map_err(|e| Error::Media(e.to_string()))?;
+    // No downgrade (issue #15, L1): media that ask for a password never open an unprotected
+    // Variables.dat.
+    let plain = secret::open_protected(
+        &sealed,
+        password,
+        bootstrap.password_required,
+        "Variables.dat",
+    )
+    .map_err(|e| Error::Media(e.to_string()))?;
     let vars = media_vars::from_xml(&plain).map_err(|e| Error::Media(e.to_string()))?;
     Ok((bootstrap, vars))
 }
@@ -411,9 +418,15 @@ fn run_logged(
     env.set_builtin("OSDTargetSystemDrive", target.display().to_string())
         .map_err(|e| Error::Media(e.to_string()))?;
 
-    let mut content = if media.join(crate::content::MANIFEST_PATH).is_file() {
+    // The manifest is trusted only as the sealed media variables record it (issue #15, L1).
+    let manifest = crate::ContentManifest::read_authenticated(
+        media,
+        env.get(tsmedia_mediafmt::manifest::MANIFEST_HASH_VARIABLE),
+    )
+    .map_err(|e| Error::Media(e.to_string()))?;
+    let mut content = if let Some(manifest) = manifest {
         let c = StagedContent::new(
-            crate::ContentManifest::read(media)?,
+            manifest,
             Some(media.to_path_buf()),
             Some(target.join("_SMSTaskSequence/Packages")),
         );
@@ -439,8 +452,14 @@ fn run_logged(
     {
         let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
         let sealed = fs::read(&policy_path).at(&policy_path)?;
-        let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
-            .map_err(|e| Error::Media(e.to_string()))?;
+        // Protected exactly when Variables.dat is: no unprotected policy in protected media.
+        let xml = secret::open_protected(
+            &sealed,
+            options.password.as_deref(),
+            bootstrap.password_required,
+            "policy.xml",
+        )
+        .map_err(|e| Error::Media(e.to_string()))?;
         let ts = TaskSequence::from_xml_bytes(&xml)
             .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
         info(

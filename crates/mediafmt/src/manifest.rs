@@ -135,7 +135,8 @@ impl ContentManifest {
     /// is authenticated by the media key that seals `Variables.dat` (with a password, the
     /// Argon2id key), so editing a staged file together with its hash in the manifest is
     /// detected. `None` when the media have neither manifest nor hash; a manifest without a
-    /// recorded hash, or a hash without a manifest, is refused.
+    /// recorded hash (unless it lists no package: media without staged content record none),
+    /// or a hash without a manifest, is refused.
     pub fn read_authenticated(
         media_root: &Path,
         expected: Option<&str>,
@@ -159,6 +160,13 @@ impl ContentManifest {
             Err(source) => return Err(Error::Io { path, source }),
         };
         let Some(expected) = expected.map(str::trim) else {
+            // Media without staged content record no hash: a manifest listing nothing trusts
+            // nothing, anything else is refused.
+            if let Ok(m) = ContentManifest::parse(&bytes, &path)
+                && m.packages.is_empty()
+            {
+                return Ok(Some(m));
+            }
             return Err(not_authentic(format!(
                 "not authenticated: the media variables record no hash of it \
                  ({MANIFEST_HASH_VARIABLE}); the media were made by an older tsmedia or \
@@ -232,7 +240,11 @@ mod tests {
     fn the_manifest_is_checked_against_the_sealed_hash() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        assert!(ContentManifest::read_authenticated(root, None).unwrap().is_none());
+        assert!(
+            ContentManifest::read_authenticated(root, None)
+                .unwrap()
+                .is_none()
+        );
         assert!(matches!(
             ContentManifest::read_authenticated(root, Some("00")),
             Err(Error::ManifestNotAuthentic { .. })
@@ -241,14 +253,31 @@ mod tests {
         std::fs::create_dir_all(root.join("SMS/data")).unwrap();
         std::fs::write(root.join(MANIFEST_PATH), &bytes).unwrap();
         let h = ContentManifest::hash_of(&bytes);
-        assert!(ContentManifest::read_authenticated(root, Some(&h)).unwrap().is_some());
+        assert!(
+            ContentManifest::read_authenticated(root, Some(&h))
+                .unwrap()
+                .is_some()
+        );
+        // An empty manifest needs no hash; one listing a package does.
+        assert!(
+            ContentManifest::read_authenticated(root, None)
+                .unwrap()
+                .is_some()
+        );
+        let doc = serde_json::json!({"format": FORMAT, "packages": [
+            {"package_id": "PS100010", "version": 1, "files": []}]});
+        std::fs::write(root.join(MANIFEST_PATH), doc.to_string()).unwrap();
         let e = ContentManifest::read_authenticated(root, None).unwrap_err();
         assert!(e.to_string().contains("not authenticated"), "{e}");
+        std::fs::write(root.join(MANIFEST_PATH), &bytes).unwrap();
         let mut edited = bytes.clone();
         edited.push(b'\n');
         std::fs::write(root.join(MANIFEST_PATH), &edited).unwrap();
         let e = ContentManifest::read_authenticated(root, Some(&h)).unwrap_err();
-        assert!(e.to_string().contains("changed since the media were built"), "{e}");
+        assert!(
+            e.to_string().contains("changed since the media were built"),
+            "{e}"
+        );
     }
 
     /// The typed manifest writes the same bytes as the untyped JSON map it replaces (sorted

@@ -348,10 +348,9 @@ fn derive(password: &str, salt: &[u8], p: KdfParams, what: &str) -> Result<Vec<u
     Ok(key)
 }
 
-
-/// [`open`] with no downgrade: when `protected` (the media were built with a password — one
-/// was given, or `TsmBootstrap.ini` says one is required), a file sealed without a password is
-/// refused rather than opened. Otherwise an unprotected `Variables.dat` copied from other
+/// [`open`] with no downgrade: when `protected` (the media were built with a password:
+/// `TsmBootstrap.ini` says one is required, so the PE asks for it), a file sealed without a
+/// password is refused rather than opened. Otherwise an unprotected `Variables.dat` copied from other
 /// media into password-protected ones would be accepted, and with it another site key and
 /// management point.
 pub fn open_protected(
@@ -360,7 +359,7 @@ pub fn open_protected(
     protected: bool,
     what: &str,
 ) -> Result<Vec<u8>> {
-    if (protected || password.is_some()) && data.starts_with(MAGIC) && !needs_password(data) {
+    if protected && data.starts_with(MAGIC) && !needs_password(data) {
         return Err(Error::Downgrade { what: what.into() });
     }
     open(data, password, what)
@@ -398,10 +397,16 @@ mod tests {
         let p = seal(b"x", Some("pw"), FAST, &Randomness::Os, "v").unwrap();
         assert_eq!(open_protected(&u, None, false, "v").unwrap(), b"x");
         assert_eq!(open_protected(&p, Some("pw"), true, "v").unwrap(), b"x");
-        for (pw, protected) in [(Some("pw"), false), (None, true), (Some("pw"), true)] {
+        // A password given to unprotected media is not used (as before).
+        assert_eq!(open_protected(&u, Some("pw"), false, "v").unwrap(), b"x");
+        for (pw, protected) in [(None, true), (Some("pw"), true)] {
             let e = open_protected(&u, pw, protected, "Variables.dat").unwrap_err();
             assert!(matches!(e, Error::Downgrade { .. }), "{e}");
-            assert!(e.to_string().contains("Variables.dat is not password-protected"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("Variables.dat is not password-protected"),
+                "{e}"
+            );
         }
     }
 

@@ -26,8 +26,7 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::api::{
     ContentLocations, DP_PREFIX, DeploymentList, DeploymentsRequest, ErrorBody, Identity,
-    IdentityRequest, MP_PREFIX, Manifest, MpLocation, Policy, PolicyRequest,
-    encode_path,
+    IdentityRequest, MP_PREFIX, Manifest, MpLocation, Policy, PolicyRequest, encode_path,
 };
 use crate::reply::{self, NONCE_HEADER, ReplyError, SignedReply};
 use crate::signing::{PRINCIPAL_HEADER, RequestSigner, SignedRequest, SigningError};
@@ -463,7 +462,6 @@ impl SiteClient {
         }
         Ok(manifest)
     }
-
 }
 
 fn mp_url(mp: &str, rest: &str) -> String {

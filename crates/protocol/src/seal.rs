@@ -73,7 +73,11 @@ fn decode_key(b64: &str, what: &'static str) -> Result<[u8; 32], SealError> {
         .ok_or(SealError::BadKey(what))
 }
 
-fn derive(shared: &[u8], sender: &[u8; 32], recipient: &[u8; 32]) -> Result<LessSafeKey, SealError> {
+fn derive(
+    shared: &[u8],
+    sender: &[u8; 32],
+    recipient: &[u8; 32],
+) -> Result<LessSafeKey, SealError> {
     let info: [&[u8]; 3] = [SCHEME.as_bytes(), sender, recipient];
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, SCHEME.as_bytes()).extract(shared);
     let okm = prk
@@ -156,7 +160,11 @@ impl RecipientKey {
 
     /// Opens the secret variables of an answer sealed by `sealed_by` (consumes the key: one
     /// answer per key).
-    pub fn open(self, sealed_by: Option<&str>, variables: &mut [Variable]) -> Result<(), SealError> {
+    pub fn open(
+        self,
+        sealed_by: Option<&str>,
+        variables: &mut [Variable],
+    ) -> Result<(), SealError> {
         if !variables.iter().any(|v| v.secret) {
             return Ok(());
         }
@@ -175,7 +183,8 @@ impl RecipientKey {
             let plain = key
                 .open_in_place(nonce(i), Aad::from(v.name.as_bytes()), &mut buf)
                 .map_err(|_| SealError::Open(v.name.clone()))?;
-            v.value = String::from_utf8(plain.to_vec()).map_err(|_| SealError::Open(v.name.clone()))?;
+            v.value =
+                String::from_utf8(plain.to_vec()).map_err(|_| SealError::Open(v.name.clone()))?;
         }
         Ok(())
     }
@@ -186,14 +195,17 @@ mod tests {
     use super::*;
 
     fn vars() -> Vec<Variable> {
-        [("OSDComputerName", "PC1", false), ("OSDJoinPassword", "Pa$$w0rd!", true)]
-            .into_iter()
-            .map(|(n, v, s)| Variable {
-                name: n.into(),
-                value: v.into(),
-                secret: s,
-            })
-            .collect()
+        [
+            ("OSDComputerName", "PC1", false),
+            ("OSDJoinPassword", "Pa$$w0rd!", true),
+        ]
+        .into_iter()
+        .map(|(n, v, s)| Variable {
+            name: n.into(),
+            value: v.into(),
+            secret: s,
+        })
+        .collect()
     }
 
     #[test]
@@ -220,7 +232,10 @@ mod tests {
         let mut w = vars();
         let by = seal(&key.public_base64(), &mut w).unwrap().unwrap();
         w[1].name = "OSDLocalAdminPassword".into();
-        assert!(matches!(key.open(Some(&by), &mut w), Err(SealError::Open(_))));
+        assert!(matches!(
+            key.open(Some(&by), &mut w),
+            Err(SealError::Open(_))
+        ));
         let key = RecipientKey::generate().unwrap();
         let mut w = vars();
         seal(&key.public_base64(), &mut w).unwrap();

@@ -64,8 +64,11 @@ fn serve(stream: TcpStream, stall: bool, heads: &Mutex<Vec<String>>, stop: &Atom
         "HTTP/1.1 200 OK\r\n".to_string()
     };
     let _ = out.write_all(
-        format!("{status}Content-Length: {}\r\nAccept-Ranges: bytes\r\n\r\n", SIZE - start)
-            .as_bytes(),
+        format!(
+            "{status}Content-Length: {}\r\nAccept-Ranges: bytes\r\n\r\n",
+            SIZE - start
+        )
+        .as_bytes(),
     );
     if stall {
         let _ = out.write_all(&body[start..STALL_AT.max(start)]);

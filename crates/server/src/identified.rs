@@ -63,7 +63,10 @@ pub(crate) fn check(
 /// Marks the secret variables of `policy` ([`seal::is_secret_name`]) and seals them to
 /// `recipient_key`; a policy with secrets and no recipient key is refused (400
 /// `recipient_key_required`), since they would otherwise travel in clear.
-pub(crate) fn seal_secrets(policy: &mut Policy, recipient_key: Option<&str>) -> Result<(), ApiError> {
+pub(crate) fn seal_secrets(
+    policy: &mut Policy,
+    recipient_key: Option<&str>,
+) -> Result<(), ApiError> {
     for v in &mut policy.variables {
         v.secret = seal::is_secret_name(&v.name);
     }

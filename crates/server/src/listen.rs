@@ -112,11 +112,7 @@ pub(crate) async fn serve_connections(
             req.extensions_mut().insert(ConnectInfo(peer));
             let guard = tracked.start();
             let answer = router.clone().oneshot(req);
-            async move {
-                answer
-                    .await
-                    .map(|resp| idle::hold_until_sent(resp, guard))
-            }
+            async move { answer.await.map(|resp| idle::hold_until_sent(resp, guard)) }
         });
         let (h1, h2) = (Arc::clone(&h1), Arc::clone(&h2));
         let watcher = graceful.watcher();

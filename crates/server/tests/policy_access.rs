@@ -203,8 +203,14 @@ fn policy_only_for_the_identified_computer_and_secrets_sealed() {
     drop(server);
     let wire = String::from_utf8_lossy(&wire.lock().unwrap()).into_owned();
     let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
-    assert!(wire.contains("LAB-PC1") && wire.contains("sealed_by"), "{wire}");
-    assert!(log.contains("/mp/v1/policy"), "the log is the server's: {log}");
+    assert!(
+        wire.contains("LAB-PC1") && wire.contains("sealed_by"),
+        "{wire}"
+    );
+    assert!(
+        log.contains("/mp/v1/policy"),
+        "the log is the server's: {log}"
+    );
     for secret in [JOIN_SECRET, JOIN_SECRET2] {
         assert!(!wire.contains(secret), "{secret} on the wire");
         assert!(!log.contains(secret), "{secret} in the log");

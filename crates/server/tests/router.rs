@@ -482,7 +482,10 @@ async fn policy_and_content_location() {
             .contains("Install Tools")
     );
     // The secret variable is sealed to the request's key; Lab2's variables are not there.
-    assert_eq!(v["variables"][0], json!({"name": "OSDComputerName", "value": "LAB-PC1"}));
+    assert_eq!(
+        v["variables"][0],
+        json!({"name": "OSDComputerName", "value": "LAB-PC1"})
+    );
     assert_eq!(v["variables"][1]["name"], "OSDJoinPassword");
     assert_eq!(v["variables"][1]["secret"], true);
     assert_eq!(v["variables"].as_array().unwrap().len(), 2, "{v}");
