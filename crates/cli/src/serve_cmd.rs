@@ -40,7 +40,10 @@ pub fn run(site: &Path, args: ServeArgs) -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        // A closed log pipe must not end requests (issue #15): lines that cannot be written
+        // are dropped, and the formatter does not report it with a panicking eprintln!.
+        .with_writer(|| tsmedia_server::LossyStderr)
+        .log_internal_errors(false)
         .try_init();
     let both = !args.mp && !args.dp;
     let options = ServerOptions {

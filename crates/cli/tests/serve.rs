@@ -77,3 +77,71 @@ fn serves_the_distribution_point() {
     assert!(answer.starts_with("HTTP/1.1 206"), "{answer}");
     assert!(answer.ends_with("tsmedia"), "{answer}");
 }
+
+/// Whoever read the service's log went away (its stderr pipe is closed): requests are still
+/// answered, each logging at debug level into the broken pipe (a log write used to panic the
+/// request's task and drop the connection).
+#[test]
+fn a_closed_log_pipe_does_not_end_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let site_dir = dir.path().join("site");
+    let mut site = tsmedia_site::Site::init(&site_dir, "PS1", None).unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), b"still served").unwrap();
+    let pkg = site
+        .add_package(
+            tsmedia_site::PackageType::Package,
+            "A",
+            &src,
+            &Default::default(),
+        )
+        .unwrap();
+    site.add_distribution_point("DP1", "http://127.0.0.1:1")
+        .unwrap();
+    site.distribute(std::slice::from_ref(&pkg.id), "DP1")
+        .unwrap();
+    site.grant_dp_read("DP1", "Anonymous").unwrap();
+    drop(site);
+
+    let mut child = Command::cargo_bin("tsmedia")
+        .unwrap()
+        .arg("--site")
+        .arg(&site_dir)
+        .args(["serve", "--dp", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let addr = first.rsplit("http://").next().unwrap().trim().to_string();
+    // The reader goes away.
+    drop(reader);
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            s,
+            "GET /dp/v1/content/{}/files/a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            pkg.content_id
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answers.push(answer);
+    }
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "the service is still running");
+    for a in &answers {
+        assert!(
+            a.starts_with("HTTP/1.1 200") && a.ends_with("still served"),
+            "{a:?}"
+        );
+    }
+}

@@ -194,6 +194,7 @@ pub fn connect(
         .map(str::to_string);
     let dreq = DeploymentsRequest {
         resource_id: identity.resource_id,
+        identity_token: identity.token.clone(),
         preferred_advert_id: options.deployment.clone().or_else(|| preferred.clone()),
     };
     let (_, list) = mps.call("deployments", |mp| client.deployments(mp, &dreq))?;
@@ -217,6 +218,9 @@ pub fn connect(
     let preq = PolicyRequest {
         deployment_id: choice.deployment.id.clone(),
         resource_id: identity.resource_id,
+        identity_token: identity.token.clone(),
+        // Made fresh by the client for each request (secret variables are sealed to it).
+        recipient_key: None,
     };
     let (_, policy) = mps.call(
         &format!("policy of deployment {}", choice.deployment.id),
@@ -226,9 +230,10 @@ pub fn connect(
         log,
         Severity::Info,
         format!(
-            "Policy of {}: {} collection variables, content {}",
+            "Policy of {}: {} collection variables ({} secret, sealed to this runtime), content {}",
             policy.deployment_id,
             policy.variables.len(),
+            policy.variables.iter().filter(|v| v.secret).count(),
             policy
                 .references
                 .iter()

@@ -141,8 +141,15 @@ fn read_media(
     let bootstrap = Bootstrap::read(media)?;
     let vars_path = media.join(tsmedia_mediafmt::VARIABLES_PATH);
     let sealed = fs::read(&vars_path).at(&vars_path)?;
-    let plain = secret::open(&sealed, password, "Variables.dat")
-        .map_err(|e| Error::Media(e.to_string()))?;
+    // No downgrade (issue #15, L1): media that ask for a password never open an unprotected
+    // Variables.dat.
+    let plain = secret::open_protected(
+        &sealed,
+        password,
+        bootstrap.password_required,
+        "Variables.dat",
+    )
+    .map_err(|e| Error::Media(e.to_string()))?;
     let vars = media_vars::from_xml(&plain).map_err(|e| Error::Media(e.to_string()))?;
     Ok((bootstrap, vars))
 }
@@ -420,9 +427,15 @@ fn run_logged(
     env.set_builtin("OSDTargetSystemDrive", target.display().to_string())
         .map_err(|e| Error::Media(e.to_string()))?;
 
-    let mut content = if media.join(crate::content::MANIFEST_PATH).is_file() {
+    // The manifest is trusted only as the sealed media variables record it (issue #15, L1).
+    let manifest = crate::ContentManifest::read_authenticated(
+        media,
+        env.get(tsmedia_mediafmt::manifest::MANIFEST_HASH_VARIABLE),
+    )
+    .map_err(|e| Error::Media(e.to_string()))?;
+    let mut content = if let Some(manifest) = manifest {
         let c = StagedContent::new(
-            crate::ContentManifest::read(media)?,
+            manifest,
             Some(media.to_path_buf()),
             Some(target.join("_SMSTaskSequence/Packages")),
         );
@@ -443,62 +456,69 @@ fn run_logged(
         check_window(&env, now)?;
     }
     prestart(media, &mut env, &mut content, log)?;
-    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) =
-        if kind == MediaType::FullMedia {
-            let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
-            let sealed = fs::read(&policy_path).at(&policy_path)?;
-            let xml = secret::open(&sealed, options.password.as_deref(), "policy.xml")
-                .map_err(|e| Error::Media(e.to_string()))?;
-            let ts = TaskSequence::from_xml_bytes(&xml)
-                .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
-            info(
-                log,
-                format!(
-                    "Task sequence {} from the media policy",
-                    env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
-                ),
-            );
-            (ts, Box::new(content))
-        } else {
-            // A run resuming after a restart goes on with the deployment it chose before the
-            // restart (recorded in `_SMSTSAdvertID`), without asking again.
-            let saved = load_state(&target.join(STATE_FILE), options.password.as_deref())?;
-            let resumed = saved
-                .as_ref()
-                .and_then(|s| s.variables.get(ADVERT_ID))
-                .filter(|_| options.deployment.is_none())
-                .map(|id| RunOptions {
-                    deployment: Some(id.to_string()),
-                    ..options.clone()
-                });
-            let site = crate::network::connect(
-                resumed.as_ref().unwrap_or(options),
-                &media_type,
-                &env,
-                bootstrap.unattended,
-                log,
-            )?;
-            site.apply(&mut env, log)?;
-            env.set_builtin(ADVERT_ID, site.choice.deployment.id.as_str())
-                .map_err(|e| Error::Media(e.to_string()))?;
-            let ts =
-                TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
-                    Error::Policy(format!(
-                        "task sequence {}: {}",
-                        site.policy.ts_id,
-                        tsmedia_base::error_chain(&e)
-                    ))
-                })?;
-            info(
-                log,
-                format!(
-                    "Task sequence {} ({}) from the management point",
-                    site.policy.ts_id, site.policy.ts_name
-                ),
-            );
-            let cache = target.join("_SMSTaskSequence/Packages");
-            (ts, Box::new(site.content(content, cache)))
-        };
+    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) = if kind
+        == MediaType::FullMedia
+    {
+        let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
+        let sealed = fs::read(&policy_path).at(&policy_path)?;
+        // Protected exactly when Variables.dat is: no unprotected policy in protected media.
+        let xml = secret::open_protected(
+            &sealed,
+            options.password.as_deref(),
+            bootstrap.password_required,
+            "policy.xml",
+        )
+        .map_err(|e| Error::Media(e.to_string()))?;
+        let ts = TaskSequence::from_xml_bytes(&xml)
+            .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
+        info(
+            log,
+            format!(
+                "Task sequence {} from the media policy",
+                env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
+            ),
+        );
+        (ts, Box::new(content))
+    } else {
+        // A run resuming after a restart goes on with the deployment it chose before the
+        // restart (recorded in `_SMSTSAdvertID`), without asking again.
+        let saved = load_state(&target.join(STATE_FILE), options.password.as_deref())?;
+        let resumed = saved
+            .as_ref()
+            .and_then(|s| s.variables.get(ADVERT_ID))
+            .filter(|_| options.deployment.is_none())
+            .map(|id| RunOptions {
+                deployment: Some(id.to_string()),
+                ..options.clone()
+            });
+        let site = crate::network::connect(
+            resumed.as_ref().unwrap_or(options),
+            &media_type,
+            &env,
+            bootstrap.unattended,
+            log,
+        )?;
+        site.apply(&mut env, log)?;
+        env.set_builtin(ADVERT_ID, site.choice.deployment.id.as_str())
+            .map_err(|e| Error::Media(e.to_string()))?;
+        let ts =
+            TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
+                Error::Policy(format!(
+                    "task sequence {}: {}",
+                    site.policy.ts_id,
+                    tsmedia_base::error_chain(&e)
+                ))
+            })?;
+        info(
+            log,
+            format!(
+                "Task sequence {} ({}) from the management point",
+                site.policy.ts_id, site.policy.ts_name
+            ),
+        );
+        let cache = target.join("_SMSTaskSequence/Packages");
+        (ts, Box::new(site.content(content, cache)))
+    };
     let runner = MediaStepRunner::new(
         RunnerOptions {
             target: target.to_path_buf(),

@@ -5,6 +5,12 @@
 //! from any of them. Extraction refuses names that could leave the work folder and never
 //! overwrites; a work folder filled from the same media before (a run resumed after a
 //! restart) is reused.
+//!
+//! An extraction is written into a staging folder beside the work folder
+//! (`.<name>.extracting`) and renamed into place only when complete, so a truncated ISO or an
+//! interrupted run leaves no half-filled work folder behind to block the next attempt; the
+//! staging folder of a failed extraction is removed at once, or by the next run if the process
+//! was killed (issue #15, L5).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -184,15 +190,17 @@ fn identity(media: &Path) -> String {
     )
 }
 
-/// Prepares `work`: `Ok(true)` when it already holds these media.
-fn prepare(media: &Path, work: &Path) -> SourceResult<bool> {
+/// Prepares `work`: `Ok(None)` when it already holds these media, else the fresh, empty
+/// staging folder to extract into ([`staging_path`]; a leftover of an earlier attempt is
+/// removed first).
+fn prepare(media: &Path, work: &Path) -> SourceResult<Option<PathBuf>> {
     let id = identity(media);
     if fs::read_to_string(work.join(MARKER)).is_ok_and(|m| m == id) {
-        return Ok(true);
+        return Ok(None);
     }
-    let write = |source| SourceError::Write {
-        path: work.to_path_buf(),
-        source,
+    let write = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SourceError::Write { path, source }
     };
     match fs::read_dir(work) {
         Ok(mut entries) => {
@@ -203,18 +211,58 @@ fn prepare(media: &Path, work: &Path) -> SourceResult<bool> {
                 });
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(work).map_err(write)?;
-        }
-        Err(e) => return Err(write(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(write(work)(e)),
     }
-    Ok(false)
+    let staging = staging_path(work);
+    match fs::symlink_metadata(&staging) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(&staging).map_err(write(&staging))?,
+        Ok(_) => fs::remove_file(&staging).map_err(write(&staging))?,
+        Err(_) => {}
+    }
+    fs::create_dir_all(&staging).map_err(write(&staging))?;
+    Ok(Some(staging))
 }
 
-/// Records that `work` now holds `media` (written last, so a partial extraction is not reused).
-fn finish(media: &Path, work: &Path) -> SourceResult<()> {
-    let path = work.join(MARKER);
-    fs::write(&path, identity(media)).map_err(|source| SourceError::Write { path, source })
+/// `<parent>/.<name>.extracting`: where `work` is filled before it is renamed into place.
+pub fn staging_path(work: &Path) -> PathBuf {
+    let name = work
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "media".into());
+    work.with_file_name(format!(".{name}.extracting"))
+}
+
+/// Ends an extraction into `staging`: when it succeeded, records that it holds `media` and
+/// renames it to `work` (an empty `work` is replaced); when it failed, removes it, so nothing
+/// half-extracted stays behind.
+fn finish<T>(
+    media: &Path,
+    staging: &Path,
+    work: &Path,
+    extracted: SourceResult<T>,
+) -> SourceResult<T> {
+    let done = extracted.and_then(|v| {
+        let marker = staging.join(MARKER);
+        fs::write(&marker, identity(media)).map_err(|source| SourceError::Write {
+            path: marker,
+            source,
+        })?;
+        let write = |source| SourceError::Write {
+            path: work.to_path_buf(),
+            source,
+        };
+        if fs::symlink_metadata(work).is_ok() {
+            // Checked empty by `prepare`; `remove_dir` refuses anything else.
+            fs::remove_dir(work).map_err(write)?;
+        }
+        fs::rename(staging, work).map_err(write)?;
+        Ok(v)
+    });
+    if done.is_err() {
+        let _ = fs::remove_dir_all(staging);
+    }
+    done
 }
 
 fn reused(work: &Path, kind: SourceKind) -> Materialised {
@@ -239,16 +287,16 @@ fn extract_disk(media: &Path, work: &Path) -> SourceResult<Materialised> {
             tsmedia_base::error_chain(&e)
         ),
     })?;
-    if prepare(media, work)? {
+    let Some(staging) = prepare(media, work)? else {
         return Ok(reused(work, SourceKind::Disk));
-    }
-    let report = volume
-        .extract("", work, &ExtractOptions::default())
+    };
+    let extracted = volume
+        .extract("", &staging, &ExtractOptions::default())
         .map_err(|source| SourceError::Fat {
             path: media.to_path_buf(),
             source,
-        })?;
-    finish(media, work)?;
+        });
+    let report = finish(media, &staging, work, extracted)?;
     Ok(Materialised {
         root: work.to_path_buf(),
         kind: SourceKind::Disk,
@@ -304,11 +352,31 @@ fn extract_isos(media: &Path, isos: &[PathBuf], work: &Path) -> SourceResult<Mat
     let kind = SourceKind::IsoSet {
         discs: readers.len() as u32,
     };
-    if prepare(media, work)? {
+    let Some(staging) = prepare(media, work)? else {
         return Ok(reused(work, kind));
-    }
+    };
+    let extracted = extract_iso_files(&mut readers, &staging);
+    let (files, bytes) = finish(media, &staging, work, extracted)?;
+    Ok(Materialised {
+        root: work.to_path_buf(),
+        kind,
+        files,
+        bytes,
+        reused: false,
+    })
+}
+
+/// Extracts every disc of the set into `work`; returns the files and bytes written.
+fn extract_iso_files(
+    readers: &mut [(PathBuf, IsoReader, (u32, u32))],
+    work: &Path,
+) -> SourceResult<(u64, u64)> {
+    let iso_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SourceError::Iso { path, source }
+    };
     let (mut files, mut bytes) = (0u64, 0u64);
-    for (iso, r, _) in &mut readers {
+    for (iso, r, _) in readers.iter_mut() {
         let entries = r.walk_entries().map_err(iso_err(iso))?;
         // Check every name before writing anything from this disc.
         for (path, e) in &entries {
@@ -353,12 +421,5 @@ fn extract_isos(media: &Path, isos: &[PathBuf], work: &Path) -> SourceResult<Mat
             files += 1;
         }
     }
-    finish(media, work)?;
-    Ok(Materialised {
-        root: work.to_path_buf(),
-        kind,
-        files,
-        bytes,
-        reused: false,
-    })
+    Ok((files, bytes))
 }

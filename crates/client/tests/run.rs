@@ -10,6 +10,7 @@ use common::{Pkg, os_wim_bytes, stage};
 use tsmedia_client::{Error, RunOptions, run};
 use tsmedia_media::secret::{KdfParams, Randomness, seal};
 use tsmedia_media::variables::{Variable, bootstrap_ini, to_xml};
+use tsmedia_mediafmt::manifest::MANIFEST_HASH_VARIABLE;
 use tsmedia_tasksequence::RunStatus;
 
 const PASSWORD: &str = "correct horse";
@@ -30,7 +31,7 @@ const POLICY: &str = r#"<sequence version="3.10">
 
 fn write_media(root: &Path, media_type: &str, extra: &[(&str, &str)]) {
     let wim = os_wim_bytes(&root.join("..").join(format!("wim-{media_type}")));
-    stage(
+    let manifest_hash = stage(
         root,
         &[Pkg {
             id: "PS100004",
@@ -49,6 +50,7 @@ fn write_media(root: &Path, media_type: &str, extra: &[(&str, &str)]) {
         Variable::new("_SMSTSLaunchMode", "UFD+FORMAT"),
         Variable::new("_SMSTSStandAloneTSID", "PS100099"),
         Variable::new("_SMSTSPreStartCommand", "echo Greeting=hello from prestart"),
+        Variable::new(MANIFEST_HASH_VARIABLE, manifest_hash),
     ];
     for (k, v) in extra {
         vars.push(Variable::new(k, *v));
@@ -194,6 +196,87 @@ fn tampered_staged_content_stops_the_run() {
         }
         other => panic!("unexpected {other:?}"),
     }
+}
+
+/// Issue #15, L1: a staged file edited together with its hash in `ContentManifest.json` is
+/// refused — the manifest's own hash is sealed in `Variables.dat` — and nothing runs.
+#[test]
+fn an_edited_manifest_with_its_file_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    let wim = media.join("SMS/PKG/PS100004/install.wim");
+    let mut bytes = fs::read(&wim).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(&wim, &bytes).expect("tamper");
+    let manifest = media.join("SMS/data/ContentManifest.json");
+    let old = tsmedia_base::digest::hex(&tsmedia_base::digest::sha256(
+        &fs::read(&wim)
+            .map(|mut b| {
+                b[last] ^= 1;
+                b
+            })
+            .expect("read"),
+    ));
+    let new = tsmedia_base::digest::hex(&tsmedia_base::digest::sha256(&bytes));
+    let text = fs::read_to_string(&manifest).expect("manifest");
+    assert!(text.contains(&old), "{text}");
+    fs::write(&manifest, text.replace(&old, &new)).expect("edit manifest");
+    let err = run(&options(tmp.path(), media)).expect_err("refused");
+    let text = tsmedia_base::error_chain(&err);
+    assert!(matches!(err, Error::Media(_)), "{text}");
+    assert!(
+        text.contains("ContentManifest.json")
+            && text.contains("changed since the media were built"),
+        "{text}"
+    );
+    assert!(!tmp.path().join("target/greeting.txt").exists());
+}
+
+/// Issue #15, L1: an unprotected `Variables.dat` (or `policy.xml`) copied into
+/// password-protected media (`TsmBootstrap.ini` asks for a password) is refused, with or without
+/// the password given — no downgrade.
+#[test]
+fn an_unprotected_file_in_protected_media_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let media = tmp.path().join("media");
+    write_media(&media, "FullMedia", &[]);
+    let data = media.join("SMS/data");
+    let vars = tsmedia_media::variables::from_xml(
+        &tsmedia_media::secret::open(
+            &fs::read(data.join("Variables.dat")).expect("read"),
+            Some(PASSWORD),
+            "v",
+        )
+        .expect("open"),
+    )
+    .expect("vars");
+    let unprotected =
+        seal(&to_xml(&vars), None, KDF, &Randomness::Os, "Variables.dat").expect("seal");
+    let original = fs::read(data.join("Variables.dat")).expect("read");
+    fs::write(data.join("Variables.dat"), &unprotected).expect("write");
+    for password in [Some(PASSWORD), None] {
+        let mut o = options(tmp.path(), media.clone());
+        o.password = password.map(str::to_string);
+        let err = run(&o).expect_err("refused");
+        let text = tsmedia_base::error_chain(&err);
+        assert!(
+            text.contains("Variables.dat is not password-protected, but these media are"),
+            "{text}"
+        );
+    }
+    // The same for the policy.
+    fs::write(data.join("Variables.dat"), &original).expect("write");
+    let policy = seal(POLICY.as_bytes(), None, KDF, &Randomness::Os, "policy.xml").expect("seal");
+    fs::write(data.join("policy.xml"), policy).expect("write");
+    let err = run(&options(tmp.path(), media)).expect_err("refused");
+    let text = tsmedia_base::error_chain(&err);
+    assert!(
+        text.contains("policy.xml is not password-protected"),
+        "{text}"
+    );
+    assert!(!tmp.path().join("target/greeting.txt").exists());
 }
 
 #[test]

@@ -31,6 +31,23 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A file of password-protected media is sealed without a password (issue #15, L1).
+    #[error(
+        "{what} is not password-protected, but these media are: an unprotected file in \
+         password-protected media is refused (it was replaced, or copied from other media)"
+    )]
+    Downgrade {
+        /// The file.
+        what: String,
+    },
+    /// The content manifest is not the one the sealed media variables name (issue #15, L1).
+    #[error("content manifest {}: {reason}", .path.display())]
+    ManifestNotAuthentic {
+        /// The manifest file.
+        path: PathBuf,
+        /// What does not match.
+        reason: String,
+    },
     /// The media certificate cannot be opened or read, or no randomness was available.
     #[error("certificate: {0}")]
     Certificate(String),

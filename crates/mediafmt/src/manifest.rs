@@ -22,6 +22,9 @@ use crate::error::{Error, Result};
 pub const MANIFEST_PATH: &str = "SMS/data/ContentManifest.json";
 /// The `format` of this version of the manifest.
 pub const FORMAT: &str = "tsmedia-content-manifest/1";
+/// The media variable, inside the sealed `Variables.dat`, holding the SHA-256 (lowercase hex)
+/// of the manifest's bytes: what authenticates the manifest (issue #15, L1).
+pub const MANIFEST_HASH_VARIABLE: &str = "_TSMediaContentManifestSHA256";
 
 /// `SMS/data/ContentManifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +130,64 @@ impl ContentManifest {
         ContentManifest::parse(&bytes, &path)
     }
 
+    /// Reads the manifest of the media at `media_root` and checks it against `expected`, the
+    /// SHA-256 the sealed media variables record ([`MANIFEST_HASH_VARIABLE`]): the manifest
+    /// is authenticated by the media key that seals `Variables.dat` (with a password, the
+    /// Argon2id key), so editing a staged file together with its hash in the manifest is
+    /// detected. `None` when the media have neither manifest nor hash; a manifest without a
+    /// recorded hash (unless it lists no package: media without staged content record none),
+    /// or a hash without a manifest, is refused.
+    pub fn read_authenticated(
+        media_root: &Path,
+        expected: Option<&str>,
+    ) -> Result<Option<ContentManifest>> {
+        let path = media_root.join(MANIFEST_PATH);
+        let not_authentic = |reason: String| Error::ManifestNotAuthentic {
+            path: path.clone(),
+            reason,
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return match expected {
+                    None => Ok(None),
+                    Some(_) => Err(not_authentic(format!(
+                        "missing, but the media variables record its hash \
+                         ({MANIFEST_HASH_VARIABLE})"
+                    ))),
+                };
+            }
+            Err(source) => return Err(Error::Io { path, source }),
+        };
+        let Some(expected) = expected.map(str::trim) else {
+            // Media without staged content record no hash: a manifest listing nothing trusts
+            // nothing, anything else is refused.
+            if let Ok(m) = ContentManifest::parse(&bytes, &path)
+                && m.packages.is_empty()
+            {
+                return Ok(Some(m));
+            }
+            return Err(not_authentic(format!(
+                "not authenticated: the media variables record no hash of it \
+                 ({MANIFEST_HASH_VARIABLE}); the media were made by an older tsmedia or \
+                 Variables.dat was replaced: rebuild the media"
+            )));
+        };
+        let actual = tsmedia_base::digest::hex(&tsmedia_base::digest::sha256(&bytes));
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(not_authentic(format!(
+                "changed since the media were built: its SHA-256 is {actual}, the sealed media \
+                 variables record {expected}; staged content is not trusted"
+            )));
+        }
+        ContentManifest::parse(&bytes, &path).map(Some)
+    }
+
+    /// The SHA-256 of manifest bytes, for [`MANIFEST_HASH_VARIABLE`].
+    pub fn hash_of(bytes: &[u8]) -> String {
+        tsmedia_base::digest::hex(&tsmedia_base::digest::sha256(bytes))
+    }
+
     /// The entry of `package_id` (case-insensitive).
     pub fn package(&self, package_id: &str) -> Option<&ManifestPackage> {
         self.packages
@@ -173,6 +234,50 @@ mod tests {
         }
         let wrong = serde_json::json!({"format": "other", "packages": []});
         assert!(ContentManifest::parse(wrong.to_string().as_bytes(), here).is_err());
+    }
+
+    #[test]
+    fn the_manifest_is_checked_against_the_sealed_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert!(
+            ContentManifest::read_authenticated(root, None)
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            ContentManifest::read_authenticated(root, Some("00")),
+            Err(Error::ManifestNotAuthentic { .. })
+        ));
+        let bytes = ContentManifest::new(Vec::new()).to_json();
+        std::fs::create_dir_all(root.join("SMS/data")).unwrap();
+        std::fs::write(root.join(MANIFEST_PATH), &bytes).unwrap();
+        let h = ContentManifest::hash_of(&bytes);
+        assert!(
+            ContentManifest::read_authenticated(root, Some(&h))
+                .unwrap()
+                .is_some()
+        );
+        // An empty manifest needs no hash; one listing a package does.
+        assert!(
+            ContentManifest::read_authenticated(root, None)
+                .unwrap()
+                .is_some()
+        );
+        let doc = serde_json::json!({"format": FORMAT, "packages": [
+            {"package_id": "PS100010", "version": 1, "files": []}]});
+        std::fs::write(root.join(MANIFEST_PATH), doc.to_string()).unwrap();
+        let e = ContentManifest::read_authenticated(root, None).unwrap_err();
+        assert!(e.to_string().contains("not authenticated"), "{e}");
+        std::fs::write(root.join(MANIFEST_PATH), &bytes).unwrap();
+        let mut edited = bytes.clone();
+        edited.push(b'\n');
+        std::fs::write(root.join(MANIFEST_PATH), &edited).unwrap();
+        let e = ContentManifest::read_authenticated(root, Some(&h)).unwrap_err();
+        assert!(
+            e.to_string().contains("changed since the media were built"),
+            "{e}"
+        );
     }
 
     /// The typed manifest writes the same bytes as the untyped JSON map it replaces (sorted

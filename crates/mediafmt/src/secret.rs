@@ -245,7 +245,8 @@ pub fn needs_password(data: &[u8]) -> bool {
     data.len() > 9 && data.starts_with(MAGIC) && data[9] == 1
 }
 
-/// Decrypts a file written by [`seal`].
+/// Decrypts a file written by [`seal`] for media that may or may not have a password: use
+/// [`open_protected`] wherever the runtime knows the media were built with one.
 pub fn open(data: &[u8], password: Option<&str>, what: &str) -> Result<Vec<u8>> {
     let bad = |reason: &str| Error::SecretFormat {
         what: what.into(),
@@ -347,6 +348,23 @@ fn derive(password: &str, salt: &[u8], p: KdfParams, what: &str) -> Result<Vec<u
     Ok(key)
 }
 
+/// [`open`] with no downgrade: when `protected` (the media were built with a password:
+/// `TsmBootstrap.ini` says one is required, so the PE asks for it), a file sealed without a
+/// password is refused rather than opened. Otherwise an unprotected `Variables.dat` copied from other
+/// media into password-protected ones would be accepted, and with it another site key and
+/// management point.
+pub fn open_protected(
+    data: &[u8],
+    password: Option<&str>,
+    protected: bool,
+    what: &str,
+) -> Result<Vec<u8>> {
+    if protected && data.starts_with(MAGIC) && !needs_password(data) {
+        return Err(Error::Downgrade { what: what.into() });
+    }
+    open(data, password, what)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +389,25 @@ mod tests {
         let u = seal(b"x", None, FAST, &Randomness::Os, "v").unwrap();
         assert!(!needs_password(&u));
         assert_eq!(open(&u, None, "v").unwrap(), b"x");
+    }
+
+    #[test]
+    fn no_downgrade_to_unprotected_files() {
+        let u = seal(b"x", None, FAST, &Randomness::Os, "v").unwrap();
+        let p = seal(b"x", Some("pw"), FAST, &Randomness::Os, "v").unwrap();
+        assert_eq!(open_protected(&u, None, false, "v").unwrap(), b"x");
+        assert_eq!(open_protected(&p, Some("pw"), true, "v").unwrap(), b"x");
+        // A password given to unprotected media is not used (as before).
+        assert_eq!(open_protected(&u, Some("pw"), false, "v").unwrap(), b"x");
+        for (pw, protected) in [(None, true), (Some("pw"), true)] {
+            let e = open_protected(&u, pw, protected, "Variables.dat").unwrap_err();
+            assert!(matches!(e, Error::Downgrade { .. }), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("Variables.dat is not password-protected"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -70,13 +70,20 @@ pub struct Identity {
     pub sms_guid: String,
     /// Whether this is an Unknown Computer record.
     pub unknown: bool,
+    /// The site-signed identity token ([`crate::identity_token`]) that deployment and policy
+    /// requests for this computer must carry.
+    #[serde(default)]
+    pub token: String,
 }
 
 /// Which deployments may this computer run from media?
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DeploymentsRequest {
-    /// Resource ID from [`Identity`].
+    /// Resource ID from [`Identity`]; it must be the one [`Self::identity_token`] names.
     pub resource_id: i64,
+    /// [`Identity::token`].
+    #[serde(default)]
+    pub identity_token: String,
     /// `SMSTSPreferredAdvertID`, if the media or prestart command set it.
     #[serde(default)]
     pub preferred_advert_id: Option<String>,
@@ -113,8 +120,15 @@ pub struct DeploymentList {
 pub struct PolicyRequest {
     /// Deployment ID.
     pub deployment_id: String,
-    /// Resource ID from [`Identity`].
+    /// Resource ID from [`Identity`]; it must be the one [`Self::identity_token`] names.
     pub resource_id: i64,
+    /// [`Identity::token`].
+    #[serde(default)]
+    pub identity_token: String,
+    /// The runtime's one-time X25519 public key (base64) that secret variables are sealed to
+    /// ([`crate::seal`]). Required when the policy has secret variables.
+    #[serde(default)]
+    pub recipient_key: Option<String>,
 }
 
 /// A task sequence variable.
@@ -122,8 +136,16 @@ pub struct PolicyRequest {
 pub struct Variable {
     /// Name.
     pub name: String,
-    /// Value.
+    /// Value; for a secret variable on the wire, its sealed value ([`crate::seal`]).
     pub value: String,
+    /// Whether the variable is secret ([`crate::seal::is_secret_name`]): sealed on the wire,
+    /// never logged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub secret: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A package the task sequence needs and the content version to use.
@@ -151,6 +173,10 @@ pub struct Policy {
     pub variables: Vec<Variable>,
     /// Content the task sequence needs.
     pub references: Vec<PolicyReference>,
+    /// The server's one-time X25519 public key (base64) the secret variables are sealed with,
+    /// when there are any.
+    #[serde(default)]
+    pub sealed_by: Option<String>,
 }
 
 /// A distribution point holding some content.

@@ -14,8 +14,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::fs::{self, File};
-use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,19 +21,20 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::api::{
     ContentLocations, DP_PREFIX, DeploymentList, DeploymentsRequest, ErrorBody, Identity,
-    IdentityRequest, MP_PREFIX, Manifest, ManifestFile, MpLocation, Policy, PolicyRequest,
-    encode_path,
+    IdentityRequest, MP_PREFIX, Manifest, MpLocation, Policy, PolicyRequest, encode_path,
 };
 use crate::reply::{self, NONCE_HEADER, ReplyError, SignedReply};
-use crate::signing::{PRINCIPAL_HEADER, RequestSigner, SignedRequest, SigningError, hex};
+use crate::signing::{PRINCIPAL_HEADER, RequestSigner, SignedRequest, SigningError};
 
 /// Largest JSON answer read (a task sequence policy with its XML is well under this).
+mod download;
+pub use download::{MAX_RETRY_DELAY, partial_path};
+
 const MAX_JSON: u64 = 16 * 1024 * 1024;
 
 /// What can go wrong talking to the site.
@@ -147,8 +146,15 @@ pub struct ClientOptions {
     pub site_key: Option<[u8; 32]>,
     /// Time limit for connecting (per attempt). Default: 10 s.
     pub connect_timeout: Duration,
-    /// Time limit without progress on a response (per read). Default: 60 s.
+    /// Time limit for each read and write on the connection — the response head, each part
+    /// of a download body — so a stalled server ends the attempt. Default: 60 s.
     pub read_timeout: Duration,
+    /// Further attempts of a download that failed on the network or the server's side,
+    /// each resuming from the last byte received. Default: 4.
+    pub retries: u32,
+    /// Wait before the first retry, doubled for each next one (at most
+    /// [`MAX_RETRY_DELAY`]). Default: 1 s.
+    pub retry_delay: Duration,
     /// Stops a download between reads with [`ClientError::Cancelled`]. Default: never.
     pub cancel: tsmedia_base::Cancel,
 }
@@ -162,6 +168,8 @@ impl Default for ClientOptions {
             site_key: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            retries: 4,
+            retry_delay: Duration::from_secs(1),
             cancel: tsmedia_base::Cancel::default(),
         }
     }
@@ -209,7 +217,10 @@ impl SiteClient {
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_recv_response(Some(options.read_timeout))
+            // A large body may take long; a silent connection may not (issue #15, L3).
             .timeout_recv_body(None)
+            .timeout_per_read(Some(options.read_timeout))
+            .timeout_per_write(Some(options.read_timeout))
             .tls_config(tls.build())
             .build()
             .into();
@@ -391,9 +402,24 @@ impl SiteClient {
         self.post_json(&mp_url(mp, "deployments"), req)
     }
 
-    /// The policy of a deployment.
+    /// The policy of a deployment, its secret variables opened: the request carries a fresh
+    /// recipient key ([`crate::seal`]; any `recipient_key` of `req` is replaced), the answer's
+    /// sealed values are opened with it. Secret variables keep `secret: true`.
     pub fn policy(&self, mp: &str, req: &PolicyRequest) -> Result<Policy, ClientError> {
-        self.post_json(&mp_url(mp, "policy"), req)
+        let url = mp_url(mp, "policy");
+        let sealed = |e: crate::seal::SealError| ClientError::Protocol {
+            url: url.clone(),
+            reason: e.to_string(),
+        };
+        let key = crate::seal::RecipientKey::generate().map_err(sealed)?;
+        let req = PolicyRequest {
+            recipient_key: Some(key.public_base64()),
+            ..req.clone()
+        };
+        let mut policy: Policy = self.post_json(&url, &req)?;
+        key.open(policy.sealed_by.as_deref(), &mut policy.variables)
+            .map_err(sealed)?;
+        Ok(policy)
     }
 
     /// The distribution points holding a content version.
@@ -436,164 +462,6 @@ impl SiteClient {
         }
         Ok(manifest)
     }
-
-    /// Downloads one file of a content version to `dest`, resuming `<dest>.partial` if an
-    /// earlier download was interrupted (a `Range` request from its size), and checks size
-    /// and SHA-256 against `file` before renaming it into place. A complete `dest` that
-    /// already matches is kept. A partial file that turns out wrong is deleted, so the next
-    /// attempt starts over.
-    pub fn download_file(
-        &self,
-        dp: &str,
-        content_id: &str,
-        file: &ManifestFile,
-        dest: &Path,
-    ) -> Result<DownloadReport, ClientError> {
-        if fs::metadata(dest).is_ok_and(|m| m.len() == file.size) && hash_file(dest)? == file.sha256
-        {
-            return Ok(DownloadReport {
-                files: 1,
-                bytes_downloaded: 0,
-                bytes_reused: file.size,
-            });
-        }
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
-        }
-        let partial = partial_path(dest);
-        let mut have = fs::metadata(&partial).map_or(0, |m| m.len());
-        if have > file.size {
-            have = 0;
-        }
-        let url = format!(
-            "{}{DP_PREFIX}/content/{}/files/{}",
-            dp.trim_end_matches('/'),
-            encode_path(content_id),
-            encode_path(&file.path)
-        );
-        let mut hasher = Sha256::new();
-        let mut out = File::options()
-            .create(true)
-            .write(true)
-            .read(true)
-            .truncate(false)
-            .open(&partial)
-            .map_err(io_err(&partial))?;
-        let mut downloaded = 0;
-        if have < file.size || file.size == 0 {
-            let range = [("range", format!("bytes={have}-"))];
-            let extra: &[(&str, String)] = if have > 0 { &range } else { &[] };
-            let mut resp = self.call("GET", &url, None, self.principal(), extra)?;
-            if resp.status().as_u16() == 206 {
-                let start = content_range_start(&resp);
-                if start != Some(have) {
-                    return Err(ClientError::Protocol {
-                        url,
-                        reason: format!("asked for bytes from {have}, got {start:?}"),
-                    });
-                }
-            } else {
-                // A full answer: start over.
-                have = 0;
-            }
-            out.set_len(have).map_err(io_err(&partial))?;
-            hash_prefix(&mut out, have, &mut hasher, &partial)?;
-            let mut reader = resp.body_mut().as_reader();
-            let mut buf = vec![0; 256 * 1024];
-            loop {
-                self.options.cancel.check()?;
-                let n = reader
-                    .read(&mut buf)
-                    .map_err(|e| ClientError::Unreachable {
-                        url: url.clone(),
-                        reason: format!("download interrupted after {downloaded} bytes: {e}"),
-                    })?;
-                if n == 0 {
-                    break;
-                }
-                if have + downloaded + n as u64 > file.size {
-                    drop(out);
-                    let _ = fs::remove_file(&partial);
-                    return Err(ClientError::Mismatch {
-                        path: dest.to_path_buf(),
-                        what: "size",
-                        expected: file.size.to_string(),
-                        actual: format!("more than {}", have + downloaded),
-                    });
-                }
-                out.write_all(&buf[..n]).map_err(io_err(&partial))?;
-                hasher.update(&buf[..n]);
-                downloaded += n as u64;
-            }
-        } else {
-            hash_prefix(&mut out, have, &mut hasher, &partial)?;
-        }
-        out.sync_all().map_err(io_err(&partial))?;
-        drop(out);
-        let size = have + downloaded;
-        let digest = hex(&hasher.finalize());
-        let mismatch = if size != file.size {
-            Some(("size", file.size.to_string(), size.to_string()))
-        } else if digest != file.sha256.to_ascii_lowercase() {
-            Some(("SHA-256", file.sha256.clone(), digest))
-        } else {
-            None
-        };
-        if let Some((what, expected, actual)) = mismatch {
-            let _ = fs::remove_file(&partial);
-            return Err(ClientError::Mismatch {
-                path: dest.to_path_buf(),
-                what,
-                expected,
-                actual,
-            });
-        }
-        fs::rename(&partial, dest).map_err(io_err(dest))?;
-        Ok(DownloadReport {
-            files: 1,
-            bytes_downloaded: downloaded,
-            bytes_reused: have,
-        })
-    }
-
-    /// Downloads a whole content version into `dest_dir` from the first of `dps` (base URLs)
-    /// that serves it, resuming and verifying each file ([`SiteClient::download_file`]).
-    pub fn download_content(
-        &self,
-        dps: &[String],
-        content_id: &str,
-        dest_dir: &Path,
-    ) -> Result<DownloadReport, ClientError> {
-        let mut last = None;
-        for dp in dps {
-            match self.download_content_from(dp, content_id, dest_dir) {
-                Ok(r) => return Ok(r),
-                Err(e) if e.is_server_side() => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| ClientError::Protocol {
-            url: content_id.to_string(),
-            reason: "no distribution point holds this content".into(),
-        }))
-    }
-
-    fn download_content_from(
-        &self,
-        dp: &str,
-        content_id: &str,
-        dest_dir: &Path,
-    ) -> Result<DownloadReport, ClientError> {
-        let manifest = self.manifest(dp, content_id)?;
-        let mut total = DownloadReport::default();
-        for file in &manifest.files {
-            let r = self.download_file(dp, content_id, file, &dest_dir.join(&file.path))?;
-            total.files += r.files;
-            total.bytes_downloaded += r.bytes_downloaded;
-            total.bytes_reused += r.bytes_reused;
-        }
-        Ok(total)
-    }
 }
 
 fn mp_url(mp: &str, rest: &str) -> String {
@@ -619,23 +487,10 @@ fn host_of(url: &str) -> &str {
     authority.rsplit_once('@').map_or(authority, |(_, h)| h)
 }
 
-/// `<dest>.partial`.
-pub fn partial_path(dest: &Path) -> PathBuf {
-    let mut name = dest.as_os_str().to_owned();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
 /// A manifest path must stay inside the download folder (tsmedia's one rule set).
 fn safe_relative(path: &str) -> Result<(), String> {
     tsmedia_base::safe_path::check_relative(path)
         .map_err(|e| format!("unsafe path in manifest: {path:?}: {}", e.reason()))
-}
-
-fn content_range_start(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
-    let v = resp.headers().get("content-range")?.to_str().ok()?;
-    let range = v.strip_prefix("bytes ")?;
-    range.split('-').next()?.trim().parse().ok()
 }
 
 fn refusal(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> ClientError {
@@ -670,82 +525,9 @@ fn read_json<T: DeserializeOwned>(
         })
 }
 
-fn hash_prefix(
-    file: &mut File,
-    len: u64,
-    hasher: &mut Sha256,
-    path: &Path,
-) -> Result<(), ClientError> {
-    use std::io::Seek;
-    file.rewind().map_err(io_err(path))?;
-    let copied = std::io::copy(&mut (&mut *file).take(len), &mut HashWriter(hasher))
-        .map_err(io_err(path))?;
-    if copied != len {
-        return Err(ClientError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "partial file shrank"),
-        });
-    }
-    file.seek(std::io::SeekFrom::Start(len))
-        .map_err(io_err(path))?;
-    Ok(())
-}
-
-fn hash_file(path: &Path) -> Result<String, ClientError> {
-    let (hash, _) = tsmedia_base::digest::sha256_file(path).map_err(io_err(path))?;
-    Ok(hash)
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_cancelled_download_stops_and_keeps_its_partial_file() {
-        use std::io::{BufRead, BufReader};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let server = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().expect("accept");
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let mut stream = stream;
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
-        });
-        let options = ClientOptions::default();
-        options.cancel.cancel();
-        let client = SiteClient::new(options).expect("client");
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dest = tmp.path().join("a.wim");
-        let file = ManifestFile {
-            path: "a.wim".into(),
-            size: 5,
-            sha256: hex(&Sha256::digest(b"hello")),
-        };
-        let err = client
-            .download_file(&format!("http://{addr}"), "PS100001.1", &file, &dest)
-            .expect_err("cancelled");
-        assert!(matches!(err, ClientError::Cancelled(_)), "{err}");
-        assert!(!dest.exists());
-        assert!(partial_path(&dest).exists(), "kept for a resume");
-        server.join().expect("server");
-    }
 
     #[test]
     fn paths_and_safety() {

@@ -7,6 +7,9 @@
 //!   `TSMEDIA-SIG-V1`) and its verification.
 //! - [`reply`]: the site's Ed25519 signature on every management point answer, which the
 //!   runtime checks with the site key its media carry.
+//! - [`identity_token`]: the site-signed token naming the computer the management point
+//!   identified for these media, which deployment and policy requests must carry.
+//! - [`seal`]: secret collection variables encrypted to a key of the requesting media.
 //! - [`client`]: the blocking HTTP(S) client (ureq + rustls) the runtime uses: MP location
 //!   with fallback over a priority list, identity, deployments, policy, content location, and
 //!   resumable downloads verified against the DP's manifest.
@@ -17,5 +20,7 @@
 
 pub mod api;
 pub mod client;
+pub mod identity_token;
 pub mod reply;
+pub mod seal;
 pub mod signing;

@@ -112,6 +112,12 @@ impl ReplySigner {
         k
     }
 
+    /// The Ed25519 signature of `bytes` (for other statements of the site, such as identity
+    /// tokens, whose signed bytes carry their own domain prefix).
+    pub(crate) fn sign_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        self.key.sign(bytes).as_ref().to_vec()
+    }
+
     /// The [`SIGNATURE_HEADER`] value for `reply`.
     pub fn sign(&self, reply: &SignedReply<'_>) -> String {
         BASE64.encode(self.key.sign(&string_to_sign(reply)).as_ref())

@@ -29,7 +29,10 @@
 
 mod auth;
 mod error;
+mod identified;
+mod idle;
 mod listen;
+mod log_sink;
 mod mp;
 mod range;
 mod replay;
@@ -40,6 +43,7 @@ mod site_pool;
 
 pub use auth::{ANONYMOUS, MAX_BODY, check_certificate};
 pub use error::{ApiError, ErrorBody};
+pub use log_sink::LossyStderr;
 pub use range::{RangeAnswer, parse as parse_range};
 pub use server::{
     ServerError, ServerOptions, router, serve, serve_tls, serve_with, tls_config_from_files,

@@ -8,7 +8,9 @@
 //! an open one closes, which the head timeout guarantees for idle or slow ones. HTTP/1.1, and
 //! HTTP/2 when TLS negotiates it (ALPN), are served by hyper (plain HTTP/2 is not: guessing the
 //! protocol from the first bytes would wait for them without a limit); graceful shutdown stops accepting and gives
-//! open requests up to [`Limits::shutdown_grace`] to finish.
+//! open requests up to [`Limits::shutdown_grace`] to finish. An HTTP/2 connection with no
+//! request in flight for the head timeout is closed too ([`crate::idle`]): its keep-alive pings
+//! alone would keep a connection whose peer answers them open for ever.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +24,8 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
+
+use crate::idle;
 
 /// The connection limits of a server (from [`crate::ServerOptions`]).
 #[derive(Debug, Clone, Copy)]
@@ -102,14 +106,19 @@ pub(crate) async fn serve_connections(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let activity = idle::Activity::new();
+        let tracked = Arc::clone(&activity);
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req)
+            let guard = tracked.start();
+            let answer = router.clone().oneshot(req);
+            async move { answer.await.map(|resp| idle::hold_until_sent(resp, guard)) }
         });
         let (h1, h2) = (Arc::clone(&h1), Arc::clone(&h2));
         let watcher = graceful.watcher();
         let acceptor = acceptor.clone();
         let handshake_timeout = limits.handshake_timeout;
+        let idle_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _permit = permit;
             let result = match acceptor {
@@ -131,13 +140,22 @@ pub(crate) async fn serve_connections(
                             return;
                         }
                     };
-                    let builder = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
-                        h2
+                    if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        // Closed after the idle time without a request in flight (HTTP/2 has
+                        // no head timeout); dropping it closes the socket.
+                        let conn = h2.serve_connection(TokioIo::new(tls), service);
+                        let served = watcher.watch(conn.into_owned());
+                        tokio::select! {
+                            r = served => r,
+                            () = idle::idle_for(&activity, idle_timeout) => {
+                                tracing::debug!("HTTP/2 connection from {peer}: idle, closed");
+                                Ok(())
+                            }
+                        }
                     } else {
-                        h1
-                    };
-                    let conn = builder.serve_connection(TokioIo::new(tls), service);
-                    watcher.watch(conn.into_owned()).await
+                        let conn = h1.serve_connection(TokioIo::new(tls), service);
+                        watcher.watch(conn.into_owned()).await
+                    }
                 }
             };
             if let Err(e) = result {

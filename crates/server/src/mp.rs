@@ -99,6 +99,8 @@ pub fn identify(
         name: computer.name,
         sms_guid: computer.sms_guid,
         unknown,
+        // Issued by the route, which knows the media that asked.
+        token: String::new(),
     })
 }
 
@@ -184,9 +186,15 @@ pub fn policy(site: &Site, req: &PolicyRequest) -> Result<Policy, ApiError> {
         sequence_xml: site.task_sequence_source_xml(&deployment.ts_id)?,
         variables: variables
             .into_iter()
-            .map(|(name, value)| Variable { name, value })
+            .map(|(name, value)| Variable {
+                name,
+                value,
+                // Marked and sealed by the route, which has the runtime's key.
+                secret: false,
+            })
             .collect(),
         references,
+        sealed_by: None,
     })
 }
 

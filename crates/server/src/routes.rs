@@ -15,6 +15,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::auth::{Caller, dp_access};
 use crate::error::ApiError;
+use crate::identified;
 use crate::mp;
 use crate::range::{self, RangeAnswer};
 use crate::server::AppState;
@@ -67,19 +68,27 @@ pub(crate) async fn identity(
     body: Bytes,
 ) -> AppResult<Identity> {
     let req: IdentityRequest = json(&body)?;
-    Ok(Json(
-        state
-            .pool
-            .run(move |site| mp::identify(site, &req, caller.allow_unknown))
-            .await?,
-    ))
+    let allow_unknown = caller.allow_unknown;
+    let mut identity = state
+        .pool
+        .run(move |site| mp::identify(site, &req, allow_unknown))
+        .await?;
+    identified::issue(state.site_signer()?, &caller, &mut identity);
+    Ok(Json(identity))
 }
 
 pub(crate) async fn deployments(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> AppResult<DeploymentList> {
     let req: DeploymentsRequest = json(&body)?;
+    identified::check(
+        state.site_signer()?,
+        &caller,
+        &req.identity_token,
+        req.resource_id,
+    )?;
     Ok(Json(
         state
             .pool
@@ -88,11 +97,22 @@ pub(crate) async fn deployments(
     ))
 }
 
-pub(crate) async fn policy(State(state): State<Arc<AppState>>, body: Bytes) -> AppResult<Policy> {
+pub(crate) async fn policy(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> AppResult<Policy> {
     let req: PolicyRequest = json(&body)?;
-    Ok(Json(
-        state.pool.run(move |site| mp::policy(site, &req)).await?,
-    ))
+    identified::check(
+        state.site_signer()?,
+        &caller,
+        &req.identity_token,
+        req.resource_id,
+    )?;
+    let recipient_key = req.recipient_key.clone();
+    let mut policy = state.pool.run(move |site| mp::policy(site, &req)).await?;
+    identified::seal_secrets(&mut policy, recipient_key.as_deref())?;
+    Ok(Json(policy))
 }
 
 pub(crate) async fn content_locations(

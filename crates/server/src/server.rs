@@ -12,6 +12,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::auth;
+use crate::error::ApiError;
 use crate::listen::{self, Limits};
 use crate::replay::ReplayCache;
 use crate::reply;
@@ -99,6 +100,18 @@ pub(crate) struct AppState {
     pub(crate) dp_name: Option<String>,
     pub(crate) max_clock_skew: i64,
     pub(crate) replay: ReplayCache,
+    /// The site key: signs answers and identity tokens (management point role only).
+    pub(crate) site_signer: Option<Arc<tsmedia_protocol::reply::ReplySigner>>,
+}
+
+impl AppState {
+    /// The site key; an internal error on a server without the management point role (its
+    /// routes are the only users).
+    pub(crate) fn site_signer(&self) -> Result<&tsmedia_protocol::reply::ReplySigner, ApiError> {
+        self.site_signer
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("management point route without the site key"))
+    }
 }
 
 /// The router of the management point and/or distribution point for the site in `site_dir`.
@@ -116,14 +129,20 @@ pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, Server
     } else {
         None
     };
+    let site_signer = if options.mp {
+        Some(Arc::new(site_reply_signer(site_dir)?))
+    } else {
+        None
+    };
     let state = Arc::new(AppState {
         pool: Arc::new(pool),
         dp_name,
         max_clock_skew: options.max_clock_skew,
         replay: ReplayCache::new(options.replay_capacity),
+        site_signer: site_signer.clone(),
     });
     let mut app = Router::new();
-    if options.mp {
+    if let Some(signer) = site_signer {
         let mp = Router::new()
             .route(&format!("{MP_PREFIX}/location"), get(routes::location))
             .route(&format!("{MP_PREFIX}/identity"), post(routes::identity))
@@ -142,7 +161,7 @@ pub fn router(site_dir: &Path, options: &ServerOptions) -> Result<Router, Server
             ))
             // Outermost, so refusals of the signature check are signed too.
             .route_layer(axum::middleware::from_fn_with_state(
-                Arc::new(site_reply_signer(site_dir)?),
+                signer,
                 reply::sign_replies,
             ));
         app = app.merge(mp);

@@ -203,6 +203,8 @@ fn fifteen_hundred_idle_or_slow_connections_do_not_stop_two_hundred_clients() {
                         &PolicyRequest {
                             deployment_id: dep,
                             resource_id: id.resource_id,
+                            identity_token: id.token.clone(),
+                            recipient_key: None,
                         },
                     )
                     .map_err(e)?;

@@ -74,6 +74,8 @@ fn two_hundred_concurrent_clients() {
                         &PolicyRequest {
                             deployment_id: dep,
                             resource_id: id.resource_id,
+                            identity_token: id.token.clone(),
+                            recipient_key: None,
                         },
                     )
                     .map_err(e)?;

@@ -55,6 +55,37 @@ async fn refused(app: &Router, req: Request<Body>, status: StatusCode, code: &st
     assert!(v["error"].is_string(), "{v}");
 }
 
+/// Identifies a computer as `signer`'s media: its resource ID and identity token.
+async fn identify(
+    app: &Router,
+    signer: &tsmedia_protocol::signing::RequestSigner,
+    body: &Value,
+) -> (i64, String) {
+    let (s, v) = json_of(
+        app,
+        request(
+            Some(signer),
+            "POST",
+            "/mp/v1/identity",
+            body.to_string().as_bytes(),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (
+        v["resource_id"].as_i64().unwrap(),
+        v["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// PC1 identified by `f.good`'s media.
+async fn pc1_token(f: &Fixture, app: &Router) -> String {
+    let (id, token) = identify(app, &f.good, &json!({"smbios_guid": GUID, "arch": "x64"})).await;
+    assert_eq!(id, f.pc1);
+    token
+}
+
 fn post(f: &Fixture, path: &str, body: &Value) -> Request<Body> {
     request(
         Some(&f.good),
@@ -339,9 +370,14 @@ async fn deployments_respect_availability_and_hiding() {
             .map(|d| d["id"].as_str().unwrap().to_string())
             .collect()
     };
+    let t = pc1_token(&f, &app).await;
     let (s, v) = json_of(
         &app,
-        post(&f, "/mp/v1/deployments", &json!({"resource_id": f.pc1})),
+        post(
+            &f,
+            "/mp/v1/deployments",
+            &json!({"resource_id": f.pc1, "identity_token": t}),
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -356,7 +392,7 @@ async fn deployments_respect_availability_and_hiding() {
         post(
             &f,
             "/mp/v1/deployments",
-            &json!({"resource_id": f.pc1, "preferred_advert_id": f.dep_hidden.to_lowercase()}),
+            &json!({"resource_id": f.pc1, "identity_token": t, "preferred_advert_id": f.dep_hidden.to_lowercase()}),
         ),
     )
     .await;
@@ -367,7 +403,7 @@ async fn deployments_respect_availability_and_hiding() {
         post(
             &f,
             "/mp/v1/deployments",
-            &json!({"resource_id": f.pc1, "preferred_advert_id": f.dep_clients}),
+            &json!({"resource_id": f.pc1, "identity_token": t, "preferred_advert_id": f.dep_clients}),
         ),
     )
     .await;
@@ -378,21 +414,40 @@ async fn deployments_respect_availability_and_hiding() {
     );
     assert!(v["preferred"].is_null());
     // The x64 Unknown Computer is in no collection with deployments.
+    let (unknown, ut) = identify(
+        &app,
+        &f.good,
+        &json!({"smbios_guid": "11111111-2222-3333-4444-555555555555", "arch": "x64"}),
+    )
+    .await;
+    assert_eq!(unknown, 2_046_820_353i64);
     let (_, v) = json_of(
         &app,
         post(
             &f,
             "/mp/v1/deployments",
-            &json!({"resource_id": 2_046_820_353i64}),
+            &json!({"resource_id": unknown, "identity_token": ut}),
         ),
     )
     .await;
     assert!(ids(&v).is_empty());
+    // Another computer than the one identified (issue #15, M3).
     refused(
         &app,
-        post(&f, "/mp/v1/deployments", &json!({"resource_id": 999})),
-        StatusCode::NOT_FOUND,
-        "not_found",
+        post(
+            &f,
+            "/mp/v1/deployments",
+            &json!({"resource_id": f.pc2, "identity_token": t}),
+        ),
+        StatusCode::FORBIDDEN,
+        "not_identified",
+    )
+    .await;
+    refused(
+        &app,
+        post(&f, "/mp/v1/deployments", &json!({"resource_id": f.pc1})),
+        StatusCode::FORBIDDEN,
+        "identity_token_missing",
     )
     .await;
     refused(
@@ -407,12 +462,15 @@ async fn deployments_respect_availability_and_hiding() {
 #[tokio::test]
 async fn policy_and_content_location() {
     let (f, app) = setup();
+    let t = pc1_token(&f, &app).await;
+    let key = tsmedia_protocol::seal::RecipientKey::generate().unwrap();
     let (s, v) = json_of(
         &app,
         post(
             &f,
             "/mp/v1/policy",
-            &json!({"deployment_id": f.dep_visible, "resource_id": f.pc1}),
+            &json!({"deployment_id": f.dep_visible, "resource_id": f.pc1,
+                "identity_token": t, "recipient_key": key.public_base64()}),
         ),
     )
     .await;
@@ -423,10 +481,31 @@ async fn policy_and_content_location() {
             .unwrap()
             .contains("Install Tools")
     );
+    // The secret variable is sealed to the request's key; Lab2's variables are not there.
     assert_eq!(
-        v["variables"],
-        json!([{"name": "OSDComputerName", "value": "LAB-PC1"}])
+        v["variables"][0],
+        json!({"name": "OSDComputerName", "value": "LAB-PC1"})
     );
+    assert_eq!(v["variables"][1]["name"], "OSDJoinPassword");
+    assert_eq!(v["variables"][1]["secret"], true);
+    assert_eq!(v["variables"].as_array().unwrap().len(), 2, "{v}");
+    assert!(!v.to_string().contains(JOIN_SECRET), "{v}");
+    let mut policy: tsmedia_protocol::api::Policy = serde_json::from_value(v.clone()).unwrap();
+    key.open(policy.sealed_by.as_deref(), &mut policy.variables)
+        .unwrap();
+    assert_eq!(policy.variables[1].value, JOIN_SECRET);
+    // Without a recipient key, the secret would travel in clear: refused.
+    refused(
+        &app,
+        post(
+            &f,
+            "/mp/v1/policy",
+            &json!({"deployment_id": f.dep_visible, "resource_id": f.pc1, "identity_token": t}),
+        ),
+        StatusCode::BAD_REQUEST,
+        "recipient_key_required",
+    )
+    .await;
     assert_eq!(
         v["references"],
         json!([{"package_id": f.package_id, "content_id": f.content_id}])
@@ -436,21 +515,16 @@ async fn policy_and_content_location() {
         post(
             &f,
             "/mp/v1/policy",
-            &json!({"deployment_id": f.dep_clients, "resource_id": f.pc1}),
+            &json!({"deployment_id": f.dep_clients, "resource_id": f.pc1, "identity_token": t}),
         ),
         StatusCode::FORBIDDEN,
         "not_available_to_media",
     )
     .await;
-    refused(
+    let (unknown, ut) = identify(
         &app,
-        post(
-            &f,
-            "/mp/v1/policy",
-            &json!({"deployment_id": f.dep_visible, "resource_id": 2_046_820_353i64}),
-        ),
-        StatusCode::FORBIDDEN,
-        "not_targeted",
+        &f.good,
+        &json!({"smbios_guid": "11111111-2222-3333-4444-555555555555", "arch": "x64"}),
     )
     .await;
     refused(
@@ -458,7 +532,57 @@ async fn policy_and_content_location() {
         post(
             &f,
             "/mp/v1/policy",
-            &json!({"deployment_id": "PS1FFFFF", "resource_id": f.pc1}),
+            &json!({"deployment_id": f.dep_visible, "resource_id": unknown, "identity_token": ut}),
+        ),
+        StatusCode::FORBIDDEN,
+        "not_targeted",
+    )
+    .await;
+    // PC2's policy by its ID, with PC1's token (issue #15, M3).
+    refused(
+        &app,
+        post(
+            &f,
+            "/mp/v1/policy",
+            &json!({"deployment_id": f.dep_lab2, "resource_id": f.pc2, "identity_token": t}),
+        ),
+        StatusCode::FORBIDDEN,
+        "not_identified",
+    )
+    .await;
+    // PC1's token used by other media.
+    refused(
+        &app,
+        request(
+            Some(&f.guest),
+            "POST",
+            "/mp/v1/policy",
+            json!({"deployment_id": f.dep_visible, "resource_id": f.pc1, "identity_token": t})
+                .to_string()
+                .as_bytes(),
+            None,
+        ),
+        StatusCode::FORBIDDEN,
+        "identity_token_other_media",
+    )
+    .await;
+    refused(
+        &app,
+        post(
+            &f,
+            "/mp/v1/policy",
+            &json!({"deployment_id": f.dep_visible, "resource_id": f.pc1, "identity_token": "v1.x.y"}),
+        ),
+        StatusCode::FORBIDDEN,
+        "identity_token_invalid",
+    )
+    .await;
+    refused(
+        &app,
+        post(
+            &f,
+            "/mp/v1/policy",
+            &json!({"deployment_id": "PS1FFFFF", "resource_id": f.pc1, "identity_token": t}),
         ),
         StatusCode::NOT_FOUND,
         "not_found",

@@ -292,7 +292,15 @@ fn interrupted_download_resumes_and_is_verified() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let f = site_on(&listener, 3 << 20);
     let server = start(listener, &f, None);
-    let c = client(&f, &f.good, Some(READER));
+    // No retries within a call: this test resumes across calls (retries within one are
+    // `protocol`'s download_stall test).
+    let c = SiteClient::new(ClientOptions {
+        signer: Some(Arc::clone(&f.good)),
+        principal: Some(READER.into()),
+        retries: 0,
+        ..ClientOptions::default()
+    })
+    .unwrap();
     let live = format!("http://{}", server.addr);
     let manifest = c.manifest(&live, &f.content_id).unwrap();
     let entry = manifest
@@ -385,6 +393,7 @@ fn whole_media_conversation() {
             &mp,
             &DeploymentsRequest {
                 resource_id: id.resource_id,
+                identity_token: id.token.clone(),
                 preferred_advert_id: None,
             },
         )
@@ -396,6 +405,8 @@ fn whole_media_conversation() {
             &PolicyRequest {
                 deployment_id: deps.deployments[0].id.clone(),
                 resource_id: id.resource_id,
+                identity_token: id.token.clone(),
+                recipient_key: None,
             },
         )
         .unwrap();
@@ -494,6 +505,7 @@ fn answers_are_signed_with_the_site_key() {
             &mp,
             &DeploymentsRequest {
                 resource_id: id.resource_id,
+                identity_token: id.token.clone(),
                 preferred_advert_id: None,
             },
         )
@@ -504,6 +516,8 @@ fn answers_are_signed_with_the_site_key() {
             &PolicyRequest {
                 deployment_id: deps.deployments[0].id.clone(),
                 resource_id: id.resource_id,
+                identity_token: id.token.clone(),
+                recipient_key: None,
             },
         )
         .unwrap();

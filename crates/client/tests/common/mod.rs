@@ -46,8 +46,9 @@ pub struct Pkg<'a> {
     pub files: Vec<(&'a str, Vec<u8>)>,
 }
 
-/// Stages packages under `root/SMS/PKG/<ID>` and writes `root/SMS/data/ContentManifest.json`.
-pub fn stage(root: &Path, pkgs: &[Pkg<'_>]) {
+/// Stages packages under `root/SMS/PKG/<ID>` and writes `root/SMS/data/ContentManifest.json`;
+/// returns the manifest's SHA-256, for the media variable that authenticates it.
+pub fn stage(root: &Path, pkgs: &[Pkg<'_>]) -> String {
     let mut packages = Vec::new();
     for p in pkgs {
         let dir = root.join("SMS/PKG").join(p.id);
@@ -70,7 +71,9 @@ pub fn stage(root: &Path, pkgs: &[Pkg<'_>]) {
     let doc = serde_json::json!({ "format": "tsmedia-content-manifest/1", "packages": packages });
     let m = root.join("SMS/data/ContentManifest.json");
     fs::create_dir_all(m.parent().expect("parent")).expect("mkdir");
-    fs::write(m, serde_json::to_vec_pretty(&doc).expect("json")).expect("write manifest");
+    let bytes = serde_json::to_vec_pretty(&doc).expect("json");
+    fs::write(m, &bytes).expect("write manifest");
+    tsmedia_base::digest::hex(&tsmedia_base::digest::sha256(&bytes))
 }
 
 /// The output of a reference tool, failing (not skipping) when it is missing.

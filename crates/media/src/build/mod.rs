@@ -263,7 +263,22 @@ fn write_media(
         principal.unwrap_or(tsmedia_site::DEFAULT_PRINCIPAL)
     ));
 
-    let vars = media_variables(plan);
+    // The manifest first: its hash goes into the sealed media variables, which authenticate it
+    // (issue #15, L1).
+    let hashes = sources::part_hashes(plan, &options.cancel)?;
+    if !plan.splits.is_empty() {
+        log.timing("split WIM parts hashed");
+    }
+    let manifest = sources::manifest(plan, &hashes);
+    let mut vars = media_variables(plan);
+    // Media without staged content need none (their manifest lists nothing, and boot media
+    // keep it inside boot.wim).
+    if !plan.content.is_empty() {
+        vars.push(Variable::new(
+            tsmedia_mediafmt::manifest::MANIFEST_HASH_VARIABLE,
+            tsmedia_mediafmt::ContentManifest::hash_of(&manifest),
+        ));
+    }
     for v in &vars {
         // Custom variables (`--variable`) are where domain-join and local administrator
         // passwords go: their names and lengths only (issue #15, L2), as for the PFX.
@@ -296,11 +311,7 @@ fn write_media(
             secret::seal(xml.as_bytes(), pw, options.kdf, &rng, "policy.xml")?,
         );
     }
-    let hashes = sources::part_hashes(plan, &options.cancel)?;
-    if !plan.splits.is_empty() {
-        log.timing("split WIM parts hashed");
-    }
-    small.insert(MANIFEST, sources::manifest(plan, &hashes));
+    small.insert(MANIFEST, manifest);
     if spec.autorun {
         small.insert(
             AUTORUN,

@@ -12,6 +12,12 @@ use tsmedia_site::{Availability, PackageOptions, PackageType, Purpose, Site};
 
 pub const GUID: &str = "4C4C4544-0042-3510-8052-B4C04F564433";
 pub const MAC: &str = "00:15:5D:01:02:03";
+/// PC2, in collection Lab2 only.
+pub const GUID2: &str = "4C4C4544-0042-3510-8052-B4C04F564434";
+/// `OSDJoinPassword` of collection Lab (PC1's): must never be seen in clear on the wire.
+pub const JOIN_SECRET: &str = "Lab-J0in-S3cret!";
+/// `OSDJoinPassword` of collection Lab2 (PC2's): must never reach PC1's media.
+pub const JOIN_SECRET2: &str = "Lab2-J0in-S3cret!";
 pub const READER: &str = "LAB\\naa";
 /// A principal without read access.
 pub const GUEST: &str = "LAB\\guest";
@@ -27,6 +33,9 @@ pub struct Fixture {
     pub big_path: String,
     pub big: Vec<u8>,
     pub pc1: i64,
+    /// PC2, in collection Lab2, with its own deployment.
+    pub pc2: i64,
+    pub dep_lab2: String,
     pub good: Arc<RequestSigner>,
     pub blocked: Arc<RequestSigner>,
     pub expired: Arc<RequestSigner>,
@@ -109,6 +118,19 @@ pub fn fixture(dp_url: &str, mps: &[(&str, &str, &[&str])], big_len: usize) -> F
         .unwrap();
     site.set_collection_variable("Lab", "OSDComputerName", "LAB-PC1")
         .unwrap();
+    site.set_collection_variable("Lab", "OSDJoinPassword", JOIN_SECRET)
+        .unwrap();
+    let pc2 = site
+        .import_computer("PC2", GUID2, "00:15:5D:01:02:04")
+        .unwrap()
+        .id;
+    site.add_collection("Lab2").unwrap();
+    site.add_collection_members("Lab2", &["PC2".to_string()])
+        .unwrap();
+    site.set_collection_variable("Lab2", "OSDJoinPassword", JOIN_SECRET2)
+        .unwrap();
+    site.set_collection_variable("Lab2", "Lab2Only", "yes")
+        .unwrap();
 
     let xml = format!(
         r#"<sequence version="3.10"><step type="SMS_TaskSequence_InstallSoftwareAction" name="Install Tools"><action>smsswd.exe /pkg:{} /install /basevar: /continueOnError=</action></step></sequence>"#,
@@ -133,6 +155,10 @@ pub fn fixture(dp_url: &str, mps: &[(&str, &str, &[&str])], big_len: usize) -> F
         .id;
     let dep_clients = site
         .deploy(&ts3, "Lab", Availability::Clients, Purpose::Required)
+        .unwrap()
+        .id;
+    let dep_lab2 = site
+        .deploy(&ts1, "Lab2", Availability::MediaPxe, Purpose::Available)
         .unwrap()
         .id;
 
@@ -160,6 +186,8 @@ pub fn fixture(dp_url: &str, mps: &[(&str, &str, &[&str])], big_len: usize) -> F
         big_path: "sub dir/big file.bin".into(),
         big,
         pc1,
+        pc2,
+        dep_lab2,
         good,
         blocked,
         expired,
