@@ -151,6 +151,10 @@ pub struct Policy {
     pub variables: Vec<Variable>,
     /// Content the task sequence needs.
     pub references: Vec<PolicyReference>,
+    /// The programs and application deployment types its Install Package and Install
+    /// Application steps may run (empty from a site before schema version 4).
+    #[serde(default)]
+    pub software: tsmedia_mediafmt::software::SoftwarePolicy,
 }
 
 /// A distribution point holding some content.

@@ -187,6 +187,7 @@ pub fn policy(site: &Site, req: &PolicyRequest) -> Result<Policy, ApiError> {
             .map(|(name, value)| Variable { name, value })
             .collect(),
         references,
+        software: site.software_policy(&deployment.ts_id)?,
     })
 }
 
