@@ -5,12 +5,10 @@
 mod cm_lab;
 mod common;
 
-use cm_lab::{GUID, Lab, MAC, client, serve, small_package};
-
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
+use cm_lab::{Lab, client, serve, small_package};
 use common::{require, run, s, tsmedia};
 
 fn media_log(dir: &Path) -> String {
