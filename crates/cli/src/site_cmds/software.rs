@@ -115,6 +115,8 @@ pub struct DtAddArgs {
     json: bool,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum DeploymentTypeCmd {
     /// Add a deployment type to an application: what Install Application installs (the first
