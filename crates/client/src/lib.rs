@@ -38,6 +38,7 @@
 //!
 //! [`StepError::Unsupported`]: tsmedia_tasksequence::StepError::Unsupported
 
+pub mod capture;
 pub mod command;
 pub mod content;
 pub mod deployment;

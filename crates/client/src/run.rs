@@ -182,6 +182,41 @@ fn check_window(env: &Variables, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// The sealed software policy of stand-alone media (`SMS/data/SoftwarePolicy.dat`); media
+/// without one (built before programs existed) hold no programs.
+fn read_software_policy(
+    media: &Path,
+    password: Option<&str>,
+    log: &mut dyn LogSink,
+) -> Result<tsmedia_mediafmt::software::SoftwarePolicy> {
+    use tsmedia_mediafmt::software::{SOFTWARE_POLICY_PATH, SoftwarePolicy};
+    let path = media.join(SOFTWARE_POLICY_PATH);
+    let sealed = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            info(
+                log,
+                "No software policy on the media: Install Package and Install Application have no programs".into(),
+            );
+            return Ok(SoftwarePolicy::default());
+        }
+        Err(e) => return Err(e).at(&path),
+    };
+    let json = secret::open(&sealed, password, "SoftwarePolicy.dat")
+        .map_err(|e| Error::Media(e.to_string()))?;
+    let policy = SoftwarePolicy::from_json(&json, &path.display().to_string())
+        .map_err(|e| Error::Media(e.to_string()))?;
+    info(
+        log,
+        format!(
+            "Software policy from the media: {} program(s), {} application(s)",
+            policy.programs.len(),
+            policy.applications.len()
+        ),
+    );
+    Ok(policy)
+}
+
 /// Runs the prestart command; its `NAME=VALUE` lines set variables.
 fn prestart(
     media: &Path,
@@ -408,6 +443,7 @@ fn run_logged(
         "fullmedia" => MediaType::FullMedia,
         "oemmedia" => MediaType::OemMedia,
         "bootmedia" => MediaType::BootMedia,
+        "capturemedia" => MediaType::CaptureMedia,
         other => {
             return Err(Error::Media(format!(
                 "media type {other:?} cannot run a task sequence"
@@ -456,75 +492,95 @@ fn run_logged(
         check_window(&env, now)?;
     }
     prestart(media, &mut env, &mut content, log)?;
-    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) = if kind
-        == MediaType::FullMedia
-    {
-        let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
-        let sealed = fs::read(&policy_path).at(&policy_path)?;
-        // Protected exactly when Variables.dat is: no unprotected policy in protected media.
-        let xml = secret::open_protected(
-            &sealed,
-            options.password.as_deref(),
-            bootstrap.password_required,
-            "policy.xml",
-        )
-        .map_err(|e| Error::Media(e.to_string()))?;
-        let ts = TaskSequence::from_xml_bytes(&xml)
-            .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
-        info(
-            log,
-            format!(
-                "Task sequence {} from the media policy",
-                env.get("_SMSTSStandAloneTSID").unwrap_or("(unnamed)")
-            ),
-        );
-        (ts, Box::new(content))
-    } else {
-        // A run resuming after a restart goes on with the deployment it chose before the
-        // restart (recorded in `_SMSTSAdvertID`), without asking again.
-        let saved = load_state(&target.join(STATE_FILE), options.password.as_deref())?;
-        let resumed = saved
-            .as_ref()
-            .and_then(|s| s.variables.get(ADVERT_ID))
-            .filter(|_| options.deployment.is_none())
-            .map(|id| RunOptions {
-                deployment: Some(id.to_string()),
-                ..options.clone()
-            });
-        let site = crate::network::connect(
-            resumed.as_ref().unwrap_or(options),
-            &media_type,
-            &env,
-            bootstrap.unattended,
-            log,
-        )?;
-        site.apply(&mut env, log)?;
-        env.set_builtin(ADVERT_ID, site.choice.deployment.id.as_str())
+    let software: tsmedia_mediafmt::software::SoftwarePolicy;
+    if kind == MediaType::CaptureMedia {
+        crate::capture::ask_capture_settings(&mut env, bootstrap.unattended, log)?;
+    }
+    let (ts, mut content): (TaskSequence, Box<dyn ContentProvider>) =
+        if matches!(kind, MediaType::FullMedia | MediaType::CaptureMedia) {
+            software = read_software_policy(media, options.password.as_deref(), log)?;
+            let policy_path = media.join(tsmedia_mediafmt::POLICY_PATH);
+            let sealed = fs::read(&policy_path).at(&policy_path)?;
+            // Protected exactly when Variables.dat is: no unprotected policy in protected media.
+            let xml = secret::open_protected(
+                &sealed,
+                options.password.as_deref(),
+                bootstrap.password_required,
+                "policy.xml",
+            )
             .map_err(|e| Error::Media(e.to_string()))?;
-        let ts =
-            TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
-                Error::Policy(format!(
-                    "task sequence {}: {}",
-                    site.policy.ts_id,
-                    tsmedia_base::error_chain(&e)
-                ))
-            })?;
-        info(
-            log,
-            format!(
-                "Task sequence {} ({}) from the management point",
-                site.policy.ts_id, site.policy.ts_name
-            ),
-        );
-        let cache = target.join("_SMSTaskSequence/Packages");
-        (ts, Box::new(site.content(content, cache)))
-    };
+            let ts = TaskSequence::from_xml_bytes(&xml)
+                .map_err(|e| Error::Policy(tsmedia_base::error_chain(&e)))?;
+            info(
+                log,
+                format!(
+                    "Task sequence {} from the media policy",
+                    env.get("_SMSTSStandAloneTSID")
+                        .unwrap_or(if kind == MediaType::CaptureMedia {
+                            "(the capture sequence of capture media)"
+                        } else {
+                            "(unnamed)"
+                        })
+                ),
+            );
+            (ts, Box::new(content))
+        } else {
+            // A run resuming after a restart goes on with the deployment it chose before the
+            // restart (recorded in `_SMSTSAdvertID`), without asking again.
+            let saved = load_state(&target.join(STATE_FILE), options.password.as_deref())?;
+            let resumed = saved
+                .as_ref()
+                .and_then(|s| s.variables.get(ADVERT_ID))
+                .filter(|_| options.deployment.is_none())
+                .map(|id| RunOptions {
+                    deployment: Some(id.to_string()),
+                    ..options.clone()
+                });
+            let site = crate::network::connect(
+                resumed.as_ref().unwrap_or(options),
+                &media_type,
+                &env,
+                bootstrap.unattended,
+                log,
+            )?;
+            site.apply(&mut env, log)?;
+            env.set_builtin(ADVERT_ID, site.choice.deployment.id.as_str())
+                .map_err(|e| Error::Media(e.to_string()))?;
+            let ts =
+                TaskSequence::from_xml_bytes(site.policy.sequence_xml.as_bytes()).map_err(|e| {
+                    Error::Policy(format!(
+                        "task sequence {}: {}",
+                        site.policy.ts_id,
+                        tsmedia_base::error_chain(&e)
+                    ))
+                })?;
+            info(
+                log,
+                format!(
+                    "Task sequence {} ({}) from the management point",
+                    site.policy.ts_id, site.policy.ts_name
+                ),
+            );
+            let cache = target.join("_SMSTaskSequence/Packages");
+            software = site.policy.software.clone();
+            info(
+                log,
+                format!(
+                    "Software policy: {} program(s), {} application(s)",
+                    software.programs.len(),
+                    software.applications.len()
+                ),
+            );
+            (ts, Box::new(site.content(content, cache)))
+        };
     let runner = MediaStepRunner::new(
         RunnerOptions {
             target: target.to_path_buf(),
             disk: options.disk.clone(),
             mounter: options.mounter.clone(),
             cancel: options.cancel.clone(),
+            software,
+            arch: options.arch.clone(),
             ..RunnerOptions::default()
         },
         &mut *content,

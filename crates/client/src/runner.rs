@@ -30,6 +30,12 @@ pub struct RunnerOptions {
     /// Stops before the next step, and inside image apply and capture between files, with a
     /// step failure naming the cancel. Default: never.
     pub cancel: Cancel,
+    /// The programs and application deployment types Install Package and Install Application
+    /// may run (from the signed policy or the sealed stand-alone media). Default: none.
+    pub software: tsmedia_mediafmt::software::SoftwarePolicy,
+    /// The computer's architecture, for deployment type requirements. Default: this
+    /// runtime's.
+    pub arch: Option<String>,
 }
 
 impl Default for RunnerOptions {
@@ -40,6 +46,8 @@ impl Default for RunnerOptions {
             new_disk_size: 64 << 20,
             mounter: None,
             cancel: Cancel::default(),
+            software: Default::default(),
+            arch: None,
         }
     }
 }
@@ -120,10 +128,10 @@ impl StepRunner for MediaStepRunner<'_> {
             "PartitionDiskAction" => steps::disk::partition(self, step, env),
             "ApplyOperatingSystemAction" => steps::image::apply_os(self, step, env),
             "ApplyDataImageAction" => steps::image::apply_data(self, step, env),
-            "CaptureSystemImageAction" => steps::image::capture(self, step, env),
+            "CaptureSystemImageAction" => steps::capture::capture(self, step, env),
             "ApplyDriverPackageAction" => steps::package::apply_drivers(self, step, env),
-            "InstallSoftwareAction" => steps::package::install_package(self, step, env),
-            "InstallApplicationAction" => steps::package::install_application(self, step, env),
+            "InstallSoftwareAction" => steps::software::install_package(self, step, env),
+            "InstallApplicationAction" => steps::software::install_application(self, step, env),
             "DownloadPackageContentAction" => steps::package::download(self, step, env),
             "RunCommandLineAction" => steps::command::run_command_line(self, step, env),
             "SetVariableAction" => steps::command::set_variable(step, env),

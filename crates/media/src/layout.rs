@@ -33,6 +33,7 @@ const PER_FILE: u64 = 4096;
 pub const VARIABLES: &str = tsmedia_mediafmt::VARIABLES_PATH;
 pub const BOOTSTRAP: &str = tsmedia_mediafmt::BOOTSTRAP_PATH;
 pub const POLICY: &str = tsmedia_mediafmt::POLICY_PATH;
+pub const SOFTWARE_POLICY: &str = tsmedia_mediafmt::software::SOFTWARE_POLICY_PATH;
 pub const MANIFEST: &str = tsmedia_mediafmt::MANIFEST_PATH;
 pub const LABEL: &str = tsmedia_mediafmt::LABEL_PATH;
 pub const AUTORUN: &str = "autorun.inf";
@@ -172,8 +173,14 @@ pub fn lay_out(
     }
     first.push(generated(BOOTSTRAP, "bootstrap settings"));
     first.push(generated(VARIABLES, "encrypted media variables"));
-    if spec.kind == MediaKind::Standalone {
+    if matches!(spec.kind, MediaKind::Standalone | MediaKind::Capture) {
         first.push(generated(POLICY, "encrypted task sequence policy"));
+    }
+    if plan.software.is_some() {
+        first.push(generated(
+            SOFTWARE_POLICY,
+            "encrypted programs and deployment types",
+        ));
     }
     if matches!(spec.kind, MediaKind::Standalone | MediaKind::Prestaged) {
         first.push(generated(MANIFEST, "content manifest (SHA-256 per file)"));

@@ -24,6 +24,7 @@
 
 mod bootfiles;
 mod build;
+pub mod capture_sequence;
 pub mod certificate;
 mod error;
 mod inspect;

@@ -129,6 +129,9 @@ pub struct MediaPlan {
     pub task_sequence: Option<(String, String)>,
     /// Task sequence XML (stand-alone: encrypted into `policy.xml`).
     pub task_sequence_xml: Option<String>,
+    /// Stand-alone and capture media: the programs and application deployment types of the
+    /// content they carry (sealed into `SMS/data/SoftwarePolicy.dat`).
+    pub software: Option<tsmedia_mediafmt::software::SoftwarePolicy>,
     pub content: Vec<ContentItem>,
     /// The image of `--os-image` the media are for (prestaged): `--os-image-index`, else the
     /// package's image index, else 1; checked against the WIM. `OSDImageIndex` on the media.

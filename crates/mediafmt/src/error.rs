@@ -51,6 +51,14 @@ pub enum Error {
     /// The media certificate cannot be opened or read, or no randomness was available.
     #[error("certificate: {0}")]
     Certificate(String),
+    /// A media document (such as the software policy) is not in its format.
+    #[error("{what}: {reason}")]
+    Format {
+        /// The document.
+        what: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The content manifest cannot be read.
     #[error("content manifest {}: {reason}", .path.display())]
     Manifest {

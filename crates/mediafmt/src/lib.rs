@@ -7,6 +7,8 @@
 //!   password + XChaCha20-Poly1305), and the seeded randomness of reproducible builds.
 //! - [`manifest`]: `SMS/data/ContentManifest.json`, the SHA-256 of every staged content file,
 //!   which the runtime checks before it uses staged content.
+//! - [`software`]: the software policy (programs of packages, deployment types of
+//!   applications) that stand-alone media carry sealed and the management point serves.
 //! - [`certificate`]: the media certificate as the runtime needs it: the PFX opened into
 //!   certificate and key, its validity dates and its thumbprint (the site's certificate ID).
 //!   Creating and importing certificates is the builder's (`tsmedia-media`).
@@ -18,6 +20,7 @@ pub mod certificate;
 mod error;
 pub mod manifest;
 pub mod secret;
+pub mod software;
 pub mod variables;
 
 pub use error::{Error, Result};

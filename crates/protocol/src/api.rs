@@ -177,6 +177,10 @@ pub struct Policy {
     /// when there are any.
     #[serde(default)]
     pub sealed_by: Option<String>,
+    /// The programs and application deployment types its Install Package and Install
+    /// Application steps may run (empty from a site before schema version 4).
+    #[serde(default)]
+    pub software: tsmedia_mediafmt::software::SoftwarePolicy,
 }
 
 /// A distribution point holding some content.

@@ -195,6 +195,7 @@ pub fn policy(site: &Site, req: &PolicyRequest) -> Result<Policy, ApiError> {
             .collect(),
         references,
         sealed_by: None,
+        software: site.software_policy(&deployment.ts_id)?,
     })
 }
 

@@ -25,8 +25,8 @@
 //! ```
 //!
 //! Not supported: SQL Server sites, several sites in a hierarchy, content delivered as
-//! binary deltas, applications' deployment types (an application is a package here), and
-//! empty folders in package content.
+//! binary deltas, global conditions of deployment types (requirements are an architecture or a
+//! task sequence variable), and empty folders in package content.
 
 mod arch;
 mod certificate;
@@ -41,6 +41,7 @@ mod points;
 mod schema;
 mod signing_key;
 mod site;
+mod software;
 mod source;
 mod task_sequence;
 mod time;
@@ -65,9 +66,12 @@ pub use signing_key::SIGNING_KEY_FILE;
 pub use site::{
     ALL_SYSTEMS, ALL_UNKNOWN_COMPUTERS, DATABASE_FILE, Site, SiteInfo, validate_site_code,
 };
+pub use software::{MissingSoftware, is_model_name};
 pub use task_sequence::{
     ContentReference, ImportedTaskSequence, StoredTaskSequence, TaskSequenceSummary,
 };
 pub use time::Timestamp;
+/// The software policy types (programs, applications, deployment types) the site stores.
+pub use tsmedia_mediafmt::software as software_policy;
 pub use tsmedia_tasksequence::TaskSequence;
 pub use wim_info::{TSMEDIA_PE, WimImage};

@@ -144,6 +144,10 @@ pub struct Package {
     /// Boot images: the package with the prestart command's files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prestart_package: Option<String>,
+    /// Applications: the model name task sequences name it by
+    /// (`ScopeId_<scope>/Application_<id>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
     /// Boot and OS images: the images of the current version's WIM.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<WimImage>>,
@@ -375,6 +379,9 @@ impl Site {
             )
             .map_err(Error::db(format!("recording that {id} depends on {dep}")))?;
         }
+        if kind == PackageType::Application {
+            crate::software::set_default_model_name(&tx, &id)?;
+        }
         content::insert_version(&tx, &id, 1, &entries, images, at)?;
         tx.commit()
             .map_err(Error::db(format!("adding package {id}")))?;
@@ -435,7 +442,7 @@ impl Site {
             .query_row(
                 "SELECT p.id, p.name, p.type, p.arch, p.source_path, p.source_version, p.image_index,
                         p.prestart_command, p.prestart_package, p.created_at, p.updated_at,
-                        c.content_id, c.content_hash, c.size, c.file_count
+                        c.content_id, c.content_hash, c.size, c.file_count, p.model_name
                  FROM packages p JOIN content_versions c
                    ON c.package_id = p.id AND c.version = p.source_version
                  WHERE p.id = ?1",
@@ -460,6 +467,7 @@ impl Site {
                             r.get::<_, String>(12)?,
                             r.get::<_, i64>(13)?,
                             r.get::<_, i64>(14)?,
+                            r.get::<_, Option<String>>(15)?,
                         ),
                     ))
                 },
@@ -468,8 +476,17 @@ impl Site {
             .map_err(Error::db(format!("reading package {id}")))?
             .ok_or_else(|| Error::not_found("package", &id))?;
         let ((id, name, kind, arch, source_path, source_version, image_index), rest) = row;
-        let (prestart_command, prestart_package, created, updated, content_id, hash, size, count) =
-            rest;
+        let (
+            prestart_command,
+            prestart_package,
+            created,
+            updated,
+            content_id,
+            hash,
+            size,
+            count,
+            model_name,
+        ) = rest;
         let kind: PackageType = kind.parse()?;
         let mut stmt = self
             .conn
@@ -500,6 +517,7 @@ impl Site {
             image_index,
             prestart_command,
             prestart_package,
+            model_name,
             images,
             created_at: Timestamp(created),
             updated_at: Timestamp(updated),

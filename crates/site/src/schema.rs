@@ -38,10 +38,56 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "what media may do, recorded with their certificate when they are built (allow unknown computers, DP principal)",
         sql: V3,
     },
+    Migration {
+        version: 4,
+        description: "programs of packages, deployment types and model names of applications",
+        sql: V4,
+    },
 ];
 
 /// The newest schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// What Install Package and Install Application run (`docs/media.md`, "Programs and
+/// deployment types"): the programs of packages, the deployment types of applications, and
+/// the model name (`ScopeId_<scope>/Application_<id>`) task sequences name applications by.
+/// Applications added before this version get the model name tsmedia gives new ones.
+/// `detection` and `requirements` hold JSON (`tsmedia_mediafmt::software`); exit code lists
+/// are space-separated.
+const V4: &str = r#"
+ALTER TABLE packages ADD COLUMN model_name TEXT;
+UPDATE packages SET model_name = 'ScopeId_' || (SELECT code FROM site) || '/Application_' || id
+ WHERE type = 'application';
+CREATE UNIQUE INDEX packages_by_model_name ON packages(model_name COLLATE NOCASE)
+ WHERE model_name IS NOT NULL;
+CREATE TABLE programs (
+    package_id      TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL COLLATE NOCASE,
+    command_line    TEXT NOT NULL,
+    working_dir     TEXT,
+    run_mode        TEXT NOT NULL,
+    max_run_minutes INTEGER NOT NULL,
+    after_running   TEXT NOT NULL,
+    success_codes   TEXT NOT NULL,
+    restart_codes   TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (package_id, name)
+);
+CREATE TABLE deployment_types (
+    application_id    TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+    name              TEXT NOT NULL COLLATE NOCASE,
+    priority          INTEGER NOT NULL,
+    install_command   TEXT NOT NULL,
+    uninstall_command TEXT,
+    detection         TEXT NOT NULL,
+    requirements      TEXT NOT NULL,
+    max_run_minutes   INTEGER NOT NULL,
+    success_codes     TEXT NOT NULL,
+    restart_codes     TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    PRIMARY KEY (application_id, name)
+);
+"#;
 
 /// Decisions the site makes from its own record, not from what media say (issue #15, M1 and
 /// M2): whether media with this certificate may run unknown computers, and the principal their
@@ -325,6 +371,38 @@ mod tests {
             .unwrap();
         assert!(!allow, "an old certificate allows no unknown computers");
         assert_eq!(principal, None);
+    }
+
+    #[test]
+    fn a_version_3_site_gives_its_applications_model_names() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn, &MIGRATIONS[..3]).unwrap(), 3);
+        conn.execute_batch(
+            "INSERT INTO site (singleton, code, name, created_at, next_object) VALUES (1, 'PS1', 'x', 0, 3);
+             INSERT INTO packages (id, name, type, source_path, source_version, created_at, updated_at)
+             VALUES ('PS100001', 'Editor', 'application', '/x', 1, 0, 0),
+                    ('PS100002', 'Tools', 'package', '/y', 1, 0, 0);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), SCHEMA_VERSION);
+        let names: Vec<Option<String>> = conn
+            .prepare("SELECT model_name FROM packages ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            names,
+            vec![Some("ScopeId_PS1/Application_PS100001".to_string()), None]
+        );
+        conn.execute(
+            "INSERT INTO programs (package_id, name, command_line, run_mode, max_run_minutes,
+                                   after_running, success_codes, restart_codes, created_at)
+             VALUES ('PS100002', 'Install', 'x', 'admin', 120, 'none', '0', '3010', 0)",
+            [],
+        )
+        .unwrap();
     }
 
     #[test]

@@ -264,7 +264,9 @@ impl Site {
             let key = if tsmedia_tasksequence::is_package_id(&r.package_id) {
                 normalize_id(&r.package_id)
             } else {
-                r.package_id.clone()
+                // An application's model name stands for its package.
+                self.application_by_model_name(&r.package_id)?
+                    .unwrap_or_else(|| r.package_id.clone())
             };
             let entry = refs.entry(key.clone()).or_insert_with(|| blank(&key));
             if !r.step.is_empty() && !entry.steps.contains(&r.step) {

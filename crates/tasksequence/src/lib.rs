@@ -83,6 +83,13 @@ impl TaskSequence {
         references::collect(self)
     }
 
+    /// The programs the task sequence runs, as `(package ID, program name, step name)`:
+    /// Install Package steps naming `PackageID` and `ProgramName` (`_SMSSWDProgramName`),
+    /// and `<referenceList>` entries with a `program` attribute (step name empty).
+    pub fn program_uses(&self) -> Vec<(String, String, String)> {
+        references::program_uses(self)
+    }
+
     /// The distinct package and application IDs referenced, sorted, compared case-insensitively.
     pub fn package_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = Vec::new();

@@ -5,7 +5,8 @@
 //!   `smsswd.exe /pkg:PS100006`, `osddriverclient.exe /install:PS100007`;
 //! - step variables (`<defaultVarList>`) whose name or property names a package
 //!   (`PackageID`, `OSDApplyDriverDriverPackageID`, `OSDDataImagePackageId`,
-//!   `OSDDownloadDownloadPackages` lists, ...) and application variables (`OSDApp0Name`);
+//!   `OSDDownloadDownloadPackages` lists, ...) and application variables (`OSDApp0Name`,
+//!   Install Application's `ApplicationName`, a comma-separated list of model names);
 //! - package-naming global variables;
 //! - `<referenceList><reference package="..."/>`, when present. The SDK keeps the site's own
 //!   list in `SMS_TaskSequencePackage.References` (`SMS_TaskSequence_Reference`: `Package`,
@@ -97,6 +98,49 @@ fn is_application_entry(entry: &crate::model::ReferenceEntry) -> bool {
 fn is_application_id(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     lower.starts_with("scopeid_") && lower.contains("/application_")
+}
+
+pub(crate) fn program_uses(ts: &TaskSequence) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for step in ts.all_steps() {
+        if !type_is(&step.step_type, "InstallSoftwareAction") {
+            continue;
+        }
+        let package = step
+            .variable("PackageID")
+            .or_else(|| step.property("PackageID"));
+        let program = step
+            .variable("_SMSSWDProgramName")
+            .or_else(|| step.property("ProgramName"));
+        if let (Some(package), Some(program)) = (package, program)
+            && is_package_id(package.trim())
+            && !program.trim().is_empty()
+        {
+            out.push((
+                package.trim().to_string(),
+                program.trim().to_string(),
+                step.name.clone(),
+            ));
+        }
+    }
+    for entry in ts.reference_list.iter().flatten() {
+        let program = entry
+            .attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case("program"))
+            .map(|a| a.value.trim())
+            .filter(|p| !p.is_empty());
+        if let (Some(package), Some(program)) = (entry.package.as_deref(), program)
+            && is_package_id(package.trim())
+        {
+            out.push((
+                package.trim().to_string(),
+                program.to_string(),
+                String::new(),
+            ));
+        }
+    }
+    out
 }
 
 pub(crate) fn collect(ts: &TaskSequence) -> Vec<Reference> {
@@ -246,6 +290,16 @@ fn variable_ids(v: &Variable, step_type: Option<&str>) -> Vec<(String, Reference
     if names_app && is_application_id(v.value.trim()) {
         return vec![(v.value.trim().to_string(), ReferenceKind::Application)];
     }
+    // Install Application's `ApplicationName`: a comma-separated list of model names.
+    if name == "applicationname" || property == "applicationname" {
+        return v
+            .value
+            .split(',')
+            .map(str::trim)
+            .filter(|a| is_application_id(a) || is_package_id(a))
+            .map(|a| (a.to_string(), ReferenceKind::Application))
+            .collect();
+    }
     let says = |word: &str| name.contains(word) || property.contains(word);
     if !says("package") && !says("bootimage") {
         return Vec::new();
@@ -290,6 +344,46 @@ mod tests {
         ] {
             assert_eq!(is_package_id(s), ok, "{s}");
         }
+    }
+
+    #[test]
+    fn install_steps_name_programs_and_applications() {
+        let ts = TaskSequence::from_xml(
+            r#"<sequence version="3.10">
+  <referenceList><reference package="PS100009" program="Setup" type="0"/></referenceList>
+  <step type="SMS_TaskSequence_InstallSoftwareAction" name="Install Tools">
+    <action>smsswd.exe /pkg:PS100006 /install /basevar: /continueOnError:</action>
+    <defaultVarList>
+      <variable name="PackageID" property="PackageID">PS100006</variable>
+      <variable name="_SMSSWDProgramName" property="ProgramName">Install</variable>
+    </defaultVarList>
+  </step>
+  <step type="SMS_TaskSequence_InstallApplicationAction" name="Install Apps">
+    <action>smsappinstall.exe /app:%ApplicationName% /basevar: /continueOnError:False</action>
+    <defaultVarList>
+      <variable name="ApplicationName" property="ApplicationName">ScopeId_A/Application_B, ScopeId_A/Application_C</variable>
+    </defaultVarList>
+  </step>
+</sequence>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ts.program_uses(),
+            vec![
+                ("PS100006".into(), "Install".into(), "Install Tools".into()),
+                ("PS100009".into(), "Setup".into(), String::new()),
+            ]
+        );
+        let apps: Vec<String> = ts
+            .references()
+            .into_iter()
+            .filter(|r| r.kind == ReferenceKind::Application)
+            .map(|r| r.package_id)
+            .collect();
+        assert_eq!(
+            apps,
+            vec!["ScopeId_A/Application_B", "ScopeId_A/Application_C"]
+        );
     }
 
     #[test]

@@ -195,6 +195,8 @@ pub enum MediaType {
     OemMedia,
     /// Network boot.
     Pxe,
+    /// Capture media: the fixed capture task sequence on the media.
+    CaptureMedia,
 }
 
 impl MediaType {
@@ -205,6 +207,7 @@ impl MediaType {
             MediaType::FullMedia => "FullMedia",
             MediaType::OemMedia => "OEMMedia",
             MediaType::Pxe => "PXE",
+            MediaType::CaptureMedia => "CaptureMedia",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod infra;
 mod package;
+mod software;
 mod ts;
 
 use std::path::Path;

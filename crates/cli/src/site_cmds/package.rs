@@ -90,10 +90,22 @@ pub enum PackageCmd {
         /// Boot images: ID of the package holding the prestart command's files
         #[arg(long)]
         prestart_package: Option<String>,
+        /// Applications: the model name task sequences name it by, as an exported task
+        /// sequence's ApplicationName does (ScopeId_<scope>/Application_<id>)
+        /// [default: ScopeId_<site code>/Application_<ID>]
+        #[arg(long)]
+        model_name: Option<String>,
         /// Print JSON
         #[arg(long)]
         json: bool,
     },
+    /// Programs of a package (what Install Package runs): add, list, remove
+    #[command(subcommand)]
+    Program(super::software::ProgramCmd),
+    /// Deployment types of an application (what Install Application installs): add, list,
+    /// remove
+    #[command(subcommand)]
+    DeploymentType(super::software::DeploymentTypeCmd),
     /// Read the content again (from SOURCE or where it was last read) as a new source version
     Update {
         id: String,
@@ -278,6 +290,28 @@ fn print_package(site: &Site, p: &Package) -> Result<()> {
     if let Some(c) = &p.prestart_package {
         println!("Prestart files: {c}");
     }
+    if let Some(m) = &p.model_name {
+        println!("Model name:     {m}");
+    }
+    if p.kind == PackageType::Package {
+        for program in site.programs(&p.id)? {
+            println!(
+                "Program:        {} ({})",
+                program.name, program.command_line
+            );
+        }
+    }
+    if p.kind == PackageType::Application {
+        for dt in site.deployment_types(&p.id)? {
+            println!(
+                "Deployment type: {} (priority {}; {}; install {})",
+                dt.name,
+                dt.priority,
+                super::software::describe_detection(&dt.detection),
+                dt.install_command
+            );
+        }
+    }
     if let Some(images) = &p.images {
         println!();
         let rows: Vec<Vec<String>> = images
@@ -321,8 +355,17 @@ pub fn run_package(site: &mut Site, cmd: PackageCmd) -> Result<()> {
             image_index,
             prestart_command,
             prestart_package,
+            model_name,
             json,
         } => {
+            if model_name.is_some() && kind != PackageType::Application {
+                bail!("--model-name names applications, not a {kind}");
+            }
+            if let Some(m) = &model_name
+                && !tsmedia_site::is_model_name(m)
+            {
+                bail!("--model-name {m:?}: expected ScopeId_<scope>/Application_<id>");
+            }
             let options = PackageOptions {
                 arch,
                 depends,
@@ -333,8 +376,18 @@ pub fn run_package(site: &mut Site, cmd: PackageCmd) -> Result<()> {
             let p = site
                 .add_package(kind, &name, &source, &options)
                 .with_context(|| format!("adding {kind} {name:?} from {}", source.display()))?;
+            let p = match model_name {
+                Some(m) => {
+                    site.set_model_name(&p.id, &m)
+                        .with_context(|| format!("naming application {}", p.id))?;
+                    site.package(&p.id)?
+                }
+                None => p,
+            };
             print_created(json, &p.id, &p)
         }
+        PackageCmd::Program(c) => super::software::run_program(site, c),
+        PackageCmd::DeploymentType(c) => super::software::run_deployment_type(site, c),
         PackageCmd::Update { id, source, json } => {
             let p = site
                 .update_package(&id, source.as_deref())

@@ -133,6 +133,23 @@ pub fn run_ts(site: &mut Site, cmd: TsCmd) -> Result<()> {
                     imported.id, r.package_id
                 );
             }
+            for m in site.missing_software(&imported.id)? {
+                let used = if m.step.is_empty() {
+                    "its reference list".to_string()
+                } else {
+                    format!("step {:?}", m.step)
+                };
+                match &m.program {
+                    Some(p) => eprintln!(
+                        "warning: {} runs program {p:?} of {} ({used}), which the package does not have: `tsmedia package program add {} --name '{p}' --command CMDLINE`",
+                        imported.id, m.package_id, m.package_id
+                    ),
+                    None => eprintln!(
+                        "warning: {} installs application {} ({used}), which has no deployment type: `tsmedia package deployment-type add {} --name NAME --install CMDLINE --detect-file PATH`",
+                        imported.id, m.package_id, m.package_id
+                    ),
+                }
+            }
             print_created(json, &imported.id, &imported)
         }
         TsCmd::List { json } => {

@@ -1,4 +1,5 @@
-//! Apply Operating System, Apply Data Image and Capture Operating System Image.
+//! Apply Operating System and Apply Data Image (Capture Operating System Image is in
+//! [`super::capture`]).
 //!
 //! The image is named by the step's action (`OSDApplyOS.exe /image:<PackageID>,<index>`) or
 //! its settings (`OSDImagePackageId`/`ImagePackageID`, `OSDImageIndex`/`ImageIndex`); the
@@ -9,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use tsmedia_base::error_chain;
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
-use tsmedia_wim::capture::CaptureOptions;
-use tsmedia_wim::{Wim, WimWriter, WriteOptions};
+use tsmedia_wim::Wim;
 
 use super::{action_arg, failed, failed_by, setting};
 use crate::runner::MediaStepRunner;
@@ -291,52 +291,4 @@ pub(crate) fn apply_data(
     let wipe_first = setting(step, env, "OSDWipeDestinationPartition", "WipePartition")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     apply(r, step, env, wipe_first)
-}
-
-pub(crate) fn capture(
-    r: &mut MediaStepRunner<'_>,
-    step: &Step,
-    env: &mut Variables,
-) -> Result<StepOutcome, StepError> {
-    let dest = setting(step, env, "OSDCaptureDestination", "CaptureDestination")
-        .ok_or_else(|| failed(step, "no capture destination (OSDCaptureDestination)"))?;
-    let dest = PathBuf::from(dest);
-    let name = setting(step, env, "OSDImageName", "ImageName");
-    let description = setting(step, env, "OSDImageDescription", "ImageDescription");
-    let target = r.options.target.clone();
-    let write_options = WriteOptions {
-        cancel: r.options.cancel.clone(),
-        ..WriteOptions::default()
-    };
-    let mut writer = WimWriter::create(&dest, write_options)
-        .map_err(|e| failed(step, format!("{}: {}", dest.display(), error_chain(&e))))?;
-    let report = tsmedia_wim::capture::capture(
-        &target,
-        &mut writer,
-        &CaptureOptions {
-            name,
-            description,
-            unix_data: false,
-            config: None,
-            rpfix: false,
-        },
-    )
-    .map_err(|e| {
-        failed(
-            step,
-            format!("capturing {}: {}", target.display(), error_chain(&e)),
-        )
-    })?;
-    writer
-        .finish(0)
-        .map_err(|e| failed(step, format!("{}: {}", dest.display(), error_chain(&e))))?;
-    r.note(format!(
-        "captured {} to {}: {} files, {} folders, {} bytes",
-        target.display(),
-        dest.display(),
-        report.files,
-        report.dirs,
-        report.bytes
-    ));
-    Ok(StepOutcome::exit(0))
 }

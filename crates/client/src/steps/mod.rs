@@ -1,11 +1,13 @@
 //! The step implementations, by concept.
 
+pub(crate) mod capture;
 pub(crate) mod command;
 pub(crate) mod disk;
 pub(crate) mod image;
 pub(crate) mod package;
 pub(crate) mod partitions;
 pub(crate) mod setup;
+pub(crate) mod software;
 pub(crate) mod windows;
 
 use tsmedia_tasksequence::{Step, StepError, Variables};

@@ -1,17 +1,13 @@
-//! Steps that use package content: Apply Driver Package (content copied to
-//! `<target>/Drivers/<ID>`), Install Package and Install Application (content, then the
-//! program's command line run in it), Download Package Content (content copied to the task
-//! sequence cache or a folder, its path put in `<OSDDownloadDestinationVariable>01`, `02`...).
-//!
-//! The program command line of a package or application comes from the policy, which puts
-//! it in the step's `CommandLine` setting.
+//! Steps that copy package content: Apply Driver Package (content copied to
+//! `<target>/Drivers/<ID>`) and Download Package Content (content copied to the task sequence
+//! cache or a folder, its path put in `<OSDDownloadDestinationVariable>01`, `02`...). Install
+//! Package and Install Application are in [`super::software`].
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use tsmedia_tasksequence::{Step, StepError, StepOutcome, Variables};
 
-use super::command::run_shell;
 use super::{action_arg, failed, failed_by, setting};
 use crate::runner::MediaStepRunner;
 
@@ -65,50 +61,6 @@ pub(crate) fn apply_drivers(
         dest.display()
     ));
     Ok(StepOutcome::exit(0))
-}
-
-fn install(
-    r: &mut MediaStepRunner<'_>,
-    step: &Step,
-    env: &Variables,
-    id: &str,
-) -> Result<StepOutcome, StepError> {
-    let command = setting(step, env, "CommandLine", "CommandLine").ok_or_else(|| {
-        failed(
-            step,
-            format!("no program command line for {id} (CommandLine)"),
-        )
-    })?;
-    let content = r
-        .content
-        .content(id, None)
-        .map_err(|e| failed_by(step, &e))?;
-    r.note(format!(
-        "{id} version {} from {}",
-        content.version, content.origin
-    ));
-    let code = run_shell(r, step, env, &command, &content.path)?;
-    Ok(StepOutcome::exit(code))
-}
-
-pub(crate) fn install_package(
-    r: &mut MediaStepRunner<'_>,
-    step: &Step,
-    env: &mut Variables,
-) -> Result<StepOutcome, StepError> {
-    let id =
-        setting(step, env, "PackageID", "PackageID").ok_or_else(|| failed(step, "no PackageID"))?;
-    install(r, step, env, &id)
-}
-
-pub(crate) fn install_application(
-    r: &mut MediaStepRunner<'_>,
-    step: &Step,
-    env: &mut Variables,
-) -> Result<StepOutcome, StepError> {
-    let id = setting(step, env, "ApplicationID", "ApplicationID")
-        .ok_or_else(|| failed(step, "no ApplicationID"))?;
-    install(r, step, env, &id)
 }
 
 pub(crate) fn download(

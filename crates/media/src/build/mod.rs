@@ -33,7 +33,9 @@ pub use media_vars::media_variables;
 
 use crate::bootfiles::{self, BootFile, Flavour};
 use crate::error::{Error, IoContext, Result, wim};
-use crate::layout::{AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, VARIABLES, names_an_iso};
+use crate::layout::{
+    AUTORUN, BOOTSTRAP, LABEL, MANIFEST, POLICY, SOFTWARE_POLICY, VARIABLES, names_an_iso,
+};
 use crate::log::MediaLog;
 use crate::plan::{FileSource, MediaPlan, PlanOptions};
 use crate::preflight::{PreflightFailure, build_clock, is_block_device};
@@ -304,11 +306,33 @@ fn write_media(
             "Variables.dat",
         )?,
     );
-    if spec.kind == MediaKind::Standalone {
+    if matches!(spec.kind, MediaKind::Standalone | MediaKind::Capture) {
         let xml = plan.task_sequence_xml.clone().unwrap_or_default();
         small.insert(
             POLICY,
             secret::seal(xml.as_bytes(), pw, options.kdf, &rng, "policy.xml")?,
+        );
+    }
+    if let Some(software) = &plan.software {
+        log.info(format!(
+            "Software policy: {} program(s), {} application(s) with {} deployment type(s)",
+            software.programs.len(),
+            software.applications.len(),
+            software
+                .applications
+                .iter()
+                .map(|a| a.deployment_types.len())
+                .sum::<usize>()
+        ));
+        small.insert(
+            SOFTWARE_POLICY,
+            secret::seal(
+                &software.to_json(),
+                pw,
+                options.kdf,
+                &rng,
+                "SoftwarePolicy.dat",
+            )?,
         );
     }
     small.insert(MANIFEST, manifest);

@@ -228,3 +228,48 @@ fn distribution(
     }
     Ok(())
 }
+
+/// Stand-alone media: the programs and deployment types of the content they carry, sealed
+/// with the policy. Every program a step names must exist, and every application must have
+/// a deployment type: the media cannot ask the site later.
+pub(super) fn software(
+    c: &mut Checker,
+    site: &Site,
+    spec: &MediaSpec,
+    ts: Option<&StoredTaskSequence>,
+    content: &[ContentItem],
+) -> Result<Option<tsmedia_mediafmt::software::SoftwarePolicy>> {
+    if spec.kind != MediaKind::Standalone {
+        return Ok(None);
+    }
+    if let Some(ts) = ts {
+        for m in site.missing_software(&ts.id)? {
+            let step = if m.step.is_empty() {
+                "its reference list".to_string()
+            } else {
+                format!("step {:?}", m.step)
+            };
+            match &m.program {
+                Some(program) => c.fail(
+                    format!("program {program:?} of package {}", m.package_id),
+                    format!("named by {step} of task sequence {}, but the package has no such program", ts.id),
+                    format!(
+                        "`tsmedia package program add {} --name {} --command CMDLINE`",
+                        m.package_id,
+                        super::shell_word(program)
+                    ),
+                ),
+                None => c.fail(
+                    format!("application {}", m.package_id),
+                    format!("installed by {step} of task sequence {}, but it has no deployment type", ts.id),
+                    format!(
+                        "`tsmedia package deployment-type add {} --name NAME --install CMDLINE --detect-file PATH`",
+                        m.package_id
+                    ),
+                ),
+            }
+        }
+    }
+    let ids: Vec<String> = content.iter().map(|i| i.package.id.clone()).collect();
+    Ok(Some(site.software_policy_of(&ids)?))
+}

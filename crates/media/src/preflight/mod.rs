@@ -175,6 +175,7 @@ fn run(
         preferred_deployment(spec, ts.as_ref(), &ts_deployments, &mut notices);
     let (boot_package, boot) = boot_image::check(&mut c, site, spec, ts.as_ref())?;
     let content = content::content(&mut c, site, spec, ts.as_ref(), boot_package.as_ref())?;
+    let software = content::software(&mut c, site, spec, ts.as_ref(), &content)?;
     let os_image_index = os_image::check(&mut c, site, spec)?;
 
     // Management points (capture media need none).
@@ -267,6 +268,10 @@ fn run(
     }
     let ts_xml = match &ts {
         Some(t) => Some(site.task_sequence_source_xml(&t.id)?),
+        // Capture media carry their own fixed sequence (`--ts` is refused for them).
+        None if spec.kind == MediaKind::Capture => {
+            Some(crate::capture_sequence::CAPTURE_SEQUENCE.to_string())
+        }
         None => None,
     };
     let mut plan = MediaPlan {
@@ -280,6 +285,7 @@ fn run(
         runtime_size,
         task_sequence: ts.map(|t| (t.id, t.name)),
         task_sequence_xml: ts_xml,
+        software,
         content,
         os_image_index,
         preferred_deployment,
