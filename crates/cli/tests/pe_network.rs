@@ -447,7 +447,7 @@ fn prestaged_disk_boots_under_uefi_and_bios_and_runs_the_first_boot_flow() {
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["bios_boot"], "isolinux/isolinux.bin", "{report}");
-    let only_disk = vec![
+    let only_disk = [
         "-drive".to_string(),
         format!("if=virtio,format=raw,file={}", disk.display()),
     ];
