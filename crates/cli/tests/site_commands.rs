@@ -43,7 +43,7 @@ fn every_command_works_on_a_fresh_site() {
     let site = env.json(&["site", "show"]);
     assert_eq!(site["id"], "LAB");
     assert_eq!(site["name"], "Test lab");
-    assert_eq!(site["schema_version"], 3);
+    assert_eq!(site["schema_version"], 4);
 
     // Packages of every type.
     env.write("tools/bin/tool.exe", b"tool binary");
