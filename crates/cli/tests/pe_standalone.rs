@@ -18,8 +18,8 @@ use std::process::Command;
 
 use common::{require, run, s};
 use pe_common::{
-    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, monitor, monitor_args,
-    mtype, usb_stick_and_disk,
+    Firmware, PeSite, Vm, blank_disk, cdrom_and_disk, first_partition_start, mtype,
+    usb_stick_and_disk,
 };
 
 const PASSWORD: &str = "Correct-Horse-7";
