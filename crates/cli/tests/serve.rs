@@ -28,14 +28,14 @@ fn refuses_a_missing_site_and_half_tls_options() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
-#[test]
-fn serves_the_distribution_point() {
-    let dir = tempfile::tempdir().unwrap();
-    let site_dir = dir.path().join("site");
+/// A site in `dir/site` whose DP1 holds one package with `a.txt` (`content`), readable by
+/// anyone; returns the site folder and the package's content ID.
+fn dp_site(dir: &std::path::Path, content: &[u8]) -> (std::path::PathBuf, String) {
+    let site_dir = dir.join("site");
     let mut site = tsmedia_site::Site::init(&site_dir, "PS1", None).unwrap();
-    let src = dir.path().join("src");
+    let src = dir.join("src");
     std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(src.join("a.txt"), b"served by tsmedia").unwrap();
+    std::fs::write(src.join("a.txt"), content).unwrap();
     let pkg = site
         .add_package(
             tsmedia_site::PackageType::Package,
@@ -49,7 +49,13 @@ fn serves_the_distribution_point() {
     site.distribute(std::slice::from_ref(&pkg.id), "DP1")
         .unwrap();
     site.grant_dp_read("DP1", "Anonymous").unwrap();
-    drop(site);
+    (site_dir, pkg.content_id)
+}
+
+#[test]
+fn serves_the_distribution_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let (site_dir, content_id) = dp_site(dir.path(), b"served by tsmedia");
 
     let mut child = Command::cargo_bin("tsmedia")
         .unwrap()
@@ -67,7 +73,7 @@ fn serves_the_distribution_point() {
     write!(
         s,
         "GET /dp/v1/content/{}/files/a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=10-\r\nConnection: close\r\n\r\n",
-        pkg.content_id
+        content_id
     )
     .unwrap();
     let mut answer = String::new();
@@ -84,25 +90,7 @@ fn serves_the_distribution_point() {
 #[test]
 fn a_closed_log_pipe_does_not_end_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let site_dir = dir.path().join("site");
-    let mut site = tsmedia_site::Site::init(&site_dir, "PS1", None).unwrap();
-    let src = dir.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(src.join("a.txt"), b"still served").unwrap();
-    let pkg = site
-        .add_package(
-            tsmedia_site::PackageType::Package,
-            "A",
-            &src,
-            &Default::default(),
-        )
-        .unwrap();
-    site.add_distribution_point("DP1", "http://127.0.0.1:1")
-        .unwrap();
-    site.distribute(std::slice::from_ref(&pkg.id), "DP1")
-        .unwrap();
-    site.grant_dp_read("DP1", "Anonymous").unwrap();
-    drop(site);
+    let (site_dir, content_id) = dp_site(dir.path(), b"still served");
 
     let mut child = Command::cargo_bin("tsmedia")
         .unwrap()
@@ -127,7 +115,7 @@ fn a_closed_log_pipe_does_not_end_requests() {
         write!(
             s,
             "GET /dp/v1/content/{}/files/a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            pkg.content_id
+            content_id
         )
         .unwrap();
         let mut answer = String::new();
